@@ -1,0 +1,55 @@
+"""The in-memory FIP dataset: three normalised tables and the instrument they follow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fip.instrument import Instrument
+
+__all__ = ["Dataset", "TABLES"]
+
+#: The tables of a FIP dataset, in the order they are read and validated.
+TABLES: tuple[str, ...] = ("persons", "forms", "outcomes")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A FIP dataset after loading and validation (or fresh from :mod:`fip.simulate`).
+
+    Attributes
+    ----------
+    persons : DataFrame
+        One row per citizen: ``person_id`` (str), ``municipality`` (str), ``gender``
+        (``"female"``/``"male"``), ``birth_year`` (Int64), ``origin`` (str), ``education``
+        (``primary``/``beyond_primary``/``none``/``unknown``), ``work_experience``
+        (``yes``/``no``/``unknown``), ``arrival_date`` (datetime64), optionally
+        ``residence_ground``.
+    forms : DataFrame
+        One row per form: ``person_id``, ``caseworker_id``, ``respondent`` (an instrument
+        respondent id), ``answered_on`` (datetime64), ``language``, optionally
+        ``visitation`` (``job_ready``/``activity_ready``/``unknown``), then one Int64 column
+        per instrument item (missing where the item belongs to another respondent or was
+        not answered).
+    outcomes : DataFrame
+        Monthly panel: ``person_id``, ``month`` (``period[M]``), ``employment_rate``
+        (float in [0, 1]), ``ordinary_employment`` (bool), ``education`` (bool).
+    instrument : Instrument
+        The questionnaire the forms follow.
+    source : Path or None
+        Folder the dataset was read from (``None`` when simulated).
+    """
+
+    persons: pd.DataFrame
+    forms: pd.DataFrame
+    outcomes: pd.DataFrame
+    instrument: Instrument
+    source: Path | None = None
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One of the tables by name (``persons``, ``forms`` or ``outcomes``)."""
+        if name not in TABLES:
+            raise ValueError(f"table must be one of {TABLES}; got {name!r}")
+        return getattr(self, name)

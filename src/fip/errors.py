@@ -1,0 +1,91 @@
+"""Domain errors and warnings of fip.
+
+Every error a user can cause by giving fip bad input is a subclass of :class:`FipError`; the
+command-line interface turns them into a one-line message per problem and exit code 2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "FipError",
+    "ConfigError",
+    "InvalidDataError",
+    "Problem",
+    "mask_personal",
+]
+
+# A CPR number (Danish personal identity number): ddmmyy-xxxx or ten digits.
+_CPR_PATTERN = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+
+
+def mask_personal(value: object) -> str:
+    """Return ``value`` as text with anything that looks like a CPR number masked.
+
+    Error messages quote offending values; a CPR number must never reach a message or log.
+
+    Examples
+    --------
+    >>> mask_personal("010190-1234 and x")
+    '<cpr-like id> and x'
+    """
+    return _CPR_PATTERN.sub("<cpr-like id>", str(value))
+
+
+class FipError(Exception):
+    """Base class of the errors caused by user input (data, configuration, options)."""
+
+
+class ConfigError(FipError, ValueError):
+    """A configuration file (instrument, index definitions) is malformed.
+
+    The message names the file and the key that is wrong and what was expected.
+    """
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file.
+
+    Attributes
+    ----------
+    file : str
+        File name (not the full path) the problem is in.
+    row : int or None
+        Spreadsheet row number: the header is row 1, the first data row is row 2.
+        ``None`` when the problem is about the whole file or a column.
+    column : str or None
+        Column name, or ``None`` when the problem is about a whole row or file.
+    value : str or None
+        The offending value as read (CPR-like numbers masked).
+    expected : str
+        What was expected instead, in plain words.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    expected: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        got = "" if self.value is None else f"got {mask_personal(self.value)!r}; "
+        return f"{', '.join(where)}: {got}expected {self.expected}"
+
+
+class InvalidDataError(FipError, ValueError):
+    """A dataset has problems; ``problems`` lists every one of them.
+
+    ``str(error)`` gives one line per problem.
+    """
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
