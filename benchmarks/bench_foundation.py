@@ -1,0 +1,96 @@
+"""Benchmark: simulate, write, load+validate and pair a cohort of 10^4, 10^5, 10^6 persons.
+
+Each size runs in a fresh subprocess so its peak memory (max RSS) is its own. Printed per
+stage: seconds; per size: peak RSS. Peers, timed in the same process on the same files:
+bare ``pandas.read_csv``/``read_parquet`` of the three tables (what validation costs on top
+of reading) and a naive pandas merge of citizen and caseworker forms on person and month
+(what pairing costs beside the simplest join).
+
+Target (issue 3): 10^6 persons simulated, validated and paired in under 2 minutes and 4 GB
+on the 2-core reference machine.
+
+Usage: python benchmarks/bench_foundation.py [--sizes 10000 100000 1000000] [--format csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def run_one(n: int, fmt: str) -> dict:
+    import pandas as pd
+
+    from fip.data import load_dataset, pair_forms, write_dataset
+    from fip.simulate import simulate_cohort
+
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    ds = simulate_cohort(n, seed=1)
+    timings["simulate"] = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "data"
+        t = time.perf_counter()
+        write_dataset(ds, folder, format=fmt)
+        timings["write"] = time.perf_counter() - t
+        del ds
+        t = time.perf_counter()
+        loaded = load_dataset(folder)
+        timings["load_validate"] = time.perf_counter() - t
+        t = time.perf_counter()
+        pairing = pair_forms(loaded)
+        timings["pair"] = time.perf_counter() - t
+        # Peer 1: bare reading of the same files, no parsing or validation.
+        t = time.perf_counter()
+        reader = pd.read_csv if fmt == "csv" else pd.read_parquet
+        raw = {name: reader(folder / f"{name}.{fmt}") for name in ("persons", "forms", "outcomes")}
+        timings["peer_bare_read"] = time.perf_counter() - t
+        # Peer 2: naive same-month join of citizen and caseworker forms.
+        t = time.perf_counter()
+        forms = loaded.forms.assign(month=loaded.forms["answered_on"].dt.to_period("M"))
+        cit = forms[forms["respondent"] == "citizen"]
+        cw = forms[forms["respondent"] == "caseworker"]
+        naive = cit.merge(cw, on=["person_id", "month"], suffixes=("_c", "_w"))
+        timings["peer_naive_merge"] = time.perf_counter() - t
+        rows = {name: len(frame) for name, frame in raw.items()}
+        rows["measurements"] = len(pairing.measurements)
+        rows["naive_pairs"] = len(naive)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"n": n, "format": fmt, "seconds": timings, "rows": rows, "peak_rss_mb": peak_mb}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_one(args.child, args.format)))
+        return
+    print(f"fip foundation benchmark ({args.format}); seconds per stage, peak RSS per size")
+    header = f"{'persons':>9} {'simulate':>9} {'write':>7} {'load+val':>9} {'pair':>7} {'total':>7} " \
+             f"{'peak MB':>8} | {'bare read':>9} {'val/read':>8} {'naive':>7} {'pair/naive':>10}"
+    print(header)
+    for n in args.sizes:
+        out = subprocess.run([sys.executable, __file__, "--child", str(n), "--format", args.format],
+                             capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        s = r["seconds"]
+        total = s["simulate"] + s["load_validate"] + s["pair"]
+        print(f"{n:>9,} {s['simulate']:>9.2f} {s['write']:>7.2f} {s['load_validate']:>9.2f} {s['pair']:>7.2f} "
+              f"{total:>7.2f} {r['peak_rss_mb']:>8.0f} | {s['peer_bare_read']:>9.2f} "
+              f"{s['load_validate'] / s['peer_bare_read']:>8.2f} {s['peer_naive_merge']:>7.2f} "
+              f"{s['pair'] / s['peer_naive_merge']:>10.2f}")
+        print(f"{'':>9} rows: {r['rows']}")
+    print("total = simulate + load/validate + pair (write excluded); target for 10^6: < 120 s, < 4096 MB")
+
+
+if __name__ == "__main__":
+    main()

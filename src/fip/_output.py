@@ -1,0 +1,82 @@
+"""Render result tables for the command line: rich table, CSV, JSON or Markdown."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fip._atomic import atomic_write_text
+
+FORMATS = ("table", "csv", "json", "md")
+
+
+def _display(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
+    """Round floats and blank missing values for reading (report layer only)."""
+    shown = frame.copy()
+    for col in shown.columns:
+        if pd.api.types.is_float_dtype(shown[col]):
+            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}f}")
+        else:
+            shown[col] = shown[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v))
+    return shown
+
+
+def to_markdown(frame: pd.DataFrame, digits: int = 3) -> str:
+    """A GitHub-flavoured Markdown table (numbers right-aligned)."""
+    shown = _display(frame, digits)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    header = "| " + " | ".join(map(str, shown.columns)) + " |"
+    rule = "|" + "|".join("---:" if num else ":---" for num in numeric) + "|"
+    body = ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False, name=None)]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def to_json(frame: pd.DataFrame) -> str:
+    records = json.loads(frame.to_json(orient="records", date_format="iso"))
+    return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+
+
+def render(frame: pd.DataFrame, fmt: str, *, title: str | None = None, digits: int = 3):
+    """Text of ``frame`` in ``fmt``; for ``table`` a rich Table object."""
+    if fmt == "csv":
+        return to_csv(frame)
+    if fmt == "json":
+        return to_json(frame)
+    if fmt == "md":
+        return (f"### {title}\n\n" if title else "") + to_markdown(frame, digits)
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for col in frame.columns:
+        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left")
+    for row in _display(frame, digits).itertuples(index=False, name=None):
+        table.add_row(*row)
+    return table
+
+
+def emit(frame: pd.DataFrame, fmt: str, out: Path | None, console, *, title: str | None = None) -> None:
+    """Print ``frame`` to the console, or write it atomically to ``out``."""
+    rendered = render(frame, fmt, title=title)
+    if out is None:
+        if isinstance(rendered, str):
+            console.print(rendered, end="", markup=False, highlight=False, soft_wrap=True)
+        else:
+            console.print(rendered)
+        return
+    if not isinstance(rendered, str):
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        Console(file=buffer, width=200, color_system=None).print(rendered)
+        rendered = buffer.getvalue()
+    atomic_write_text(out, rendered)

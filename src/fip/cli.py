@@ -1,0 +1,181 @@
+"""``fip`` command line: a thin shell over the library functions.
+
+Every command that reads data takes a dataset folder (``DIR``); without one it uses the
+synthetic cohort of the study's size (seed 0). Input errors print one line per problem on
+stderr and exit with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from fip._options import check_option
+from fip.errors import FipError, InvalidDataError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="fip: the FIP questionnaire toolkit (data, descriptives, factor analysis, regressions).",
+)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+MAX_PROBLEMS_SHOWN = 200
+
+DataDir = Annotated[
+    Optional[Path],
+    typer.Argument(help="FIP dataset folder (persons, forms, outcomes). Default: the synthetic cohort."),
+]
+InstrumentOpt = Annotated[
+    Optional[Path],
+    typer.Option("--instrument", help="Instrument YAML (default: the FIP instrument)."),
+]
+
+
+def _fail(lines: list[str], code: int = 2) -> None:
+    for line in lines:
+        err_console.print(f"error: {line}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def handles_errors(command):
+    """Turn fip's input errors into messages on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except InvalidDataError as exc:
+            problems = [str(p) for p in exc.problems]
+            shown = problems[:MAX_PROBLEMS_SHOWN]
+            if len(problems) > len(shown):
+                shown.append(f"... and {len(problems) - len(shown)} more problems (run `fip validate`)")
+            _fail(shown)
+        except (FipError, ValueError, OSError) as exc:
+            _fail([str(exc).splitlines()[0] if str(exc) else type(exc).__name__])
+
+    return wrapper
+
+
+def _instrument(path: Path | None):
+    from fip.instrument import load_instrument
+
+    return load_instrument(path)
+
+
+def load_data(data: Path | None, instrument_path: Path | None = None):
+    """The dataset in ``data``, or the default synthetic cohort when ``data`` is None."""
+    instrument = _instrument(instrument_path)
+    if data is None:
+        from fip.simulate import simulate_cohort
+
+        return simulate_cohort(seed=0, instrument=instrument)
+    from fip.data import load_dataset
+
+    return load_dataset(data, instrument)
+
+
+@app.command()
+@handles_errors
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the dataset to.")],
+    persons: Annotated[Optional[int], typer.Option("--persons", min=10, help="Number of persons (default: the study's size).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same bytes.")] = 0,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    instrument: InstrumentOpt = None,
+) -> None:
+    """Write a synthetic FIP dataset calibrated to the published study."""
+    from fip.data import write_dataset
+    from fip.simulate import simulate_cohort
+
+    check_option("--format", fmt, ("csv", "parquet"))
+    dataset = simulate_cohort(persons, seed=seed, instrument=_instrument(instrument))
+    folder = write_dataset(dataset, out, format=fmt)
+    console.print(
+        f"wrote {len(dataset.persons):,} persons, {len(dataset.forms):,} forms and "
+        f"{len(dataset.outcomes):,} outcome months to {folder}",
+        highlight=False,
+    )
+
+
+@app.command()
+@handles_errors
+def validate(
+    data: Annotated[Path, typer.Argument(help="FIP dataset folder to check.")],
+    instrument: InstrumentOpt = None,
+) -> None:
+    """Check a dataset; exit 0 if clean, else list every problem and exit 2."""
+    from fip.data import validate_dataset
+
+    problems = validate_dataset(data, _instrument(instrument))
+    if problems:
+        err_console.print(f"{data}: {len(problems)} problem(s)", highlight=False)
+        raise InvalidDataError(problems)
+    console.print(f"{data}: valid FIP dataset", highlight=False)
+
+
+@app.command()
+@handles_errors
+def describe(
+    data: DataDir = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
+    progression: Annotated[bool, typer.Option("--progression", help="Change between rounds 1 and 2 instead of means.")] = False,
+    figure: Annotated[Optional[Path], typer.Option("--figure", help="Also draw the means (.png or .svg).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Label language: da or en.")] = "da",
+    instrument: InstrumentOpt = None,
+) -> None:
+    """Item means by gender and round (or their change), published means beside ours.
+
+    ``table`` and ``md`` show one row per item (wide); ``csv`` and ``json`` the full tidy
+    table (n, mean, sd, se, 95 % CI, suppression flag, published, difference).
+    """
+    from fip import describe as d
+    from fip.data import pair_forms
+
+    check_option("--format", fmt, ("table", "csv", "json", "md"))
+    check_option("--lang", lang, ("da", "en"))
+    if figure is not None and figure.suffix.lower() not in (".png", ".svg"):
+        raise ValueError(f"--figure must end in .png or .svg; got {figure.name!r}")
+    dataset = load_data(data, instrument)
+    pairing = pair_forms(dataset)
+    inst = dataset.instrument
+    published = None
+    if inst.id == "fip":
+        from fip.published import published_item_means
+
+        published = published_item_means()
+    if progression:
+        table = d.item_progression(pairing.measurements, dataset.persons, inst)
+        title = "Change in item means, round 1 to round 2 (persons with both rounds)"
+    else:
+        table = d.item_means(pairing.measurements, dataset.persons, inst, published=published)
+        title = "Item means by gender and round"
+    shown = table if fmt in ("csv", "json") else d.wide_table(table, inst, lang=lang)
+    from fip._output import emit
+
+    emit(shown, fmt, out, console, title=title)
+    if figure is not None:
+        means = table if not progression else d.item_means(pairing.measurements, dataset.persons, inst)
+        fig = d.plot_item_means(means, inst, lang=lang)
+        from fip._atomic import atomic_write_bytes
+        import io
+
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=figure.suffix.lower()[1:], dpi=150, metadata={"Software": None} if figure.suffix.lower() == ".png" else {"Date": None})
+        atomic_write_bytes(figure, buffer.getvalue())
+
+
+def main() -> None:
+    """Entry point of the ``fip`` console script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
