@@ -1,0 +1,238 @@
+"""Index scores: the mean of a set of items per person and round.
+
+The study's indices (2 overall, 3 citizen, 4 caseworker and 6 combined factor indices) are
+defined in ``configs/indices.yaml``; :func:`derive_index_definitions` builds definitions from
+any loading matrix with the study's rule (items loading >= 0.3, each item on the factor it
+loads highest on) so a new factor solution can be compared with the study's indices.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from fip.indices import load_index_definitions, score_indices
+>>> defs = [d for d in load_index_definitions() if d.id == "citizen_danish"]
+>>> m = pd.DataFrame({"person_id": ["a"], "round": [1], "c09": [2], "c10": [5]})
+>>> score_indices(m, defs)
+  person_id  round  citizen_danish
+0         a      1             3.5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from fip._resources import config_path
+from fip.errors import ConfigError
+from fip.instrument import Instrument
+
+__all__ = [
+    "IndexDefinition",
+    "compare_index_definitions",
+    "derive_index_definitions",
+    "load_index_definitions",
+    "min_items_answered",
+    "score_indices",
+]
+
+#: Default missing-item rule: an index needs at least two thirds of its items answered.
+MIN_SHARE_ANSWERED = 2 / 3
+
+
+@dataclass(frozen=True)
+class IndexDefinition:
+    """An index: its id, the items averaged, a family (``overall``, ``citizen_factors`` ...)."""
+
+    id: str
+    items: tuple[str, ...]
+    family: str = "derived"
+    label: Mapping[str, str] = field(default_factory=dict)
+    source: str | None = None
+    published_key: str | None = None
+    min_share_answered: float = MIN_SHARE_ANSWERED
+
+
+def _share(value: Any, source: str) -> float:
+    """A share given as a number or a fraction string like ``"2/3"``."""
+    try:
+        share = float(Fraction(str(value))) if isinstance(value, str) else float(value)
+    except (ValueError, ZeroDivisionError, TypeError):
+        share = float("nan")
+    if not 0 < share <= 1:
+        raise ConfigError(f"{source}: min_share_answered must be a share in (0, 1] such as 2/3; got {value!r}")
+    return share
+
+
+def min_items_answered(definition: IndexDefinition) -> int:
+    """Fewest answered items for which the index is computed (e.g. 2 of 3, 8 of 11)."""
+    return max(1, math.ceil(definition.min_share_answered * len(definition.items) - 1e-9))
+
+
+def load_index_definitions(
+    path: str | Path | None = None, instrument: Instrument | None = None
+) -> tuple[IndexDefinition, ...]:
+    """Load and validate index definitions (default: the study's, ``configs/indices.yaml``).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        YAML file laid out like ``configs/indices.yaml``.
+    instrument : Instrument, optional
+        If given, every item must belong to it.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and index: duplicate ids, empty or repeated items, unknown items,
+        a ``min_share_answered`` outside (0, 1].
+    """
+    p = Path(path) if path is not None else config_path("indices.yaml")
+    try:
+        raw: Any = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read index definitions ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("indices"), list):
+        raise ConfigError(f"{p.name}: expected a mapping with a list 'indices'")
+    share = _share(raw.get("min_share_answered", MIN_SHARE_ANSWERED), p.name)
+    known = set(instrument.item_ids()) if instrument is not None else None
+    out: list[IndexDefinition] = []
+    for k, entry in enumerate(raw["indices"]):
+        where = f"{p.name}: indices[{k}]"
+        if not isinstance(entry, Mapping) or not entry.get("id"):
+            raise ConfigError(f"{where}: missing key 'id'")
+        items = entry.get("items")
+        if not isinstance(items, list) or not items:
+            raise ConfigError(f"{where} ({entry['id']}): 'items' must be a non-empty list")
+        if len(set(items)) != len(items):
+            raise ConfigError(f"{where} ({entry['id']}): an item is listed twice in {items}")
+        if known is not None and (unknown := [i for i in items if i not in known]):
+            raise ConfigError(f"{where} ({entry['id']}): unknown item(s) {unknown} for instrument {instrument.id!r}")
+        if any(d.id == entry["id"] for d in out):
+            raise ConfigError(f"{where}: duplicate index id {entry['id']!r}")
+        out.append(IndexDefinition(
+            id=str(entry["id"]), items=tuple(items), family=str(entry.get("family", "index")),
+            label=dict(entry.get("label") or {}), source=entry.get("source"),
+            published_key=entry.get("published_key"), min_share_answered=float(share),
+        ))
+    return tuple(out)
+
+
+def score_indices(
+    measurements: pd.DataFrame,
+    definitions: Sequence[IndexDefinition],
+    *,
+    keys: Sequence[str] = ("person_id", "round"),
+) -> pd.DataFrame:
+    """Index scores: the mean of each index's answered items, per row of ``measurements``.
+
+    An index is missing where fewer than ``min_share_answered`` of its items are answered.
+
+    Parameters
+    ----------
+    measurements : DataFrame
+        One row per person and round with item columns (``pair_forms(...).measurements``).
+    definitions : sequence of IndexDefinition
+    keys : sequence of str
+        Columns copied to the output to identify rows.
+
+    Returns
+    -------
+    DataFrame
+        ``keys`` then one float column per index, in the order of ``definitions``.
+    """
+    missing = sorted({i for d in definitions for i in d.items} - set(measurements.columns))
+    if missing:
+        raise ValueError(f"measurements lack the item column(s) {missing}")
+    out = measurements[list(keys)].copy()
+    for d in definitions:
+        values = measurements[list(d.items)].astype("float64").to_numpy()
+        answered = np.sum(~np.isnan(values), axis=1)
+        with np.errstate(invalid="ignore"):
+            means = np.nanmean(np.where(answered[:, None] > 0, values, 0.0), axis=1)
+        enough = answered >= min_items_answered(d)
+        out[d.id] = np.where(enough, means, np.nan)
+    return out
+
+
+def derive_index_definitions(
+    loadings: pd.DataFrame,
+    threshold: float = 0.3,
+    *,
+    prefix: str = "",
+    family: str = "derived",
+) -> tuple[IndexDefinition, ...]:
+    """Index definitions from a loading matrix, with the study's rule.
+
+    Each item goes to the factor it loads highest on (absolute value) if that loading is at
+    least ``threshold``; an index is the set of items of one factor. Items loading below the
+    threshold everywhere are left out. Factors with no item give no index.
+
+    Parameters
+    ----------
+    loadings : DataFrame
+        Items (index) x factors (columns), e.g. ``factor_analysis(...).loadings``.
+    threshold : float
+        The study used 0.3 ("loadings under 0.3 can be ignored", Kline 1994).
+
+    Returns
+    -------
+    tuple of IndexDefinition
+        One per factor with items, id = ``prefix`` + factor name, items in the row order of
+        ``loadings``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> L = pd.DataFrame({"F1": [0.7, 0.6, 0.1], "F2": [0.2, 0.35, 0.25]}, index=["a", "b", "c"])
+    >>> [(d.id, d.items) for d in derive_index_definitions(L)]
+    [('F1', ('a', 'b'))]
+    """
+    absolute = loadings.abs()
+    best = absolute.idxmax(axis=1)
+    keep = absolute.max(axis=1) >= threshold
+    out = []
+    for factor in loadings.columns:
+        items = tuple(i for i in loadings.index if keep[i] and best[i] == factor)
+        if items:
+            out.append(IndexDefinition(id=f"{prefix}{factor}", items=items, family=family,
+                                       source=f"derived: loading >= {threshold} (highest factor)"))
+    return tuple(out)
+
+
+def compare_index_definitions(
+    ours: Sequence[IndexDefinition], reference: Sequence[IndexDefinition]
+) -> pd.DataFrame:
+    """Match each reference index with the derived index sharing most items.
+
+    Returns
+    -------
+    DataFrame
+        One row per reference index: ``reference``, ``matched`` (our index id or empty),
+        ``reference_items``, ``matched_items``, ``jaccard`` (|A∩B| / |A∪B|), ``identical``.
+    """
+    rows = []
+    for ref in reference:
+        best, best_j = None, 0.0
+        for d in ours:
+            a, b = set(ref.items), set(d.items)
+            j = len(a & b) / len(a | b)
+            if j > best_j:
+                best, best_j = d, j
+        rows.append({
+            "reference": ref.id,
+            "matched": best.id if best else "",
+            "reference_items": " ".join(sorted(ref.items)),
+            "matched_items": " ".join(sorted(best.items)) if best else "",
+            "jaccard": best_j,
+            "identical": bool(best) and set(best.items) == set(ref.items),
+        })
+    return pd.DataFrame(rows)

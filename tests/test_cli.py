@@ -1,0 +1,143 @@
+"""End-to-end tests of the ``fip`` command line (the issue's "Done when" checks)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from fip.cli import app
+
+runner = CliRunner()
+SMALL = ["--persons", "400"]
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "data"
+    result = invoke("simulate", *SMALL, "--seed", "3", "--out", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_same_seed_gives_identical_files(tmp_path, fmt):
+    for name in ("a", "b"):
+        result = invoke("simulate", "--seed", "7", "--out", tmp_path / name, "--format", fmt)
+        assert result.exit_code == 0, result.output
+    a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert sorted(a) == [f"{t}.{fmt}" for t in ("forms", "outcomes", "persons")]
+    assert a == b
+    other = tmp_path / "c"
+    invoke("simulate", "--seed", "8", "--out", other, "--format", fmt)
+    assert _files(other) != a
+    assert invoke("validate", tmp_path / "a").exit_code == 0
+
+
+def test_validate_clean_dataset_exits_0(small_dataset):
+    result = invoke("validate", small_dataset)
+    assert result.exit_code == 0
+    assert "valid" in result.output
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    dst.mkdir()
+    for p in src.iterdir():
+        (dst / p.name).write_bytes(p.read_bytes())
+    return dst
+
+
+def test_score_of_9_is_reported_with_file_row_and_column(small_dataset, tmp_path):
+    bad = _copy(small_dataset, tmp_path / "bad")
+    forms = pd.read_csv(bad / "forms.csv", dtype=str, keep_default_na=False)
+    row = int(forms.index[forms["respondent"] == "citizen"][3])
+    forms.loc[row, "c05"] = "9"
+    forms.to_csv(bad / "forms.csv", index=False)
+    result = invoke("validate", bad)
+    assert result.exit_code == 2
+    assert f"forms.csv, row {row + 2}, column 'c05': got '9'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_column_is_reported(small_dataset, tmp_path):
+    bad = _copy(small_dataset, tmp_path / "bad")
+    persons = pd.read_csv(bad / "persons.csv", dtype=str, keep_default_na=False)
+    persons.drop(columns="gender").to_csv(bad / "persons.csv", index=False)
+    result = invoke("validate", bad)
+    assert result.exit_code == 2
+    assert "persons.csv" in result.stderr and "'gender'" in result.stderr
+
+
+def test_danish_semicolon_csv_with_bad_date(small_dataset, tmp_path):
+    """A Danish Excel export (; separator, cp1252, dd-mm-yyyy, K/M) with one bad date."""
+    bad = _copy(small_dataset, tmp_path / "dk")
+    persons = pd.read_csv(bad / "persons.csv", dtype=str, keep_default_na=False)
+    persons["gender"] = persons["gender"].map({"female": "K", "male": "M"})
+    persons["municipality"] = "Høje-Taastrup"
+    persons["arrival_date"] = pd.to_datetime(persons["arrival_date"]).dt.strftime("%d-%m-%Y")
+    persons.loc[5, "arrival_date"] = "31-02-2016"
+    (bad / "persons.csv").write_bytes(persons.to_csv(index=False, sep=";").encode("cp1252"))
+    result = invoke("validate", bad)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert lines == ["error: persons.csv, row 7, column 'arrival_date': got '31-02-2016'; " + lines[0].split("; ", 1)[1]]
+    persons.loc[5, "arrival_date"] = "28-02-2016"
+    (bad / "persons.csv").write_bytes(persons.to_csv(index=False, sep=";").encode("cp1252"))
+    assert invoke("validate", bad).exit_code == 0
+
+
+def test_describe_prints_all_items(small_dataset):
+    result = invoke("describe", small_dataset)
+    assert result.exit_code == 0, result.output
+    for k in range(1, 12):
+        assert f"c{k:02d}" in result.output and f"w{k:02d}" in result.output
+
+
+def test_describe_writes_csv_json_md_and_figure(small_dataset, tmp_path):
+    assert invoke("describe", small_dataset, "--format", "csv", "--out", tmp_path / "m.csv").exit_code == 0
+    table = pd.read_csv(tmp_path / "m.csv")
+    assert {"item", "gender", "round", "n", "mean", "ci_low", "ci_high", "published"} <= set(table.columns)
+    assert set(table["item"]) == {f"{p}{k:02d}" for p in "cw" for k in range(1, 12)}
+    assert invoke("describe", small_dataset, "--progression", "--format", "json", "--out", tmp_path / "p.json").exit_code == 0
+    records = json.loads((tmp_path / "p.json").read_text())
+    assert len(records) == 22 * 3 and "change" in records[0]
+    result = invoke("describe", small_dataset, "--format", "md", "--figure", tmp_path / "f.png", "--lang", "en")
+    assert result.exit_code == 0 and result.output.count("| c0") >= 9
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["describe", "--format", "xml"], "--format must be one of"),
+        (["validate", "/nonexistent/folder"], "nonexistent"),
+        (["simulate", "--out", "x", "--format", "xlsx"], "--format must be one of"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_console_script_never_shows_a_traceback(small_dataset, tmp_path):
+    bad = _copy(small_dataset, tmp_path / "junk")
+    (bad / "forms.csv").write_bytes(b"\x00\x01\x02binary junk\xff\xfe")
+    proc = subprocess.run([sys.executable, "-m", "fip.cli", "validate", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "forms.csv" in proc.stderr
