@@ -24,6 +24,8 @@ app = typer.Typer(
     help="fip: the FIP questionnaire toolkit (data, descriptives, factor analysis, regressions).",
 )
 console = Console(soft_wrap=True)
+if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+    console = Console(soft_wrap=True, width=200)
 err_console = Console(stderr=True, soft_wrap=True)
 
 MAX_PROBLEMS_SHOWN = 200

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "FipError",
+    "HeywoodCaseWarning",
     "ConfigError",
     "InvalidDataError",
     "Problem",
@@ -89,3 +90,12 @@ class InvalidDataError(FipError, ValueError):
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class HeywoodCaseWarning(UserWarning):
+    """A communality reached 1 (uniqueness 0): a Heywood case.
+
+    The solution is improper: an item is fully explained by the common factors. Usual causes are
+    too many factors, too few items per factor or a small sample. Try fewer factors, check the
+    item named in the message for near-duplicates, or use ``method="pf"`` (no iteration).
+    """

@@ -8,8 +8,9 @@ Conventions
   ``1 − (1 − alpha) · F(1 − c/2; n − 1, (n − 1)(k − 1))`` and the same with ``c/2``.
 * Item-rest correlation: Pearson correlation of an item with the sum of the other items
   (psych ``r.drop``, Stata ``alpha, item`` "item-rest correlation").
-* McDonald's omega total from a one-factor model of the correlation matrix:
-  ``ω = (Σλ)² / ((Σλ)² + Σ(1 − λ²))`` with minres loadings (psych ``omega`` uses minres).
+* McDonald's omega total as R ``psych::omega`` computes it, from a one-factor minres model
+  of the correlation matrix R: ``ω_t = (1′R1 − Σψ) / 1′R1`` with ψ the uniquenesses (the
+  observed total variance in the denominator, not the model-implied ``(Σλ)² + Σψ``).
 """
 
 from __future__ import annotations
@@ -97,15 +98,13 @@ def item_rest_statistics(items: pd.DataFrame) -> pd.DataFrame:
 
 
 def omega_total(items: pd.DataFrame) -> float:
-    """McDonald's omega total from a one-factor minres solution of the correlations."""
+    """McDonald's omega total (psych ``omega`` definition) from a one-factor minres model."""
     from fip.factors import factor_analysis
 
     values = _complete(items)
-    frame = pd.DataFrame(values, columns=items.columns)
-    fit = factor_analysis(frame, n_factors=1, method="minres")
-    lam = fit.loadings.iloc[:, 0].to_numpy()
-    common = lam.sum() ** 2
-    return float(common / (common + (1 - lam**2).sum()))
+    fit = factor_analysis(pd.DataFrame(values, columns=items.columns), n_factors=1, method="minres")
+    total = np.corrcoef(values, rowvar=False).sum()
+    return float((total - fit.uniqueness.sum()) / total)
 
 
 def reliability_table(

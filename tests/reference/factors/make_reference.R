@@ -13,7 +13,18 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 
-TIGHT <- 1e-14  # convergence tolerance for rotations and iterations (defaults are ~1e-5)
+TIGHT <- 1e-14  # stats::varimax relative criterion tolerance (default 1e-5)
+# GPArotation stops on the norm of the projected gradient; 1e-8 converges in a few hundred
+# iterations, smaller values never converge (numerical floor) and run to maxit.
+# iterations, smaller values never converge (numerical floor) and run to maxit. gpa() tries
+# 1e-8 and loosens by 10x until GPArotation reports convergence; the eps used is recorded.
+gpa <- function(f, L, ...) {
+  for (eps in c(1e-8, 1e-7, 1e-6)) {
+    r <- suppressWarnings(f(L, eps = eps, maxit = 5000, ...))
+    if (isTRUE(r$convergence)) { r$eps <- eps; return(r) }
+  }
+  stop("GPArotation did not converge")
+}
 
 # ---------------------------------------------------------------- data sets
 # 1. Constructed: R = L L' + diag(psi) from known loadings (9 items, 3 factors).
@@ -47,7 +58,8 @@ Lam[4, 2] <- 0.30
 Lam[8, 3] <- 0.25
 Phi <- matrix(c(1, 0.4, 0.3, 0.4, 1, 0.35, 0.3, 0.35, 1), 3)
 F <- matrix(rnorm(n * 3), n) %*% chol(Phi)
-latent <- F %*% t(Lam) + matrix(rnorm(n * 11), n) %*% diag(sqrt(pmax(1 - rowSums((Lam %*% Phi) * Lam), 0.05)))
+unique_sd <- sqrt(pmax(1 - rowSums((Lam %*% Phi) * Lam), 0.05))
+latent <- F %*% t(Lam) + matrix(rnorm(n * 11), n) %*% diag(unique_sd)
 cuts <- qnorm(c(0.05, 0.12, 0.25, 0.45, 0.70, 0.88))
 items <- apply(latent, 2, function(z) findInterval(z, cuts) + 1L)
 colnames(items) <- sprintf("q%02d", 1:11)
@@ -91,7 +103,8 @@ minres_tight <- function(R, k) {
                control = list(factr = 1, pgtol = 0, maxit = 100000, parscale = rep(0.01, p)))
   psi <- opt$par
   e <- eigen(R - diag(psi), symmetric = TRUE)
-  list(psi = psi, loadings = e$vectors[, 1:k, drop = FALSE] %*% diag(sqrt(pmax(e$values[1:k], 0)), k),
+  list(psi = psi,
+       loadings = e$vectors[, 1:k, drop = FALSE] %*% diag(sqrt(pmax(e$values[1:k], 0)), k),
        convergence = opt$convergence, message = opt$message)
 }
 
@@ -147,8 +160,10 @@ reference_for <- function(R, n_obs, k) {
   out$minres_loadings_tight <- mr$loadings
   out$minres_uniqueness_tight <- mr$psi
   # ML: stats::factanal with tight optimiser control, and psych::fa(fm = "ml") at defaults.
+  # factr = 100 (relative tolerance ~2e-14 on the objective); factr = 1 or 10 stops with an
+  # abnormal line-search termination, which factanal treats as failure.
   fan <- factanal(covmat = R, factors = k, n.obs = n_obs, rotation = "none",
-                  control = list(opt = list(factr = 1, pgtol = 0, maxit = 100000)))
+                  control = list(opt = list(factr = 100, maxit = 100000)))
   out$ml_loadings_factanal <- um(fan$loadings)
   out$ml_uniqueness_factanal <- unname(fan$uniquenesses)
   out$ml_statistic_factanal <- unname(fan$STATISTIC)
@@ -161,14 +176,14 @@ reference_for <- function(R, n_obs, k) {
   # Rotations of the pf loadings (the hand computation, exact input).
   L <- pf$loadings
   out$rot_input <- L
-  vu <- GPArotation::Varimax(L, normalize = FALSE, eps = TIGHT, maxit = 100000)
-  out$varimax_gpa <- list(loadings = um(vu$loadings), rotmat = vu$Th)
+  vu <- gpa(GPArotation::Varimax, L, normalize = FALSE)
+  out$varimax_gpa <- list(loadings = um(vu$loadings), rotmat = vu$Th, eps = vu$eps)
   vs <- varimax(L, normalize = FALSE, eps = TIGHT)
   out$varimax_stats_unnormalised <- list(loadings = um(vs$loadings), rotmat = vs$rotmat)
   vk <- varimax(L, normalize = TRUE, eps = TIGHT)
   out$varimax_kaiser_stats <- list(loadings = um(vk$loadings), rotmat = vk$rotmat)
-  vkg <- GPArotation::Varimax(L, normalize = TRUE, eps = TIGHT, maxit = 100000)
-  out$varimax_kaiser_gpa <- list(loadings = um(vkg$loadings))
+  vkg <- gpa(GPArotation::Varimax, L, normalize = TRUE)
+  out$varimax_kaiser_gpa <- list(loadings = um(vkg$loadings), eps = vkg$eps)
   pu <- promax_unnormalised(L, 3)
   out$promax_unnormalised_m3 <- list(loadings = pu$loadings, rotmat = pu$rotmat, phi = pu$phi)
   pu4 <- promax_unnormalised(L, 4)
@@ -177,8 +192,8 @@ reference_for <- function(R, n_obs, k) {
   out$promax_stats_m3 <- list(loadings = ps$loadings, rotmat = ps$rotmat, phi = ps$phi)
   ps_default <- stats::promax(L, m = 3)  # default eps = 1e-5, for the record
   out$promax_stats_m3_default_eps <- list(loadings = um(ps_default$loadings))
-  ob <- GPArotation::oblimin(L, gam = 0, normalize = FALSE, eps = TIGHT, maxit = 100000)
-  out$oblimin_gpa <- list(loadings = um(ob$loadings), phi = um(ob$Phi), Th = ob$Th)
+  ob <- gpa(GPArotation::oblimin, L, gam = 0, normalize = FALSE)
+  out$oblimin_gpa <- list(loadings = um(ob$loadings), phi = um(ob$Phi), Th = ob$Th, eps = ob$eps)
   # Diagnostics.
   km <- KMO(R)
   out$kmo <- list(overall = km$MSA, per_item = unname(km$MSAi))
