@@ -24,6 +24,25 @@ import time
 from pathlib import Path
 
 
+def _reset_peak() -> None:
+    """Reset the process's peak RSS (Linux: write 5 to /proc/self/clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_mb() -> float:
+    """Peak RSS since the last reset (VmHWM), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_one(n: int, fmt: str) -> dict:
     import pandas as pd
 
@@ -31,38 +50,43 @@ def run_one(n: int, fmt: str) -> dict:
     from fip.simulate import simulate_cohort
 
     timings: dict[str, float] = {}
-    t = time.perf_counter()
-    ds = simulate_cohort(n, seed=1)
-    timings["simulate"] = time.perf_counter() - t
+    peaks: dict[str, float] = {}
+
+    def stage(name: str, func):
+        _reset_peak()
+        start = time.perf_counter()
+        value = func()
+        timings[name] = time.perf_counter() - start
+        peaks[name] = _peak_mb()
+        return value
+
+    ds = stage("simulate", lambda: simulate_cohort(n, seed=1))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "data"
-        t = time.perf_counter()
-        write_dataset(ds, folder, format=fmt)
-        timings["write"] = time.perf_counter() - t
+        stage("write", lambda: write_dataset(ds, folder, format=fmt))
         del ds
-        t = time.perf_counter()
-        loaded = load_dataset(folder)
-        timings["load_validate"] = time.perf_counter() - t
-        t = time.perf_counter()
-        pairing = pair_forms(loaded)
-        timings["pair"] = time.perf_counter() - t
+        loaded = stage("load_validate", lambda: load_dataset(folder))
+        pairing = stage("pair", lambda: pair_forms(loaded))
         # Peer 1: bare reading of the same files, no parsing or validation.
-        t = time.perf_counter()
         reader = pd.read_csv if fmt == "csv" else pd.read_parquet
-        raw = {name: reader(folder / f"{name}.{fmt}") for name in ("persons", "forms", "outcomes")}
-        timings["peer_bare_read"] = time.perf_counter() - t
-        # Peer 2: naive same-month join of citizen and caseworker forms.
-        t = time.perf_counter()
-        forms = loaded.forms.assign(month=loaded.forms["answered_on"].dt.to_period("M"))
-        cit = forms[forms["respondent"] == "citizen"]
-        cw = forms[forms["respondent"] == "caseworker"]
-        naive = cit.merge(cw, on=["person_id", "month"], suffixes=("_c", "_w"))
-        timings["peer_naive_merge"] = time.perf_counter() - t
+        raw = stage("peer_bare_read", lambda: {name: reader(folder / f"{name}.{fmt}")
+                                               for name in ("persons", "forms", "outcomes")})
         rows = {name: len(frame) for name, frame in raw.items()}
+        del raw
+
+        # Peer 2: naive same-month join of citizen and caseworker forms.
+        def naive_merge():
+            forms = loaded.forms.assign(month=loaded.forms["answered_on"].dt.to_period("M"))
+            cit = forms[forms["respondent"] == "citizen"]
+            cw = forms[forms["respondent"] == "caseworker"]
+            return cit.merge(cw, on=["person_id", "month"], suffixes=("_c", "_w"))
+
+        naive = stage("peer_naive_merge", naive_merge)
         rows["measurements"] = len(pairing.measurements)
         rows["naive_pairs"] = len(naive)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"n": n, "format": fmt, "seconds": timings, "rows": rows, "peak_rss_mb": peak_mb}
+    peak_mb = max(peaks.values())
+    return {"n": n, "format": fmt, "seconds": timings, "peak_mb_by_stage": peaks, "rows": rows,
+            "peak_rss_mb": peak_mb}
 
 
 def main() -> None:
@@ -89,7 +113,10 @@ def main() -> None:
               f"{s['load_validate'] / s['peer_bare_read']:>8.2f} {s['peer_naive_merge']:>7.2f} "
               f"{s['pair'] / s['peer_naive_merge']:>10.2f}")
         print(f"{'':>9} rows: {r['rows']}")
-    print("total = simulate + load/validate + pair (write excluded); target for 10^6: < 120 s, < 4096 MB")
+        print(f"{'':>9} peak MB by stage (RSS high-water mark, reset before each stage): "
+              + ", ".join(f"{k} {v:.0f}" for k, v in r["peak_mb_by_stage"].items()))
+    print("total = simulate + load/validate + pair (write excluded); peak MB = whole process, "
+          "all stages and peers; target for 10^6: < 120 s, < 4096 MB")
 
 
 if __name__ == "__main__":

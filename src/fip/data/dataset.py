@@ -9,10 +9,19 @@ import pandas as pd
 
 from fip.instrument import Instrument
 
-__all__ = ["Dataset", "TABLES"]
+__all__ = ["DATE_DTYPE", "Dataset", "INTEGER_DTYPE", "MONTH_DTYPE", "TABLES", "TEXT_DTYPE"]
 
 #: The tables of a FIP dataset, in the order they are read and validated.
 TABLES: tuple[str, ...] = ("persons", "forms", "outcomes")
+
+#: dtypes of the normalised columns (what :func:`fip.data.load_dataset` returns): ids, codes
+#: and text use pandas' default string dtype, dates are midnight timestamps in microseconds
+#: (pandas 3's default resolution), months are monthly periods, items and whole numbers are
+#: nullable integers. ``employment_rate`` is float64 and the outcome flags are numpy bool.
+TEXT_DTYPE = "str"
+DATE_DTYPE = "datetime64[us]"
+MONTH_DTYPE = "period[M]"
+INTEGER_DTYPE = "Int64"
 
 
 @dataclass(frozen=True)

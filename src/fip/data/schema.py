@@ -1,0 +1,248 @@
+"""The layout of a FIP dataset as data: tables, columns, types and codes.
+
+``configs/schema.yaml`` describes the three tables; :func:`load_schema` combines it with an
+:class:`~fip.instrument.Instrument` (respondent and language codes, one score column per item)
+into :class:`TableSpec` objects that the readers, the validator and the writer share.
+
+Examples
+--------
+>>> from fip.data.schema import load_schema
+>>> schema = load_schema()
+>>> schema.table("outcomes").names
+('person_id', 'month', 'employment_rate', 'ordinary_employment', 'education')
+>>> schema.table("persons").column("gender").codes["k"]
+'female'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fip._resources import config_path
+from fip.errors import ConfigError
+from fip.instrument import Instrument, load_instrument
+
+__all__ = ["ColumnSpec", "Schema", "TableSpec", "TYPES", "load_schema"]
+
+#: Column types of the schema; ``score`` is an instrument item (whole number on the scale).
+TYPES: tuple[str, ...] = ("id", "text", "integer", "date", "month", "proportion", "bool", "code", "score")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a table.
+
+    Attributes
+    ----------
+    name : str
+    type : str
+        One of :data:`TYPES`.
+    required : bool
+        Every cell must hold a value.
+    optional : bool
+        The column may be absent from the file (all others must be present).
+    min, max : float or None
+        Bounds of ``integer``, ``proportion`` and ``score`` columns.
+    codes : Mapping[str, str]
+        For ``code`` columns: case-folded alias or code -> canonical code (``""`` maps empty
+        cells to a code when the schema lists it as an alias).
+    canonical : tuple of str
+        The canonical codes, in schema order.
+    respondent : str or None
+        For ``score`` columns: the respondent whose form holds the item.
+    """
+
+    name: str
+    type: str
+    required: bool = False
+    optional: bool = False
+    min: float | None = None
+    max: float | None = None
+    codes: Mapping[str, str] = field(default_factory=dict)
+    canonical: tuple[str, ...] = ()
+    respondent: str | None = None
+
+    def describe_codes(self, limit: int = 12) -> str:
+        """Plain-words list of accepted codes and aliases, for problem messages."""
+        aliases = [a for a, c in self.codes.items() if a and a != c.casefold()]
+        text = ", ".join(self.canonical)
+        if aliases:
+            shown = ", ".join(aliases[:limit]) + (", ..." if len(aliases) > limit else "")
+            text += f" (or {shown})"
+        return f"one of {text}"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of a dataset: its columns (schema order, items last) and its key."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> ColumnSpec:
+        """The column spec named ``name`` (``KeyError`` if unknown)."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The dataset layout for one instrument.
+
+    Attributes
+    ----------
+    tables : Mapping[str, TableSpec]
+        ``persons``, ``forms``, ``outcomes``.
+    booleans : Mapping[str, bool]
+        Case-folded words accepted in ``bool`` columns.
+    instrument : Instrument
+    """
+
+    tables: Mapping[str, TableSpec]
+    booleans: Mapping[str, bool]
+    instrument: Instrument
+
+    def table(self, name: str) -> TableSpec:
+        if name not in self.tables:
+            raise ValueError(f"table must be one of {tuple(self.tables)}; got {name!r}")
+        return self.tables[name]
+
+
+def _alias_map(name: str, canonical: list[str], aliases: Mapping[str, Any], source: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+
+    def add(alias: Any, code: str) -> None:
+        if isinstance(alias, bool) or alias is None:
+            raise ConfigError(f"{source}: column {name}: alias {alias!r} of {code!r} must be quoted text")
+        key = str(alias).strip().casefold()
+        if out.get(key, code) != code:
+            raise ConfigError(f"{source}: column {name}: alias {alias!r} maps to both {out[key]!r} and {code!r}")
+        out[key] = code
+
+    for code in canonical:
+        add(code, code)
+    for code, words in aliases.items():
+        if code not in canonical:
+            continue  # e.g. a respondent alias for a respondent this instrument does not have
+        for word in words or []:
+            add(word, code)
+    return out
+
+
+def _column(name: str, raw: Mapping[str, Any], instrument: Instrument, source: str) -> ColumnSpec:
+    ctype = raw.get("type")
+    if ctype not in TYPES:
+        raise ConfigError(f"{source}: column {name}: type must be one of {TYPES}; got {ctype!r}")
+    codes: dict[str, str] = {}
+    canonical: tuple[str, ...] = ()
+    if ctype == "code":
+        origin = raw.get("codes_from")
+        aliases: dict[str, list[Any]] = {}
+        if origin == "instrument.respondents":
+            canonical = instrument.respondent_ids
+            for r in instrument.respondents:  # labels (Borger, Sagsbehandler, ...) are aliases
+                aliases.setdefault(r.id, []).extend(r.label.values())
+        elif origin == "instrument.answer_languages":
+            canonical = tuple(instrument.answer_languages)
+        elif origin is None:
+            listed = raw.get("codes")
+            if not isinstance(listed, Mapping) or not listed:
+                raise ConfigError(f"{source}: column {name}: a code column needs codes or codes_from")
+            canonical = tuple(str(c) for c in listed)
+            aliases = {str(c): list(v or []) for c, v in listed.items()}
+        else:
+            raise ConfigError(f"{source}: column {name}: unknown codes_from {origin!r}")
+        for code, words in (raw.get("aliases") or {}).items():
+            aliases.setdefault(str(code), []).extend(words or [])
+        codes = _alias_map(name, list(canonical), aliases, source)
+    bounds = {"proportion": (0.0, 1.0)}.get(ctype, (raw.get("min"), raw.get("max")))
+    return ColumnSpec(
+        name=name,
+        type=ctype,
+        required=bool(raw.get("required", False)),
+        optional=bool(raw.get("optional", False)),
+        min=bounds[0],
+        max=bounds[1],
+        codes=codes,
+        canonical=canonical,
+    )
+
+
+def load_schema(instrument: Instrument | None = None, path: str | Path | None = None) -> Schema:
+    """Read ``configs/schema.yaml`` (or ``path``) and specialise it to ``instrument``.
+
+    Parameters
+    ----------
+    instrument : Instrument, optional
+        Default: the FIP instrument (:func:`fip.instrument.load_instrument`).
+    path : str or Path, optional
+        A schema file laid out like ``configs/schema.yaml``.
+
+    Returns
+    -------
+    Schema
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or malformed (the message names the file and column).
+
+    Examples
+    --------
+    >>> s = load_schema()
+    >>> s.table("forms").column("c01").type, s.table("forms").column("c01").respondent
+    ('score', 'citizen')
+    """
+    inst = instrument if instrument is not None else load_instrument()
+    p = Path(path) if path is not None else config_path("schema.yaml")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read schema file ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    source = p.name
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("tables"), Mapping):
+        raise ConfigError(f"{source}: expected a mapping with key 'tables'")
+
+    booleans: dict[str, bool] = {}
+    for flag, words in (raw.get("booleans") or {"true": ["1"], "false": ["0"]}).items():
+        value = {"true": True, "false": False}.get(str(flag).casefold())
+        if value is None:
+            raise ConfigError(f"{source}: booleans: keys must be 'true' and 'false'; got {flag!r}")
+        for word in words:
+            booleans[str(word).strip().casefold()] = value
+
+    tables: dict[str, TableSpec] = {}
+    for tname, traw in raw["tables"].items():
+        cols_raw = traw.get("columns") if isinstance(traw, Mapping) else None
+        if not isinstance(cols_raw, Mapping):
+            raise ConfigError(f"{source}: tables.{tname}: expected a mapping 'columns'")
+        cols = [_column(str(n), c or {}, inst, source) for n, c in cols_raw.items()]
+        if traw.get("items_from") == "instrument":
+            taken = {c.name for c in cols}
+            clash = [i for i in inst.item_ids() if i in taken]
+            if clash:
+                raise ConfigError(f"{source}: tables.{tname}: item ids {clash} clash with column names")
+            cols += [
+                ColumnSpec(name=it.id, type="score", min=inst.scale.min, max=inst.scale.max, respondent=it.respondent)
+                for it in inst.items
+            ]
+        key = tuple(traw.get("key") or ())
+        unknown = [k for k in key if k not in {c.name for c in cols}]
+        if unknown:
+            raise ConfigError(f"{source}: tables.{tname}.key: unknown column(s) {unknown}")
+        tables[str(tname)] = TableSpec(name=str(tname), key=key, columns=tuple(cols))
+    return Schema(tables=tables, booleans=booleans, instrument=inst)

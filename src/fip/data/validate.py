@@ -1,0 +1,589 @@
+"""Check a FIP dataset against the schema and the instrument; load it normalised.
+
+:func:`validate_dataset` lists every problem of a dataset folder (never raises for bad
+data); :func:`load_dataset` returns the normalised :class:`~fip.data.dataset.Dataset` or
+raises :class:`~fip.errors.InvalidDataError` listing every problem. Both read the files with
+:func:`fip.data.readers.read_table` and check the cells column by column, vectorised over
+the distinct values of each column, so a dataset of millions of rows checks in seconds.
+
+Problems are reported with the spreadsheet row (header = row 1, first data row = 2), the
+column, the offending value (CPR-like numbers masked) and what was expected instead. Rows
+whose cells are all empty (trailing rows of spreadsheet exports) are skipped.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "persons.csv").write_text("person_id,municipality\\n1,Aarhus\\n")
+>>> problems = validate_dataset(folder)
+>>> print(problems[0])
+persons.csv, column 'gender': expected a column with this name (the persons table needs it)
+>>> print(problems[-1])
+outcomes.*: expected one file outcomes.csv, outcomes.parquet, outcomes.xlsx, outcomes.dta or outcomes.sav
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fip.data.dataset import INTEGER_DTYPE, TABLES, TEXT_DTYPE, Dataset
+from fip.data.readers import (
+    EXTENSIONS,
+    UnreadableFileError,
+    as_text,
+    find_table_files,
+    parse_bool,
+    parse_code,
+    parse_date,
+    parse_month,
+    parse_number,
+    read_table,
+)
+from fip.data.schema import ColumnSpec, Schema, TableSpec, load_schema
+from fip.errors import InvalidDataError, Problem, mask_personal
+from fip.instrument import Instrument, load_instrument
+
+__all__ = ["dataset_from_frames", "load_dataset", "validate_dataset", "validate_frames"]
+
+Today = _dt.date | _dt.datetime | pd.Timestamp | str | None
+
+
+def _today(today: Today) -> pd.Timestamp:
+    return pd.Timestamp(_dt.date.today() if today is None else today).normalize()
+
+
+def _is_text_like(col: pd.Series) -> bool:
+    dtype = col.dtype
+    return isinstance(dtype, pd.CategoricalDtype) or not (
+        pd.api.types.is_numeric_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype)
+    )
+
+
+def _display(col: pd.Series, positions: np.ndarray) -> list[str]:
+    """Cells at ``positions`` as text for messages (empty cells as ``""``, CPR-like masked)."""
+    picked = col.iloc[positions]
+    if isinstance(picked.dtype, pd.PeriodDtype):
+        text = picked.astype(str)
+    elif pd.api.types.is_datetime64_any_dtype(picked.dtype):
+        text = picked.dt.strftime("%Y-%m-%d")
+    else:
+        text = as_text(picked)
+    return [mask_personal(v) for v in text.fillna("").tolist()]
+
+
+@dataclass
+class _Collector:
+    """Problems of one file: whole-file and header problems first, then cells by row."""
+
+    file: str
+    order: dict[str, int]
+    head: list[Problem] = field(default_factory=list)
+    cells: list[tuple[int, int, int, Problem]] = field(default_factory=list)
+
+    def add(self, row: int | None, column: str | None, value: str | None, expected: str) -> None:
+        value = None if value is None else mask_personal(value)
+        problem = Problem(self.file, row, column, value, expected)
+        if row is None:
+            self.head.append(problem)
+        else:
+            self.cells.append((row, self.order.get(column or "", -1), len(self.cells), problem))
+
+    def add_cells(self, rows: np.ndarray, column: str | None, values: Sequence[str], expected: str | Sequence[str]) -> None:
+        exp = [expected] * len(rows) if isinstance(expected, str) else list(expected)
+        col = self.order.get(column or "", -1)
+        start = len(self.cells)
+        self.cells.extend(
+            (int(r), col, start + k, Problem(self.file, int(r), column, v, e))
+            for k, (r, v, e) in enumerate(zip(rows, values, exp))
+        )
+
+    def problems(self) -> list[Problem]:
+        self.cells.sort(key=lambda t: t[:3])
+        return self.head + [c[3] for c in self.cells]
+
+
+@dataclass
+class _Checked:
+    """One table after checking: normalised frame (valid cells only), row numbers, problems."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    collector: _Collector
+
+
+def _labels_applied(col: pd.Series, labels: Mapping[Any, str] | None) -> pd.Series | None:
+    if not labels:
+        return None
+    mapped = col.map(dict(labels))
+    return mapped.where(mapped.notna(), col.astype(object))
+
+
+def _whole_numbers(col: pd.Series, spec: ColumnSpec, empty: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """Int64 values of an integer or score column, and the mask of bad non-empty cells."""
+    if pd.api.types.is_integer_dtype(col.dtype) and not isinstance(col.dtype, pd.CategoricalDtype):
+        # parquet/Stata integers: no text round trip, and no copy when every cell is fine
+        ints = col.astype(INTEGER_DTYPE)
+        data = ints.array._data
+        ok = ~ints.array._mask
+        if spec.min is not None:
+            ok &= data >= spec.min
+        if spec.max is not None:
+            ok &= data <= spec.max
+        bad = ~empty & ~ok
+        return (ints if not bad.any() else ints.mask(bad)), bad
+    num = parse_number(col).to_numpy()
+    ok = np.isfinite(num) & (num == np.round(num))
+    if spec.min is not None:
+        ok &= num >= spec.min
+    if spec.max is not None:
+        ok &= num <= spec.max
+    data = np.where(ok, num, 0).astype(np.int64)
+    return pd.Series(pd.arrays.IntegerArray(data, ~ok), index=col.index), ~empty & ~ok
+
+
+def _parse(col: pd.Series, spec: ColumnSpec, schema: Schema, labels: Mapping[Any, str] | None,
+           empty: np.ndarray, today: pd.Timestamp) -> tuple[pd.Series, list[tuple[np.ndarray, str]]]:
+    """Normalised values of one column and (mask, expected) pairs of bad non-empty cells."""
+    t = spec.type
+    if t in ("id", "text"):
+        labelled = _labels_applied(col, labels) if t == "text" else None
+        values = as_text(labelled if labelled is not None else col).astype(TEXT_DTYPE)
+        return values, []
+    if t in ("integer", "score"):
+        values, bad = _whole_numbers(col, spec, empty)
+        if t == "score":
+            expected = f"empty or a whole number from {spec.min:g} to {spec.max:g} (the instrument's scale)"
+        else:
+            expected = f"a whole number from {spec.min:g} to {spec.max:g}"
+        return values, [(bad, expected)]
+    if t == "proportion":
+        num = parse_number(col).to_numpy()
+        ok = np.isfinite(num) & (num >= 0) & (num <= 1)
+        values = pd.Series(np.where(ok, num, np.nan), index=col.index, dtype=float)
+        return values, [(~empty & ~ok, "a number from 0 to 1 (decimal point or comma)")]
+    if t == "date":
+        values = parse_date(col)
+        bad = ~empty & values.isna().to_numpy()
+        future = (values > today).to_numpy(dtype=bool, na_value=False)
+        if future.any():
+            values = values.mask(future)
+        return values, [
+            (bad, "a date dd-mm-yyyy or yyyy-mm-dd (also dd.mm.yyyy, dd/mm/yyyy)"),
+            (future, f"a date not after today ({today:%Y-%m-%d})"),
+        ]
+    if t == "month":
+        values = parse_month(col)
+        return values, [(~empty & values.isna().to_numpy(), "a month yyyy-mm")]
+    if t == "bool":
+        values = parse_bool(col, schema.booleans)
+        labelled = _labels_applied(col, labels)
+        if labelled is not None:
+            values = values.fillna(parse_bool(labelled, schema.booleans))
+        bad = ~empty & values.isna().to_numpy()
+        if not values.isna().any():
+            values = values.astype(bool)
+        return values, [(bad, "1/0, true/false, yes/no, ja/nej or sand/falsk")]
+    if t == "code":
+        values = parse_code(col, spec.codes)
+        labelled = _labels_applied(col, labels)
+        if labelled is not None:
+            values = parse_code(labelled, spec.codes).fillna(values)
+        return values, [(~empty & values.isna().to_numpy(), spec.describe_codes())]
+    raise AssertionError(f"unhandled column type {t!r}")  # schema.TYPES guards this
+
+
+def _header(raw: pd.DataFrame, spec: TableSpec, schema: Schema, coll: _Collector) -> dict[str, int]:
+    """Map schema column -> position in ``raw``; header problems into ``coll``."""
+    known = set(spec.names)
+    items = [c.name for c in spec.columns if c.type == "score"]
+    found: dict[str, int] = {}
+    for k, name in enumerate(map(str, raw.columns)):
+        norm = name.replace("\ufeff", "").strip().casefold()
+        if norm == "":
+            if as_text(raw.iloc[:, k]).isna().all():
+                continue  # trailing separators of a spreadsheet export
+            coll.add(None, f"<column {k + 1}>", None, "a column name in the header row")
+            continue
+        if norm in found:
+            coll.add(None, name, None, f"each column once (column {found[norm] + 1} has the same name)")
+            continue
+        if norm not in known:
+            close = difflib.get_close_matches(norm, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            plain = [n for n in spec.names if n not in items]
+            what = ", ".join(plain) + (f" and the item columns of instrument {schema.instrument.id}" if items else "")
+            coll.add(None, name, None, f"a column of the {spec.name} table ({what}){hint}")
+            continue
+        found[norm] = k
+    return found
+
+
+def _empty(col: pd.Series) -> np.ndarray:
+    if _is_text_like(col):
+        return as_text(col).isna().to_numpy(dtype=bool)
+    return col.isna().to_numpy(dtype=bool)
+
+
+def _check_table(raw: pd.DataFrame, spec: TableSpec, schema: Schema, file: str, today: pd.Timestamp) -> _Checked:
+    coll = _Collector(file, {n: k for k, n in enumerate(spec.names)})
+    where = _header(raw, spec, schema, coll)
+    for c in spec.columns:
+        if c.name not in where and not c.optional:
+            coll.add(None, c.name, None, f"a column with this name (the {spec.name} table needs it)")
+
+    cols = {c.name: raw.iloc[:, where[c.name]] for c in spec.columns if c.name in where}
+    empty = {n: _empty(c) for n, c in cols.items()}
+    rows = np.arange(len(raw), dtype=np.int64) + 2
+    if cols and len(raw):
+        blank = np.logical_and.reduce(list(empty.values()))
+        for k in range(raw.shape[1]):
+            if k not in where.values() and blank.any():
+                blank &= _empty(raw.iloc[:, k])
+        if blank.any():
+            keep = ~blank
+            rows = rows[keep]
+            cols = {n: c[keep].reset_index(drop=True) for n, c in cols.items()}
+            empty = {n: e[keep] for n, e in empty.items()}
+    labels = raw.attrs.get("value_labels", {}) or {}
+    out: dict[str, pd.Series] = {}
+    for spec_col in spec.columns:
+        name = spec_col.name
+        if name not in cols:
+            continue
+        col = cols[name]
+        try:
+            values, bad = _parse(col, spec_col, schema, labels.get(name), empty[name], today)
+        except (TypeError, ValueError, ArithmeticError) as exc:  # e.g. a list-typed parquet column
+            coll.add(None, name, str(col.dtype), f"cells of type {spec_col.type} (error: {str(exc).splitlines()[0]})")
+            continue
+        for mask, expected in bad:
+            if mask.any():
+                pos = np.flatnonzero(mask)
+                coll.add_cells(rows[pos], name, _display(col, pos), expected)
+        if spec_col.required:
+            missing_value = values.isna().to_numpy() & empty[name]
+            if missing_value.any():
+                pos = np.flatnonzero(missing_value)
+                coll.add_cells(rows[pos], name, [""] * len(pos), "a value (this column must not be empty)")
+        out[name] = values if isinstance(values.index, pd.RangeIndex) and values.index.start == 0 else values.reset_index(drop=True)
+    if "respondent" in out:
+        _wrong_respondent_items(out["respondent"], spec, cols, empty, rows, coll)
+    frame = pd.DataFrame(out, index=pd.RangeIndex(len(rows)), copy=False)
+    checked = _Checked(frame, rows, coll)
+    _duplicates(checked, spec)
+    return checked
+
+
+def _wrong_respondent_items(resp: pd.Series, spec: TableSpec, cols: Mapping[str, pd.Series],
+                            empty: Mapping[str, np.ndarray], rows: np.ndarray, coll: _Collector) -> None:
+    """Items filled in on a form of another respondent (a citizen form with caseworker items)."""
+    known = resp.notna().to_numpy()
+    for col in spec.columns:
+        if col.type != "score" or col.name not in cols:
+            continue
+        wrong = ~empty[col.name] & known & (resp != col.respondent).to_numpy(dtype=bool, na_value=False)
+        if wrong.any():
+            pos = np.flatnonzero(wrong)
+            expected = [f"an empty cell ({col.name} is a {col.respondent} item; this is a {r} form)"
+                        for r in resp.iloc[pos].tolist()]
+            coll.add_cells(rows[pos], col.name, _display(cols[col.name], pos), expected)
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes of a column's values (-1 for missing) and the number of distinct values."""
+    if isinstance(values.dtype, pd.PeriodDtype):
+        ordinals = values.array.asi8
+        nat = values.isna().to_numpy()
+        lo = ordinals[~nat].min() if (~nat).any() else 0
+        return np.where(nat, -1, ordinals - lo), int(ordinals[~nat].max() - lo + 1) if (~nat).any() else 0
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _key_codes(frame: pd.DataFrame, key: Sequence[str]) -> tuple[np.ndarray, int]:
+    """One int64 code per row for the combination of ``key`` columns (-1 if any is missing),
+    and an upper bound of the codes."""
+    combined, n = _codes(frame[key[0]])
+    for name in key[1:]:
+        codes, m = _codes(frame[name])
+        m = max(m, 1)
+        bad = (combined < 0) | (codes < 0)
+        if n * m >= 2**62:  # re-number the combinations seen so the product cannot overflow
+            combined, n = _codes(pd.Series(np.where(bad, -1, combined)))
+        combined = np.where(bad, -1, combined * m + codes)
+        n = n * m
+    return combined, n
+
+
+def _duplicates(checked: _Checked, spec: TableSpec) -> None:
+    """Rows repeating the table's key (naming the first row with that key)."""
+    key = list(spec.key)
+    if not key or any(k not in checked.frame.columns for k in key) or not len(checked.frame):
+        return
+    code, bound = _key_codes(checked.frame, key)
+    complete = code >= 0
+    if bound <= 8 * len(code) + 1024:  # dense codes: count with bincount
+        counts = np.bincount(code[complete], minlength=bound)
+        dup_any = np.zeros(len(code), dtype=bool)
+        dup_any[complete] = counts[code[complete]] > 1
+    else:
+        dup_any = complete & pd.Series(code).duplicated(keep=False).to_numpy()
+        dup_any &= complete
+    if not dup_any.any():
+        return
+    pos_all = np.flatnonzero(dup_any)
+    first_pos = pd.Series(pos_all).groupby(code[pos_all]).transform("min").to_numpy()
+    later = pos_all != first_pos
+    pos, first = pos_all[later], first_pos[later]
+    first_rows = checked.rows[first]
+    parts = [_display(checked.frame[k], pos) for k in key]
+    if len(key) == 1:
+        column, values, what = key[0], parts[0], f"a {key[0]} not used before in this file (row {{}} has it)"
+    else:
+        values = [", ".join(f"{k}={v}" for k, v in zip(key, vals)) for vals in zip(*parts)]
+        column, what = None, f"one row per {', '.join(key)} (row {{}} has the same)"
+    checked.collector.add_cells(checked.rows[pos], column, values, [what.format(r) for r in first_rows])
+
+
+def _unknown_persons(checked: _Checked, persons: pd.Series, persons_file: str) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if "person_id" not in checked.frame.columns:
+        return
+    ids = checked.frame["person_id"]
+    known = pc.is_in(pa.array(ids.array), value_set=pa.array(persons.dropna().array))
+    unknown = ids.notna().to_numpy() & ~known.to_numpy(zero_copy_only=False).astype(bool)
+    if unknown.any():
+        pos = np.flatnonzero(unknown)
+        checked.collector.add_cells(checked.rows[pos], "person_id", _display(ids, pos),
+                                    f"a person_id listed in {persons_file}")
+
+
+Source = tuple[str, Callable[[], pd.DataFrame], str]
+
+
+def _release_memory() -> None:
+    """Free a dropped raw table now: pandas objects sit in reference cycles until the garbage
+    collector runs, and Arrow's pool keeps freed memory unless asked to return it."""
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+
+def _check_sources(sources: Sequence[Source], schema: Schema, today: Today,
+                   head: Mapping[str, list[Problem]] | None = None,
+                   keep_tables: bool = True) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Read (via each loader) and check tables one at a time, then across tables.
+
+    Each raw table is dropped once checked, so memory holds one raw table at a time; with
+    ``keep_tables=False`` (validation only) the normalised tables keep just ``person_id``.
+    """
+    day = _today(today)
+    head = {k: list(v) for k, v in (head or {}).items()}
+    checked: dict[str, _Checked] = {}
+    files: dict[str, str] = {}
+    for name, load, file in sources:
+        try:
+            raw = load()
+        except UnreadableFileError as exc:
+            head.setdefault(name, []).append(
+                Problem(exc.file, None, None, None, f"a readable {exc.kind} file (error: {exc.detail})"))
+            continue
+        checked[name] = _check_table(raw, schema.table(name), schema, file, day)
+        files[name] = file
+        if not keep_tables:
+            frame = checked[name].frame
+            checked[name].frame = frame[[c for c in ("person_id",) if c in frame.columns]]
+            del frame
+        del raw
+        _release_memory()
+    persons = checked.get("persons")
+    if persons is not None and "person_id" in persons.frame.columns:
+        for name in ("forms", "outcomes"):
+            if name in checked:
+                _unknown_persons(checked[name], persons.frame["person_id"], files["persons"])
+    problems: list[Problem] = []
+    names = list(dict.fromkeys([t for t in TABLES if t in checked or t in head] + list(checked) + list(head)))
+    for name in names:
+        problems.extend(head.get(name, []))
+        if name in checked:
+            problems.extend(checked[name].collector.problems())
+    return {n: c.frame for n, c in checked.items()}, problems
+
+
+def validate_frames(
+    frames: Mapping[str, tuple[pd.DataFrame, str]],
+    schema: Schema,
+    *,
+    today: Today = None,
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Check raw tables against ``schema``; return the normalised tables and every problem.
+
+    Parameters
+    ----------
+    frames : Mapping[str, (DataFrame, str)]
+        Table name -> (raw cells as :func:`~fip.data.readers.read_table` gives them, or
+        typed columns; file name used in problems). Tables absent from the mapping are not
+        checked (the caller reports them), and checks across tables skip them.
+    schema : Schema
+        From :func:`fip.data.schema.load_schema`.
+    today : date, optional
+        Dates after this day are problems (default: today).
+
+    Returns
+    -------
+    tables : dict[str, DataFrame]
+        Normalised tables (schema columns present in the file, in schema order; invalid
+        cells missing). Meaningful only when ``problems`` is empty.
+    problems : list of Problem
+        Per table in the order persons, forms, outcomes; within a file, header problems
+        first, then cell problems by row and column.
+    """
+    sources = [(name, (lambda f=frame: f), file) for name, (frame, file) in frames.items()]
+    return _check_sources(sources, schema, today)
+
+
+def _instrument(instrument: Instrument | None) -> Instrument:
+    return instrument if instrument is not None else load_instrument()
+
+
+def _collect(folder: str | Path, instrument: Instrument | None, today: Today,
+             keep_tables: bool = True) -> tuple[dict[str, pd.DataFrame], list[Problem], Schema]:
+    schema = load_schema(_instrument(instrument))
+    path = Path(folder)
+    if not path.is_dir():
+        what = "a folder holding the tables persons, forms and outcomes"
+        return {}, [Problem(path.name or str(path), None, None, None, f"{what} (no such folder)")], schema
+    head: dict[str, list[Problem]] = {t: [] for t in TABLES}
+    sources: list[Source] = []
+    for table, candidates in find_table_files(path).items():
+        if not candidates:
+            names = [f"{table}{e}" for e in EXTENSIONS]
+            head[table].append(Problem(f"{table}.*", None, None, None,
+                                       f"one file {', '.join(names[:-1])} or {names[-1]}"))
+        elif len(candidates) > 1:
+            head[table].append(Problem(f"{table}.*", None, None, ", ".join(p.name for p in candidates),
+                                       f"exactly one file for the {table} table (remove or rename the others)"))
+        else:
+            sources.append((table, (lambda p=candidates[0]: read_table(p)), candidates[0].name))
+    tables, problems = _check_sources(sources, schema, today, head, keep_tables)
+    return tables, problems, schema
+
+
+def validate_dataset(folder: str | Path, instrument: Instrument | None = None, *, today: Today = None) -> list[Problem]:
+    """Every problem of the dataset in ``folder`` (an empty list when it is clean).
+
+    Parameters
+    ----------
+    folder : str or Path
+        Folder with one file per table: ``persons``, ``forms``, ``outcomes`` (``.csv``,
+        ``.parquet``, ``.xlsx``, ``.dta`` or ``.sav``).
+    instrument : Instrument, optional
+        The questionnaire the forms follow (default: the FIP instrument).
+    today : date, optional
+        Dates after this day are problems (default: today's date).
+
+    Returns
+    -------
+    list of Problem
+        Missing or duplicate table files, unreadable files, missing and unknown columns,
+        empty required cells, values that do not parse or are out of range (scores off the
+        instrument's scale, future dates, rates outside [0, 1], unknown codes), items
+        filled in on another respondent's form, duplicate keys (naming the earlier row) and
+        persons missing from ``persons``. Never raises for bad data; nothing is capped.
+
+    Examples
+    --------
+    >>> validate_dataset("/no/such/folder")[0].expected
+    'a folder holding the tables persons, forms and outcomes (no such folder)'
+    """
+    return _collect(folder, instrument, today, keep_tables=False)[1]
+
+
+def load_dataset(folder: str | Path, instrument: Instrument | None = None, *, today: Today = None) -> Dataset:
+    """Read, check and normalise the dataset in ``folder``.
+
+    Parameters
+    ----------
+    folder, instrument, today
+        As in :func:`validate_dataset`.
+
+    Returns
+    -------
+    Dataset
+        Tables with the column contract of :class:`~fip.data.dataset.Dataset`: ids, codes
+        and text as strings, dates ``datetime64[us]`` at midnight, months ``period[M]``,
+        items and ``birth_year`` ``Int64``, ``employment_rate`` float64, outcome flags bool;
+        rows in file order (blank rows dropped).
+
+    Raises
+    ------
+    InvalidDataError
+        Listing every problem :func:`validate_dataset` finds.
+
+    Examples
+    --------
+    >>> load_dataset("/no/such/folder")
+    Traceback (most recent call last):
+    ...
+    fip.errors.InvalidDataError: folder: expected a folder holding the tables persons, forms and outcomes (no such folder)
+    """
+    tables, problems, schema = _collect(folder, instrument, today)
+    if problems:
+        raise InvalidDataError(problems)
+    return Dataset(**{t: tables[t] for t in TABLES}, instrument=schema.instrument, source=Path(folder))
+
+
+def dataset_from_frames(
+    persons: pd.DataFrame,
+    forms: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    instrument: Instrument | None = None,
+    *,
+    today: Today = None,
+) -> Dataset:
+    """Check and normalise in-memory tables (e.g. a simulated cohort) like :func:`load_dataset`.
+
+    Cells may be raw text or already typed. Problems name the tables ``persons``,
+    ``forms`` and ``outcomes`` in place of files; rows count as in a spreadsheet (the
+    first row of the frame is row 2).
+
+    Raises
+    ------
+    InvalidDataError
+        Listing every problem.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"person_id": ["a"], "municipality": ["Aarhus"], "gender": ["K"],
+    ...     "birth_year": ["1990"], "origin": ["Syrien"], "education": [""],
+    ...     "work_experience": ["ja"], "arrival_date": ["01-02-2016"]})
+    >>> f = pd.DataFrame(columns=["person_id", "caseworker_id", "respondent", "answered_on",
+    ...     "language", *load_instrument().item_ids()])
+    >>> o = pd.DataFrame({"person_id": ["a"], "month": ["2017-01"], "employment_rate": ["0,5"],
+    ...     "ordinary_employment": ["1"], "education": ["nej"]})
+    >>> d = dataset_from_frames(p, f, o)
+    >>> d.persons.loc[0, ["gender", "education", "work_experience"]].tolist()
+    ['female', 'unknown', 'yes']
+    """
+    schema = load_schema(_instrument(instrument))
+    raw = {"persons": (persons, "persons"), "forms": (forms, "forms"), "outcomes": (outcomes, "outcomes")}
+    tables, problems = validate_frames(raw, schema, today=today)
+    if problems:
+        raise InvalidDataError(problems)
+    return Dataset(**{t: tables[t] for t in TABLES}, instrument=schema.instrument, source=None)

@@ -1,0 +1,390 @@
+"""Tests of fip.simulate.outcomes: the monthly outcomes model of the synthetic cohort.
+
+Reference values come from outside the generator: the published paths are read from
+configs/fip_published.yaml (the study's transcription); the index effects are compared with
+the implied coefficients stored in configs/calibration_outcomes.yaml (a 200,000-person run
+with another seed) by an OLS written here (pandas group means + numpy lstsq), not the
+module's. Indices and window outcomes are recomputed here from the raw tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from fip._resources import config_path
+from fip.errors import ConfigError, InvalidDataError
+from fip.instrument import load_instrument
+from fip.published import load_published
+from fip.simulate.outcomes import (
+    OUTCOME_COLUMNS,
+    example_inputs,
+    simulate_outcomes,
+    window_outcomes,
+)
+
+THREE = Path(__file__).parent / "data" / "instrument_three_raters.yaml"
+N_LARGE = 50_000  # about 22,600 persons with two rounds
+
+
+@pytest.fixture(scope="module")
+def fip():
+    return load_instrument()
+
+
+@pytest.fixture(scope="module")
+def three():
+    return load_instrument(THREE)
+
+
+@pytest.fixture(scope="module")
+def small(fip):
+    persons, meas = example_inputs(400, fip, np.random.default_rng(11))
+    return persons, meas
+
+
+@pytest.fixture(scope="module")
+def large(fip):
+    persons, meas = example_inputs(N_LARGE, fip, np.random.default_rng(101))
+    panel = simulate_outcomes(persons, meas, fip, np.random.default_rng(102))
+    return persons, meas, panel
+
+
+@pytest.fixture(scope="module")
+def large_design(fip, large):
+    """Persons with two rounds: indices (computed here) joined to window outcomes (here)."""
+    persons, meas, panel = large
+    return _design(meas, fip).join(_window(panel, meas, persons), how="inner")
+
+
+# ----------------------------------------------------------------------------- helpers
+def _month(dates: pd.Series) -> pd.Series:
+    return pd.to_datetime(dates).dt.to_period("M")
+
+
+def _relative(panel, meas, persons, anchor_round):
+    """Panel rows of persons having ``anchor_round`` with k = month - anchor month, gender."""
+    anchor = meas.loc[meas["round"] == anchor_round, ["person_id", "measured_on"]]
+    anchor = anchor.assign(anchor=_month(anchor["measured_on"]))[["person_id", "anchor"]]
+    p = panel.merge(anchor, on="person_id").merge(persons[["person_id", "gender"]], on="person_id")
+    p["k"] = p["month"].array.asi8 - p["anchor"].array.asi8  # period[M] ordinals
+    return p
+
+
+def _window(panel, meas, persons, anchor_round=2):
+    """The study's four outcomes over months 1-6 after ``anchor_round``, computed here."""
+    p = _relative(panel, meas, persons, anchor_round)
+    p = p[(p["k"] >= 1) & (p["k"] <= 6)].assign(employed=lambda f: f["employment_rate"] > 0)
+    return p.groupby("person_id").agg(
+        emp_rate=("employment_rate", "mean"),
+        emp_dummy=("employed", "max"),
+        ord_emp_dummy=("ordinary_employment", "max"),
+        edu_dummy=("education", "max"),
+        months=("k", "size"),
+    ).astype(float)
+
+
+def _indices(meas, inst, respondent):
+    items = list(inst.item_ids(respondent))
+    return meas[items].astype("float64").mean(axis=1)
+
+
+def _design(meas, inst):
+    """Per person with rounds 1 and 2: citizen/caseworker level and change, round-2 caseworker."""
+    m = meas.assign(ic=_indices(meas, inst, inst.respondents[0].id),
+                    iw=_indices(meas, inst, inst.caseworker_from))
+    r1 = m[m["round"] == 1].set_index("person_id")
+    r2 = m[m["round"] == 2].set_index("person_id")
+    r1 = r1.loc[r2.index]
+    return pd.DataFrame({
+        "citizen_level": r1["ic"], "citizen_change": r2["ic"] - r1["ic"],
+        "caseworker_level": r1["iw"], "caseworker_change": r2["iw"] - r1["iw"],
+        "caseworker_id": r2["caseworker_id"],
+    })
+
+
+def _areg(frame, y, xs, group):
+    """OLS of y on xs absorbing ``group`` (within transformation); iid SE, areg df."""
+    cols = [y, *xs]
+    dm = frame[cols] - frame.groupby(group)[cols].transform("mean")
+    X, yv = dm[xs].to_numpy(), dm[y].to_numpy()
+    beta, *_ = np.linalg.lstsq(X, yv, rcond=None)
+    resid = yv - X @ beta
+    df = len(yv) - len(xs) - frame[group].nunique()
+    cov = resid @ resid / df * np.linalg.inv(X.T @ X)
+    return beta, np.sqrt(np.diag(cov))
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    h = hashlib.sha256()
+    for col in frame.columns:
+        arr = frame[col].array
+        data = arr.asi8 if hasattr(arr, "asi8") else np.asarray(frame[col].to_numpy())
+        h.update(np.asarray(data).astype(str if data.dtype == object else data.dtype).tobytes())
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- contract
+def test_columns_dtypes_and_rows_per_person(fip, small):
+    persons, meas = small
+    panel = simulate_outcomes(persons, meas, fip, np.random.default_rng(1))
+    assert tuple(panel.columns) == OUTCOME_COLUMNS
+    assert pd.api.types.is_string_dtype(panel["person_id"])
+    assert panel["month"].dtype == pd.PeriodDtype("M")
+    assert panel["employment_rate"].dtype == np.float64
+    assert panel["ordinary_employment"].dtype == bool
+    assert panel["education"].dtype == bool
+    # One row per person and month, first measurement month .. last + 6, no gaps, sorted.
+    span = meas.assign(m=_month(meas["measured_on"])).groupby("person_id")["m"].agg(["min", "max"])
+    got = panel.groupby("person_id")["month"].agg(["min", "max", "size"])
+    assert got.index.equals(span.index.astype(got.index.dtype).sort_values())
+    assert (got["min"] == span.loc[got.index, "min"]).all()
+    assert (got["max"] == span.loc[got.index, "max"] + 6).all()
+    lengths = got["max"].array.asi8 - got["min"].array.asi8 + 1
+    assert (got["size"] == lengths).all()
+    assert not panel.duplicated(["person_id", "month"]).any()
+    assert panel["person_id"].is_monotonic_increasing
+    ordinals = pd.Series(panel["month"].array.asi8, index=panel.index)
+    assert (ordinals.groupby(panel["person_id"]).diff().dropna() == 1).all()
+
+
+def test_persons_without_measurements_get_no_rows(fip, small):
+    persons, meas = small
+    extra = persons.iloc[:1].assign(person_id="NO_FORMS")
+    panel = simulate_outcomes(pd.concat([persons, extra], ignore_index=True), meas, fip,
+                              np.random.default_rng(1))
+    assert "NO_FORMS" not in set(panel["person_id"])
+
+
+def test_deterministic_and_seed_dependent(fip, small):
+    persons, meas = small
+    a = simulate_outcomes(persons, meas, fip, np.random.default_rng(5))
+    b = simulate_outcomes(persons, meas, fip, np.random.default_rng(5))
+    c = simulate_outcomes(persons, meas, fip, np.random.default_rng(6))
+    pd.testing.assert_frame_equal(a, b)
+    assert _digest(a) == _digest(b)
+    assert _digest(a) != _digest(c)
+
+
+def test_row_order_of_inputs_does_not_matter(fip, small):
+    persons, meas = small
+    a = simulate_outcomes(persons, meas, fip, np.random.default_rng(5))
+    shuffled = simulate_outcomes(persons.sample(frac=1, random_state=3),
+                                 meas.sample(frac=1, random_state=4), fip, np.random.default_rng(5))
+    pd.testing.assert_frame_equal(a, shuffled)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(1, 60), seed=st.integers(0, 2**32 - 1),
+       missing=st.sampled_from([0.0, 0.3]))
+def test_invariants(fip, n, seed, missing):
+    rng = np.random.default_rng(seed)
+    persons, meas = example_inputs(n, fip, rng, params={"example_inputs": {"item_missing_share": missing}})
+    panel = simulate_outcomes(persons, meas, fip, rng)
+    rate = panel["employment_rate"]
+    assert rate.between(0.0, 1.0).all()
+    assert (rate[panel["ordinary_employment"]] > 0).all()
+    assert panel["person_id"].nunique() == n
+
+
+# ----------------------------------------------------------------------------- published paths
+def _se(p: float, n: int) -> float:
+    """Binomial SE sqrt(p(1-p)/n); for a mean of rates in [0,1] it bounds the SE from above."""
+    return float(np.sqrt(p * (1 - p) / n))
+
+
+def _check(sim: float, lo: float, hi: float, n: int, what: str) -> None:
+    """sim within [lo, hi] (the published rounding interval) widened by 4 SE at sim's level."""
+    tol = 4 * _se(min(max(sim, lo), hi), n)
+    assert lo - tol <= sim <= hi + tol, f"{what}: {sim:.4f} not in [{lo:.4f}, {hi:.4f}] +- {tol:.4f}"
+
+
+def test_monthly_paths_match_the_study(large):
+    persons, meas, panel = large
+    pub = load_published()["sample"]["outcomes_after_2nd_measurement"]
+    p = _relative(panel, meas, persons, 2)
+    p["subsidy"] = (p["employment_rate"] > 0) & ~p["ordinary_employment"]
+    n_all = p["person_id"].nunique()
+    n_g = p.groupby("gender")["person_id"].nunique()
+    by = p.groupby(["gender", "k"])[["employment_rate", "subsidy", "education"]].mean()
+    allk = p.groupby("k")[["employment_rate", "subsidy", "education"]].mean()
+    half = 0.005  # published values are whole percents: x means [x - 0.5, x + 0.5] %
+    emp = pub["employment_rate_pct"]
+    for k in (1, 6):
+        v = emp["all"][f"month{k}"] / 100
+        _check(allk.loc[k, "employment_rate"], v - half, v + half, n_all, f"employment all month {k}")
+    for gender, key in (("male", "men"), ("female", "women")):
+        v = emp["month6"][key] / 100
+        _check(by.loc[(gender, 6), "employment_rate"], v - half, v + half, n_g[gender], f"employment {key} m6")
+    wage = pub["wage_subsidy_job_share_pct"]
+    # "knap 4" / "knap 6" (just under): read as [3, 4] and [5, 6] percent.
+    assert str(wage["all"]["month1"]).startswith("knap 4") and str(wage["all"]["month6"]).startswith("knap 6")
+    _check(allk.loc[1, "subsidy"], 0.03, 0.04, n_all, "wage subsidy all month 1")
+    _check(allk.loc[6, "subsidy"], 0.05, 0.06, n_all, "wage subsidy all month 6")
+    for k in (1, 6):
+        v = wage["men"][f"month{k}"] / 100
+        _check(by.loc[("male", k), "subsidy"], v - half, v + half, n_g["male"], f"wage subsidy men m{k}")
+    assert "about 2" in wage["women"]
+    for k in range(1, 7):
+        _check(by.loc[("female", k), "subsidy"], 0.015, 0.025, n_g["female"], f"wage subsidy women m{k}")
+    edu = pub["ordinary_education_share_pct"]
+    v = edu["all_month2"] / 100
+    _check(allk.loc[2, "education"], v - half, v + half, n_all, "education all month 2")
+    for gender, key in (("male", "men"), ("female", "women")):
+        v = edu["month6"][key] / 100
+        _check(by.loc[(gender, 6), "education"], v - half, v + half, n_g[gender], f"education {key} m6")
+    # Shape: employment rises from month 1 to 6 for both genders.
+    for gender in ("male", "female"):
+        assert by.loc[(gender, 6), "employment_rate"] > by.loc[(gender, 1), "employment_rate"]
+
+
+def test_module_window_outcomes_agrees_with_direct_computation(large):
+    persons, meas, panel = large
+    mine = _window(panel, meas, persons)
+    theirs = window_outcomes(panel, meas)
+    theirs.index = theirs.index.astype(str)
+    mine.index = mine.index.astype(str)
+    joined = mine.join(theirs.add_suffix("_m"), how="outer")
+    assert len(joined) == len(mine) == len(theirs)
+    for col in ("emp_rate", "emp_dummy", "ord_emp_dummy", "edu_dummy"):
+        np.testing.assert_allclose(joined[col + "_m"], joined[col], rtol=0, atol=1e-12)
+    assert (mine["months"] == 6).all()
+
+
+# ----------------------------------------------------------------------------- index effects
+def _implied():
+    raw = yaml.safe_load(config_path("calibration_outcomes.yaml").read_text(encoding="utf-8"))
+    return pd.DataFrame(raw["implied"]["coefficients"])
+
+
+@pytest.mark.parametrize("model", ["citizen", "caseworker"])
+@pytest.mark.parametrize("outcome", ["emp_rate", "emp_dummy", "ord_emp_dummy", "edu_dummy"])
+def test_index_effects_recover_implied_coefficients(large_design, model, outcome):
+    d = large_design
+    assert len(d) > 20_000
+    terms = [f"{model}_level", f"{model}_change"]
+    beta, se = _areg(d, outcome, terms, "caseworker_id")
+    imp = _implied()
+    imp = imp[(imp["model"] == model) & ~imp["controls"] & (imp["outcome"] == outcome)].set_index("term")
+    for j, term in enumerate(terms):
+        truth, truth_se = imp.loc[term, "coef"], imp.loc[term, "se"]
+        tol = 4 * np.hypot(se[j], truth_se)
+        assert abs(beta[j] - truth) <= tol, f"{model} {outcome} {term}: {beta[j]:.4f} vs {truth:.4f} +- {tol:.4f}"
+
+
+def test_implied_coefficients_have_published_sign_and_size():
+    """The stored truths are within 2 published SE of Table 4.9 for the employment outcomes."""
+    pub = load_published()["regressions"]["table_4_9"]["coefficients"]
+    imp = _implied().set_index(["model", "controls", "outcome", "term"])
+    for c in pub:
+        model = "citizen" if c["regressor"] == "index_citizen_all11" else "caseworker"
+        key = (model, c["controls"], c["outcome"], f"{model}_{c['type']}")
+        assert abs(imp.loc[key, "coef"] - c["coef"]) <= 2 * c["se"], key
+
+
+def test_one_round_persons_follow_their_round1_level(fip, large):
+    persons, meas, panel = large
+    n_rounds = meas.groupby("person_id")["round"].max()
+    one = n_rounds.index[n_rounds == 1]
+    m1 = meas[meas["person_id"].isin(one)]
+    d = pd.DataFrame({"level": _indices(m1, fip, fip.respondents[0].id).to_numpy(),
+                      "caseworker_id": m1["caseworker_id"].to_numpy()}, index=m1["person_id"].to_numpy())
+    d = d.join(_window(panel, meas[meas["person_id"].isin(one)], persons, anchor_round=1), how="inner")
+    assert len(d) > 20_000
+    assert (d["months"] == 6).all()
+    beta, se = _areg(d, "emp_dummy", ["level"], "caseworker_id")
+    assert beta[0] / se[0] > 8
+
+
+def test_caseworkers_differ(fip):
+    """One-way ANOVA of employment over round-1 caseworkers: detectable with the default
+    caseworker effect; absent when both the caseworker effect and index effects are zero."""
+    persons, meas = example_inputs(30_000, fip, np.random.default_rng(5))
+    zero_idx = {k: 0.0 for k in ("citizen_level", "citizen_change", "caseworker_level", "caseworker_change")}
+    pvals = {}
+    for name, params in (("default", {"employment": zero_idx}),
+                         ("none", {"employment": {**zero_idx, "caseworker_sd": 0.0}})):
+        panel = simulate_outcomes(persons, meas, fip, np.random.default_rng(6), params=params)
+        w = _window(panel, meas, persons, anchor_round=1)
+        cw = meas[meas["round"] == 1].set_index("person_id")["caseworker_id"]
+        d = w.join(cw)
+        groups = [g["emp_rate"].to_numpy() for _, g in d.groupby("caseworker_id")]
+        pvals[name] = stats.f_oneway(*groups).pvalue
+    assert pvals["default"] < 1e-6
+    assert pvals["none"] > 1e-3
+
+
+# ----------------------------------------------------------------------------- other instruments
+def test_three_rater_instrument_uses_first_and_caseworker_respondents(three):
+    persons, meas = example_inputs(3000, three, np.random.default_rng(8))
+    base = simulate_outcomes(persons, meas, three, np.random.default_rng(9))
+    assert tuple(base.columns) == OUTCOME_COLUMNS
+    assert base["employment_rate"].between(0, 1).all()
+    # Placement items are not used: scrambling them changes nothing.
+    scrambled = meas.copy()
+    for item in three.item_ids("placement"):
+        scrambled[item] = pd.array(np.random.default_rng(1).integers(1, 6, len(meas)), dtype="Int64")
+    pd.testing.assert_frame_equal(base, simulate_outcomes(persons, scrambled, three, np.random.default_rng(9)))
+    # Citizen items and caseworker items are used: changing either changes the outcomes.
+    for resp in ("citizen", "caseworker"):
+        moved = meas.copy()
+        for item in three.item_ids(resp):
+            moved[item] = pd.array(np.where(meas["round"] == 1, 5, 1), dtype="Int64")
+        other = simulate_outcomes(persons, moved, three, np.random.default_rng(9))
+        assert not other["employment_rate"].equals(base["employment_rate"]), resp
+
+
+def test_three_rater_citizen_level_raises_employment(three):
+    persons, meas = example_inputs(40_000, three, np.random.default_rng(12))
+    panel = simulate_outcomes(persons, meas, three, np.random.default_rng(13))
+    d = _design(meas, three).join(_window(panel, meas, persons), how="inner")
+    beta, se = _areg(d, "emp_dummy", ["citizen_level", "citizen_change"], "caseworker_id")
+    assert beta[0] / se[0] > 6 and beta[1] / se[1] > 4
+
+
+# ----------------------------------------------------------------------------- errors
+def test_missing_column_is_reported(fip, small):
+    persons, meas = small
+    with pytest.raises(InvalidDataError) as err:
+        simulate_outcomes(persons.drop(columns="gender"), meas.drop(columns="c03"), fip,
+                          np.random.default_rng(0))
+    cols = {p.column for p in err.value.problems}
+    assert {"gender", "c03"} <= cols
+
+
+def test_unknown_person_and_bad_gender(fip, small):
+    persons, meas = small
+    bad_meas = meas.copy()
+    bad_meas.loc[0, "person_id"] = "010190-1234"
+    bad_persons = persons.copy()
+    bad_persons.loc[0, "gender"] = "x"
+    with pytest.raises(InvalidDataError) as err:
+        simulate_outcomes(bad_persons, bad_meas, fip, np.random.default_rng(0))
+    text = str(err.value)
+    assert "gender" in text and "person_id" in text
+    assert "010190-1234" not in text
+
+
+def test_bad_params(fip, small):
+    persons, meas = small
+    with pytest.raises(ConfigError, match="unknown key"):
+        simulate_outcomes(persons, meas, fip, np.random.default_rng(0), params={"employment": {"nope": 1}})
+    with pytest.raises(ConfigError, match="persistence"):
+        simulate_outcomes(persons, meas, fip, np.random.default_rng(0),
+                          params={"education": {"persistence": 1.0}})
+
+
+def test_index_maps_other_scales_onto_1_to_7(three):
+    """Indices are item means mapped linearly onto 1-7: 3 on a 1-5 scale counts as 4."""
+    from fip.simulate.outcomes import _respondent_index
+
+    meas = pd.DataFrame({i: pd.array([3, 1, 5], dtype="Int64") for i in three.item_ids()})
+    np.testing.assert_allclose(_respondent_index(meas, three, "citizen"), [4.0, 1.0, 7.0])
