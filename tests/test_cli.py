@@ -141,3 +141,27 @@ def test_console_script_never_shows_a_traceback(small_dataset, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "fip.cli", "validate", str(bad)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "forms.csv" in proc.stderr
+
+
+def test_factor_command_prints_published_beside_ours(small_dataset, tmp_path):
+    result = invoke("factor", small_dataset, "--respondent", "caseworker")
+    assert result.exit_code == 0, result.output
+    assert "published Factor1" in result.output and "Tucker congruence" in result.output
+    result = invoke("factor", small_dataset, "--rotation", "none")
+    assert "over 4" in result.output and "0.86" in result.output
+    assert invoke("factor", small_dataset, "--format", "csv", "--out", tmp_path / "l.csv").exit_code == 0
+    tidy = pd.read_csv(tmp_path / "l.csv")
+    assert {"item", "factor", "loading", "published", "difference"} <= set(tidy.columns)
+    assert len(tidy) == 11 * 3
+    bad = invoke("factor", small_dataset, "--method", "pca2")
+    assert bad.exit_code == 2 and "--method must be one of" in bad.stderr
+
+
+def test_indices_command_reports_reliability_and_writes_scores(small_dataset, tmp_path):
+    result = invoke("indices", small_dataset, "--format", "csv", "--out", tmp_path / "r.csv",
+                    "--scores", tmp_path / "s.csv")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "r.csv")
+    assert len(table) == 15 and {"alpha", "ci_low", "ci_high", "omega", "mean r1", "mean r2"} <= set(table.columns)
+    scores = pd.read_csv(tmp_path / "s.csv")
+    assert {"person_id", "round", "citizen_overall", "combined_citizen_cooperation"} <= set(scores.columns)

@@ -8,6 +8,7 @@ stderr and exit with code 2, never a traceback.
 from __future__ import annotations
 
 import functools
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -46,11 +47,17 @@ def _fail(lines: list[str], code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line on stderr (``warning: ...``), without source paths."""
+    err_console.print(f"warning: {message}", markup=False, highlight=False)
+
+
 def handles_errors(command):
     """Turn fip's input errors into messages on stderr and exit code 2."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        warnings.showwarning = _show_warning
         try:
             return command(*args, **kwargs)
         except InvalidDataError as exc:
@@ -172,6 +179,87 @@ def describe(
         buffer = io.BytesIO()
         fig.savefig(buffer, format=figure.suffix.lower()[1:], dpi=150, metadata={"Software": None} if figure.suffix.lower() == ".png" else {"Date": None})
         atomic_write_bytes(figure, buffer.getvalue())
+
+
+@app.command()
+@handles_errors
+def factor(
+    data: DataDir = None,
+    respondent: Annotated[str, typer.Option("--respondent", help="citizen, caseworker or both (all items).")] = "citizen",
+    method: Annotated[str, typer.Option("--method", help="pf (Stata default), ipf, minres, ml, pcf, pca.")] = "pf",
+    rotation: Annotated[str, typer.Option("--rotation", help="none, varimax (Stata), varimax_kaiser, promax, promax_kaiser, oblimin.")] = "varimax",
+    n_factors: Annotated[Optional[int], typer.Option("--n-factors", min=1, help="Factors to keep (default: the study's 3/4/6 when rotated, else Stata's rule).")] = None,
+    round_: Annotated[int, typer.Option("--round", min=1, help="Round analysed (the study: 1).")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the loadings table to this file.")] = None,
+    instrument: InstrumentOpt = None,
+) -> None:
+    """Factor analysis as the study ran it (Stata pf + varimax), published loadings beside ours.
+
+    ``table``/``md`` show the variance table, the loadings with the published ones
+    (Tables 4.7/4.8) and the congruence per factor; ``csv``/``json`` the tidy loadings.
+    """
+    from fip._output import emit
+    from fip.data import pair_forms
+    from fip.factors import METHODS, ROTATIONS
+    from fip.factors.study import compare_with_study
+
+    check_option("--format", fmt, ("table", "csv", "json", "md"))
+    check_option("--method", method, METHODS)
+    check_option("--rotation", rotation, ("none", *ROTATIONS))
+    dataset = load_data(data, instrument)
+    cmp = compare_with_study(pair_forms(dataset).measurements, dataset.instrument, respondent,
+                             method=method, rotation=None if rotation == "none" else rotation,
+                             n_factors=n_factors, round_=round_)
+    label = f"{respondent} items, round {round_}, method {method}, rotation {rotation}, n = {cmp.result.n_obs}"
+    if fmt in ("csv", "json"):
+        emit(cmp.loadings, fmt, out, console)
+        return
+    emit(cmp.result.variance, fmt, None if out is None else out.with_suffix(".variance" + out.suffix),
+         console, title=f"Variance ({label})")
+    wide = cmp.result.loadings.copy()
+    wide["uniqueness"] = cmp.result.uniqueness
+    if "published" in cmp.loadings.columns:
+        pub = cmp.loadings.pivot(index="item", columns="factor", values="published")
+        wide = wide.join(pub.add_prefix("published "))
+    emit(wide.rename_axis("item").reset_index(), fmt, out, console, title=f"Loadings ({label})")
+    if len(cmp.congruence):
+        emit(cmp.congruence, fmt, None, console, title="Tucker congruence with the published factors")
+    if len(cmp.statements):
+        emit(cmp.statements, fmt, None, console, title="The report's statements about the unrotated solution")
+
+
+@app.command()
+@handles_errors
+def indices(
+    data: DataDir = None,
+    round_: Annotated[int, typer.Option("--round", min=1, help="Round whose answers the reliability uses (the study: 1).")] = 1,
+    definitions: Annotated[Optional[Path], typer.Option("--definitions", help="Index definitions YAML (default: the study's 15 indices).")] = None,
+    scores: Annotated[Optional[Path], typer.Option("--scores", help="Also write the index scores per person and round (CSV).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
+    instrument: InstrumentOpt = None,
+) -> None:
+    """The study's indices: items, mean score per round, Cronbach's alpha (95 % CI), omega."""
+    from fip._output import emit, to_csv
+    from fip._atomic import atomic_write_text
+    from fip.data import pair_forms
+    from fip.indices import load_index_definitions, score_indices
+    from fip.reliability import reliability_table
+
+    check_option("--format", fmt, ("table", "csv", "json", "md"))
+    dataset = load_data(data, instrument)
+    defs = load_index_definitions(definitions, instrument=dataset.instrument)
+    measurements = pair_forms(dataset).measurements
+    scored = score_indices(measurements, defs)
+    table = reliability_table(measurements[measurements["round"] == round_], defs)
+    means = scored.groupby("round")[[d.id for d in defs]].mean().T
+    means = means[[r for r in means.columns if r <= 2]].add_prefix("mean r")
+    table = table.set_index("index").join(means).reset_index()
+    table.insert(1, "items", [" ".join(d.items) for d in defs])
+    emit(table, fmt, out, console, title=f"Indices (reliability on round {round_})")
+    if scores is not None:
+        atomic_write_text(scores, to_csv(scored))
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -22,7 +23,13 @@ import yaml
 
 from fip._resources import config_path
 
-__all__ = ["load_published", "published_item_means", "published_loadings"]
+__all__ = [
+    "load_published",
+    "published_funnel",
+    "published_item_means",
+    "published_loadings",
+    "published_unrotated",
+]
 
 _GENDER = {"men": "male", "women": "female"}
 
@@ -74,3 +81,42 @@ def published_loadings(table: str) -> pd.DataFrame:
     ).T
     frame.index.name = "item"
     return frame
+
+
+def published_unrotated(respondent: str) -> dict[str, float] | None:
+    """What the report says of the unrotated solution of ``citizen`` or ``caseworker`` items.
+
+    Returns
+    -------
+    dict or None
+        ``first_eigenvalue_over`` (the report prints only "over 4" / "over 5") and
+        ``first_proportion`` (the first factor's share of variance, e.g. 0.86); None when the
+        report prints nothing (e.g. for all 22 items).
+    """
+    entry = load_published()["factor_analysis"]["unrotated"].get(respondent)
+    if not entry or "first_factor_eigenvalue" not in entry:
+        return None
+    over = re.match(r"over (\d+(?:\.\d+)?)", str(entry["first_factor_eigenvalue"]))
+    return {
+        "first_eigenvalue_over": float(over.group(1)) if over else float("nan"),
+        "first_proportion": float(entry["first_factor_variance_share"]),
+    }
+
+
+def published_funnel() -> pd.DataFrame:
+    """Tabel 4.2: forms per round and respondent, and pairs within the same month.
+
+    Returns
+    -------
+    DataFrame
+        ``step`` (``forms`` or ``paired``), ``round``, ``respondent``, ``n``.
+    """
+    responses = load_published()["sample"]["responses"]
+    rows = []
+    for step, key in (("forms", "original"), ("paired", "both_within_same_month")):
+        for rnd_key, counts in responses[key].items():
+            if not rnd_key.startswith("round"):
+                continue
+            for respondent, n in counts.items():
+                rows.append((step, int(rnd_key.removeprefix("round")), respondent, int(n)))
+    return pd.DataFrame(rows, columns=["step", "round", "respondent", "n"])
