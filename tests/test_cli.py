@@ -165,3 +165,28 @@ def test_indices_command_reports_reliability_and_writes_scores(small_dataset, tm
     assert len(table) == 15 and {"alpha", "ci_low", "ci_high", "omega", "mean r1", "mean r2"} <= set(table.columns)
     scores = pd.read_csv(tmp_path / "s.csv")
     assert {"person_id", "round", "citizen_overall", "combined_citizen_cooperation"} <= set(scores.columns)
+
+
+def test_validate_prints_the_funnel_beside_table_4_2(small_dataset):
+    result = invoke("validate", small_dataset)
+    assert "Funnel" in result.output and "no caseworker form in the same month" in result.output
+
+
+@pytest.mark.slow
+def test_a_three_rater_instrument_runs_end_to_end(tmp_path):
+    """Another instrument (12 items, 1-5, three raters): simulate, validate, pair, describe."""
+    inst = Path(__file__).parent / "data" / "instrument_three_raters.yaml"
+    out = tmp_path / "kx"
+    assert invoke("simulate", "--persons", "300", "--instrument", inst, "--out", out).exit_code == 0
+    forms = pd.read_csv(out / "forms.csv", dtype=str)
+    assert set(forms["respondent"]) == {"citizen", "placement", "caseworker"}
+    assert {"b1", "p4", "s4"} <= set(forms.columns) and "c01" not in forms.columns
+    result = invoke("validate", out, "--instrument", inst)
+    assert result.exit_code == 0, result.output
+    assert "placement" in result.output  # the funnel counts the third rater's forms
+    assert invoke("validate", out).exit_code == 2  # not a FIP dataset under the FIP instrument
+    result = invoke("describe", out, "--instrument", inst, "--format", "csv", "--out", tmp_path / "m.csv")
+    assert result.exit_code == 0, result.output
+    means = pd.read_csv(tmp_path / "m.csv")
+    assert set(means["respondent"]) == {"citizen", "placement", "caseworker"}
+    assert means["mean"].between(1, 5).all() and "published" not in means.columns

@@ -98,3 +98,15 @@ def test_figure_draws_one_panel_per_respondent():
     assert len(fig.axes) == 3
     assert [ax.get_title() for ax in fig.axes] == ["Citizen", "Placement site", "Caseworker"]
     assert fig.axes[0].get_xlim() == (0.8, 5.2)
+
+
+def test_funnel_with_published_counts():
+    from fip.describe import funnel_with_published
+    from fip.published import published_funnel
+
+    funnel = pd.DataFrame({"step": ["forms", "paired", "excluded"], "round": [1, 2, pd.NA],
+                           "respondent": ["citizen", "caseworker", "citizen"],
+                           "reason": [None, None, "no caseworker form in the same month"], "n": [1100, 482, 7]})
+    table = funnel_with_published(funnel, published_funnel())
+    assert table["published"].tolist()[:2] == [1150, 482] and table["published"].isna().tolist()[2]
+    assert table["difference"].tolist()[:2] == [-50, 0]

@@ -119,14 +119,32 @@ def validate(
     data: Annotated[Path, typer.Argument(help="FIP dataset folder to check.")],
     instrument: InstrumentOpt = None,
 ) -> None:
-    """Check a dataset; exit 0 if clean, else list every problem and exit 2."""
-    from fip.data import validate_dataset
+    """Check a dataset; exit 0 if clean, else list every problem and exit 2.
 
-    problems = validate_dataset(data, _instrument(instrument))
-    if problems:
-        err_console.print(f"{data}: {len(problems)} problem(s)", highlight=False)
-        raise InvalidDataError(problems)
-    console.print(f"{data}: valid FIP dataset", highlight=False)
+    A clean dataset also gets its funnel: forms per round and respondent, forms paired within
+    the same calendar month, exclusions by reason (the study's Table 4.2 beside it).
+    """
+    from fip._output import emit
+    from fip.data import load_dataset, pair_forms
+    from fip.describe import funnel_with_published
+
+    try:
+        dataset = load_dataset(data, _instrument(instrument))
+    except InvalidDataError as exc:
+        err_console.print(f"{data}: {len(exc.problems)} problem(s)", highlight=False)
+        raise
+    console.print(
+        f"{data}: valid FIP dataset ({len(dataset.persons):,} persons, {len(dataset.forms):,} forms, "
+        f"{len(dataset.outcomes):,} outcome months)",
+        highlight=False,
+    )
+    published = None
+    if dataset.instrument.id == "fip":
+        from fip.published import published_funnel
+
+        published = published_funnel()
+    funnel = funnel_with_published(pair_forms(dataset).funnel, published)
+    emit(funnel, "table", None, console, title="Funnel: forms, same-month pairs, exclusions")
 
 
 @app.command()

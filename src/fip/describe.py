@@ -25,7 +25,7 @@ from fip.instrument import Instrument
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["item_means", "item_progression", "plot_item_means", "wide_table", "MIN_CELL"]
+__all__ = ["funnel_with_published", "item_means", "item_progression", "plot_item_means", "wide_table", "MIN_CELL"]
 
 #: Smallest number of persons behind a published cell (Statistics Denmark practice).
 MIN_CELL = 5
@@ -195,6 +195,30 @@ def item_progression(
     return _suppress(table[columns].copy(),
                      ["mean_first", "mean_second", "change", "sd", "se", "ci_low", "ci_high"],
                      min_cell)
+
+
+def funnel_with_published(funnel: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The pairing funnel (``pair_forms(...).funnel``) with the published counts beside it.
+
+    Parameters
+    ----------
+    funnel : DataFrame
+        ``step``, ``round``, ``respondent``, ``reason``, ``n``.
+    published : DataFrame, optional
+        ``step``, ``round``, ``respondent``, ``n`` (e.g. :func:`fip.published.published_funnel`).
+
+    Returns
+    -------
+    DataFrame
+        The funnel with ``published`` and ``difference`` (ours minus published) when given.
+    """
+    table = funnel.copy()
+    if published is not None:
+        pub = published.rename(columns={"n": "published"})
+        table = table.merge(pub, on=["step", "round", "respondent"], how="left")
+        table["published"] = table["published"].astype("Int64")
+        table["difference"] = table["n"].astype("Int64") - table["published"]
+    return table
 
 
 def wide_table(table: pd.DataFrame, instrument: Instrument, *, lang: str = "da") -> pd.DataFrame:
