@@ -190,3 +190,15 @@ def test_a_three_rater_instrument_runs_end_to_end(tmp_path):
     means = pd.read_csv(tmp_path / "m.csv")
     assert set(means["respondent"]) == {"citizen", "placement", "caseworker"}
     assert means["mean"].between(1, 5).all() and "published" not in means.columns
+
+
+def test_regress_command_prints_published_beside_ours(small_dataset, tmp_path):
+    result = invoke("regress", "--family", "overall_indices")  # default: the study-size cohort
+    assert result.exit_code == 0, result.output
+    assert "citizen_overall_level" in result.output and "0.157*** (0.021)" in result.output
+    assert invoke("regress", small_dataset, "--family", "all_items", "--outcome", "emp_rate",
+                  "--vce", "cluster", "--format", "csv", "--out", tmp_path / "r.csv").exit_code == 0
+    tidy = pd.read_csv(tmp_path / "r.csv")
+    assert set(tidy["outcome"]) == {"emp_rate"} and {"coef", "se", "p", "published_coef"} <= set(tidy.columns)
+    bad = invoke("regress", small_dataset, "--outcome", "wage")
+    assert bad.exit_code == 2 and "--outcome must be one of" in bad.stderr

@@ -280,6 +280,47 @@ def indices(
         atomic_write_text(scores, to_csv(scored))
 
 
+@app.command()
+@handles_errors
+def regress(
+    data: DataDir = None,
+    family: Annotated[str, typer.Option("--family", help="items_alone, all_items, overall_indices, factor_index_alone, factor_indices_together.")] = "overall_indices",
+    outcome: Annotated[Optional[list[str]], typer.Option("--outcome", help="emp_rate, emp_dummy, ord_emp_dummy, edu_dummy (repeatable; default all four).")] = None,
+    vce: Annotated[str, typer.Option("--vce", help="ols (areg default), robust (HC1) or cluster (by caseworker).")] = "ols",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
+    instrument: InstrumentOpt = None,
+) -> None:
+    """OLS with caseworker fixed effects (Stata areg) of the study's model families.
+
+    ``table``/``md``: cells ``coef stars (se)`` per model, term and outcome, without and
+    with controls, the published cell beside ours; ``csv``/``json``: the tidy rows (coef,
+    se, t, p, n, R², published numbers).
+    """
+    from fip._output import emit
+    from fip.regression import FAMILIES, build_analysis_table, run_family
+    from fip.regression.tables import comparison_table
+
+    check_option("--format", fmt, ("table", "csv", "json", "md"))
+    check_option("--family", family, FAMILIES)
+    dataset = load_data(data, instrument)
+    analysis = build_analysis_table(dataset)
+    for name in outcome or ():
+        check_option("--outcome", name, analysis.outcomes)
+    results = run_family(analysis, family, outcomes=outcome or None, vce=vce)
+    if fmt in ("csv", "json"):
+        emit(results, fmt, out, console)
+        return
+    table = comparison_table(results)
+    if not results["published_coef"].notna().any():
+        table = table.drop(columns=[c for c in table.columns if c.endswith(", published")])
+    n = results.groupby("controls")["n"].max().to_dict()
+    title = (f"{family}: OLS with caseworker fixed effects, vce {vce}; N = "
+             + ", ".join(f"{v} ({'with' if k else 'without'} controls)" for k, v in n.items())
+             + "; + p<0.10, * p<0.05, ** p<0.01, *** p<0.001")
+    emit(table, fmt, out, console, title=title)
+
+
 def main() -> None:
     """Entry point of the ``fip`` console script."""
     app()

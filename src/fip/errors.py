@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "CollinearityWarning",
     "FipError",
     "HeywoodCaseWarning",
     "ConfigError",
@@ -98,4 +99,13 @@ class HeywoodCaseWarning(UserWarning):
     The solution is improper: an item is fully explained by the common factors. Usual causes are
     too many factors, too few items per factor or a small sample. Try fewer factors, check the
     item named in the message for near-duplicates, or use ``method="pf"`` (no iteration).
+    """
+
+
+class CollinearityWarning(UserWarning):
+    """Regressors were dropped because they are collinear with the fixed effect or earlier ones.
+
+    Stata omits such variables ("omitted because of collinearity"); fip does the same and names
+    them in the warning and in ``FixedEffectsResult.dropped``. Check for a regressor that is
+    constant within every group (e.g. a caseworker-level variable) or a complete set of dummies.
     """

@@ -1,0 +1,258 @@
+"""The analysis table of the study's regressions: one row per person with rounds 1 and 2.
+
+Levels are round-1 values, changes are round 2 minus round 1 (items and indices), the controls
+are those of the study (VIVE 2020, section 4.2.2), the caseworker is the round-2 caseworker,
+and the outcomes are taken over the 6 calendar months after the month of round 2.
+
+Examples
+--------
+>>> from fip.simulate import simulate_cohort
+>>> from fip.regression import build_analysis_table
+>>> at = build_analysis_table(simulate_cohort(300, seed=1))
+>>> at.outcomes
+('emp_rate', 'emp_dummy', 'ord_emp_dummy', 'edu_dummy')
+>>> list(at.funnel["step"])[:2]
+['persons measured in round 1', 'without a round 2']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fip.data import Dataset, Pairing, pair_forms
+from fip.indices import IndexDefinition, load_index_definitions, score_indices
+from fip.instrument import Instrument
+
+__all__ = ["AnalysisTable", "OUTCOMES", "OUTCOME_MONTHS", "build_analysis_table"]
+
+#: Outcome columns (keys of ``outcomes_and_controls.outcomes`` in the reference file).
+OUTCOMES: tuple[str, ...] = ("emp_rate", "emp_dummy", "ord_emp_dummy", "edu_dummy")
+#: Outcome window: calendar months 1..6 after the month of round 2 (footnote 16).
+OUTCOME_MONTHS = 6
+
+_SYRIA = {"syria", "syrien", "syrian arab republic", "den syriske arabiske republik"}
+_ERITREA = {"eritrea"}
+_EDUCATION = ("beyond_primary", "none", "unknown")       # reference: primary
+_WORK = ("no", "unknown")                                # reference: yes
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysisTable:
+    """Result of :func:`build_analysis_table`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per person in the analysis sample, sorted by ``person_id``: ``person_id``,
+        ``caseworker_id`` (round 2), ``round1_on``, ``round2_on`` (dates), ``round2_month``;
+        ``<item>_level`` / ``<item>_change`` for every instrument item and
+        ``<index>_level`` / ``<index>_change`` for every index (float, NaN where missing);
+        the ``controls`` columns (float); the ``outcomes`` columns (float; dummies 0/1).
+    funnel : DataFrame
+        ``step``, ``n_excluded``, ``n_remaining``: persons measured in round 1, then those
+        excluded without a round 2, with an incomplete outcome window, with missing controls.
+    instrument : Instrument
+    definitions : tuple of IndexDefinition
+        The indices in the table.
+    controls : tuple of str
+        Control columns, in the study's order.
+    outcomes : tuple of str
+    """
+
+    table: pd.DataFrame
+    funnel: pd.DataFrame
+    instrument: Instrument
+    definitions: tuple[IndexDefinition, ...]
+    controls: tuple[str, ...]
+    outcomes: tuple[str, ...] = OUTCOMES
+
+    def level(self, name: str) -> str:
+        """Column of the round-1 level of an item or index."""
+        return f"{name}_level"
+
+    def change(self, name: str) -> str:
+        """Column of the change (round 2 - round 1) of an item or index."""
+        return f"{name}_change"
+
+
+def _month_ordinal(values: pd.Series) -> np.ndarray:
+    d = pd.to_datetime(values)
+    return ((d.dt.year - 1970) * 12 + d.dt.month - 1).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _window_outcomes(outcomes: pd.DataFrame, anchor: pd.Series) -> pd.DataFrame:
+    """Outcomes over months 1..6 after each person's anchor month (Series of month ordinals)."""
+    o = outcomes[outcomes["person_id"].isin(anchor.index)]
+    month = o["month"].array.asi8 if isinstance(o["month"].dtype, pd.PeriodDtype) else _month_ordinal(o["month"])
+    k = month - anchor.reindex(o["person_id"]).to_numpy()
+    inside = (k >= 1) & (k <= OUTCOME_MONTHS)
+    o = o.loc[inside]
+    rate = o["employment_rate"].astype("float64")
+    frame = pd.DataFrame({
+        "person_id": o["person_id"].to_numpy(),
+        "rate": rate.to_numpy(),
+        "employed": (rate > 0).astype("float64").where(rate.notna()).to_numpy(),
+        "ordinary": o["ordinary_employment"].astype("float64").to_numpy(),
+        "education": o["education"].astype("float64").to_numpy(),
+    })
+    g = frame.groupby("person_id", sort=False)
+    counts = g.count()   # non-missing months per variable
+    out = pd.DataFrame({
+        "emp_rate": g["rate"].mean(),
+        "emp_dummy": g["employed"].max(),
+        "ord_emp_dummy": g["ordinary"].max(),
+        "edu_dummy": g["education"].max(),
+    })
+    complete = (counts == OUTCOME_MONTHS).all(axis=1)
+    return out[complete.reindex(out.index, fill_value=False)]
+
+
+def _controls(persons: pd.DataFrame, r1_on: pd.Series, r2_on: pd.Series) -> pd.DataFrame:
+    """The study's controls for the persons of ``r2_on`` (index person_id)."""
+    p = persons.drop_duplicates("person_id").set_index("person_id").reindex(r2_on.index)
+    out = pd.DataFrame(index=r2_on.index)
+    gender = p["gender"].astype("string").str.strip().str.lower()
+    out["female"] = gender.map({"female": 1.0, "male": 0.0}).astype("float64")
+    origin = p["origin"].astype("string").str.strip().str.lower()
+    known = origin.notna() & (origin != "")
+    out["origin_eritrea"] = origin.isin(_ERITREA).astype("float64").where(known)
+    out["origin_other"] = (~origin.isin(_SYRIA | _ERITREA)).astype("float64").where(known)
+    d2 = pd.to_datetime(r2_on)
+    age = d2.dt.year.astype("float64") - pd.to_numeric(p["birth_year"]).astype("float64")
+    out["age_18_29"] = (age < 30).astype("float64").where(age.notna())
+    out["age_41_65"] = (age > 40).astype("float64").where(age.notna())
+    for column, levels, known_levels in (
+        ("education", _EDUCATION, ("primary", *_EDUCATION)),
+        ("work_experience", _WORK, ("yes", *_WORK)),
+    ):
+        values = p[column].astype("string")
+        ok = values.isin(known_levels)
+        for level in levels:
+            out[f"{column}_{level}"] = (values == level).astype("float64").where(ok)
+    arrival = _month_ordinal(p["arrival_date"])
+    out["months_in_denmark"] = _month_ordinal(d2) - arrival
+    out["days_between_rounds"] = (d2 - pd.to_datetime(r1_on)).dt.days.astype("float64")
+    return out
+
+
+def _quarter_dummies(r2_on: pd.Series) -> pd.DataFrame:
+    """Year-quarter of round 2 as dummies; the earliest quarter in the sample is the reference."""
+    d = pd.to_datetime(r2_on)
+    label = d.dt.year.astype(str) + "q" + d.dt.quarter.astype(str)
+    quarters = sorted(label.unique())
+    return pd.DataFrame({f"quarter_{q}": (label == q).astype("float64") for q in quarters[1:]}, index=r2_on.index)
+
+
+def _funnel_row(step: str, excluded: int | None, remaining: int) -> dict[str, object]:
+    return {"step": step, "n_excluded": excluded, "n_remaining": remaining}
+
+
+def build_analysis_table(
+    dataset: Dataset,
+    pairing: Pairing | None = None,
+    definitions: Sequence[IndexDefinition] | None = None,
+) -> AnalysisTable:
+    """One row per person with rounds 1 and 2: levels, changes, controls, caseworker, outcomes.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Persons, forms and the monthly outcome panel.
+    pairing : Pairing, optional
+        ``pair_forms(dataset)`` if not given (rounds numbered by date).
+    definitions : sequence of IndexDefinition, optional
+        Indices to score; default: the study's (``configs/indices.yaml``) whose items all
+        belong to the dataset's instrument.
+
+    Returns
+    -------
+    AnalysisTable
+        ``table``, ``funnel`` and the column lists (see :class:`AnalysisTable`).
+
+    Notes
+    -----
+    * Levels are round-1 values (Table 4.9's "niveauet i første besvarelse"); changes are
+      round 2 minus round 1. Missing items stay missing (the regressions delete listwise);
+      indices follow :func:`fip.indices.score_indices` (two thirds of items answered).
+    * Controls (section 4.2.2; reference category in brackets): ``female`` [male];
+      ``origin_eritrea``, ``origin_other`` [Syria; origin text matched case-insensitively,
+      Danish "Syrien" too]; ``age_18_29``, ``age_41_65`` [30-40], age = calendar year of
+      round 2 minus birth year, open-ended at both ends; ``education_beyond_primary``,
+      ``education_none``, ``education_unknown`` [primary]; ``work_experience_no``,
+      ``work_experience_unknown`` [yes]; ``months_in_denmark`` (calendar months from the
+      arrival month to the round-2 month); ``days_between_rounds`` (between the dates of the
+      two measurements); ``quarter_<yyyy>q<q>`` dummies of the round-2 quarter, the earliest
+      quarter in the sample being the reference (the report does not name one).
+    * Outcomes over the calendar months 1-6 after the month of round 2 (month 0 is the
+      measurement month): ``emp_rate`` mean employment rate, ``emp_dummy`` any month with
+      employment rate > 0 (wage-subsidy jobs included), ``ord_emp_dummy`` any month in
+      ordinary employment, ``edu_dummy`` any month in education. All six months must be in
+      the panel with values; otherwise the person is excluded ("incomplete outcome window").
+    * The study also kept only measurements made in 2017-2018; filter ``dataset.forms``
+      before calling to do the same.
+
+    Examples
+    --------
+    See the module docstring.
+    """
+    inst = dataset.instrument
+    if pairing is None:
+        pairing = pair_forms(dataset)
+    if definitions is None:
+        items = set(inst.item_ids())
+        definitions = tuple(d for d in load_index_definitions() if set(d.items) <= items)
+    definitions = tuple(definitions)
+    m = pairing.measurements
+    m = m.assign(person_id=m["person_id"].astype("str"))
+    scores = score_indices(m, definitions)
+    r1 = m[m["round"] == 1].set_index("person_id")
+    r2 = m[m["round"] == 2].set_index("person_id")
+    s1 = scores[m["round"].to_numpy() == 1].set_index("person_id")
+    s2 = scores[m["round"].to_numpy() == 2].set_index("person_id")
+    funnel = [_funnel_row("persons measured in round 1", None, len(r1))]
+
+    both = r1.index.intersection(r2.index).sort_values()
+    funnel.append(_funnel_row("without a round 2", len(r1) - len(both), len(both)))
+    r1, r2, s1, s2 = r1.loc[both], r2.loc[both], s1.loc[both], s2.loc[both]
+
+    anchor = pd.Series(r2["month"].array.asi8, index=both)
+    window = _window_outcomes(dataset.outcomes.assign(person_id=dataset.outcomes["person_id"].astype("str")), anchor)
+    keep = both[both.isin(window.index)]
+    funnel.append(_funnel_row("incomplete outcome window (6 months after round 2)", len(both) - len(keep), len(keep)))
+
+    controls = _controls(dataset.persons.assign(person_id=dataset.persons["person_id"].astype("str")),
+                         r1.loc[keep, "measured_on"], r2.loc[keep, "measured_on"])
+    complete = controls.notna().all(axis=1)
+    final = keep[complete.to_numpy()]
+    funnel.append(_funnel_row("missing controls", len(keep) - len(final), len(final)))
+    controls = pd.concat([controls.loc[final], _quarter_dummies(r2.loc[final, "measured_on"])], axis=1)
+
+    cols: dict[str, object] = {
+        "person_id": pd.array(final, dtype="str"),
+        "caseworker_id": pd.array(r2.loc[final, "caseworker_id"].to_numpy(), dtype="str"),
+        "round1_on": r1.loc[final, "measured_on"].to_numpy(),
+        "round2_on": r2.loc[final, "measured_on"].to_numpy(),
+        "round2_month": r2.loc[final, "month"].array,
+    }
+    for item in inst.item_ids():
+        a = r1.loc[final, item].astype("float64").to_numpy(na_value=np.nan)
+        b = r2.loc[final, item].astype("float64").to_numpy(na_value=np.nan)
+        cols[f"{item}_level"], cols[f"{item}_change"] = a, b - a
+    for d in definitions:
+        a = s1.loc[final, d.id].to_numpy(dtype=np.float64)
+        b = s2.loc[final, d.id].to_numpy(dtype=np.float64)
+        cols[f"{d.id}_level"], cols[f"{d.id}_change"] = a, b - a
+    for c in controls.columns:
+        cols[c] = controls[c].to_numpy(dtype=np.float64)
+    for o in OUTCOMES:
+        cols[o] = window.loc[final, o].to_numpy(dtype=np.float64)
+    table = pd.DataFrame(cols)
+    funnel_frame = pd.DataFrame(funnel).astype({"step": "str", "n_excluded": "Int64", "n_remaining": "int64"})
+    return AnalysisTable(
+        table=table, funnel=funnel_frame, instrument=inst, definitions=definitions,
+        controls=tuple(controls.columns), outcomes=OUTCOMES,
+    )
