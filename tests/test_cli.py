@@ -165,6 +165,10 @@ def test_indices_command_reports_reliability_and_writes_scores(small_dataset, tm
     assert len(table) == 15 and {"alpha", "ci_low", "ci_high", "omega", "mean r1", "mean r2"} <= set(table.columns)
     scores = pd.read_csv(tmp_path / "s.csv")
     assert {"person_id", "round", "citizen_overall", "combined_citizen_cooperation"} <= set(scores.columns)
+    assert invoke("indices", small_dataset, "--items", "--format", "csv", "--out", tmp_path / "i.csv").exit_code == 0
+    per_item = pd.read_csv(tmp_path / "i.csv")
+    assert set(per_item["index"]) >= {"citizen_overall", "citizen_cooperation"} and "citizen_danish" not in set(per_item["index"])
+    assert per_item["alpha_if_deleted"].between(0, 1).all()
 
 
 def test_validate_prints_the_funnel_beside_table_4_2(small_dataset):

@@ -254,23 +254,36 @@ def indices(
     round_: Annotated[int, typer.Option("--round", min=1, help="Round whose answers the reliability uses (the study: 1).")] = 1,
     definitions: Annotated[Optional[Path], typer.Option("--definitions", help="Index definitions YAML (default: the study's 15 indices).")] = None,
     scores: Annotated[Optional[Path], typer.Option("--scores", help="Also write the index scores per person and round (CSV).")] = None,
+    items: Annotated[bool, typer.Option("--items", help="Per item instead: item-rest correlation and alpha if deleted.")] = False,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     instrument: InstrumentOpt = None,
 ) -> None:
-    """The study's indices: items, mean score per round, Cronbach's alpha (95 % CI), omega."""
+    """The study's indices: items, mean score per round, Cronbach's alpha (95 % CI), omega.
+
+    With ``--items``: per index and item, the item-rest correlation and alpha if deleted.
+    """
+    import pandas as pd
+
     from fip._output import emit, to_csv
     from fip._atomic import atomic_write_text
     from fip.data import pair_forms
     from fip.indices import load_index_definitions, score_indices
-    from fip.reliability import reliability_table
+    from fip.reliability import item_rest_statistics, reliability_table
 
     check_option("--format", fmt, ("table", "csv", "json", "md"))
     dataset = load_data(data, instrument)
     defs = load_index_definitions(definitions, instrument=dataset.instrument)
     measurements = pair_forms(dataset).measurements
     scored = score_indices(measurements, defs)
-    table = reliability_table(measurements[measurements["round"] == round_], defs)
+    answers = measurements[measurements["round"] == round_]
+    if items:
+        per_item = [item_rest_statistics(answers[list(d.items)]).reset_index().assign(index=d.id)
+                    for d in defs if len(d.items) >= 3]
+        table = pd.concat(per_item, ignore_index=True)[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd"]]
+        emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_})")
+        return
+    table = reliability_table(answers, defs)
     means = scored.groupby("round")[[d.id for d in defs]].mean().T
     means = means[[r for r in means.columns if r <= 2]].add_prefix("mean r")
     table = table.set_index("index").join(means).reset_index()
