@@ -26,7 +26,8 @@ Examples
 --------
 >>> import numpy as np
 >>> from fip.instrument import load_instrument
->>> from fip.simulate.outcomes import example_inputs, simulate_outcomes
+>>> from fip.simulate.outcome_calibration import example_inputs
+>>> from fip.simulate.outcomes import simulate_outcomes
 >>> inst = load_instrument()
 >>> persons, measurements = example_inputs(200, inst, np.random.default_rng(1))
 >>> panel = simulate_outcomes(persons, measurements, inst, np.random.default_rng(2))
@@ -36,7 +37,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,6 @@ from fip.instrument import Instrument
 
 __all__ = [
     "OUTCOME_COLUMNS",
-    "example_inputs",
-    "implied_coefficients",
     "load_outcome_params",
     "simulate_outcomes",
     "window_outcomes",
@@ -436,6 +435,7 @@ def simulate_outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, instrum
     --------
     >>> import numpy as np
     >>> from fip.instrument import load_instrument
+    >>> from fip.simulate.outcome_calibration import example_inputs
     >>> inst = load_instrument()
     >>> persons, meas = example_inputs(100, inst, np.random.default_rng(0))
     >>> panel = simulate_outcomes(persons, meas, inst, np.random.default_rng(0))
@@ -559,6 +559,7 @@ def window_outcomes(outcomes: pd.DataFrame, measurements: pd.DataFrame, *, ancho
     --------
     >>> import numpy as np
     >>> from fip.instrument import load_instrument
+    >>> from fip.simulate.outcome_calibration import example_inputs
     >>> inst = load_instrument()
     >>> persons, meas = example_inputs(300, inst, np.random.default_rng(0))
     >>> panel = simulate_outcomes(persons, meas, inst, np.random.default_rng(0))
@@ -588,278 +589,11 @@ def window_outcomes(outcomes: pd.DataFrame, measurements: pd.DataFrame, *, ancho
     return out
 
 
-def _within_ols(y: np.ndarray, X: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """OLS of y on X absorbing group effects (areg): coefficients and iid standard errors."""
-    _, g = np.unique(groups, return_inverse=True)
-    G = int(g.max()) + 1
-    cnt = np.bincount(g, minlength=G).astype(np.float64)
+def __getattr__(name: str) -> Any:
+    """``example_inputs`` and ``implied_coefficients`` moved to
+    :mod:`fip.simulate.outcome_calibration`; kept importable from here for old callers."""
+    if name in ("example_inputs", "implied_coefficients"):
+        from fip.simulate import outcome_calibration
 
-    def demean(v: np.ndarray) -> np.ndarray:
-        if v.ndim == 1:
-            return v - (np.bincount(g, v, G) / cnt)[g]
-        return np.column_stack([demean(v[:, j]) for j in range(v.shape[1])])
-
-    yd, Xd = demean(y), demean(X)
-    beta, *_ = np.linalg.lstsq(Xd, yd, rcond=None)
-    resid = yd - Xd @ beta
-    df = len(y) - X.shape[1] - 1 - (G - 1)
-    sigma2 = resid @ resid / df
-    cov = sigma2 * np.linalg.inv(Xd.T @ Xd)
-    return beta, np.sqrt(np.diag(cov))
-
-
-def implied_coefficients(n_persons: int = 200_000, seed: int = 20200401, *,
-                         instrument: Instrument | None = None,
-                         params: Mapping | None = None,
-                         inputs: Callable[[int, np.random.Generator],
-                                          tuple[pd.DataFrame, pd.DataFrame]] | None = None,
-                         ) -> pd.DataFrame:
-    """Coefficients a researcher recovers from this model: areg fits on a large simulation.
-
-    Simulates :func:`example_inputs` (``n_persons``) and :func:`simulate_outcomes`, keeps
-    the persons with two rounds, derives the window outcomes (months 1-6 after round 2)
-    and fits OLS absorbing the round-2 caseworker, as Table 4.9: the citizen and the
-    caseworker index (level + change) in separate models, without and with controls, and
-    both indices jointly with controls.
-
-    Parameters
-    ----------
-    n_persons, seed : int
-        Size of the simulated input and seed of the one generator used throughout.
-    instrument : Instrument, optional
-        Default: the FIP instrument.
-    params : Mapping, optional
-        Overrides of the parameter file.
-    inputs : callable, optional
-        ``inputs(n_persons, rng) -> (persons, measurements)``; default
-        :func:`example_inputs`. Pass the cohort generator's persons and true measurements
-        to get the truths that hold for the synthetic cohort.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``model`` (citizen/caseworker/joint), ``controls`` (bool), ``outcome``,
-        ``term`` (e.g. ``citizen_level``), ``coef``, ``se``, ``n``, ``n_caseworkers``.
-
-    Notes
-    -----
-    The values depend on the input distribution: rerun with the cohort generator's inputs
-    when it replaces :func:`example_inputs`.
-    """
-    from fip.instrument import load_instrument
-
-    inst = instrument if instrument is not None else load_instrument()
-    rng = np.random.default_rng(seed)
-    if inputs is None:
-        persons, meas = example_inputs(n_persons, inst, rng, params=params)
-    else:
-        persons, meas = inputs(n_persons, rng)
-    panel = simulate_outcomes(persons, meas, inst, rng, params=params)
-    design = _analysis_design(persons, meas, inst)
-    out_w = window_outcomes(panel, meas)
-    design = design.join(out_w, how="inner")
-    controls = [c for c in design.columns if c.startswith("ctl_")]
-    rows = []
-    specs = [("citizen", ["citizen_level", "citizen_change"]),
-             ("caseworker", ["caseworker_level", "caseworker_change"]),
-             ("joint", list(_INDEX_TERMS))]
-    for model, terms in specs:
-        for with_controls in ((False, True) if model != "joint" else (True,)):
-            cols = terms + (controls if with_controls else [])
-            X = design[cols].to_numpy(dtype=np.float64)
-            for outcome in ("emp_rate", "emp_dummy", "ord_emp_dummy", "edu_dummy"):
-                beta, se = _within_ols(design[outcome].to_numpy(dtype=np.float64), X,
-                                       design["caseworker_id"].to_numpy())
-                for j, term in enumerate(terms):
-                    rows.append((model, with_controls, outcome, term, beta[j], se[j], len(design),
-                                 design["caseworker_id"].nunique()))
-    return pd.DataFrame(rows, columns=["model", "controls", "outcome", "term", "coef", "se", "n",
-                                       "n_caseworkers"])
-
-
-def _analysis_design(persons: pd.DataFrame, meas: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
-    """Per person with rounds 1 and 2: index levels/changes (raw scale), caseworker, controls."""
-    m = meas.assign(person_id=meas["person_id"].astype(str))
-    m = m.assign(ic=_respondent_index(m, inst, inst.respondents[0].id),
-                 iw=_respondent_index(m, inst, inst.caseworker_from))
-    r1 = m[m["round"] == 1].set_index("person_id")
-    r2 = m[m["round"] == 2].set_index("person_id")
-    both = r1.index.intersection(r2.index)
-    r1, r2 = r1.loc[both], r2.loc[both]
-    lo, hi = inst.scale.min, inst.scale.max
-    back = (hi - lo) / 6.0  # indices on the instrument's own scale
-    d = pd.DataFrame(index=both)
-    d["citizen_level"] = (r1["ic"] - 1) * back + lo
-    d["citizen_change"] = (r2["ic"] - r1["ic"]) * back
-    d["caseworker_level"] = (r1["iw"] - 1) * back + lo
-    d["caseworker_change"] = (r2["iw"] - r1["iw"]) * back
-    d["caseworker_id"] = r2["caseworker_id"].astype(str)
-    pers = persons.assign(_pid=persons["person_id"].astype(str)).set_index("_pid").loc[both]
-    d2 = pd.to_datetime(r2["measured_on"])
-    age = d2.dt.year - pd.to_numeric(pers["birth_year"]).to_numpy()
-    origin = pers["origin"].astype("string").str.lower()
-    d["ctl_female"] = (pers["gender"] == "female").to_numpy(dtype=np.float64)
-    d["ctl_eritrea"] = origin.isin(_ERITREA).to_numpy(dtype=np.float64)
-    d["ctl_other_origin"] = (~origin.isin(_SYRIA | _ERITREA)).to_numpy(dtype=np.float64)
-    d["ctl_age_18_29"] = (age < 30).to_numpy(dtype=np.float64)
-    d["ctl_age_41_65"] = (age > 40).to_numpy(dtype=np.float64)
-    for lvl in ("beyond_primary", "none", "unknown"):
-        d[f"ctl_edu_{lvl}"] = (pers["education"] == lvl).to_numpy(dtype=np.float64)
-    for lvl in ("no", "unknown"):
-        d[f"ctl_wex_{lvl}"] = (pers["work_experience"] == lvl).to_numpy(dtype=np.float64)
-    d["ctl_months_dk"] = ((d2.dt.year - pd.to_datetime(pers["arrival_date"]).dt.year.to_numpy()) * 12
-                          + d2.dt.month - pd.to_datetime(pers["arrival_date"]).dt.month.to_numpy()
-                          ).to_numpy(dtype=np.float64)
-    d["ctl_days_between"] = (d2 - pd.to_datetime(r1["measured_on"])).dt.days.to_numpy(dtype=np.float64)
-    quarter = d2.dt.year.astype(str) + "q" + d2.dt.quarter.astype(str)
-    for q in sorted(quarter.unique())[1:]:
-        d[f"ctl_quarter_{q}"] = (quarter == q).to_numpy(dtype=np.float64)
-    return d
-
-
-# --------------------------------------------------------------------------- stand-in inputs
-def example_inputs(n_persons: int, instrument: Instrument, rng: np.random.Generator, *,
-                   params: Mapping | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Random persons and measurements shaped like the study (stand-in for the cohort).
-
-    The distribution (``example_inputs`` in ``configs/calibration_outcomes.yaml``) is the
-    one under which the ``implied`` coefficients of that file were computed. Answers come
-    from a one-factor model per respondent with gender differences, progression between
-    rounds and caseworker leniency; rounds 2-5 follow the study's attrition.
-
-    Parameters
-    ----------
-    n_persons : int
-        Persons (all have round 1).
-    instrument : Instrument
-        Items, respondents and scale of the generated answers.
-    rng : numpy.random.Generator
-    params : Mapping, optional
-        Overrides of the parameter file (as for :func:`simulate_outcomes`).
-
-    Returns
-    -------
-    persons, measurements : DataFrame, DataFrame
-        In the layouts :func:`simulate_outcomes` expects.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from fip.instrument import load_instrument
-    >>> persons, meas = example_inputs(50, load_instrument(), np.random.default_rng(3))
-    >>> len(persons), int(meas["round"].min())
-    (50, 1)
-    """
-    if isinstance(n_persons, bool) or not isinstance(n_persons, (int, np.integer)) or n_persons < 1:
-        raise ValueError(f"n_persons must be a whole number >= 1; got {n_persons!r}")
-    q = _resolve(params)["example_inputs"]
-    n = int(n_persons)
-    female = rng.random(n) < q["share_female"]
-    n_muni = int(q["municipalities"])
-    n_cw = max(n_muni, int(round(n * q["caseworkers_per_person"])))
-    muni = rng.integers(0, n_muni, n)
-    cw_muni = np.r_[np.arange(n_muni), rng.integers(0, n_muni, n_cw - n_muni)]
-    cw_by_muni = [np.flatnonzero(cw_muni == k) for k in range(n_muni)]
-
-    def pick_cw(mu_: np.ndarray) -> np.ndarray:
-        out = np.empty(mu_.size, dtype=np.int64)
-        for k in range(n_muni):
-            s = np.flatnonzero(mu_ == k)
-            out[s] = cw_by_muni[k][rng.integers(0, cw_by_muni[k].size, s.size)]
-        return out
-
-    origins = np.array(["Syria", "Eritrea", "Iran", "Somalia", "Afghanistan", "Iraq"], dtype=object)
-    o_p = np.array([q["share_syria"], q["share_eritrea"]])
-    o_p = np.r_[o_p, np.full(4, (1 - o_p.sum()) / 4)]
-    origin = origins[rng.choice(6, size=n, p=o_p)]
-    age = np.clip(rng.normal(np.where(female, q["age_mean_women"], q["age_mean_men"]), q["age_sd"]), 18, 65)
-    edu_levels = np.array(["primary", "beyond_primary", "none", "unknown"], dtype=object)
-    edu_p = np.array([q["education_primary"], q["education_beyond_primary"], q["education_none"],
-                      q["education_unknown"]])
-    education = edu_levels[rng.choice(4, size=n, p=edu_p / edu_p.sum())]
-    u = rng.random(n)
-    p_yes = np.where(female, q["work_experience_women"], q["work_experience_men"])
-    work = np.where(u < q["work_experience_unknown"], "unknown",
-                    np.where(u < q["work_experience_unknown"] + (1 - q["work_experience_unknown"]) * p_yes,
-                             "yes", "no")).astype(object)
-
-    # Rounds and dates.
-    n_rounds = np.ones(n, dtype=np.int64)
-    go = rng.random(n) < q["share_two_rounds"]
-    n_rounds[go] = 2
-    for r, share in ((3, q["share_round3_given_2"]), (4, q["share_round4_given_3"]),
-                     (5, q["share_round5_given_4"])):
-        go = (n_rounds == r - 1) & (rng.random(n) < share)
-        n_rounds[go] = r
-    d0 = np.datetime64(q["first_date"], "D")
-    span = int((np.datetime64(q["last_date"], "D") - d0).astype(np.int64))
-    dates = [d0 + rng.integers(0, span + 1, n).astype("timedelta64[D]")]
-    k_shape = (q["days_between_mean"] / q["days_between_sd"]) ** 2
-    theta_scale = q["days_between_sd"] ** 2 / q["days_between_mean"]
-    for _ in range(4):
-        gap = np.maximum(rng.gamma(k_shape, theta_scale, n), q["days_between_min"]).astype(np.int64)
-        dates.append(dates[-1] + gap.astype("timedelta64[D]"))
-    arrival = dates[0] - (rng.uniform(q["months_in_dk_min"], q["months_in_dk_max"], n) * 30.44
-                          ).astype(np.int64).astype("timedelta64[D]")
-    birth_year = (dates[0].astype("datetime64[Y]").astype(np.int64) + 1970 - np.floor(age)).astype(np.int64)
-
-    # Answers: readiness f (gender shift, progression), one view per respondent.
-    f1 = rng.standard_normal(n) + np.where(female, -q["gender_shift"], q["gender_shift"])
-    prog = q["progress_mean"] + q["progress_sd"] * rng.standard_normal(n)
-    resp_ids = list(dict.fromkeys([instrument.respondents[0].id, instrument.caseworker_from,
-                                   *instrument.respondent_ids]))
-    view = {r: rng.standard_normal(n) for r in resp_ids}
-    leniency = rng.standard_normal(n_cw) * q["caseworker_leniency_sd"]
-    lo, hi = instrument.scale.min, instrument.scale.max
-    unit = (hi - lo) / 6.0
-    cw1 = pick_cw(muni)
-
-    pid_all = np.array([f"P{i:07d}" for i in range(n)], dtype=object)
-    cw_all = np.array([f"CW{c:05d}" for c in range(n_cw)], dtype=object)
-    frames = []
-    cw = cw1
-    for r in range(1, 6):
-        who = np.flatnonzero(n_rounds >= r)
-        if who.size == 0:
-            break
-        if r > 1:
-            change = rng.random(n) < q["caseworker_change_prob"]
-            cw = np.where(change, pick_cw(muni), cw)
-        f = (f1 + prog * min(r - 1, 1) + 0.5 * prog * max(r - 2, 0)
-             + q["transient_sd"] * rng.standard_normal(n))  # shared by the respondents
-        cols: dict[str, Any] = {
-            "person_id": pid_all[who],
-            "round": np.full(who.size, r, dtype=np.int64),
-            "measured_on": dates[r - 1][who].astype("datetime64[ns]"),
-            "caseworker_id": cw_all[cw[who]],
-        }
-        for resp in instrument.respondent_ids:
-            load = q["loading_first"] if resp == resp_ids[0] else (
-                q["loading_caseworker"] if resp == instrument.caseworker_from else q["loading_other"])
-            theta = load * f + np.sqrt(1 - load**2) * view.get(resp, 0)
-            theta = theta + q["occasion_sd"] * rng.standard_normal(n)
-            if resp == instrument.caseworker_from:
-                theta = theta + leniency[cw]
-            center = q["center_caseworker"] if resp == instrument.caseworker_from else q["center"]
-            for item in instrument.item_ids(resp):
-                x = center + q["spread"] * theta + q["item_sd"] * rng.standard_normal(n)
-                x = np.clip(np.rint(lo + (x - 1) * unit), lo, hi)[who]
-                vals = pd.array(x.astype(np.int64), dtype="Int64")
-                if q["item_missing_share"] > 0:
-                    vals[rng.random(who.size) < q["item_missing_share"]] = pd.NA
-                cols[item] = vals
-        frames.append(pd.DataFrame(cols))
-    measurements = pd.concat(frames, ignore_index=True)
-    measurements["person_id"] = measurements["person_id"].astype("str")
-    measurements["caseworker_id"] = measurements["caseworker_id"].astype("str")
-    persons = pd.DataFrame({
-        "person_id": pd.array(pid_all, dtype="str"),
-        "municipality": pd.array([f"K{m:02d}" for m in muni], dtype="str"),
-        "gender": pd.array(np.where(female, "female", "male"), dtype="str"),
-        "birth_year": pd.array(birth_year, dtype="Int64"),
-        "origin": pd.array(origin, dtype="str"),
-        "education": pd.array(education, dtype="str"),
-        "work_experience": pd.array(work, dtype="str"),
-        "arrival_date": arrival.astype("datetime64[ns]"),
-    })
-    return persons, measurements
+        return getattr(outcome_calibration, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
