@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 
 @cache
@@ -18,3 +19,25 @@ def config_dir() -> Path:
 def config_path(name: str) -> Path:
     """Path of a configuration file shipped with fip, e.g. ``config_path("instrument.yaml")``."""
     return config_dir() / name
+
+
+def read_config(path: str | Path | None, default: str, what: str) -> Any:
+    """Parse a YAML configuration file (``path``, or the shipped ``default``).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file when it cannot be read or is not YAML (``what`` says which kind of
+        file it is, e.g. "instrument file").
+    """
+    import yaml
+
+    from fip.errors import ConfigError
+
+    p = Path(path) if path is not None else config_path(default)
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read {what} ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None

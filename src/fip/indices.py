@@ -27,9 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from fip._resources import config_path
+from fip._resources import config_path, read_config
 from fip.errors import ConfigError
 from fip.instrument import Instrument
 
@@ -94,12 +93,7 @@ def load_index_definitions(
         a ``min_share_answered`` outside (0, 1].
     """
     p = Path(path) if path is not None else config_path("indices.yaml")
-    try:
-        raw: Any = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read index definitions ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    raw = read_config(p, "indices.yaml", "index definitions")
     if not isinstance(raw, Mapping) or not isinstance(raw.get("indices"), list):
         raise ConfigError(f"{p.name}: expected a mapping with a list 'indices'")
     share = _share(raw.get("min_share_answered", MIN_SHARE_ANSWERED), p.name)

@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from fip._resources import config_path
+from fip._resources import config_path, read_config
 from fip.errors import ConfigError
 
 __all__ = [
@@ -342,12 +340,7 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
     [('c01', 'w01'), ('c03', 'w02')]
     """
     p = Path(path) if path is not None else config_path("instrument.yaml")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read instrument file ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    raw = read_config(p, "instrument.yaml", "instrument file")
     inst = instrument_from_dict(raw, source=p.name)
     return _with_source(inst, p)
 

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-from fip._resources import config_path
+from fip._resources import config_path, read_config
 from fip.errors import ConfigError
 from fip.instrument import Instrument, load_instrument
 
@@ -207,12 +206,7 @@ def load_schema(instrument: Instrument | None = None, path: str | Path | None = 
     """
     inst = instrument if instrument is not None else load_instrument()
     p = Path(path) if path is not None else config_path("schema.yaml")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read schema file ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    raw = read_config(p, "schema.yaml", "schema file")
     source = p.name
     if not isinstance(raw, Mapping) or not isinstance(raw.get("tables"), Mapping):
         raise ConfigError(f"{source}: expected a mapping with key 'tables'")

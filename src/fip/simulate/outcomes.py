@@ -46,10 +46,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import yaml
 from scipy.special import expit, ndtr
 
-from fip._resources import config_path
+from fip._resources import config_path, read_config
 from fip.errors import ConfigError, InvalidDataError, Problem, mask_personal
 from fip.instrument import Instrument
 
@@ -127,12 +126,7 @@ def load_outcome_params(path: str | Path | None = None) -> dict[str, Any]:
     6
     """
     p = Path(path) if path is not None else config_path("calibration_outcomes.yaml")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read parameter file ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    raw = read_config(p, "calibration_outcomes.yaml", "parameter file")
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{p}: expected a mapping at the top")
     return _plain(raw)
