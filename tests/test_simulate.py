@@ -28,11 +28,12 @@ from scipy.optimize import linear_sum_assignment
 from fip.errors import ConfigError
 from fip.instrument import load_instrument
 from fip.simulate import default_n_persons, load_calibration, simulate_cohort, simulate_study
-from fip.simulate.calibration import calibration_targets, published
+from fip.published import load_published
+from fip.simulate.calibration import calibration_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 THREE = ROOT / "tests" / "data" / "instrument_three_raters.yaml"
-PUB = published()
+PUB = load_published()
 CAL = load_calibration()
 LARGE_N = 20_000
 
@@ -469,25 +470,32 @@ def test_factor_structure(which, key, request):
         assert first > 4                                          # "en egenværdi på over 4"
 
 
-def test_calibration_pf_and_varimax_match_statsmodels_and_factor_analyzer(study):
-    """The calibration's own pf/varimax equals two independent implementations."""
+def test_calibration_estimate_matches_statsmodels_and_factor_analyzer(study):
+    """The calibration's estimate (fip.factors pf + varimax, aligned to the published table)
+    equals statsmodels pa (one step) + factor_analyzer varimax, aligned here by Hungarian
+    matching on |congruence| and sign."""
     from factor_analyzer.rotator import Rotator
     from statsmodels.multivariate.factor import Factor
 
-    from fip.simulate.calibrate import principal_factors, varimax
+    from fip.simulate.answers import published_target
+    from fip.simulate.calibrate import estimate_loadings
 
-    items, target = _published("table_4_8_caseworker_rotated")
-    corr = np.corrcoef(round_pairs(study, 1)[items].astype(float).to_numpy(), rowvar=False)
-    ours = principal_factors(corr, 4)
-    ref = Factor(corr=corr, n_factor=4, method="pa").fit(maxiter=1)
-    np.testing.assert_allclose(ours.eigenvalues, ref.eigenvals, atol=1e-10)
-    np.testing.assert_allclose(np.abs(ours.loadings), np.abs(ref.loadings), atol=1e-8)
-    rot_ours = varimax(ours.loadings)
-    rot_ref = Rotator(method="varimax", normalize=False, max_iter=2000, tol=1e-12).fit_transform(ours.loadings)
-    # same solution up to column order and sign
-    c = np.abs(_tucker(rot_ours[:, :, None], rot_ref[:, None, :]))
-    r, k = linear_sum_assignment(-c)
-    np.testing.assert_allclose(np.abs(rot_ours[:, r]), np.abs(rot_ref[:, k]), atol=1e-6)
+    for key, resp in (("table_4_7_citizen_rotated", "citizen"), ("table_4_8_caseworker_rotated", "caseworker")):
+        items, target = _published(key)
+        corr = np.corrcoef(round_pairs(study, 1)[items].astype(float).to_numpy(), rowvar=False)
+        ref = Factor(corr=corr, n_factor=target.shape[1], method="pa").fit(maxiter=1)
+        rot = Rotator(method="varimax", normalize=False, max_iter=5000, tol=1e-14).fit_transform(ref.loadings)
+        c = _tucker(rot[:, :, None], target[:, None, :])          # reference x published
+        r, k = linear_sum_assignment(-np.abs(c))
+        expected = np.empty_like(target)
+        expected[:, k] = rot[:, r] * np.sign(c[r, k])
+        pub = published_target(resp, study.dataset.instrument)
+        order = [items.index(i) for i in pub.index]
+        est = estimate_loadings(corr[np.ix_(order, order)], pub)
+        np.testing.assert_allclose(est.loadings, expected[order], atol=1e-6)
+        np.testing.assert_allclose(est.congruence, np.abs(_tucker(expected, target)), atol=1e-6)
+        assert est.first_eigenvalue == pytest.approx(ref.eigenvals[0], abs=1e-10)
+        assert est.first_proportion == pytest.approx(ref.eigenvals[0] / ref.eigenvals.sum(), abs=1e-10)
 
 
 def test_generating_loadings_are_admissible():

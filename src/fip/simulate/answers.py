@@ -45,12 +45,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import ndtr
 
 from fip.errors import ConfigError
 from fip.instrument import Instrument
-from fip.simulate.calibration import published
+from fip.published import published_loadings
 
 __all__ = [
     "AnswerModel",
@@ -58,8 +59,9 @@ __all__ = [
     "draw_scores",
     "fip_model",
     "generic_model",
+    "PUBLISHED_TABLES",
     "is_calibrated_instrument",
-    "published_loadings",
+    "published_target",
     "thresholds_for",
 ]
 
@@ -163,25 +165,33 @@ def _solve_mean(target: float, thresholds: np.ndarray, lo: int, hi: int, sd: flo
     return brentq(f, -10.0, 10.0, xtol=1e-10)
 
 
-def published_loadings(respondent: str) -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray]:
-    """Published varimax loadings: Table 4.7 (``citizen``) or 4.8 (``caseworker``).
+#: Published rotated loadings per respondent (tables of :func:`fip.published.published_loadings`).
+PUBLISHED_TABLES: dict[str, str] = {"citizen": "4.7", "caseworker": "4.8"}
 
-    Columns follow the factor order the text gives (``column_order_reading``), not the
-    literal printed header of Table 4.7 (see its ``column_order_note``).
+
+def published_target(respondent: str, instrument: Instrument) -> pd.DataFrame:
+    """Published varimax loadings of ``respondent``'s items (Table 4.7 or 4.8), in instrument order.
 
     Returns
     -------
-    items, factors, loadings : tuple, tuple, ndarray (items, factors)
-        Items in table order.
+    DataFrame
+        Items of ``instrument.item_ids(respondent)`` x factors (the report's factor order).
+
+    Raises
+    ------
+    ValueError
+        If ``respondent`` has no published table.
+    ConfigError
+        If the instrument's items of ``respondent`` are not those of the table.
     """
-    key = {"citizen": "table_4_7_citizen_rotated", "caseworker": "table_4_8_caseworker_rotated"}
-    if respondent not in key:
-        raise ValueError(f"respondent must be 'citizen' or 'caseworker'; got {respondent!r}")
-    table = published()["factor_analysis"][key[respondent]]
-    factors = tuple(f["key"] for f in table["factors"])
-    items = tuple(r["item"] for r in table["loadings"])
-    mat = np.array([[r["loadings"][f] for f in factors] for r in table["loadings"]], dtype=float)
-    return items, factors, mat
+    if respondent not in PUBLISHED_TABLES:
+        raise ValueError(f"respondent must be one of {sorted(PUBLISHED_TABLES)}; got {respondent!r}")
+    table = published_loadings(PUBLISHED_TABLES[respondent])
+    items = list(instrument.item_ids(respondent))
+    if set(items) != set(table.index):
+        raise ConfigError(f"the {respondent} items of {instrument.id!r} are not those of published table "
+                          f"{PUBLISHED_TABLES[respondent]}")
+    return table.loc[items]
 
 
 def is_calibrated_instrument(instrument: Instrument, cal: Mapping[str, Any]) -> bool:
@@ -286,10 +296,10 @@ def fip_model(instrument: Instrument, cal: Mapping[str, Any], *,
             gl = a["generating_loadings"][resp]
             mat = np.array([gl[i] for i in resp_items], dtype=float)
         else:
-            p_items, p_factors, p_mat = published_loadings(resp)
-            if tuple(p_factors) != fs:
+            target = published_target(resp, instrument)
+            if tuple(target.columns) != fs:
                 raise ConfigError(f"calibration: factor order of {resp} differs from the published table")
-            mat = p_mat[[p_items.index(i) for i in resp_items]]
+            mat = target.to_numpy(dtype=float)
         if mat.shape != (len(resp_items), len(fs)):
             raise ConfigError(f"calibration: {resp} loadings must be {len(resp_items)} x {len(fs)}; got {mat.shape}")
         rows = [ids.index(i) for i in resp_items]
@@ -378,15 +388,15 @@ def _check(model: AnswerModel) -> None:
 
 def _unique_parts(model: AnswerModel, n: int, rng: np.random.Generator) -> np.ndarray:
     """Unit-variance unique parts (n x items) with the domain and parallel sharing."""
-    e = rng.standard_normal((n, len(model.item_ids)))
-    rest = np.sqrt(1.0 - model.domain_share - model.parallel_share)
-    u = e * rest
+    u = rng.standard_normal((n, len(model.item_ids)))
+    u *= np.sqrt(1.0 - model.domain_share - model.parallel_share)
     for groups, shares in ((model.domain_group, model.domain_share), (model.parallel_group, model.parallel_share)):
         n_groups = int(groups.max()) + 1
         if n_groups > 0:
             s = rng.standard_normal((n, n_groups))
-            has = groups >= 0
-            u[:, has] += s[:, groups[has]] * np.sqrt(shares[has])
+            root = np.sqrt(shares)
+            for j in np.flatnonzero(groups >= 0):     # column by column: no (n x items) temporaries
+                u[:, j] += s[:, groups[j]] * root[j]
     return u
 
 
@@ -431,6 +441,9 @@ def draw_scores(model: AnswerModel, *, person: np.ndarray, round_: np.ndarray, m
     sd_psi = np.sqrt(model.uniqueness)
     scores = np.empty((n, n_items), dtype=np.int8)
     person_part = np.empty(n)
+    c_f, c_u = np.sqrt(1 - a_f**2), np.sqrt(1 - a_u**2)
+    # the arithmetic below is done in place, element by element in the same order as
+    # ``a * state + c * draw``, ``f L' + u psi``, ``(part + shift) + leniency``
     for r in range(1, int(round_.max(initial=0)) + 1):
         rows = np.flatnonzero(round_ == r)
         if not rows.size:
@@ -438,19 +451,36 @@ def draw_scores(model: AnswerModel, *, person: np.ndarray, round_: np.ndarray, m
         p = person[rows]
         if p.size and np.bincount(p, minlength=n_persons).max() > 1:
             raise ValueError(f"a person has more than one measurement in round {r}")
-        f = a_f * f_state[p] + np.sqrt(1 - a_f**2) * (rng.standard_normal((rows.size, n_fac)) @ chol.T)
-        u = a_u * u_state[p] + np.sqrt(1 - a_u**2) * _unique_parts(model, rows.size, rng)
+        f = f_state[p]
+        f *= a_f
+        f += c_f * (rng.standard_normal((rows.size, n_fac)) @ chol.T)
+        new = _unique_parts(model, rows.size, rng)
+        new *= c_u
+        u = u_state[p]
+        u *= a_u
+        u += new
+        del new
         f_state[p] = f
         u_state[p] = u
-        part = f @ model.loadings.T + u * sd_psi
-        g = male[rows].astype(int)
-        shift = model.means[:, g].T + model.progression[:, g].T * _cumulative(int(r), model.decay)
-        latent = part + shift
-        cwr = caseworker[rows]
-        latent[:, cw_idx] += lenient[cwr, None] + item_len[cwr]
-        scores[rows] = (np.searchsorted(model.thresholds, latent.ravel()).reshape(latent.shape)
-                        + model.scale_min).astype(np.int8)
+        part = f @ model.loadings.T
+        del f
+        u *= sd_psi
+        part += u
+        del u
         person_part[rows] = part[:, cw_idx].mean(axis=1) if cw_idx.size else part.mean(axis=1)
+        g = male[rows].astype(np.intp)
+        shift = model.means.T + model.progression.T * _cumulative(int(r), model.decay)   # (gender, items)
+        for j in range(n_items):
+            part[:, j] += shift[g, j]
+        cwr = caseworker[rows]
+        common = lenient[cwr]
+        for k, j in enumerate(cw_idx):
+            part[:, j] += common + item_len[cwr, k]
+        block = np.empty((rows.size, n_items), dtype=np.int8)
+        for j in range(n_items):
+            block[:, j] = np.searchsorted(model.thresholds, part[:, j]) + model.scale_min
+        scores[rows] = block
+        del part, block
     sd = person_part.std()
     readiness = (person_part - person_part.mean()) / sd if sd > 0 else np.zeros(n)
     return ScoreDraw(scores=scores, readiness=readiness)

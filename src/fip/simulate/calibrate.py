@@ -15,9 +15,9 @@ as a script to print the YAML block::
 
     python -m fip.simulate.calibrate
 
-The small principal-factor/varimax code here serves the calibration only; the analysis
-package (``fip.factors``) is independent of it, and the tests check the result with
-statsmodels and factor_analyzer.
+The analysis itself is :func:`fip.factors.factor_analysis` (``method="pf"``,
+``rotation="varimax"``); its columns are matched to the published ones with
+:func:`fip.factors.tucker_congruence`.
 """
 
 from __future__ import annotations
@@ -27,83 +27,77 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+import pandas as pd
 
+from fip.factors import factor_analysis, tucker_congruence
 from fip.instrument import Instrument, load_instrument
-from fip.simulate.answers import draw_scores, fip_model, published_loadings
+from fip.simulate.answers import draw_scores, fip_model, published_target
 from fip.simulate.calibration import load_calibration
 
-__all__ = [
-    "CalibrationFit",
-    "PrincipalFactors",
-    "align",
-    "congruence",
-    "fit_generating_loadings",
-    "principal_factors",
-    "varimax",
-]
+__all__ = ["CalibrationFit", "Estimate", "estimate_loadings", "fit_generating_loadings"]
 
 
 @dataclass(frozen=True)
-class PrincipalFactors:
-    """One-step principal factors (Stata ``factor, pf``) of a correlation matrix.
+class Estimate:
+    """Stata's default analysis of one respondent's items, matched to the published table.
 
-    ``eigenvalues`` are all eigenvalues of the reduced matrix (SMCs on the diagonal), in
-    decreasing order; ``proportion`` = eigenvalue / their sum (Stata's Proportion);
-    ``loadings`` are the first ``n_factors`` eigenvectors times root eigenvalue.
+    Attributes
+    ----------
+    loadings : ndarray (items, factors)
+        pf + unnormalised varimax loadings, columns reordered and sign-flipped to the
+        published factors.
+    congruence : ndarray (factors,)
+        Tucker congruence of each matched column with the published one.
+    first_eigenvalue, first_proportion : float
+        Unrotated pf: first eigenvalue and its Stata Proportion.
     """
 
-    eigenvalues: np.ndarray
-    proportion: np.ndarray
     loadings: np.ndarray
+    congruence: np.ndarray
+    first_eigenvalue: float
+    first_proportion: float
 
 
-def principal_factors(corr: np.ndarray, n_factors: int) -> PrincipalFactors:
-    """Stata's default ``factor`` (pf): SMC communalities, one eigen-decomposition."""
-    r = np.array(corr, dtype=float)
-    smc = 1.0 - 1.0 / np.diag(np.linalg.inv(r))
-    np.fill_diagonal(r, smc)
-    val, vec = np.linalg.eigh(r)
-    order = np.argsort(val)[::-1]
-    val, vec = val[order], vec[:, order]
-    load = vec[:, :n_factors] * np.sqrt(np.clip(val[:n_factors], 0, None))
-    return PrincipalFactors(eigenvalues=val, proportion=val / val.sum(), loadings=load)
+def estimate_loadings(corr: np.ndarray, target: pd.DataFrame) -> Estimate:
+    """Principal factors + varimax of ``corr``, aligned to the published ``target``.
 
+    Parameters
+    ----------
+    corr : ndarray (items, items)
+        Correlation matrix of the items in ``target``'s row order.
+    target : DataFrame
+        Published loadings (items x factors), e.g. :func:`fip.simulate.answers.published_target`.
 
-def varimax(loadings: np.ndarray, *, tol: float = 1e-12, max_iter: int = 2000) -> np.ndarray:
-    """Unnormalised (Kaiser off) varimax rotation, Stata's ``rotate`` default."""
-    a = np.asarray(loadings, dtype=float)
-    p, k = a.shape
-    rot = np.eye(k)
-    crit = 0.0
-    for _ in range(max_iter):
-        lam = a @ rot
-        u, s, vt = np.linalg.svd(a.T @ (lam**3 - lam * (lam**2).sum(axis=0) / p))
-        rot = u @ vt
-        old, crit = crit, s.sum()
-        if old > 0 and crit < old * (1 + tol):
-            break
-    return a @ rot
+    Returns
+    -------
+    Estimate
 
+    Examples
+    --------
+    Columns come back in the target's order, whatever order varimax gives:
 
-def congruence(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Tucker congruence of matching columns of two loading matrices."""
-    return (a * b).sum(axis=0) / np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
-
-
-def align(estimate: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Reorder and sign-flip the columns of ``estimate`` to best match ``target``.
-
-    Columns are matched by the assignment maximising the summed absolute congruence.
+    >>> import numpy as np, pandas as pd
+    >>> lam = np.array([[.8, 0], [.7, 0], [.6, .1], [0, .8], [.1, .7], [0, .6]])
+    >>> r = lam @ lam.T
+    >>> np.fill_diagonal(r, 1.0)
+    >>> target = pd.DataFrame(lam[:, ::-1], index=[f"x{i}" for i in range(1, 7)], columns=["B", "A"])
+    >>> est = estimate_loadings(r, target)
+    >>> est.congruence.round(3).tolist(), est.loadings[0].round(2).tolist()
+    ([0.999, 0.999], [0.01, 0.71])
     """
-    num = estimate.T @ target
-    den = np.sqrt(np.outer((estimate**2).sum(axis=0), (target**2).sum(axis=0)))
-    c = num / den
-    rows, cols = linear_sum_assignment(-np.abs(c))
-    out = np.empty_like(target, dtype=float)
-    for r, col in zip(rows, cols):
-        out[:, col] = estimate[:, r] * np.sign(c[r, col])
-    return out
+    items = [str(i) for i in target.index]
+    frame = pd.DataFrame(np.asarray(corr, dtype=float), index=items, columns=items)
+    unrotated = factor_analysis(frame, n_factors=target.shape[1], method="pf")
+    rotated = unrotated.rotate("varimax")
+    ref = pd.DataFrame(target.to_numpy(dtype=float), index=items, columns=target.columns)
+    match = tucker_congruence(ref, rotated.loadings)          # one row per published factor
+    loadings = rotated.loadings[list(match["factor_b"])].to_numpy() * match["sign"].to_numpy()
+    return Estimate(
+        loadings=loadings,
+        congruence=match["congruence"].to_numpy(dtype=float),
+        first_eigenvalue=float(unrotated.eigenvalues.iloc[0]),
+        first_proportion=float(unrotated.variance["proportion"].iloc[0]),
+    )
 
 
 @dataclass(frozen=True)
@@ -177,31 +171,25 @@ def fit_generating_loadings(*, n: int = 200_000, seed: int = 12345, step: float 
     """
     instrument = instrument or load_instrument()
     cal = cal or load_calibration()
-    targets = {}
-    for resp in ("citizen", "caseworker"):
-        items, _factors, mat = published_loadings(resp)
-        targets[resp] = mat[[items.index(i) for i in instrument.item_ids(resp)]]
-    gen = {resp: t.copy() for resp, t in targets.items()}
-    est: dict[str, np.ndarray] = {}
-    pf: dict[str, PrincipalFactors] = {}
+    targets = {resp: published_target(resp, instrument) for resp in ("citizen", "caseworker")}
+    gen = {resp: t.to_numpy(dtype=float) for resp, t in targets.items()}
+    est: dict[str, Estimate] = {}
     it = 0
     for it in range(1, max_iter + 1):
         corr = _sample_corr(instrument, cal, gen, domain_share, n, seed)
-        worst = 0.0
-        for resp, target in targets.items():
-            pf[resp] = principal_factors(corr[resp], target.shape[1])
-            est[resp] = align(varimax(pf[resp].loadings), target)
-            worst = max(worst, float(np.abs(est[resp] - target).max()))
+        est = {resp: estimate_loadings(corr[resp], target) for resp, target in targets.items()}
+        worst = max(float(np.abs(est[r].loadings - targets[r].to_numpy()).max()) for r in targets)
         if worst < tol:
             break
         for resp, target in targets.items():
-            gen[resp] = gen[resp] + step * (target - est[resp])
+            gen[resp] = gen[resp] + step * (target.to_numpy() - est[resp].loadings)
     return CalibrationFit(
-        loadings=gen, estimated=est,
-        max_abs_diff={r: float(np.abs(est[r] - targets[r]).max()) for r in targets},
-        congruence={r: congruence(est[r], targets[r]) for r in targets},
-        first_eigenvalue={r: float(pf[r].eigenvalues[0]) for r in targets},
-        first_proportion={r: float(pf[r].proportion[0]) for r in targets},
+        loadings=gen,
+        estimated={r: e.loadings for r, e in est.items()},
+        max_abs_diff={r: float(np.abs(est[r].loadings - targets[r].to_numpy()).max()) for r in targets},
+        congruence={r: e.congruence for r, e in est.items()},
+        first_eigenvalue={r: e.first_eigenvalue for r, e in est.items()},
+        first_proportion={r: e.first_proportion for r, e in est.items()},
         iterations=it,
     )
 

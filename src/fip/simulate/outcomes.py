@@ -51,6 +51,7 @@ from scipy.special import expit, ndtr
 from fip._resources import config_path, read_config
 from fip.errors import ConfigError, InvalidDataError, Problem, mask_personal
 from fip.instrument import Instrument
+from fip.simulate.calibration import is_wrapper, strip_sources
 
 __all__ = [
     "OUTCOME_COLUMNS",
@@ -81,28 +82,15 @@ _ERITREA = {"eritrea"}
 
 
 # --------------------------------------------------------------------------- parameters
-def _plain(node: Any) -> Any:
-    """Strip ``{value, source}`` wrappers: a nested structure of plain numbers."""
-    if isinstance(node, Mapping):
-        if "value" in node and set(node) <= {"value", "source", "note"}:
-            return node["value"]
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
-
-
 def _merge(base: dict, over: Mapping, where: str) -> dict:
     out = dict(base)
     for key, value in over.items():
         if key not in base:
             raise ConfigError(f"params: unknown key {where}{key!r}; expected one of {sorted(base)}")
-        if isinstance(base[key], dict) and isinstance(value, Mapping) and not (
-            "value" in value and set(value) <= {"value", "source", "note"}
-        ):
+        if isinstance(base[key], dict) and isinstance(value, Mapping) and not is_wrapper(value):
             out[key] = _merge(base[key], value, f"{where}{key}.")
         else:
-            out[key] = _plain(value)
+            out[key] = strip_sources(value)
     return out
 
 
@@ -129,7 +117,7 @@ def load_outcome_params(path: str | Path | None = None) -> dict[str, Any]:
     raw = read_config(p, "calibration_outcomes.yaml", "parameter file")
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{p}: expected a mapping at the top")
-    return _plain(raw)
+    return strip_sources(raw)
 
 
 def _resolve(params: Mapping | None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,17 +77,37 @@ def _str(values: Any) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=object), dtype="str")
 
 
+def _labels(labels: Any, codes: np.ndarray) -> pd.Series:
+    """String column ``labels[codes]`` (code -1: missing), built without Python objects per row."""
+    return pd.Series(pd.array(list(labels), dtype="str").take(np.asarray(codes, dtype=np.int64), allow_fill=True))
+
+
 def _dates(days: np.ndarray) -> np.ndarray:
     return np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype(_DATE)
 
 
-def _int_columns(values: np.ndarray, mask: np.ndarray, names: tuple[str, ...]) -> dict[str, pd.arrays.IntegerArray]:
-    vals = values.astype(np.int64)
-    return {name: pd.arrays.IntegerArray(vals[:, k].copy(), mask[:, k].copy()) for k, name in enumerate(names)}
+def _int_columns(values: np.ndarray, names: tuple[str, ...], rows: np.ndarray | None = None,
+                 missing: Callable[[int], np.ndarray] | None = None) -> dict[str, pd.arrays.IntegerArray]:
+    """Int64 columns from a compact (rows x items) array, one column at a time.
+
+    ``rows`` selects (and repeats) rows of ``values`` (default: all); ``missing(k)`` gives
+    the mask of column ``k`` (default: nothing missing).
+    """
+    out = {}
+    for k, name in enumerate(names):
+        col = values[:, k] if rows is None else values[rows, k]
+        mask = np.zeros(col.size, dtype=bool) if missing is None else missing(k)
+        out[name] = pd.arrays.IntegerArray(col.astype(np.int64), mask)
+    return out
+
+
+#: Visitation categories; :func:`_visitation` returns codes into this tuple.
+_VISITATION = ("activity_ready", "job_ready", "unknown")
 
 
 def _visitation(readiness: np.ndarray, male: np.ndarray, round_: np.ndarray, cal: Mapping[str, Any],
                 rng: np.random.Generator) -> np.ndarray:
+    """Visitation category of every measurement, as codes into ``_VISITATION`` (int8)."""
     v = cal["persons"]["visitation"]
     job = v["job_ready"]
     p_job = np.empty(readiness.size)
@@ -97,8 +117,8 @@ def _visitation(readiness: np.ndarray, male: np.ndarray, round_: np.ndarray, cal
         p_job[sel] = np.where(male[sel], spec["men"], spec["women"])
     w = float(v["readiness_weight"])
     eta = w * readiness + np.sqrt(1 - w**2) * rng.standard_normal(readiness.size)
-    out = np.where(eta < ndtri(1 - p_job), "activity_ready", "job_ready").astype(object)
-    out[rng.random(readiness.size) < float(v["unknown"])] = "unknown"
+    out = np.where(eta < ndtri(1 - p_job), 0, 1).astype(np.int8)
+    out[rng.random(readiness.size) < float(v["unknown"])] = 2
     return out
 
 
@@ -161,13 +181,17 @@ def simulate_study(n_persons: int | None = None, *, seed: int = 0,
                        rng=rngs["answers"])
     frng = rngs["forms"]
     visitation = _visitation(draw.readiness, male[sched.person], sched.round, cal, frng)
+    scores = draw.scores
+    del draw
 
     width = max(4, len(str(n)))
-    pid = np.char.add("p", np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
+    pid = pd.array(np.char.add("p", np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object),
+                   dtype="str")
+    cw_ids = list(cws.caseworker_id)
     first_cw = cw_row[np.r_[0, np.flatnonzero(np.diff(sched.person)) + 1]] if n else cw_row
     persons = pd.DataFrame({
-        "person_id": _str(pid),
-        "municipality": _str(np.asarray(cws.municipality_names, dtype=object)[cws.municipality[first_cw]]),
+        "person_id": pd.Series(pid),
+        "municipality": _labels(cws.municipality_names, cws.municipality[first_cw]),
         "gender": _str(pers["gender"]),
         "birth_year": pd.array(pers["birth_year"], dtype="Int64"),
         "origin": _str(pers["origin"]),
@@ -175,33 +199,32 @@ def simulate_study(n_persons: int | None = None, *, seed: int = 0,
         "work_experience": _str(pers["work_experience"]),
         "arrival_date": _dates(pers["arrival_day"]),
         "residence_ground": _str(pers["residence_ground"]),
-    })
+    }, copy=False)
 
     ids = inst.item_ids()
-    no_mask = np.zeros(draw.scores.shape, dtype=bool)
-    status_names = np.asarray(sched.status_names, dtype=object)
     measurements = pd.DataFrame({
-        "person_id": _str(pid[sched.person]),
+        "person_id": pd.Series(pid.take(sched.person)),
         "round": sched.round.astype(np.int64),
         "measured_on": _dates(day),
-        "caseworker_id": _str(cws.caseworker_id[cw_row].astype(object)),
-        "form_status": _str(status_names[sched.status]),
-        "visitation": _str(visitation),
-        **_int_columns(draw.scores, no_mask, ids),
-    })
+        "caseworker_id": _labels(cw_ids, cw_row),
+        "form_status": _labels(sched.status_names, sched.status),
+        "visitation": _labels(_VISITATION, visitation),
+        **_int_columns(scores, ids),
+    }, copy=False)
 
-    forms = _forms(sched, day, cw_row, draw.scores, visitation, pers["origin"], pid, cws, inst, cal, frng)
-
+    # outcomes before forms: each stage has its own generator, so the order does not change
+    # the draws, and the outcome model's working memory is freed before the forms exist
     outcomes = _outcomes(persons, measurements, inst, rngs["outcomes"])
+    forms = _forms(sched, day, cw_row, scores, visitation, pers["origin"], pid, cw_ids, inst, cal, frng)
     cw_frame = pd.DataFrame({
-        "caseworker_id": _str(cws.caseworker_id.astype(object)),
-        "municipality": _str(np.asarray(cws.municipality_names, dtype=object)[cws.municipality]),
+        "caseworker_id": _labels(cw_ids, np.arange(len(cw_ids))),
+        "municipality": _labels(cws.municipality_names, cws.municipality),
     })
     return SimulatedStudy(dataset=Dataset(persons=persons, forms=forms, outcomes=outcomes, instrument=inst),
                           measurements=measurements, caseworkers=cw_frame, calibrated=calibrated)
 
 
-def _forms(sched, day, cw_row, scores, visitation, origin, pid, cws, inst: Instrument,
+def _forms(sched, day, cw_row, scores, visitation, origin, pid, cw_ids, inst: Instrument,
            cal: Mapping[str, Any], rng: np.random.Generator) -> pd.DataFrame:
     d = cal["dates"]
     respondents = inst.respondent_ids
@@ -219,29 +242,36 @@ def _forms(sched, day, cw_row, scores, visitation, origin, pid, cws, inst: Instr
         date = day[rows] if k == 0 else lag[rows]
         date = np.where(is_other[rows] & (moved[rows] == k), next_month[rows], date)
         pieces.append((rows, date, np.full(rows.size, k)))
+    del moved, month_end, lag, next_month, is_other
     rows = np.concatenate([p[0] for p in pieces])
     date = np.concatenate([p[1] for p in pieces])
     resp = np.concatenate([p[2] for p in pieces])
+    del pieces
     order = np.lexsort((resp, date, sched.person[rows]))
     rows, date, resp = rows[order], date[order], resp[order]
+    del order
 
     ids = inst.item_ids()
     rof = inst.respondent_of()
     own = np.array([[rof[i] == r for i in ids] for r in respondents])   # respondent x item
     first = resp == 0
-    lang = np.full(rows.size, "da" if "da" in inst.answer_languages else inst.answer_languages[0], dtype=object)
-    lang[first] = _languages(np.asarray(origin, dtype=object)[sched.person[rows[first]]],
-                             sched.round[rows[first]], inst, cal, rng)
-    visit = np.where(resp == respondents.index(inst.caseworker_from), visitation[rows], None)
+    languages = list(dict.fromkeys(inst.answer_languages))
+    home = "da" if "da" in languages else languages[0]
+    lang = _languages(np.asarray(origin, dtype=object)[sched.person[rows[first]]],
+                      sched.round[rows[first]], inst, cal, rng)
+    lang_code = np.full(rows.size, languages.index(home), dtype=np.int64)
+    lang_code[first] = pd.Index(languages).get_indexer(lang)
+    del lang
+    visit = np.where(resp == respondents.index(inst.caseworker_from), visitation[rows], -1)
     return pd.DataFrame({
-        "person_id": _str(pid[sched.person[rows]]),
-        "caseworker_id": _str(cws.caseworker_id[cw_row[rows]].astype(object)),
-        "respondent": _str(np.asarray(respondents, dtype=object)[resp]),
+        "person_id": pd.Series(pid.take(sched.person[rows])),
+        "caseworker_id": _labels(cw_ids, cw_row[rows]),
+        "respondent": _labels(respondents, resp),
         "answered_on": _dates(date),
-        "language": _str(lang),
-        "visitation": pd.Series(visit, dtype="str"),
-        **_int_columns(scores[rows], ~own[resp], ids),
-    })
+        "language": _labels(languages, lang_code),
+        "visitation": _labels(_VISITATION, visit),
+        **_int_columns(scores, ids, rows, lambda k: ~own[resp, k]),
+    }, copy=False)
 
 
 def _outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, inst: Instrument,
