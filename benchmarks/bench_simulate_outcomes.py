@@ -24,7 +24,8 @@ def run_one(n: int) -> dict:
     import numpy as np
 
     from fip.instrument import load_instrument
-    from fip.simulate.outcomes import example_inputs, simulate_outcomes
+    from fip.simulate.outcome_calibration import example_inputs
+    from fip.simulate.outcomes import simulate_outcomes
 
     inst = load_instrument()
     t = time.perf_counter()

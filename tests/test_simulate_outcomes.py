@@ -6,8 +6,10 @@ from configs/fip_published.yaml (the study's transcription); the index effects o
 pipeline (simulate_cohort -> pair_forms -> indices -> outcomes) are compared with the implied
 coefficients stored in configs/calibration_outcomes.yaml (a 400,000-person cohort with another
 seed) by an OLS written here (pandas group means + numpy lstsq), not the module's. Indices,
-controls and window outcomes are recomputed here from the raw tables; the module's own fit
-is checked against statsmodels OLS with explicit caseworker dummies.
+controls and window outcomes are recomputed here from the raw tables; the module's analysis
+table (fip.regression.build_analysis_table on the stand-in inputs) is checked against them
+cell by cell, and its fits (fip.regression.fit_models) against statsmodels OLS with explicit
+caseworker dummies.
 """
 
 from __future__ import annotations
@@ -29,8 +31,15 @@ from fip.errors import ConfigError, InvalidDataError
 from fip.instrument import load_instrument
 from fip.published import load_published
 from fip.simulate import simulate_cohort
-from fip.simulate.outcome_calibration import analysis_table, example_inputs, table_4_9_fits
-from fip.simulate.outcomes import OUTCOME_COLUMNS, simulate_outcomes, window_outcomes
+from fip.regression import build_analysis_table
+from fip.simulate.outcome_calibration import (
+    example_analysis,
+    example_inputs,
+    implied_coefficients,
+    overall_definitions,
+    table_4_9_fits,
+)
+from fip.simulate.outcomes import OUTCOME_COLUMNS, simulate_outcomes
 
 THREE = Path(__file__).parent / "data" / "instrument_three_raters.yaml"
 N_LARGE = 50_000  # about 22,600 persons with two rounds
@@ -247,19 +256,6 @@ def test_monthly_paths_match_the_study(request, source):
         assert by.loc[(gender, 6), "employment_rate"] > by.loc[(gender, 1), "employment_rate"]
 
 
-def test_module_window_outcomes_agrees_with_direct_computation(large):
-    persons, meas, panel = large
-    mine = _window(panel, meas, persons)
-    theirs = window_outcomes(panel, meas)
-    theirs.index = theirs.index.astype(str)
-    mine.index = mine.index.astype(str)
-    joined = mine.join(theirs.add_suffix("_m"), how="outer")
-    assert len(joined) == len(mine) == len(theirs)
-    for col in ("emp_rate", "emp_dummy", "ord_emp_dummy", "edu_dummy"):
-        np.testing.assert_allclose(joined[col + "_m"], joined[col], rtol=0, atol=1e-12)
-    assert (mine["months"] == 6).all()
-
-
 # ----------------------------------------------------------------------------- index effects
 N_COHORT = 30_000  # about 11,800 persons with paired rounds 1 and 2; about 2 s end to end
 TERMS = {"citizen": ["citizen_level", "citizen_change"],
@@ -343,16 +339,44 @@ def test_cohort_pipeline_recovers_stored_implied_coefficients(cohort):
     assert checked == 32
 
 
-def test_module_fits_equal_ols_with_caseworker_dummies(fip):
-    """table_4_9_fits (within transformation) = statsmodels OLS with one dummy per caseworker
-    (coefficients and iid SE with the same residual df), on a small example."""
-    sm = pytest.importorskip("statsmodels.api")
+@pytest.fixture(scope="module")
+def example_table(fip):
     persons, meas = example_inputs(1500, fip, np.random.default_rng(21))
     panel = simulate_outcomes(persons, meas, fip, np.random.default_rng(22))
-    table = analysis_table(persons, meas, panel, fip)
-    fits = table_4_9_fits(table).set_index(["model", "controls", "outcome", "term"])
+    return persons, meas, panel, example_analysis(persons, meas, panel, fip)
+
+
+def test_example_analysis_equals_direct_computation(fip, example_table):
+    """The analysis table of the stand-in inputs (build_analysis_table with the measurements as
+    the pairing) has, cell by cell, the indices, window outcomes and controls computed here."""
+    persons, meas, panel, at = example_table
+    t = at.table.set_index("person_id")
+    d = _design(meas, fip).join(_window(panel, meas, persons), how="inner")
+    assert len(d) > 500 and (d["months"] == 6).all()
+    assert sorted(t.index) == sorted(d.index)
+    d = d.loc[t.index]
+    for col in (*TERMS["citizen"], *TERMS["caseworker"], "emp_rate", "emp_dummy", "ord_emp_dummy", "edu_dummy"):
+        np.testing.assert_allclose(t[col], d[col], rtol=0, atol=1e-12, err_msg=col)
+    assert (t["caseworker_id"] == d["caseworker_id"]).all()
+    ctl = _controls(persons, meas, t.index)
+    names = {"eritrea": "origin_eritrea", "other_origin": "origin_other", "months_dk": "months_in_denmark",
+             "days_between": "days_between_rounds"}
+    ctl.columns = [names.get(c, c.replace("q_", "quarter_").lower()) for c in ctl.columns]
+    assert sorted(ctl.columns) == sorted(at.controls)
+    for col in ctl.columns:
+        np.testing.assert_array_equal(t[col].to_numpy(), ctl[col].to_numpy(), err_msg=col)
+
+
+def test_module_fits_equal_ols_with_caseworker_dummies(example_table):
+    """table_4_9_fits (fip.regression, within transformation) = statsmodels OLS with one dummy
+    per caseworker (coefficients and iid SE with the same residual df), on a small example."""
+    sm = pytest.importorskip("statsmodels.api")
+    *_, at = example_table
+    table = at.table
+    fits = table_4_9_fits(at).set_index(["model", "controls", "outcome", "term"])
     dummies = pd.get_dummies(table["caseworker_id"], drop_first=True, dtype=float)
-    controls = [c for c in table.columns if c.startswith("ctl_") and table[c].nunique() > 1]
+    controls = [c for c in at.controls if table[c].nunique() > 1]
+    assert len(controls) >= 12
     for model, terms in (*TERMS.items(), ("joint", [*TERMS["citizen"], *TERMS["caseworker"]])):
         for with_controls in ((False, True) if model != "joint" else (True,)):
             X = sm.add_constant(pd.concat([table[terms + (controls if with_controls else [])], dummies],
@@ -365,6 +389,36 @@ def test_module_fits_equal_ols_with_caseworker_dummies(fip):
                     np.testing.assert_allclose(got["se"], res.bse[term], rtol=1e-8)
     assert (fits["n"] == len(table)).all()
     assert (fits["n_caseworkers"] == table["caseworker_id"].nunique()).all()
+
+
+def test_fits_have_the_layout_of_the_stored_implied_coefficients(example_table):
+    """Same (model, controls, outcome, term) rows, in the same order, as the YAML's ``implied``."""
+    *_, at = example_table
+    keys = ["model", "controls", "outcome", "term"]
+    got = table_4_9_fits(at)
+    assert list(got.columns[:6]) == [*keys, "coef", "se"]
+    assert got[keys].to_numpy().tolist() == _implied()[keys].to_numpy().tolist()
+
+
+def test_cohort_table_uses_the_overall_indices(fip):
+    """On a small cohort, overall_definitions gives the study's overall indices: the level and
+    change columns equal those of the study's citizen_overall / caseworker_overall."""
+    ds = simulate_cohort(600, seed=4)
+    pairing = pair_forms(ds)
+    ours = build_analysis_table(ds, pairing, overall_definitions(fip)).table
+    study = build_analysis_table(ds, pairing).table
+    for mine, theirs in (("citizen", "citizen_overall"), ("caseworker", "caseworker_overall")):
+        for kind in ("level", "change"):
+            np.testing.assert_array_equal(ours[f"{mine}_{kind}"], study[f"{theirs}_{kind}"])
+
+
+def test_implied_coefficients_example_source_on_three_raters(three):
+    """The example path runs on the three-rater 1-5 instrument (first respondent and
+    caseworker_from indices) and recovers a positive citizen level effect on employment."""
+    fits = implied_coefficients(20_000, seed=3, instrument=three, source="example")
+    assert len(fits) == 48 and np.isfinite(fits[["coef", "se"]].to_numpy()).all()
+    row = fits.query("model == 'citizen' and not controls and outcome == 'emp_dummy' and term == 'citizen_level'")
+    assert float(row["coef"].iloc[0]) > 4 * float(row["se"].iloc[0])
 
 
 def test_implied_coefficients_have_published_sign_and_size():

@@ -1,14 +1,16 @@
-"""Calibration helpers of the outcomes model: the Table 4.9 fits a researcher would run.
+"""Calibration helpers of the outcomes model: the Tabel 4.9 fits a researcher would run.
 
 :func:`implied_coefficients` simulates a large cohort (:func:`fip.simulate.simulate_study`),
-pairs its forms (:func:`fip.data.pair_forms`), builds the study's analysis table
-(:func:`analysis_table`: overall index level at round 1 and change to round 2, controls,
-outcomes over months 1-6 after the round-2 month) and fits OLS with caseworker fixed effects
-(:func:`table_4_9_fits`) as Tabel 4.9 of VIVE (2020). The result is stored in
-``configs/calibration_outcomes.yaml`` (``implied``) as the simulated truth, and the latent
-coefficients of that file were tuned so that it comes close to the published table
-(docs/calibration_outcomes.md). :func:`example_inputs` is a small stand-in input generator
-(persons and measurements without forms) used by the unit tests of the outcomes model.
+pairs its forms (:func:`fip.data.pair_forms`), builds the study's analysis table with
+:func:`fip.regression.build_analysis_table` (overall index level at round 1 and change to
+round 2, the study's controls, outcomes over months 1-6 after the round-2 month) and fits
+OLS with caseworker fixed effects with :func:`fip.regression.fit_models` (Stata ``areg``),
+as Tabel 4.9 of VIVE (2020). The result is stored in ``configs/calibration_outcomes.yaml``
+(``implied``) as the simulated truth, and the latent coefficients of that file were tuned so
+that it comes close to the published table (docs/calibration_outcomes.md).
+:func:`example_inputs` is a small stand-in input generator (persons and measurements without
+forms) used by the unit tests of the outcomes model; :func:`example_analysis` builds the
+analysis table of such inputs.
 
 Examples
 --------
@@ -18,8 +20,7 @@ Examples
 >>> inst = load_instrument()
 >>> persons, meas = example_inputs(3000, inst, np.random.default_rng(1))
 >>> panel = simulate_outcomes(persons, meas, inst, np.random.default_rng(2))
->>> table = analysis_table(persons, meas, panel, inst)
->>> fits = table_4_9_fits(table)
+>>> fits = table_4_9_fits(example_analysis(persons, meas, panel, inst))
 >>> sorted(fits["model"].unique())
 ['caseworker', 'citizen', 'joint']
 """
@@ -33,158 +34,117 @@ import numpy as np
 import pandas as pd
 
 from fip._options import check_option
+from fip.data import Dataset, Pairing
+from fip.indices import IndexDefinition
 from fip.instrument import Instrument
-from fip.simulate.outcomes import _resolve, _respondent_index, simulate_outcomes, window_outcomes
+from fip.regression import OUTCOMES, AnalysisTable, ModelSpec, build_analysis_table, fit_models, model_specs
+from fip.simulate.outcomes import _resolve, simulate_outcomes
 
 __all__ = [
     "INDEX_TERMS",
     "OUTCOMES",
-    "analysis_table",
+    "example_analysis",
     "example_inputs",
     "implied_coefficients",
+    "overall_definitions",
     "table_4_9_fits",
 ]
 
 #: Regressors of Tabel 4.9: overall index level (round 1) and change (round 2 - round 1).
 INDEX_TERMS: tuple[str, ...] = ("citizen_level", "citizen_change", "caseworker_level", "caseworker_change")
-#: The study's four outcomes over months 1-6 after the month of round 2.
-OUTCOMES: tuple[str, ...] = ("emp_rate", "emp_dummy", "ord_emp_dummy", "edu_dummy")
-_SYRIA = {"syria", "syrien"}
-_ERITREA = {"eritrea"}
+_MODELS = ("citizen", "caseworker", "joint")
+_COLUMNS = ["model", "controls", "outcome", "term", "coef", "se", "n", "n_caseworkers"]
 _SOURCES = ("cohort", "example")
 
 
 # --------------------------------------------------------------------------- analysis table
-def analysis_table(persons: pd.DataFrame, measurements: pd.DataFrame, outcomes: pd.DataFrame,
-                   instrument: Instrument, *, months: int = 6) -> pd.DataFrame:
-    """Per person with rounds 1 and 2: indices, round-2 caseworker, controls, outcomes.
+def overall_definitions(instrument: Instrument) -> tuple[IndexDefinition, IndexDefinition]:
+    """The two overall indices of Tabel 4.9 for any instrument: ``citizen`` and ``caseworker``.
+
+    ``citizen`` averages the items of the instrument's first respondent, ``caseworker`` those
+    of ``instrument.caseworker_from`` (for the FIP instrument: the study's overall citizen and
+    caseworker indices, 11 items each); scored by :func:`fip.indices.score_indices` (two
+    thirds of the items answered), family ``overall``.
+
+    Examples
+    --------
+    >>> from fip.instrument import load_instrument
+    >>> [(d.id, len(d.items)) for d in overall_definitions(load_instrument())]
+    [('citizen', 11), ('caseworker', 11)]
+    """
+    first, caseworker = instrument.respondents[0].id, instrument.caseworker_from
+    return (IndexDefinition("citizen", tuple(instrument.item_ids(first)), family="overall"),
+            IndexDefinition("caseworker", tuple(instrument.item_ids(caseworker)), family="overall"))
+
+
+def example_analysis(persons: pd.DataFrame, measurements: pd.DataFrame, outcomes: pd.DataFrame,
+                     instrument: Instrument) -> AnalysisTable:
+    """The analysis table of inputs without forms (:func:`example_inputs`, true measurements).
+
+    :func:`fip.regression.build_analysis_table` on a dataset without forms, the
+    ``measurements`` standing in for the pairing, with the indices of
+    :func:`overall_definitions` (columns ``citizen_level`` ... ``caseworker_change``).
 
     Parameters
     ----------
     persons : DataFrame
-        ``person_id``, ``gender``, ``birth_year``, ``origin``, ``education``,
-        ``work_experience``, ``arrival_date``.
+        The persons table (``gender``, ``birth_year``, ``origin``, ``education``,
+        ``work_experience``, ``arrival_date``).
     measurements : DataFrame
-        One row per person and round (e.g. ``pair_forms(dataset).measurements``):
-        ``person_id``, ``round``, ``measured_on``, ``caseworker_id`` and the item columns
-        of the first respondent and of ``instrument.caseworker_from``.
+        One row per person and round as ``pair_forms(dataset).measurements``: ``person_id``,
+        ``round``, ``month`` (period[M]), ``measured_on``, ``caseworker_id`` and the items.
     outcomes : DataFrame
-        Monthly panel (``person_id``, ``month``, ``employment_rate``,
-        ``ordinary_employment``, ``education``).
+        The monthly panel (:func:`fip.simulate.outcomes.simulate_outcomes`).
     instrument : Instrument
-        "citizen" index = mean of the first respondent's answered items, "caseworker"
-        index = mean of the ``caseworker_from`` respondent's items, on the instrument's scale.
-    months : int
-        Outcome window: months 1..``months`` after the calendar month of round 2.
 
     Returns
     -------
-    DataFrame
-        Indexed by ``person_id`` (persons with rounds 1 and 2, both indices in both rounds
-        and at least one panel month in the window): ``citizen_level``,
-        ``citizen_change``, ``caseworker_level``, ``caseworker_change``,
-        ``caseworker_id`` (round 2), controls ``ctl_*`` (female, Eritrea, other origin,
-        age 18-29 / 41-65 at round 2, brought education (3 dummies), work experience (2),
-        months in Denmark at round 2, days between rounds, year-quarter of round 2 (first
-        quarter is the reference)), outcomes ``emp_rate``, ``emp_dummy``,
-        ``ord_emp_dummy``, ``edu_dummy`` and ``n_months``.
+    AnalysisTable
     """
-    m = measurements.assign(person_id=measurements["person_id"].astype(str))
-    m = m.assign(ic=_respondent_index(m, instrument, instrument.respondents[0].id),
-                 iw=_respondent_index(m, instrument, instrument.caseworker_from))
-    r1 = m[m["round"] == 1].set_index("person_id")
-    r2 = m[m["round"] == 2].set_index("person_id")
-    both = r1.index.intersection(r2.index)
-    r1, r2 = r1.loc[both], r2.loc[both]
-    lo, hi = instrument.scale.min, instrument.scale.max
-    back = (hi - lo) / 6.0  # _respondent_index maps onto 1-7; back to the instrument's scale
-    d = pd.DataFrame(index=pd.Index(both, name="person_id"))
-    d["citizen_level"] = ((r1["ic"] - 1) * back + lo).to_numpy()
-    d["citizen_change"] = ((r2["ic"] - r1["ic"]) * back).to_numpy()
-    d["caseworker_level"] = ((r1["iw"] - 1) * back + lo).to_numpy()
-    d["caseworker_change"] = ((r2["iw"] - r1["iw"]) * back).to_numpy()
-    d["caseworker_id"] = r2["caseworker_id"].astype(str).to_numpy()
-    pers = persons.assign(_pid=persons["person_id"].astype(str)).set_index("_pid").reindex(both)
-    d2 = pd.to_datetime(r2["measured_on"])
-    age = d2.dt.year.to_numpy() - pd.to_numeric(pers["birth_year"]).to_numpy(dtype=np.float64, na_value=np.nan)
-    origin = pers["origin"].astype("string").str.strip().str.lower()
-    d["ctl_female"] = (pers["gender"] == "female").to_numpy(dtype=np.float64)
-    d["ctl_eritrea"] = origin.isin(_ERITREA).to_numpy(dtype=np.float64)
-    d["ctl_other_origin"] = (~origin.isin(_SYRIA | _ERITREA)).to_numpy(dtype=np.float64)
-    d["ctl_age_18_29"] = (age < 30).astype(np.float64)
-    d["ctl_age_41_65"] = (age > 40).astype(np.float64)
-    for lvl in ("beyond_primary", "none", "unknown"):
-        d[f"ctl_edu_{lvl}"] = (pers["education"] == lvl).to_numpy(dtype=np.float64)
-    for lvl in ("no", "unknown"):
-        d[f"ctl_wex_{lvl}"] = (pers["work_experience"] == lvl).to_numpy(dtype=np.float64)
-    arrival = pd.to_datetime(pers["arrival_date"])
-    d["ctl_months_dk"] = ((d2.dt.year.to_numpy() - arrival.dt.year.to_numpy()) * 12
-                          + d2.dt.month.to_numpy() - arrival.dt.month.to_numpy()).astype(np.float64)
-    d["ctl_days_between"] = (d2 - pd.to_datetime(r1["measured_on"])).dt.days.to_numpy(dtype=np.float64)
-    quarter = (d2.dt.year.astype(str) + "q" + d2.dt.quarter.astype(str)).to_numpy()
-    for q in sorted(set(quarter))[1:]:
-        d[f"ctl_quarter_{q}"] = (quarter == q).astype(np.float64)
-    window = window_outcomes(outcomes, m, anchor_round=2, months=months)
-    window.index = window.index.astype(str)
-    d = d.join(window, how="inner")
-    return d.dropna(subset=list(INDEX_TERMS))
+    dataset = Dataset(persons=persons, forms=pd.DataFrame(), outcomes=outcomes, instrument=instrument)
+    pairing = Pairing(measurements=measurements, funnel=pd.DataFrame(), exclusions=pd.DataFrame())
+    return build_analysis_table(dataset, pairing, overall_definitions(instrument))
 
 
 # --------------------------------------------------------------------------- fits
-def _demean(v: np.ndarray, g: np.ndarray, cnt: np.ndarray) -> np.ndarray:
-    """Subtract group means from every column of ``v`` (2-D)."""
-    G = cnt.size
-    means = np.column_stack([np.bincount(g, v[:, j], G) for j in range(v.shape[1])]) / cnt[:, None]
-    return v - means[g]
-
-
-def table_4_9_fits(table: pd.DataFrame) -> pd.DataFrame:
+def table_4_9_fits(analysis: AnalysisTable) -> pd.DataFrame:
     """OLS with caseworker fixed effects (Stata ``areg``) of the Tabel 4.9 models.
 
-    The citizen and the caseworker index (level + change) in separate models, without and
-    with the ``ctl_*`` controls, and both indices jointly with controls; outcomes
-    ``emp_rate``, ``emp_dummy``, ``ord_emp_dummy``, ``edu_dummy``.
+    The ``overall_indices`` family of :mod:`fip.regression` (each overall index, level +
+    change, without and with the controls) plus both indices jointly with controls;
+    outcomes ``analysis.outcomes``.
 
     Parameters
     ----------
-    table : DataFrame
-        As returned by :func:`analysis_table`.
+    analysis : AnalysisTable
+        With the overall indices ``citizen`` and ``caseworker`` (:func:`overall_definitions`).
 
     Returns
     -------
     DataFrame
         Columns ``model`` (citizen/caseworker/joint), ``controls`` (bool), ``outcome``,
         ``term`` (e.g. ``citizen_level``), ``coef``, ``se`` (iid, areg residual df
-        N - k - (G - 1), k counting the constant), ``n``, ``n_caseworkers``.
+        N - k - (G - 1), k counting the constant), ``n``, ``n_caseworkers``; sorted by
+        model (citizen, caseworker, joint), controls, outcome and term as in Tabel 4.9.
 
     Notes
     -----
-    Within transformation and ``numpy.linalg.lstsq``: the same coefficients as OLS with
-    one dummy per caseworker. Controls that are constant in the sample are dropped.
+    :func:`fip.regression.fit_models`; a control that is constant in the sample is dropped
+    with a :class:`~fip.errors.CollinearityWarning`.
     """
-    _, g = np.unique(table["caseworker_id"].to_numpy(dtype=object), return_inverse=True)
-    cnt = np.bincount(g).astype(np.float64)
-    G, n = cnt.size, len(table)
-    controls = [c for c in table.columns if c.startswith("ctl_") and table[c].nunique() > 1]
-    Y = _demean(table[list(OUTCOMES)].to_numpy(dtype=np.float64), g, cnt)
-    specs = [("citizen", ["citizen_level", "citizen_change"]),
-             ("caseworker", ["caseworker_level", "caseworker_change"]),
-             ("joint", list(INDEX_TERMS))]
-    rows = []
-    for model, terms in specs:
-        for with_controls in ((False, True) if model != "joint" else (True,)):
-            cols = terms + (controls if with_controls else [])
-            X = _demean(table[cols].to_numpy(dtype=np.float64), g, cnt)
-            beta, *_ = np.linalg.lstsq(X, Y, rcond=None)
-            resid = Y - X @ beta
-            df = n - (X.shape[1] + 1) - (G - 1)
-            xtx_inv = np.linalg.pinv(X.T @ X)
-            for k, outcome in enumerate(OUTCOMES):
-                se = np.sqrt(np.diag(xtx_inv) * (resid[:, k] @ resid[:, k]) / df)
-                for j, term in enumerate(terms):
-                    rows.append((model, with_controls, outcome, term, beta[j, k], se[j], n, G))
-    return pd.DataFrame(rows, columns=["model", "controls", "outcome", "term", "coef", "se", "n",
-                                       "n_caseworkers"])
+    ids = tuple(d.id for d in analysis.definitions if d.family == "overall")
+    specs = [*model_specs(analysis, ["overall_indices"]),
+             ModelSpec("overall_indices", "joint", ids, True, "overall")]
+    fits = fit_models(analysis, specs)
+    out = fits.rename(columns={"n_groups": "n_caseworkers"})[_COLUMNS]
+    rank = {"model": _MODELS, "outcome": analysis.outcomes, "term": INDEX_TERMS}
+
+    def position(column: pd.Series) -> pd.Series:
+        values = rank.get(str(column.name))
+        return column if values is None else column.map({v: i for i, v in enumerate(values)})
+
+    return out.sort_values(["model", "controls", "outcome", "term"], key=position,
+                           kind="stable").reset_index(drop=True)
 
 
 def implied_coefficients(n_persons: int = 400_000, seed: int = 20200401, *,
@@ -206,9 +166,10 @@ def implied_coefficients(n_persons: int = 400_000, seed: int = 20200401, *,
         are used.
     source : {"cohort", "example"}
         ``"cohort"``: :func:`fip.simulate.simulate_study` -> :func:`fip.data.pair_forms`
-        (rounds as the pairing numbers them) -> :func:`analysis_table` ->
-        :func:`table_4_9_fits`. ``"example"``: :func:`example_inputs` (true measurements,
-        no forms) -> ``simulate_outcomes`` -> the same table and fits.
+        (rounds as the pairing numbers them) -> :func:`fip.regression.build_analysis_table`
+        (indices of :func:`overall_definitions`) -> :func:`table_4_9_fits`. ``"example"``:
+        :func:`example_inputs` (true measurements, no forms) -> ``simulate_outcomes`` ->
+        :func:`example_analysis` -> :func:`table_4_9_fits`.
 
     Returns
     -------
@@ -218,7 +179,7 @@ def implied_coefficients(n_persons: int = 400_000, seed: int = 20200401, *,
     Notes
     -----
     ``implied_coefficients()`` (the defaults) reproduces the ``implied`` section of
-    ``configs/calibration_outcomes.yaml``; about 17 s and 1.9 GB at 400,000 persons.
+    ``configs/calibration_outcomes.yaml``; about 20 s and 2 GB at 400,000 persons.
     """
     from dataclasses import replace
 
@@ -232,15 +193,14 @@ def implied_coefficients(n_persons: int = 400_000, seed: int = 20200401, *,
         rng = np.random.default_rng(seed)
         persons, meas = example_inputs(n_persons, inst, rng, params=params)
         panel = simulate_outcomes(persons, meas, inst, rng, params=params)
-        return table_4_9_fits(analysis_table(persons, meas, panel, inst))
+        return table_4_9_fits(example_analysis(persons, meas, panel, inst))
     study = simulate_study(n_persons, seed=seed, instrument=inst)
     ds = study.dataset
     if params is not None:
         panel = simulate_outcomes(ds.persons, study.measurements, inst, np.random.default_rng((seed, 1)),
                                   params=params)
         ds = replace(ds, outcomes=panel)
-    meas = pair_forms(ds).measurements
-    return table_4_9_fits(analysis_table(ds.persons, meas, ds.outcomes, inst))
+    return table_4_9_fits(build_analysis_table(ds, pair_forms(ds), overall_definitions(inst)))
 
 
 # --------------------------------------------------------------------------- stand-in inputs
@@ -266,7 +226,9 @@ def example_inputs(n_persons: int, instrument: Instrument, rng: np.random.Genera
     Returns
     -------
     persons, measurements : DataFrame, DataFrame
-        In the layouts :func:`simulate_outcomes` expects.
+        In the layouts :func:`simulate_outcomes` expects; ``measurements`` (``person_id``,
+        ``round``, ``month``, ``measured_on``, ``caseworker_id``, the items) is laid out as
+        ``pair_forms(dataset).measurements``, so :func:`example_analysis` can use it.
 
     Examples
     --------
@@ -376,6 +338,7 @@ def example_inputs(n_persons: int, instrument: Instrument, rng: np.random.Genera
                 cols[item] = vals
         frames.append(pd.DataFrame(cols))
     measurements = pd.concat(frames, ignore_index=True)
+    measurements.insert(2, "month", measurements["measured_on"].dt.to_period("M"))
     measurements["person_id"] = measurements["person_id"].astype("str")
     measurements["caseworker_id"] = measurements["caseworker_id"].astype("str")
     persons = pd.DataFrame({

@@ -57,7 +57,6 @@ __all__ = [
     "OUTCOME_COLUMNS",
     "load_outcome_params",
     "simulate_outcomes",
-    "window_outcomes",
 ]
 
 #: Columns of the monthly panel, in order.
@@ -514,68 +513,3 @@ def simulate_outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, instrum
 
 
 # --------------------------------------------------------------------------- analysis helpers
-def window_outcomes(outcomes: pd.DataFrame, measurements: pd.DataFrame, *, anchor_round: int = 2,
-                    months: int = 6) -> pd.DataFrame:
-    """The study's four person-level outcomes over months 1..``months`` after a round.
-
-    Parameters
-    ----------
-    outcomes : DataFrame
-        Monthly panel as returned by :func:`simulate_outcomes`.
-    measurements : DataFrame
-        ``person_id``, ``round``, ``measured_on``; persons without ``anchor_round`` are
-        left out.
-    anchor_round : int
-        The round whose calendar month is month 0 (the study: 2).
-    months : int
-        Window length (the study: 6).
-
-    Returns
-    -------
-    DataFrame
-        Indexed by ``person_id``: ``emp_rate`` (mean employment rate), ``emp_dummy``
-        (employment_rate > 0 in any month), ``ord_emp_dummy`` (any ordinary employment),
-        ``edu_dummy`` (any education), ``n_months`` (panel months found in the window).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from fip.instrument import load_instrument
-    >>> from fip.simulate.outcome_calibration import example_inputs
-    >>> inst = load_instrument()
-    >>> persons, meas = example_inputs(300, inst, np.random.default_rng(0))
-    >>> panel = simulate_outcomes(persons, meas, inst, np.random.default_rng(0))
-    >>> sorted(window_outcomes(panel, meas).columns)
-    ['edu_dummy', 'emp_dummy', 'emp_rate', 'n_months', 'ord_emp_dummy']
-    """
-    anchor = measurements.loc[measurements["round"] == anchor_round, ["person_id", "measured_on"]]
-    anchor = pd.Series(_month_ordinal(anchor["measured_on"]),
-                       index=anchor["person_id"].astype(str).to_numpy())
-    pid = outcomes["person_id"].astype(str)
-    k = (outcomes["month"].array.asi8 - pid.map(anchor).to_numpy(dtype=np.float64, na_value=np.nan))
-    sel = (k >= 1) & (k <= months)
-    w = outcomes.loc[sel]
-    rate = w["employment_rate"].to_numpy(dtype=np.float64)
-    frame = pd.DataFrame({
-        "person_id": pid[sel].to_numpy(),
-        "emp_rate": rate,
-        "emp_dummy": (rate > 0).astype(np.float64),
-        "ord_emp_dummy": w["ordinary_employment"].to_numpy(dtype=np.float64),
-        "edu_dummy": w["education"].to_numpy(dtype=np.float64),
-    })
-    g = frame.groupby("person_id", sort=True)
-    out = g[["emp_rate"]].mean()
-    for col in ("emp_dummy", "ord_emp_dummy", "edu_dummy"):
-        out[col] = g[col].max()
-    out["n_months"] = g.size()
-    return out
-
-
-def __getattr__(name: str) -> Any:
-    """``example_inputs`` and ``implied_coefficients`` moved to
-    :mod:`fip.simulate.outcome_calibration`; kept importable from here for old callers."""
-    if name in ("example_inputs", "implied_coefficients"):
-        from fip.simulate import outcome_calibration
-
-        return getattr(outcome_calibration, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
