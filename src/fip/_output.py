@@ -1,7 +1,8 @@
-"""Render result tables for the command line: rich table, CSV, JSON or Markdown."""
+"""Render result tables: rich table, CSV, JSON, Markdown, HTML or LaTeX (booktabs)."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 from pathlib import Path
@@ -11,7 +12,7 @@ import pandas as pd
 
 from fip._atomic import atomic_write_text
 
-FORMATS = ("table", "csv", "json", "md")
+FORMATS = ("table", "csv", "json", "md", "html", "latex")
 
 
 def _display(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
@@ -35,6 +36,45 @@ def to_markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
+def to_html(frame: pd.DataFrame, digits: int = 3, title: str | None = None) -> str:
+    """A standalone HTML table (text escaped; numbers right-aligned)."""
+    shown = _display(frame, digits)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    cell = lambda v, num, tag: f'<{tag}{" class=num" if num else ""}>{html.escape(v)}</{tag}>'  # noqa: E731
+    head = "".join(cell(str(c), n, "th") for c, n in zip(shown.columns, numeric))
+    body = "\n".join("<tr>" + "".join(cell(v, n, "td") for v, n in zip(row, numeric)) + "</tr>"
+                     for row in shown.itertuples(index=False, name=None))
+    caption = f"<caption>{html.escape(title)}</caption>" if title else ""
+    return (f"<table>{caption}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>\n")
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def latex_escape(text: str) -> str:
+    r"""Escape LaTeX's special characters in ``text``.
+
+    Examples
+    --------
+    >>> print(latex_escape("c05_level & 5 %"))
+    c05\_level \& 5 \%
+    """
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def to_latex(frame: pd.DataFrame, digits: int = 3, title: str | None = None) -> str:
+    r"""A LaTeX ``tabular`` with booktabs rules (needs ``\usepackage{booktabs}``)."""
+    shown = _display(frame, digits)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    spec = "".join("r" if num else "l" for num in numeric)
+    lines = [f"% {latex_escape(title)}" if title else None, f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
+             " & ".join(latex_escape(str(c)) for c in shown.columns) + " \\\\", "\\midrule"]
+    lines += [" & ".join(latex_escape(v) for v in row) + " \\\\" for row in shown.itertuples(index=False, name=None)]
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
 def to_csv(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\n")
@@ -54,6 +94,10 @@ def render(frame: pd.DataFrame, fmt: str, *, title: str | None = None, digits: i
         return to_json(frame)
     if fmt == "md":
         return (f"### {title}\n\n" if title else "") + to_markdown(frame, digits)
+    if fmt == "html":
+        return to_html(frame, digits, title)
+    if fmt == "latex":
+        return to_latex(frame, digits, title)
     from rich.table import Table
 
     table = Table(title=title, show_lines=False)

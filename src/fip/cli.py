@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from fip._options import check_option
+from fip._output import FORMATS
 from fip.errors import FipError, InvalidDataError
 
 app = typer.Typer(
@@ -151,7 +152,7 @@ def validate(
 @handles_errors
 def describe(
     data: DataDir = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     progression: Annotated[bool, typer.Option("--progression", help="Change between rounds 1 and 2 instead of means.")] = False,
     figure: Annotated[Optional[Path], typer.Option("--figure", help="Also draw the means (.png or .svg).")] = None,
@@ -166,7 +167,7 @@ def describe(
     from fip import describe as d
     from fip.data import pair_forms
 
-    check_option("--format", fmt, ("table", "csv", "json", "md"))
+    check_option("--format", fmt, FORMATS)
     check_option("--lang", lang, ("da", "en"))
     if figure is not None and figure.suffix.lower() not in (".png", ".svg"):
         raise ValueError(f"--figure must end in .png or .svg; got {figure.name!r}")
@@ -208,7 +209,7 @@ def factor(
     rotation: Annotated[str, typer.Option("--rotation", help="none, varimax (Stata), varimax_kaiser, promax, promax_kaiser, oblimin.")] = "varimax",
     n_factors: Annotated[Optional[int], typer.Option("--n-factors", min=1, help="Factors to keep (default: the study's 3/4/6 when rotated, else Stata's rule).")] = None,
     round_: Annotated[int, typer.Option("--round", min=1, help="Round analysed (the study: 1).")] = 1,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the loadings table to this file.")] = None,
     instrument: InstrumentOpt = None,
 ) -> None:
@@ -222,7 +223,7 @@ def factor(
     from fip.factors import METHODS, ROTATIONS
     from fip.factors.study import compare_with_study
 
-    check_option("--format", fmt, ("table", "csv", "json", "md"))
+    check_option("--format", fmt, FORMATS)
     check_option("--method", method, METHODS)
     check_option("--rotation", rotation, ("none", *ROTATIONS))
     dataset = load_data(data, instrument)
@@ -255,7 +256,7 @@ def indices(
     definitions: Annotated[Optional[Path], typer.Option("--definitions", help="Index definitions YAML (default: the study's 15 indices).")] = None,
     scores: Annotated[Optional[Path], typer.Option("--scores", help="Also write the index scores per person and round (CSV).")] = None,
     items: Annotated[bool, typer.Option("--items", help="Per item instead: item-rest correlation and alpha if deleted.")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     instrument: InstrumentOpt = None,
 ) -> None:
@@ -271,7 +272,7 @@ def indices(
     from fip.indices import load_index_definitions, score_indices
     from fip.reliability import item_rest_statistics, reliability_table
 
-    check_option("--format", fmt, ("table", "csv", "json", "md"))
+    check_option("--format", fmt, FORMATS)
     dataset = load_data(data, instrument)
     defs = load_index_definitions(definitions, instrument=dataset.instrument)
     measurements = pair_forms(dataset).measurements
@@ -300,7 +301,7 @@ def regress(
     family: Annotated[str, typer.Option("--family", help="items_alone, all_items, overall_indices, factor_index_alone, factor_indices_together.")] = "overall_indices",
     outcome: Annotated[Optional[list[str]], typer.Option("--outcome", help="emp_rate, emp_dummy, ord_emp_dummy, edu_dummy (repeatable; default all four).")] = None,
     vce: Annotated[str, typer.Option("--vce", help="ols (areg default), robust (HC1) or cluster (by caseworker).")] = "ols",
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     instrument: InstrumentOpt = None,
 ) -> None:
@@ -314,7 +315,7 @@ def regress(
     from fip.regression import FAMILIES, build_analysis_table, run_family
     from fip.regression.tables import comparison_table
 
-    check_option("--format", fmt, ("table", "csv", "json", "md"))
+    check_option("--format", fmt, FORMATS)
     check_option("--family", family, FAMILIES)
     dataset = load_data(data, instrument)
     analysis = build_analysis_table(dataset)

@@ -1,0 +1,36 @@
+"""Tests of the table renderers used by every command (fip._output)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from fip._output import to_csv, to_html, to_json, to_latex, to_markdown
+
+FRAME = pd.DataFrame({"term": ["c05_level", "<b>&"], "coef": [0.0678, np.nan], "n": [427, 5]})
+
+
+def test_markdown_rounds_and_aligns():
+    lines = to_markdown(FRAME).splitlines()
+    assert lines[0] == "| term | coef | n |" and lines[1] == "|:---|---:|---:|"
+    assert lines[2] == "| c05_level | 0.068 | 427 |" and lines[3] == "| <b>& |  | 5 |"
+
+
+def test_html_escapes_text():
+    html = to_html(FRAME, title="N < 5")
+    assert "<caption>N &lt; 5</caption>" in html and "<td>&lt;b&gt;&amp;</td>" in html
+    assert html.count("<tr>") == 3
+
+
+def test_latex_escapes_and_uses_booktabs():
+    tex = to_latex(FRAME)
+    assert "\\begin{tabular}{lrr}" in tex and "\\toprule" in tex and "\\bottomrule" in tex
+    assert "c05\\_level & 0.068 & 427 \\\\" in tex and "<b>\\& &  & 5 \\\\" in tex
+
+
+def test_csv_and_json_keep_full_precision():
+    assert "0.0678" in to_csv(FRAME)
+    records = json.loads(to_json(FRAME))
+    assert records[0]["coef"] == 0.0678 and records[1]["coef"] is None
