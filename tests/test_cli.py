@@ -206,3 +206,13 @@ def test_regress_command_prints_published_beside_ours(small_dataset, tmp_path):
     assert set(tidy["outcome"]) == {"emp_rate"} and {"coef", "se", "p", "published_coef"} <= set(tidy.columns)
     bad = invoke("regress", small_dataset, "--outcome", "wage")
     assert bad.exit_code == 2 and "--outcome must be one of" in bad.stderr
+
+
+def test_regress_until_keeps_forms_of_2017_and_2018_only(small_dataset, tmp_path):
+    full = invoke("regress", small_dataset, "--format", "csv", "--out", tmp_path / "a.csv")
+    cut = invoke("regress", small_dataset, "--until", "2018-12-31", "--format", "csv", "--out", tmp_path / "b.csv")
+    assert full.exit_code == cut.exit_code == 0
+    n_full, n_cut = pd.read_csv(tmp_path / "a.csv")["n"].max(), pd.read_csv(tmp_path / "b.csv")["n"].max()
+    assert 0 < n_cut < n_full
+    bad = invoke("regress", small_dataset, "--until", "2018-31-12")
+    assert bad.exit_code == 2 and "--until must be a date" in bad.stderr

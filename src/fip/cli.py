@@ -301,6 +301,7 @@ def regress(
     family: Annotated[str, typer.Option("--family", help="items_alone, all_items, overall_indices, factor_index_alone, factor_indices_together.")] = "overall_indices",
     outcome: Annotated[Optional[list[str]], typer.Option("--outcome", help="emp_rate, emp_dummy, ord_emp_dummy, edu_dummy (repeatable; default all four).")] = None,
     vce: Annotated[str, typer.Option("--vce", help="ols (areg default), robust (HC1) or cluster (by caseworker).")] = "ols",
+    until: Annotated[Optional[str], typer.Option("--until", help="Use only forms answered up to this date (the study: 2018-12-31).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     instrument: InstrumentOpt = None,
@@ -318,6 +319,11 @@ def regress(
     check_option("--format", fmt, FORMATS)
     check_option("--family", family, FAMILIES)
     dataset = load_data(data, instrument)
+    if until is not None:
+        try:
+            dataset = dataset.forms_between(last=until)
+        except ValueError:
+            raise ValueError(f"--until must be a date like 2018-12-31; got {until!r}") from None
     analysis = build_analysis_table(dataset)
     for name in outcome or ():
         check_option("--outcome", name, analysis.outcomes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +56,26 @@ class Dataset:
     outcomes: pd.DataFrame
     instrument: Instrument
     source: Path | None = None
+
+    def forms_between(self, first: str | None = None, last: str | None = None) -> Dataset:
+        """The dataset with only the forms answered from ``first`` to ``last`` (ISO dates, inclusive).
+
+        The study's regressions used only measurements made in 2017 and 2018:
+        ``dataset.forms_between(last="2018-12-31")``. Persons and outcomes are kept whole.
+
+        Examples
+        --------
+        >>> from fip.simulate import simulate_cohort
+        >>> ds = simulate_cohort(200, seed=1)
+        >>> int(ds.forms_between(last="2018-12-31").forms["answered_on"].max().year)
+        2018
+        """
+        keep = pd.Series(True, index=self.forms.index)
+        if first is not None:
+            keep &= self.forms["answered_on"] >= pd.Timestamp(first)
+        if last is not None:
+            keep &= self.forms["answered_on"] <= pd.Timestamp(last)
+        return replace(self, forms=self.forms[keep].reset_index(drop=True))
 
     def table(self, name: str) -> pd.DataFrame:
         """One of the tables by name (``persons``, ``forms`` or ``outcomes``)."""
