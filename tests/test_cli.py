@@ -216,3 +216,28 @@ def test_regress_until_keeps_forms_of_2017_and_2018_only(small_dataset, tmp_path
     assert 0 < n_cut < n_full
     bad = invoke("regress", small_dataset, "--until", "2018-31-12")
     assert bad.exit_code == 2 and "--until must be a date" in bad.stderr
+
+
+def test_train_score_star_chain(small_dataset, tmp_path):
+    model = tmp_path / "m.json"
+    args = ("train", small_dataset, "--model", "progression", "--C", "0.05", "--out", model,
+            "--created-at", "2026-01-01T00:00:00")
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert "calibration_slope" in result.output and "origin_group" in result.output
+    first = model.read_bytes()
+    assert invoke(*args).exit_code == 0 and model.read_bytes() == first  # same seed, same bytes
+    result = invoke("score", small_dataset, "--model", model, "--out", tmp_path / "s.csv")
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(tmp_path / "s.csv")
+    assert scores["probability"].between(0, 1).all() and set(scores["band"]) <= {"low", "middle", "high"}
+    person = scores["person_id"].iloc[0]
+    assert invoke("star", small_dataset, "--person", person, "--out", tmp_path / "s.svg").exit_code == 0
+    assert (tmp_path / "s.svg").read_text().lstrip().startswith("<?xml")
+    card = tmp_path / "c.html"
+    assert invoke("star", small_dataset, "--person", person, "--out", card, "--model", model).exit_code == 0
+    assert "<html" in card.read_text() and person in card.read_text()
+    tampered = tmp_path / "t.json"
+    tampered.write_text(model.read_text().replace('"C": 0.05', '"C": 0.5'))
+    bad = invoke("score", small_dataset, "--model", tampered)
+    assert bad.exit_code == 2 and "t.json" in bad.stderr and "Traceback" not in bad.output

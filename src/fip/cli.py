@@ -341,6 +341,107 @@ def regress(
     emit(table, fmt, out, console, title=title)
 
 
+@app.command()
+@handles_errors
+def train(
+    data: DataDir = None,
+    model: Annotated[str, typer.Option("--model", help="intake (round 1 only) or progression (round 1 and the change to round 2).")] = "intake",
+    out: Annotated[Path, typer.Option("--out", help="Model file to write (JSON).")] = Path("model.json"),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the cross-validation folds.")] = 0,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Folds, grouped by caseworker.")] = 5,
+    penalty: Annotated[float, typer.Option("--C", min=1e-6, help="Inverse L2 penalty of the logistic model (smaller = stronger; use ~0.02 for a study-size cohort).")] = 1.0,
+    created_at: Annotated[Optional[str], typer.Option("--created-at", help="Fixed creation time (ISO) for byte-identical files.")] = None,
+    calibration_figure: Annotated[Optional[Path], typer.Option("--calibration-figure", help="Also draw the calibration curve (.png or .svg).")] = None,
+    instrument: InstrumentOpt = None,
+) -> None:
+    """Train and validate a job-chance model (CV grouped by caseworker); write the model file.
+
+    Prints AUC, Brier score, log loss, calibration slope and intercept overall and within
+    gender and origin groups; the same figures are stored in the model file.
+    """
+    from fip._atomic import atomic_write_bytes
+    from fip.predict import plot_calibration, save_model, train as train_model
+
+    check_option("--model", model, ("intake", "progression"))
+    result = train_model(load_data(data, instrument), model, C=penalty, seed=seed, n_folds=folds,
+                         created_at=created_at)
+    save_model(result.model, out)
+    from fip._output import emit
+
+    emit(result.validation.metrics.reset_index(), "table", None, console,
+         title=f"{model} model: cross-validation grouped by caseworker ({folds} folds)")
+    emit(result.validation.by_group, "table", None, console, title="Within groups (cells < 5 persons suppressed)")
+    if calibration_figure is not None:
+        import io
+
+        fig = plot_calibration(result.validation.calibration, title=f"{model} model, held-out caseworkers")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=calibration_figure.suffix.lower().lstrip(".") or "png", dpi=150)
+        atomic_write_bytes(calibration_figure, buffer.getvalue())
+    console.print(f"wrote {out} (sha256 {result.model.sha256[:12]})", highlight=False)
+
+
+@app.command()
+@handles_errors
+def score(
+    data: DataDir = None,
+    model: Annotated[Path, typer.Option("--model", help="Model file from `fip train`.")] = Path("model.json"),
+    out: Annotated[Optional[Path], typer.Option("--out", help="CSV to write (default: print).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
+    instrument: InstrumentOpt = None,
+) -> None:
+    """Score a cohort: job-chance probability, band, range and the items that move it most."""
+    from fip._atomic import atomic_write_text
+    from fip._output import emit, to_csv
+    from fip.predict import load_model, score as score_cohort
+
+    check_option("--lang", lang, ("da", "en"))
+    table = score_cohort(load_data(data, instrument), load_model(model), lang=lang)
+    if out is None:
+        emit(table, "table", None, console, title=f"Job chance ({model.name})")
+    else:
+        atomic_write_text(out, to_csv(table))
+        console.print(f"wrote {len(table):,} scores to {out}", highlight=False)
+
+
+@app.command()
+@handles_errors
+def star(
+    data: DataDir = None,
+    person: Annotated[str, typer.Option("--person", help="Pseudonymous person id.")] = "",
+    out: Annotated[Path, typer.Option("--out", help="PNG or SVG (the star) or HTML (the one-page citizen card).")] = Path("star.png"),
+    model: Annotated[Optional[Path], typer.Option("--model", help="Model file: adds the job chance to the card.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
+    by: Annotated[str, typer.Option("--by", help="item or domain.")] = "item",
+    instrument: InstrumentOpt = None,
+) -> None:
+    """The FIP star of one person (citizen vs caseworker, round 1 vs 2) or the citizen card."""
+    from fip._atomic import atomic_write_bytes, atomic_write_text
+    from fip.data import pair_forms
+    from fip.star import card_html, figure_bytes, plot_star
+
+    check_option("--lang", lang, ("da", "en"))
+    check_option("--by", by, ("item", "domain"))
+    suffix = out.suffix.lower()
+    check_option("--out suffix", suffix, (".png", ".svg", ".html"))
+    if not person:
+        raise ValueError("--person is required (a pseudonymous person id)")
+    dataset = load_data(data, instrument)
+    measurements = pair_forms(dataset).measurements
+    if suffix == ".html":
+        row = None
+        if model is not None:
+            from fip.predict import load_model, score as score_cohort
+
+            scores = score_cohort(dataset, load_model(model), lang=lang)
+            hit = scores[scores["person_id"] == person]
+            row = hit.iloc[0].to_dict() if len(hit) else None
+        atomic_write_text(out, card_html(measurements, dataset.instrument, person, row, lang=lang))
+    else:
+        atomic_write_bytes(out, figure_bytes(plot_star(measurements, dataset.instrument, person, lang=lang, by=by), suffix[1:]))
+    console.print(f"wrote {out}", highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``fip`` console script."""
     app()

@@ -1,0 +1,220 @@
+"""Features of the job-chance models: item scores (and changes) plus the study's controls.
+
+Two model kinds exist. The ``intake`` model sees round 1 only: the round-1 answer to every
+item and the controls at the date of round 1. The ``progression`` model sees the round-1
+answers, the change to round 2 (round 2 minus round 1) and the controls at the date of
+round 2, including the days between the rounds. Everything about items comes from the
+:class:`~fip.instrument.Instrument`. The coding of the controls (categories, reference
+levels, age cuts) is a plain mapping, :data:`CONTROL_CODING`. It is written into every
+model file and read back from there when the model scores.
+
+Examples
+--------
+>>> from fip.instrument import load_instrument
+>>> names = feature_names(load_instrument(), "progression")
+>>> names[:3], names[22:24], names[-2:]
+(('c01_level', 'c02_level', 'c03_level'), ('c01_change', 'c02_change'), ('months_in_denmark', 'days_between_rounds'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from fip._options import check_option
+from fip.errors import FipError
+from fip.instrument import Instrument
+
+__all__ = [
+    "CONTROL_CODING",
+    "MODEL_KINDS",
+    "ModelKind",
+    "build_features",
+    "control_names",
+    "feature_names",
+    "item_of_feature",
+]
+
+ModelKind = Literal["intake", "progression"]
+MODEL_KINDS: tuple[str, ...] = ("intake", "progression")
+
+#: How the controls are coded (same categories and reference levels as
+#: :func:`fip.regression.build_analysis_table`). Calendar-quarter dummies are left out on
+#: purpose: a new cohort lies in quarters the model has never seen.
+CONTROL_CODING: dict[str, Any] = {
+    "gender": {"column": "gender", "indicator": {"female": "female"}, "known": ["female", "male"]},
+    "origin": {
+        "column": "origin",
+        "groups": {
+            "syria": ["syria", "syrien", "syrian arab republic", "den syriske arabiske republik"],
+            "eritrea": ["eritrea"],
+        },
+        "reference": "syria",
+        "other": "other",
+        "indicators": ["eritrea", "other"],
+    },
+    "age": {"column": "birth_year", "young_below": 30, "old_above": 40},
+    "education": {"column": "education", "reference": "primary", "levels": ["beyond_primary", "none", "unknown"]},
+    "work_experience": {"column": "work_experience", "reference": "yes", "levels": ["no", "unknown"]},
+    "months_in_denmark": {"column": "arrival_date"},
+}
+
+
+def control_names(kind: str, coding: Mapping[str, Any] = CONTROL_CODING) -> tuple[str, ...]:
+    """Control columns of a model kind, in order."""
+    check_option("kind", kind, MODEL_KINDS)
+    names = ["female"]
+    names += [f"origin_{g}" for g in coding["origin"]["indicators"]]
+    names += ["age_18_29", "age_41_65"]
+    names += [f"education_{v}" for v in coding["education"]["levels"]]
+    names += [f"work_experience_{v}" for v in coding["work_experience"]["levels"]]
+    names += ["months_in_denmark"]
+    if kind == "progression":
+        names.append("days_between_rounds")
+    return tuple(names)
+
+
+def feature_names(instrument: Instrument, kind: str, coding: Mapping[str, Any] = CONTROL_CODING) -> tuple[str, ...]:
+    """All feature columns of a model kind: item levels, item changes (progression), controls."""
+    check_option("kind", kind, MODEL_KINDS)
+    items = instrument.item_ids()
+    names = [f"{i}_level" for i in items]
+    if kind == "progression":
+        names += [f"{i}_change" for i in items]
+    return tuple(names) + control_names(kind, coding)
+
+
+def item_of_feature(feature: str, items: tuple[str, ...] | list[str]) -> str | None:
+    """The item a feature belongs to (``c01_level`` -> ``c01``), or ``None`` for a control."""
+    for suffix in ("_level", "_change"):
+        if feature.endswith(suffix) and feature[: -len(suffix)] in items:
+            return feature[: -len(suffix)]
+    return None
+
+
+def _month_ordinal(values: pd.Series) -> np.ndarray:
+    d = pd.to_datetime(values)
+    return ((d.dt.year - 1970) * 12 + d.dt.month - 1).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _controls(persons: pd.DataFrame, ref_on: pd.Series, coding: Mapping[str, Any]) -> pd.DataFrame:
+    """Controls at the reference dates ``ref_on`` (index person_id); NaN where unknown."""
+    p = persons.drop_duplicates("person_id").set_index("person_id").reindex(ref_on.index)
+    out = pd.DataFrame(index=ref_on.index)
+    g = coding["gender"]
+    gender = p[g["column"]].astype("string").str.strip().str.lower()
+    out["female"] = (gender == g["indicator"]["female"]).astype("float64").where(gender.isin(g["known"]))
+    o = coding["origin"]
+    origin = p[o["column"]].astype("string").str.strip().str.lower()
+    known = origin.notna() & (origin != "")
+    named = {name for names in o["groups"].values() for name in names}
+    for group in o["indicators"]:
+        if group == o["other"]:
+            flag = ~origin.isin(named)
+        else:
+            flag = origin.isin(o["groups"][group])
+        out[f"origin_{group}"] = flag.astype("float64").where(known)
+    a = coding["age"]
+    age = pd.to_datetime(ref_on).dt.year.astype("float64") - pd.to_numeric(p[a["column"]]).astype("float64")
+    out["age_18_29"] = (age < a["young_below"]).astype("float64").where(age.notna())
+    out["age_41_65"] = (age > a["old_above"]).astype("float64").where(age.notna())
+    for key in ("education", "work_experience"):
+        spec = coding[key]
+        values = p[spec["column"]].astype("string")
+        ok = values.isin([spec["reference"], *spec["levels"]])
+        for level in spec["levels"]:
+            out[f"{key}_{level}"] = (values == level).astype("float64").where(ok)
+    out["months_in_denmark"] = _month_ordinal(ref_on) - _month_ordinal(p[coding["months_in_denmark"]["column"]])
+    return out
+
+
+def _person_groups(persons: pd.DataFrame, index: pd.Index, coding: Mapping[str, Any]) -> pd.DataFrame:
+    """Gender and origin group per person (for validation by group)."""
+    p = persons.drop_duplicates("person_id").set_index("person_id").reindex(index)
+    gender = p[coding["gender"]["column"]].astype("string").str.strip().str.lower()
+    origin = p[coding["origin"]["column"]].astype("string").str.strip().str.lower()
+    group = pd.Series(coding["origin"]["other"], index=index, dtype="str")
+    for name, members in coding["origin"]["groups"].items():
+        group[origin.isin(members).to_numpy()] = name
+    group[(origin.isna() | (origin == "")).to_numpy()] = pd.NA
+    return pd.DataFrame({"gender": gender.astype("str"), "origin_group": group})
+
+
+def build_features(
+    measurements: pd.DataFrame,
+    persons: pd.DataFrame,
+    instrument: Instrument,
+    kind: str,
+    *,
+    coding: Mapping[str, Any] = CONTROL_CODING,
+) -> pd.DataFrame:
+    """One row per person with the features of a model kind.
+
+    Parameters
+    ----------
+    measurements : DataFrame
+        ``Pairing.measurements``: ``person_id``, ``round``, ``measured_on`` and the item
+        columns of ``instrument``.
+    persons : DataFrame
+        The persons table (``gender``, ``origin``, ``birth_year``, ``education``,
+        ``work_experience``, ``arrival_date``).
+    instrument : Instrument
+    kind : {"intake", "progression"}
+        ``intake``: every person with a round 1; ``progression``: every person with rounds
+        1 and 2.
+    coding : mapping
+        Coding of the controls (default :data:`CONTROL_CODING`; a model file carries its own).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``person_id`` (sorted), columns :func:`feature_names` (float64, NaN where
+        an item was not answered or a control is unknown), then ``gender`` and
+        ``origin_group`` (text, for validation by group; not features).
+
+    Raises
+    ------
+    FipError
+        If an item column of the instrument or a needed column is missing.
+    """
+    check_option("kind", kind, MODEL_KINDS)
+    items = instrument.item_ids()
+    needed = ["person_id", "round", "measured_on", *items]
+    missing = [c for c in needed if c not in measurements.columns]
+    if missing:
+        raise FipError(f"measurements lack the column(s) {missing} needed by the {kind} model")
+    p_missing = [c for c in ("person_id", "gender", "origin", "birth_year", "education",
+                             "work_experience", "arrival_date") if c not in persons.columns]
+    if p_missing:
+        raise FipError(f"persons table lacks the column(s) {p_missing}")
+    m = measurements.assign(person_id=measurements["person_id"].astype("str"))
+    r1 = m[m["round"] == 1].drop_duplicates("person_id").set_index("person_id").sort_index()
+    persons = persons.assign(person_id=persons["person_id"].astype("str"))
+    if kind == "intake":
+        ref = r1["measured_on"]
+        cols = {f"{i}_level": r1[i].astype("float64").to_numpy(na_value=np.nan) for i in items}
+        out = pd.DataFrame(cols, index=r1.index)
+        controls = _controls(persons, ref, coding)
+    else:
+        r2 = m[m["round"] == 2].drop_duplicates("person_id").set_index("person_id")
+        both = r1.index.intersection(r2.index).sort_values()
+        r1, r2 = r1.loc[both], r2.loc[both]
+        cols = {}
+        for i in items:
+            a = r1[i].astype("float64").to_numpy(na_value=np.nan)
+            cols[f"{i}_level"] = a
+        for i in items:
+            b = r2[i].astype("float64").to_numpy(na_value=np.nan)
+            cols[f"{i}_change"] = b - cols[f"{i}_level"]
+        out = pd.DataFrame(cols, index=both)
+        controls = _controls(persons, r2["measured_on"], coding)
+        controls["days_between_rounds"] = (
+            pd.to_datetime(r2["measured_on"]) - pd.to_datetime(r1["measured_on"])
+        ).dt.days.astype("float64")
+    out = pd.concat([out, controls], axis=1)
+    out.index.name = "person_id"
+    out = out[list(feature_names(instrument, kind, coding))]
+    return pd.concat([out, _person_groups(persons, out.index, coding)], axis=1)

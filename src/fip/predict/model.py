@@ -1,0 +1,355 @@
+"""Train and validate a job-chance model; the result carries the model file's content.
+
+Examples
+--------
+>>> from fip.simulate import simulate_cohort
+>>> result = train(simulate_cohort(3000, seed=1), "intake", seed=1, compare=False,
+...                created_at="2020-01-01T00:00:00Z")
+>>> result.model.kind, list(result.validation.metrics.index)
+('intake', ['logistic'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+
+import fip
+from fip._options import check_option
+from fip.data import Dataset, Pairing, pair_forms
+from fip.describe import MIN_CELL
+from fip.errors import FipError
+from fip.predict.features import CONTROL_CODING, MODEL_KINDS, build_features, feature_names
+from fip.predict.learners import (
+    LPM_CLIP,
+    fit_fractional_logit,
+    fit_gradient_boosting,
+    fit_logistic,
+    fit_ols_lpm,
+    predict_ols_lpm,
+)
+from fip.predict.metrics import (
+    calibration_bins,
+    metrics_by_group,
+    probability_metrics,
+    rate_metrics,
+    wilson_interval,
+)
+from fip.predict.modelfile import FORMAT, FORMAT_VERSION, Model
+from fip.regression import build_analysis_table
+
+__all__ = ["BAND_LABELS", "TrainResult", "ValidationReport", "train"]
+
+BAND_LABELS: tuple[str, ...] = ("low", "middle", "high")
+_BINARY_OUTCOMES = ("emp_dummy", "ord_emp_dummy", "edu_dummy")
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationReport:
+    """Cross-validated performance: folds grouped by caseworker (no caseworker in both the
+    training and the test part of a fold).
+
+    Attributes
+    ----------
+    metrics : DataFrame
+        Out-of-fold probability metrics, one row per learner (index ``learner``: ``logistic``
+        first, then ``ols_lpm`` and ``gradient_boosting`` when compared); columns
+        :data:`fip.predict.metrics.METRIC_COLUMNS`.
+    by_group : DataFrame
+        The default learner's metrics within gender and origin group (``variable``,
+        ``group``, metrics, ``suppressed``: cells under 5 persons, or under 5 with or
+        without a job, show no numbers).
+    calibration : DataFrame
+        The default learner's calibration curve (tenths of the predicted probability), see
+        :func:`fip.predict.metrics.calibration_bins`.
+    rate_metrics : DataFrame
+        Out-of-fold metrics of the expected employment rate, one row per learner
+        (``fractional_logit``, ``ols_lpm``, ``gradient_boosting``).
+    folds : DataFrame
+        Per fold and learner: ``fold``, ``learner``, ``n``, ``n_caseworkers``, ``auc``,
+        ``brier``, ``log_loss``.
+    predictions : DataFrame
+        Out-of-fold predictions: ``person_id``, ``caseworker_id``, ``fold``, ``y``, ``rate``,
+        one ``p_<learner>`` column per learner and ``rate_<learner>``. This frame holds
+        pseudonymous ids; it is not written to the model file.
+    n_folds : int
+    """
+
+    metrics: pd.DataFrame
+    by_group: pd.DataFrame
+    calibration: pd.DataFrame
+    rate_metrics: pd.DataFrame
+    folds: pd.DataFrame
+    predictions: pd.DataFrame
+    n_folds: int
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """Result of :func:`train`.
+
+    Attributes
+    ----------
+    model : Model
+        The model file's content (save with :func:`fip.predict.save_model`).
+    validation : ValidationReport
+    pipeline : sklearn Pipeline
+        The final probability model fitted on all persons (imputer, scaler, logistic
+        regression); the model file holds its numbers.
+    n_persons, n_caseworkers : int
+        Training sample.
+    """
+
+    model: Model
+    validation: ValidationReport
+    pipeline: Pipeline
+    n_persons: int
+    n_caseworkers: int
+
+
+def _oof(
+    X: pd.DataFrame, y: np.ndarray, rate: np.ndarray, cw: np.ndarray, folds: np.ndarray,
+    n_folds: int, *, C: float, seed: int, compare: bool,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[dict[str, object]]]:
+    n = len(y)
+    p = {"logistic": np.full(n, np.nan)}
+    r = {"fractional_logit": np.full(n, np.nan)}
+    if compare:
+        p |= {"ols_lpm": np.full(n, np.nan), "gradient_boosting": np.full(n, np.nan)}
+        r |= {"ols_lpm": np.full(n, np.nan), "gradient_boosting": np.full(n, np.nan)}
+    rows = []
+    Xa = X.to_numpy(dtype=np.float64)
+    for k in range(n_folds):
+        test = folds == k
+        tr = ~test
+        pipe = fit_logistic(Xa[tr], y[tr], C=C)
+        p["logistic"][test] = pipe.predict_proba(Xa[test])[:, 1]
+        pre = pipe[:-1]
+        frac = fit_fractional_logit(pre.transform(Xa[tr]), rate[tr], C=C)
+        r["fractional_logit"][test] = frac.predict_proba(pre.transform(Xa[test]))[:, 1]
+        if compare:
+            params, means = fit_ols_lpm(X[tr], y[tr], cw[tr])
+            p["ols_lpm"][test] = predict_ols_lpm(params, means, X[test])
+            params, means = fit_ols_lpm(X[tr], rate[tr], cw[tr])
+            r["ols_lpm"][test] = predict_ols_lpm(params, means, X[test])
+            gb = fit_gradient_boosting(Xa[tr], y[tr], seed=seed)
+            p["gradient_boosting"][test] = gb.predict_proba(Xa[test])[:, 1]
+            gb = fit_gradient_boosting(Xa[tr], rate[tr], seed=seed, rate=True)
+            r["gradient_boosting"][test] = gb.predict(Xa[test])
+        for learner, values in p.items():
+            pv = np.clip(values[test], *LPM_CLIP) if learner == "ols_lpm" else values[test]
+            m = probability_metrics(y[test], pv)
+            rows.append({"fold": k, "learner": learner, "n": int(test.sum()),
+                         "n_caseworkers": int(len(np.unique(cw[test]))),
+                         "auc": m["auc"], "brier": m["brier"], "log_loss": m["log_loss"]})
+    return p, r, rows
+
+
+def _bands(p_oof: np.ndarray, y: np.ndarray) -> dict[str, object]:
+    """Cut points at the tertiles of the out-of-fold probabilities, rounded to 0.01."""
+    cuts = [float(np.round(np.quantile(p_oof, q), 2)) for q in (1 / 3, 2 / 3)]
+    if not 0 < cuts[0] < cuts[1] < 1:    # very concentrated predictions: unrounded tertiles
+        cuts = [float(np.quantile(p_oof, q)) for q in (1 / 3, 2 / 3)]
+    if not 0 < cuts[0] < cuts[1] < 1:
+        raise FipError("the predicted probabilities are too concentrated to define three bands")
+    band = np.digitize(p_oof, cuts)
+    rows = []
+    for b, label in enumerate(BAND_LABELS):
+        mask = band == b
+        n, k = int(mask.sum()), float(y[mask].sum())
+        small = n < MIN_CELL or k < MIN_CELL or n - k < MIN_CELL
+        lo, hi = wilson_interval(k, n)
+        rows.append({"band": label, "n": n, "observed": None if small else k / n,
+                     "observed_low": None if small else lo, "observed_high": None if small else hi})
+    return {
+        "labels": list(BAND_LABELS),
+        "cuts": cuts,
+        "rule": ("low if p < cuts[0], middle if cuts[0] <= p < cuts[1], high if p >= cuts[1]; the cuts "
+                 "are the tertiles of the out-of-fold predicted probabilities (grouped by caseworker), "
+                 "rounded to 0.01"),
+        "validation": rows,
+    }
+
+
+def _frame_records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]
+
+
+def train(
+    dataset: Dataset,
+    kind: str = "intake",
+    *,
+    outcome: str = "emp_dummy",
+    rate_outcome: str = "emp_rate",
+    C: float = 1.0,
+    n_folds: int = 5,
+    seed: int = 0,
+    compare: bool = True,
+    created_at: str | None = None,
+    pairing: Pairing | None = None,
+) -> TrainResult:
+    """Fit and validate a job-chance model (probability of any employment, expected rate).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Persons, forms and outcomes. The training sample is the study's analysis sample
+        (:func:`fip.regression.build_analysis_table`): persons with rounds 1 and 2, complete
+        controls and a complete 6-month outcome window after round 2.
+    kind : {"intake", "progression"}
+        ``intake``: round-1 answers and controls at round 1. ``progression``: round-1 answers,
+        the changes to round 2 and controls at round 2 (see :mod:`fip.predict.features`).
+    outcome : {"emp_dummy", "ord_emp_dummy", "edu_dummy"}
+        Binary outcome of the probability model (default: any employment, wage subsidy
+        included, in months 1-6 after round 2).
+    rate_outcome : str
+        Share outcome of the rate model (default ``emp_rate``, the mean monthly employment rate).
+    C : float
+        Inverse L2 penalty of both logistic models (features standardised).
+    n_folds : int
+        Folds of the cross-validation; folds are groups of caseworkers (``GroupKFold``,
+        shuffled with ``seed``).
+    seed : int
+        Seed of the fold assignment and of the gradient-boosting comparison.
+    compare : bool
+        Also validate the study's linear probability model and gradient boosting.
+    created_at : str, optional
+        Creation time written to the model file (ISO 8601). Default: now (UTC, whole
+        seconds). Pass a fixed value to get byte-identical files from identical training runs.
+    pairing : Pairing, optional
+        ``pair_forms(dataset)`` if not given.
+
+    Returns
+    -------
+    TrainResult
+        ``model`` (file content), ``validation`` (:class:`ValidationReport`), ``pipeline``.
+
+    Raises
+    ------
+    FipError
+        Fewer than 50 persons, fewer caseworkers than folds, or an outcome with one value only.
+
+    Notes
+    -----
+    Caseworker effects (large in the study and in the simulator) cannot be used to score a
+    new cohort, whose caseworkers are new. They are left out of the features, and the
+    cross-validation holds out whole caseworkers. The reported metrics are therefore those
+    of persons with a caseworker the model has never seen. The study's fixed-effects LPM is
+    validated the same way: an unseen caseworker gets the average effect.
+    """
+    check_option("kind", kind, MODEL_KINDS)
+    check_option("outcome", outcome, _BINARY_OUTCOMES)
+    if not (isinstance(C, (int, float)) and C > 0):
+        raise ValueError(f"C must be a positive number; got {C!r}")
+    if not (isinstance(n_folds, int) and n_folds >= 2):
+        raise ValueError(f"n_folds must be a whole number >= 2; got {n_folds!r}")
+    inst = dataset.instrument
+    if pairing is None:
+        pairing = pair_forms(dataset)
+    at = build_analysis_table(dataset, pairing)
+    if rate_outcome not in at.table.columns:
+        raise ValueError(f"rate_outcome must be one of {list(at.outcomes)}; got {rate_outcome!r}")
+    feats = build_features(pairing.measurements, dataset.persons, inst, kind)
+    table = at.table.set_index("person_id")
+    ids = table.index.intersection(feats.index).sort_values()
+    names = list(feature_names(inst, kind))
+    X = feats.loc[ids, names]
+    groups = feats.loc[ids, ["gender", "origin_group"]]
+    y = table.loc[ids, outcome].to_numpy(dtype=np.float64)
+    rate = table.loc[ids, rate_outcome].to_numpy(dtype=np.float64)
+    cw = table.loc[ids, "caseworker_id"].astype("str").to_numpy(dtype=object)
+    n_cw = len(np.unique(cw))
+    if len(ids) < 50:
+        raise FipError(f"only {len(ids)} persons with rounds 1 and 2 and a complete outcome window; need at least 50")
+    if n_cw < n_folds:
+        raise FipError(f"only {n_cw} caseworkers; need at least n_folds={n_folds} for grouped cross-validation")
+    if not 0 < y.sum() < len(y):
+        raise FipError(f"outcome {outcome!r} has one value only in the training sample")
+
+    folds = np.empty(len(ids), dtype=np.int64)
+    splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    for k, (_, test) in enumerate(splitter.split(X, y, groups=cw)):
+        folds[test] = k
+    # one BLAS/OpenMP thread: the problems are small, and on a busy machine threads that wait
+    # for each other made training 5-10 times slower
+    with threadpool_limits(1):
+        p, r, fold_rows = _oof(X, y, rate, cw, folds, n_folds, C=C, seed=seed, compare=compare)
+
+    metric_rows = []
+    for learner, values in p.items():
+        pv = np.clip(values, *LPM_CLIP) if learner == "ols_lpm" else values
+        metric_rows.append({"learner": learner, **probability_metrics(y, pv)})
+    metrics = pd.DataFrame(metric_rows).set_index("learner")
+    rate_rows = [{"learner": k, **rate_metrics(rate, v)} for k, v in r.items()]
+    rates = pd.DataFrame(rate_rows).set_index("learner")
+    by_group = metrics_by_group(y, p["logistic"], groups.reset_index(drop=True))
+    calib = calibration_bins(y, p["logistic"])
+    predictions = pd.DataFrame({"person_id": pd.array(ids, dtype="str"), "caseworker_id": cw.astype(str),
+                                "fold": folds, "y": y, "rate": rate,
+                                **{f"p_{k}": v for k, v in p.items()},
+                                **{f"rate_{k}": v for k, v in r.items()}})
+    validation = ValidationReport(metrics=metrics, by_group=by_group, calibration=calib, rate_metrics=rates,
+                                  folds=pd.DataFrame(fold_rows), predictions=predictions, n_folds=n_folds)
+
+    # final models on every person
+    Xa = X.to_numpy(dtype=np.float64)
+    with threadpool_limits(1):
+        pipe = fit_logistic(Xa, y, C=C)
+        frac = fit_fractional_logit(pipe[:-1].transform(Xa), rate, C=C)
+    imputer, scaler, logit = pipe.named_steps["impute"], pipe.named_steps["scale"], pipe.named_steps["logit"]
+    if created_at is None:
+        created_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    months = pairing.measurements.loc[pairing.measurements["person_id"].astype("str").isin(ids)]
+    content = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": kind,
+        "outcome": outcome,
+        "rate_outcome": rate_outcome,
+        "created_at": created_at,
+        "fip_version": fip.__version__,
+        "instrument": {"id": inst.id, "version": inst.version, "items": list(inst.item_ids()),
+                       "scale": {"min": inst.scale.min, "max": inst.scale.max}},
+        "features": names,
+        "control_coding": CONTROL_CODING,
+        "preprocessing": {
+            "rule": "x missing -> impute_with; z = (x - center) / scale; contribution = coefficient * z",
+            "impute_with": dict(zip(names, imputer.statistics_)),
+            "center": dict(zip(names, scaler.mean_)),
+            "scale": dict(zip(names, scaler.scale_)),
+        },
+        "probability_model": {
+            "learner": "logistic regression, L2 penalty (scikit-learn LogisticRegression, lbfgs)",
+            "link": "logit", "C": C,
+            "intercept": logit.intercept_[0], "coefficients": dict(zip(names, logit.coef_[0])),
+        },
+        "rate_model": {
+            "learner": "fractional logit, L2 penalty (quasi-likelihood; LogisticRegression on weighted copies)",
+            "link": "logit", "C": C,
+            "intercept": frac.intercept_[0], "coefficients": dict(zip(names, frac.coef_[0])),
+        },
+        "bands": _bands(p["logistic"], y),
+        "calibration_bins": _frame_records(calib.drop(columns="bin")),
+        "training": {
+            "n_persons": len(ids), "n_caseworkers": n_cw, "n_events": int(y.sum()),
+            "observed": float(y.mean()), "mean_rate": float(rate.mean()),
+            "first_month": str(months["month"].min()), "last_month": str(months["month"].max()),
+            "sample": "persons with rounds 1 and 2, complete controls and a complete 6-month outcome window after round 2",
+            "caseworkers": "not used as features (new cohorts have new caseworkers); cross-validation holds out whole caseworkers",
+            "seed": seed, "n_folds": n_folds, "min_cell": MIN_CELL,
+        },
+        "validation": {
+            "metrics": _frame_records(metrics.reset_index()),
+            "by_group": _frame_records(by_group),
+            "rate_metrics": _frame_records(rates.reset_index()),
+        },
+    }
+    return TrainResult(model=Model.from_content(content), validation=validation, pipeline=pipe,
+                       n_persons=len(ids), n_caseworkers=n_cw)
