@@ -241,3 +241,22 @@ def test_train_score_star_chain(small_dataset, tmp_path):
     tampered.write_text(model.read_text().replace('"C": 0.05', '"C": 0.5'))
     bad = invoke("score", small_dataset, "--model", tampered)
     assert bad.exit_code == 2 and "t.json" in bad.stderr and "Traceback" not in bad.output
+
+
+@pytest.mark.slow
+def test_every_analysis_command_gives_the_same_numbers_from_the_store(small_dataset, tmp_path):
+    store = tmp_path / "fip.duckdb"
+    assert invoke("import", small_dataset, "--store", store).exit_code == 0
+    again = invoke("import", small_dataset, "--store", store)
+    assert again.exit_code == 0 and "nothing new" in again.output
+    commands = [["describe"], ["describe", "--progression"], ["factor", "--respondent", "both"],
+                ["indices"], ["regress", "--family", "factor_index_alone"]]
+    for k, command in enumerate(commands):
+        a, b = tmp_path / f"folder{k}.csv", tmp_path / f"store{k}.csv"
+        assert invoke(*command, small_dataset, "--format", "csv", "--out", a).exit_code == 0
+        assert invoke(*command, "--store", store, "--format", "csv", "--out", b).exit_code == 0
+        assert a.read_bytes() == b.read_bytes(), command
+    both = invoke("describe", small_dataset, "--store", store)
+    assert both.exit_code == 2 and "not both" in both.stderr
+    assert invoke("export", "--store", store, "--out", tmp_path / "back").exit_code == 0
+    assert invoke("validate", tmp_path / "back").exit_code == 0

@@ -79,9 +79,25 @@ def _instrument(path: Path | None):
     return load_instrument(path)
 
 
-def load_data(data: Path | None, instrument_path: Path | None = None):
-    """The dataset in ``data``, or the default synthetic cohort when ``data`` is None."""
+StoreOpt = Annotated[
+    Optional[Path],
+    typer.Option("--store", help="Read the dataset from this fip store (DuckDB file) instead of a folder."),
+]
+WaitOpt = Annotated[
+    float,
+    typer.Option("--wait", min=0, help="Seconds to wait while another process uses the store."),
+]
+
+
+def load_data(data: Path | None, instrument_path: Path | None = None, store: Path | None = None):
+    """The dataset in ``data`` or ``store``, or the default synthetic cohort when neither is given."""
     instrument = _instrument(instrument_path)
+    if store is not None:
+        if data is not None:
+            raise FipError("give a dataset folder or --store, not both")
+        from fip.store import load_store
+
+        return load_store(store, instrument)
     if data is None:
         from fip.simulate import simulate_cohort
 
@@ -158,6 +174,7 @@ def describe(
     figure: Annotated[Optional[Path], typer.Option("--figure", help="Also draw the means (.png or .svg).")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Label language: da or en.")] = "da",
     instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Item means by gender and round (or their change), published means beside ours.
 
@@ -171,7 +188,7 @@ def describe(
     check_option("--lang", lang, ("da", "en"))
     if figure is not None and figure.suffix.lower() not in (".png", ".svg"):
         raise ValueError(f"--figure must end in .png or .svg; got {figure.name!r}")
-    dataset = load_data(data, instrument)
+    dataset = load_data(data, instrument, store)
     pairing = pair_forms(dataset)
     inst = dataset.instrument
     published = None
@@ -212,6 +229,7 @@ def factor(
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the loadings table to this file.")] = None,
     instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Factor analysis as the study ran it (Stata pf + varimax), published loadings beside ours.
 
@@ -226,7 +244,7 @@ def factor(
     check_option("--format", fmt, FORMATS)
     check_option("--method", method, METHODS)
     check_option("--rotation", rotation, ("none", *ROTATIONS))
-    dataset = load_data(data, instrument)
+    dataset = load_data(data, instrument, store)
     cmp = compare_with_study(pair_forms(dataset).measurements, dataset.instrument, respondent,
                              method=method, rotation=None if rotation == "none" else rotation,
                              n_factors=n_factors, round_=round_)
@@ -259,6 +277,7 @@ def indices(
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """The study's indices: items, mean score per round, Cronbach's alpha (95 % CI), omega.
 
@@ -273,7 +292,7 @@ def indices(
     from fip.reliability import item_rest_statistics, reliability_table
 
     check_option("--format", fmt, FORMATS)
-    dataset = load_data(data, instrument)
+    dataset = load_data(data, instrument, store)
     defs = load_index_definitions(definitions, instrument=dataset.instrument)
     measurements = pair_forms(dataset).measurements
     scored = score_indices(measurements, defs)
@@ -305,6 +324,7 @@ def regress(
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """OLS with caseworker fixed effects (Stata areg) of the study's model families.
 
@@ -318,7 +338,7 @@ def regress(
 
     check_option("--format", fmt, FORMATS)
     check_option("--family", family, FAMILIES)
-    dataset = load_data(data, instrument)
+    dataset = load_data(data, instrument, store)
     if until is not None:
         try:
             dataset = dataset.forms_between(last=until)
@@ -353,6 +373,7 @@ def train(
     created_at: Annotated[Optional[str], typer.Option("--created-at", help="Fixed creation time (ISO) for byte-identical files.")] = None,
     calibration_figure: Annotated[Optional[Path], typer.Option("--calibration-figure", help="Also draw the calibration curve (.png or .svg).")] = None,
     instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Train and validate a job-chance model (CV grouped by caseworker); write the model file.
 
@@ -363,7 +384,7 @@ def train(
     from fip.predict import plot_calibration, save_model, train as train_model
 
     check_option("--model", model, ("intake", "progression"))
-    result = train_model(load_data(data, instrument), model, C=penalty, seed=seed, n_folds=folds,
+    result = train_model(load_data(data, instrument, store), model, C=penalty, seed=seed, n_folds=folds,
                          created_at=created_at)
     save_model(result.model, out)
     from fip._output import emit
@@ -389,6 +410,7 @@ def score(
     out: Annotated[Optional[Path], typer.Option("--out", help="CSV to write (default: print).")] = None,
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
     instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Score a cohort: job-chance probability, band, range and the items that move it most."""
     from fip._atomic import atomic_write_text
@@ -396,7 +418,7 @@ def score(
     from fip.predict import load_model, score as score_cohort
 
     check_option("--lang", lang, ("da", "en"))
-    table = score_cohort(load_data(data, instrument), load_model(model), lang=lang)
+    table = score_cohort(load_data(data, instrument, store), load_model(model), lang=lang)
     if out is None:
         emit(table, "table", None, console, title=f"Job chance ({model.name})")
     else:
@@ -414,6 +436,7 @@ def star(
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
     by: Annotated[str, typer.Option("--by", help="item or domain.")] = "item",
     instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """The FIP star of one person (citizen vs caseworker, round 1 vs 2) or the citizen card."""
     from fip._atomic import atomic_write_bytes, atomic_write_text
@@ -426,7 +449,7 @@ def star(
     check_option("--out suffix", suffix, (".png", ".svg", ".html"))
     if not person:
         raise ValueError("--person is required (a pseudonymous person id)")
-    dataset = load_data(data, instrument)
+    dataset = load_data(data, instrument, store)
     measurements = pair_forms(dataset).measurements
     if suffix == ".html":
         row = None
@@ -440,6 +463,63 @@ def star(
     else:
         atomic_write_bytes(out, figure_bytes(plot_star(measurements, dataset.instrument, person, lang=lang, by=by), suffix[1:]))
     console.print(f"wrote {out}", highlight=False)
+
+
+@app.command("import")
+@handles_errors
+def import_(
+    data: Annotated[Path, typer.Argument(help="FIP dataset folder to import (validated first).")],
+    store: Annotated[Path, typer.Option("--store", help="Store file; created if absent.")] = Path("fip.duckdb"),
+    key_file: Annotated[
+        Optional[Path],
+        typer.Option("--key-file", help="File holding the pseudonym key for CPR-like ids (default: $FIP_PSEUDONYM_KEY)."),
+    ] = None,
+    user: Annotated[Optional[str], typer.Option("--user", help="Name for the import log (default: login name).")] = None,
+    wait: WaitOpt = 30.0,
+    instrument: InstrumentOpt = None,
+) -> None:
+    """Validate a dataset folder and add it to the store (idempotent; corrections logged)."""
+    from fip.store import import_dataset
+
+    report = import_dataset(data, store, instrument=_instrument(instrument), key_file=key_file,
+                            user=user, timeout=wait)
+    for line in report.lines():
+        console.print(line, markup=False, highlight=False)
+
+
+@app.command("export")
+@handles_errors
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the dataset to.")],
+    store: Annotated[Path, typer.Option("--store", help="Store file to export.")] = Path("fip.duckdb"),
+    fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx.")] = "csv",
+    raw: Annotated[
+        bool, typer.Option("--raw", help="CSV/XLSX: do not neutralise formula-like text (unsafe in spreadsheets).")
+    ] = False,
+    wait: WaitOpt = 30.0,
+    instrument: InstrumentOpt = None,
+) -> None:
+    """Write the store's dataset to a folder; text that a spreadsheet would run is neutralised."""
+    from fip.store import EXPORT_FORMATS, export_store
+
+    check_option("--format", fmt, EXPORT_FORMATS)
+    folder = export_store(store, out, fmt, instrument=_instrument(instrument), neutralise=not raw, timeout=wait)
+    console.print(f"wrote the store {store} to {folder}", markup=False, highlight=False)
+
+
+@app.command("import-log")
+@handles_errors
+def import_log_(
+    store: Annotated[Path, typer.Option("--store", help="Store file.")] = Path("fip.duckdb"),
+    wait: WaitOpt = 30.0,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
+) -> None:
+    """List the store's imports: who, when, which files (sha256) and what changed."""
+    from fip._output import emit
+    from fip.store import import_log
+
+    check_option("--format", fmt, FORMATS)
+    emit(import_log(store, timeout=wait), fmt, None, console, title=f"Imports into {store}")
 
 
 def main() -> None:

@@ -1,0 +1,166 @@
+"""Write the store back out as a FIP dataset folder (CSV, Parquet or Excel).
+
+CSV and Excel files are opened by spreadsheets, which run a cell starting with ``=``, ``+``,
+``-``, ``@``, tab or carriage return as a formula (CSV/formula injection). Following OWASP,
+:func:`export_store` prefixes such text cells with an apostrophe in those two formats
+(``neutralise=True``, the default). This is one-way: :func:`fip.data.load_dataset` reads
+the apostrophe as part of the value (and :func:`fip.store.import_dataset` refuses the
+original value anyway). Parquet is written unchanged and round-trips exactly; use it (or
+``neutralise=False``) to move data between stores.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fip._options import check_option
+from fip.data import TABLES, Dataset, write_dataset
+from fip.data.dataset import TEXT_DTYPE
+from fip.data.schema import Schema, TableSpec, load_schema
+from fip.errors import FipError
+from fip.instrument import Instrument
+from fip.store.connection import DEFAULT_STORE, DEFAULT_TIMEOUT
+from fip.store.reader import load_store
+from fip.store.screen import formula_like
+
+__all__ = ["EXPORT_FORMATS", "export_store", "neutralise_dataset", "neutralise_formulas"]
+
+#: Formats :func:`export_store` writes.
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "xlsx")
+
+
+def neutralise_formulas(values: pd.Series) -> pd.Series:
+    """Prefix text cells a spreadsheet would run as a formula with ``'`` (OWASP).
+
+    Examples
+    --------
+    >>> neutralise_formulas(pd.Series(["=cmd|' /C calc'!A0", "Aarhus", "-1", None])).tolist()
+    ["'=cmd|' /C calc'!A0", 'Aarhus', "'-1", nan]
+    """
+    text = pd.Series(values, dtype=TEXT_DTYPE)
+    hit = formula_like(text)
+    if not hit.any():
+        return text
+    return text.mask(pd.Series(hit, index=text.index), "'" + text)
+
+
+def neutralise_dataset(dataset: Dataset, schema: Schema | None = None) -> Dataset:
+    """The dataset with every text, id and code cell passed through :func:`neutralise_formulas`."""
+    schema = schema or load_schema(dataset.instrument)
+    tables = {}
+    for t in TABLES:
+        frame = dataset.table(t)
+        spec = schema.table(t)
+        cols = {c.name: neutralise_formulas(frame[c.name]) for c in spec.columns
+                if c.type in ("id", "text", "code") and c.name in frame.columns}
+        tables[t] = frame.assign(**cols) if cols else frame
+    return Dataset(**tables, instrument=dataset.instrument, source=dataset.source)
+
+
+def _cells(frame: pd.DataFrame, spec: TableSpec) -> list[list]:
+    """Rows of Python values for openpyxl: text, int, float, datetime, ``yyyy-mm`` months, 1/0 flags."""
+    columns = []
+    for c in spec.columns:
+        if c.name not in frame.columns:
+            continue
+        col = frame[c.name]
+        if c.type == "month":
+            vals = col.astype(str).where(col.notna(), None).tolist()
+        elif c.type == "date":
+            vals = [None if pd.isna(v) else _dt.datetime(v.year, v.month, v.day) for v in col]
+        elif c.type in ("integer", "score"):
+            vals = [None if pd.isna(v) else int(v) for v in col.astype(object)]
+        elif c.type == "bool":
+            vals = [None if pd.isna(v) else int(bool(v)) for v in col.astype(object)]
+        elif c.type == "proportion":
+            vals = [None if np.isnan(v) else float(v) for v in col.to_numpy(dtype=float, na_value=np.nan)]
+        else:
+            vals = [None if pd.isna(v) else str(v) for v in col.astype(object)]
+        columns.append(vals)
+    return [list(r) for r in zip(*columns)] if columns else []
+
+
+def _write_xlsx(dataset: Dataset, schema: Schema, folder: Path) -> Path:
+    import openpyxl
+
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise FipError(f"{folder}: exists and is not an empty folder; choose a new or empty folder for an "
+                       f"Excel export")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        for t in TABLES:
+            spec = schema.table(t)
+            frame = dataset.table(t)
+            book = openpyxl.Workbook(write_only=True)
+            sheet = book.create_sheet(t)
+            sheet.append([c.name for c in spec.columns if c.name in frame.columns])
+            for row in _cells(frame, spec):
+                sheet.append(row)
+            book.save(tmp / f"{t}.xlsx")
+        if folder.exists():
+            folder.rmdir()
+        os.replace(tmp, folder)
+        os.chmod(folder, 0o755)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def export_store(
+    store: str | Path = DEFAULT_STORE,
+    folder: str | Path = "export",
+    format: str = "csv",  # noqa: A002
+    *,
+    instrument: Instrument | None = None,
+    neutralise: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Path:
+    """Write the store's dataset to ``folder`` (atomically) as CSV, Parquet or Excel.
+
+    Parameters
+    ----------
+    store : str or Path
+        Store file (default ``./fip.duckdb``).
+    folder : str or Path
+        Target folder. CSV/Parquet: new, empty, or an existing FIP dataset (as
+        :func:`fip.data.write_dataset`). Excel: new or empty.
+    format : {"csv", "parquet", "xlsx"}
+    instrument : Instrument, optional
+        As in :func:`load_store`.
+    neutralise : bool
+        CSV and Excel only: prefix formula-like text with ``'`` (one-way; see the module notes).
+
+    Returns
+    -------
+    Path
+        The folder written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from fip.data import load_dataset, write_dataset
+    >>> from fip.simulate import simulate_cohort
+    >>> from fip.store import import_dataset
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = import_dataset(write_dataset(simulate_cohort(25, seed=2), tmp / "q1"), tmp / "s.duckdb")
+    >>> out = export_store(tmp / "s.duckdb", tmp / "out", "parquet")
+    >>> len(load_dataset(out).forms) == len(load_dataset(tmp / "q1").forms)
+    True
+    """
+    fmt = check_option("format", format, EXPORT_FORMATS)
+    dataset = load_store(store, instrument, timeout=timeout)
+    schema = load_schema(dataset.instrument)
+    if neutralise and fmt in ("csv", "xlsx"):
+        dataset = neutralise_dataset(dataset, schema)
+    if fmt == "xlsx":
+        return _write_xlsx(dataset, schema, Path(folder))
+    return write_dataset(dataset, folder, format=fmt)
