@@ -260,3 +260,14 @@ def test_every_analysis_command_gives_the_same_numbers_from_the_store(small_data
     assert both.exit_code == 2 and "not both" in both.stderr
     assert invoke("export", "--store", store, "--out", tmp_path / "back").exit_code == 0
     assert invoke("validate", tmp_path / "back").exit_code == 0
+
+
+@pytest.mark.slow
+def test_replicate_writes_the_report(small_dataset, tmp_path):
+    out = tmp_path / "rep"
+    result = invoke("replicate", "--data", small_dataset, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert f"report: {out / 'report.html'}" in result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Tabel 4.9" in html and "Tabel 4.7" in html
+    assert len(list((out / "tables").glob("*.csv"))) > 20 and list((out / "figures").glob("*.png"))

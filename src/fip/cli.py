@@ -465,6 +465,37 @@ def star(
     console.print(f"wrote {out}", highlight=False)
 
 
+@app.command()
+@handles_errors
+def replicate(
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, tables/ and figures/.")],
+    data: Annotated[Optional[Path], typer.Option("--data", help="FIP dataset folder (default: the synthetic cohort of the study's size).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic cohort, parallel analysis and CV folds.")] = 0,
+    instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """The whole study on one dataset: tables, figures and an HTML report beside the published numbers."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from fip.report import replicate as run_replicate
+
+    if data is None and store is None:
+        from fip.simulate import simulate_cohort
+
+        dataset = simulate_cohort(seed=seed, instrument=_instrument(instrument))
+        source, synthetic = f"synthetic cohort (seed {seed})", True
+    else:
+        dataset = load_data(data, instrument, store)
+        source, synthetic = (f"store {store.name}" if store is not None else f"folder {data.name}"), False
+    with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("starting", total=1)
+        result = run_replicate(dataset, out, seed=seed, source=source, synthetic=synthetic,
+                               progress=lambda step, i, n: bar.update(task, description=step, completed=i, total=n))
+    console.print(f"report: {result.report}  ({len(result.tables)} tables in {out / 'tables'}, "
+                  f"{len(result.figure_paths)} figures in {out / 'figures'})", markup=False, highlight=False)
+
+
 @app.command("import")
 @handles_errors
 def import_(

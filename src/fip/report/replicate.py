@@ -1,0 +1,487 @@
+"""`fip replicate`: the whole study (VIVE 2020, chapter 4) on one dataset, as files.
+
+:func:`replicate` runs every analysis of the study on a dataset and writes, under
+``out_dir``: ``report.html`` (one self-contained page, figures embedded), ``tables/*.csv``
+(one per table, full precision) and ``figures/*.png``. Where the study printed numbers they
+stand beside ours with the difference (ours minus published).
+
+Only aggregates leave this module: no person or caseworker id, and cells describing fewer
+than :data:`fip.describe.MIN_CELL` persons are suppressed (see :func:`replicate`).
+
+Examples
+--------
+>>> from fip.simulate import simulate_cohort
+>>> result = replicate(simulate_cohort(seed=0), "out/replication")  # doctest: +SKIP
+>>> result.report.name  # doctest: +SKIP
+'report.html'
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fip import __version__
+from fip._atomic import atomic_write_bytes, atomic_write_text
+from fip._output import to_csv
+from fip.data import Dataset, pair_forms
+from fip.describe import MIN_CELL, funnel_with_published, item_means, item_progression, plot_item_means, wide_table
+from fip.report import figures as figs
+from fip.report import html
+
+__all__ = ["PREDICT_C", "STEPS", "ReplicationResult", "replicate"]
+
+#: Steps reported to the ``progress`` callback, in order.
+STEPS: tuple[str, ...] = ("sample", "descriptives", "factors", "indices", "regressions", "prediction", "report")
+
+#: Inverse L2 penalty passed to :func:`fip.predict.train`: ``"auto"`` chooses it by nested
+#: cross-validation grouped by caseworker (the choices are in ``prediction_<kind>_penalty``).
+PREDICT_C: float | str = "auto"
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ReplicationResult:
+    """What :func:`replicate` wrote.
+
+    Attributes
+    ----------
+    out_dir : Path
+    report : Path
+        ``out_dir / "report.html"``.
+    tables : dict of str -> DataFrame
+        Every table written, by name (the CSV file is ``tables/<name>.csv``).
+    table_paths, figure_paths : dict of str -> Path
+    timings : dict of str -> float
+        Seconds per step of :data:`STEPS` (not written anywhere, so files stay reproducible).
+    notes : tuple of str
+        Warnings raised by the analyses (also listed in the report).
+    """
+
+    out_dir: Path
+    report: Path
+    tables: dict[str, pd.DataFrame]
+    table_paths: dict[str, Path]
+    figure_paths: dict[str, Path]
+    timings: dict[str, float]
+    notes: tuple[str, ...]
+
+
+def _published_name(key: str) -> str:
+    """``table_4_9`` -> ``Tabel 4.9``."""
+    parts = key.removeprefix("table_").split("_")
+    return "Tabel " + ".".join(parts)
+
+
+def _suppress_counts(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Blank person counts 1 .. min_cell-1 (and their difference); add ``suppressed``."""
+    out = frame.copy()
+    n = out["n"].astype("Int64")
+    small = (n > 0) & (n < min_cell)
+    small = small.fillna(False).astype(bool)
+    out["n"] = n.mask(small)
+    if "difference" in out.columns:
+        out["difference"] = out["difference"].mask(small)
+    out["suppressed"] = small
+    return out
+
+
+def _wide_loadings(tidy: pd.DataFrame, instrument) -> pd.DataFrame:
+    """Items as rows; per factor our loading, the published one and the difference."""
+    order = {item: k for k, item in enumerate(instrument.item_ids())}
+    frames = []
+    for factor, part in tidy.groupby("factor", sort=False):
+        part = part.set_index("item")
+        cols = {factor: part["loading"]}
+        if "published" in part.columns and part["published"].notna().any():
+            cols[f"{factor} published ({part['published_factor'].iloc[0]})"] = part["published"]
+            cols[f"{factor} difference"] = part["difference"]
+        frames.append(pd.DataFrame(cols))
+    wide = pd.concat(frames, axis=1)
+    wide = wide.loc[sorted(wide.index, key=lambda i: order.get(i, len(order)))]
+    wide.insert(0, "label", [instrument.label(i, "en") for i in wide.index])
+    return wide.rename_axis("item").reset_index()
+
+
+def _regression_display(results: pd.DataFrame) -> pd.DataFrame:
+    """Ours and published side by side, with the coefficient difference (report layer)."""
+    def cell(coef, se, star):
+        return [("" if pd.isna(c) else f"{c:.3f}{s if isinstance(s, str) else ''} ({e:.3f})")
+                for c, e, s in zip(coef, se, star)]
+
+    return pd.DataFrame({
+        "model": results["model"].to_numpy(),
+        "term": results["term"].to_numpy(),
+        "outcome": results["outcome"].to_numpy(),
+        "controls": results["controls"].map({True: "with", False: "without"}).to_numpy(),
+        "ours": cell(results["coef"], results["se"], results["stars"]),
+        "published": cell(results["published_coef"], results["published_se"], results["published_stars"]),
+        "difference": (results["coef"] - results["published_coef"]).to_numpy(dtype="float64"),
+        "n": results["n"].to_numpy(),
+    })
+
+
+def _factor_sets(instrument) -> list[tuple[str, str, str | None]]:
+    """(key, title, published table) of the item sets analysed."""
+    sets: list[tuple[str, str, str | None]] = []
+    fip_tables = {"citizen": "Tabel 4.7", "caseworker": "Tabel 4.8"}
+    for r in instrument.measurement_respondents:
+        if instrument.item_ids(r):
+            label = next(x.label for x in instrument.respondents if x.id == r).get("en", r)
+            sets.append((r, f"{label} items", fip_tables.get(r) if instrument.id == "fip" else None))
+    sets.append(("both", f"All {len(instrument.item_ids())} items", None))
+    return sets
+
+
+def _factor_analyses(measurements: pd.DataFrame, instrument, key: str):
+    """Unrotated and varimax :class:`~fip.factors.study.StudyComparison` of one item set."""
+    from fip.factors import factor_analysis
+    from fip.factors.study import StudyComparison, compare_with_study
+
+    if key in ("citizen", "caseworker", "both"):
+        return (compare_with_study(measurements, instrument, key, rotation=None),
+                compare_with_study(measurements, instrument, key, rotation="varimax"))
+    items = list(instrument.item_ids(key))
+    data = measurements.loc[measurements["round"] == 1, items].astype("float64")
+    out = []
+    for rotation in (None, "varimax"):
+        res = factor_analysis(data, method="pf", rotation=rotation)
+        tidy = res.loadings.rename_axis("item").reset_index().melt(id_vars="item", var_name="factor",
+                                                                    value_name="loading")
+        out.append(StudyComparison(res, tidy, pd.DataFrame(columns=["factor", "published_factor", "sign", "congruence"]),
+                                   pd.DataFrame(columns=["statement", "published", "ours"])))
+    return tuple(out)
+
+
+class _Run:
+    """Collects tables, figures and HTML blocks while the steps run."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.table_paths: dict[str, Path] = {}
+        self.figure_paths: dict[str, Path] = {}
+        self.figure_png: dict[str, bytes] = {}
+        self.sections: list[html.Section] = []
+        self.notes: list[str] = []
+
+    def table(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        self.tables[name] = frame
+        path = self.out_dir / "tables" / f"{name}.csv"
+        atomic_write_text(path, to_csv(frame))
+        self.table_paths[name] = path
+        return frame
+
+    def figure(self, name: str, fig) -> bytes:
+        png = figs.png_bytes(fig)
+        path = self.out_dir / "figures" / f"{name}.png"
+        atomic_write_bytes(path, png)
+        self.figure_paths[name] = path
+        self.figure_png[name] = png
+        return png
+
+
+def _sample(run: _Run, ds: Dataset, state: dict) -> None:
+    from fip.regression import build_analysis_table
+
+    inst = ds.instrument
+    pairing = pair_forms(ds)
+    published = None
+    if inst.id == "fip":
+        from fip.published import published_funnel
+
+        published = published_funnel()
+    funnel = run.table("sample_funnel", _suppress_counts(funnel_with_published(pairing.funnel, published), MIN_CELL))
+    analysis = build_analysis_table(ds, pairing)
+    sample = run.table("analysis_sample", analysis.funnel.copy())
+    state.update(pairing=pairing, analysis=analysis)
+    m = pairing.measurements
+    n_persons = int(m["person_id"].nunique())
+    n_caseworkers = int(m["caseworker_id"].nunique())
+    blocks = [
+        html.paragraph(f"{n_persons} persons have at least one measurement (a citizen form and a caseworker "
+                       f"form in the same calendar month), with {n_caseworkers} caseworkers; "
+                       f"{len(analysis.table)} persons have rounds 1 and 2, complete controls and a complete "
+                       "6-month outcome window (the regression and prediction sample)."),
+        html.table(funnel, "Forms per round and respondent, same-month pairs and exclusions "
+                           + ("(published: Tabel 4.2)" if published is not None else ""), digits=0),
+        html.paragraph(f"Counts between 1 and {MIN_CELL - 1} are not shown (suppressed).", note=True),
+        html.table(sample, "Analysis sample (persons)", digits=0),
+    ]
+    run.sections.append(html.section("sample", "Sample and funnel", blocks))
+
+
+def _descriptives(run: _Run, ds: Dataset, state: dict) -> None:
+    inst = ds.instrument
+    m = state["pairing"].measurements
+    published = None
+    if inst.id == "fip":
+        from fip.published import published_item_means
+
+        published = published_item_means()
+    means = run.table("item_means", item_means(m, ds.persons, inst, published=published))
+    progression = run.table("item_progression", item_progression(m, ds.persons, inst))
+    wide = wide_table(means, inst, lang="en")
+    for col in [c for c in wide.columns if c.startswith("published ")]:
+        wide[col.replace("published ", "difference ")] = wide[col.removeprefix("published ")] - wide[col]
+    fig_means = run.figure("item_means", plot_item_means(means, inst, lang="en"))
+    fig_prog = run.figure("item_progression", figs.plot_progression(progression, inst, lang="en"))
+    blocks = [
+        html.table(wide, "Item means by gender and round"
+                   + (" (published: the round-1 means quoted in the report's text; its Figures 4.9-4.10 are images)"
+                      if published is not None else ""), digits=2),
+        html.figure(fig_means, "Item means by gender and round with 95 % confidence intervals"),
+        html.table(wide_table(progression, inst, lang="en"), "Mean change from round 1 to round 2 "
+                   "(persons with both rounds)", digits=2),
+        html.figure(fig_prog, "Mean change from round 1 to round 2 with 95 % confidence intervals"),
+        html.paragraph(f"Cells with fewer than {MIN_CELL} persons are suppressed (empty). Full tables with n, sd, se "
+                       "and confidence intervals: tables/item_means.csv and tables/item_progression.csv.", note=True),
+    ]
+    stars = figs.average_measurements(m, inst, min_cell=MIN_CELL)
+    if stars is not None:
+        from fip.star import plot_star
+
+        png = run.figure("star_average", plot_star(stars, inst, figs.AVERAGE_ID, lang="en",
+                                                   title="FIP star of the average person, rounds 1 and 2"))
+        blocks.append(html.figure(png, "FIP star of the average person: item means of all persons measured in "
+                                       "each round (not one person)"))
+    run.sections.append(html.section("descriptives", "Item means by gender and round", blocks))
+
+
+def _factors(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
+    from fip.factors import parallel_analysis, scree_data
+
+    inst = ds.instrument
+    m = state["pairing"].measurements
+    r1 = m[m["round"] == 1]
+    blocks = [html.paragraph("Principal-factor analyses (Stata `factor`, pf) of the round-1 measurements, unrotated "
+                             "and with varimax rotation (unnormalised, Stata's default). Our factors are matched to "
+                             "the published ones by Tucker's congruence; signs are aligned before the difference is "
+                             "taken.")]
+    scree_sets = {}
+    for key, title, published in _factor_sets(inst):
+        unrot, rot = _factor_analyses(m, inst, key)
+        blocks.append(html.heading(title + (f" ({published})" if published else "")))
+        var_u = run.table(f"factor_{key}_unrotated_variance", unrot.result.variance)
+        if len(unrot.statements):
+            st = run.table(f"factor_{key}_unrotated_statements", unrot.statements)
+            blocks.append(html.table(st, "Unrotated solution: what the report states, and ours"))
+        blocks.append(html.table(var_u, f"Unrotated solution (n = {unrot.result.n_obs}): eigenvalues and "
+                                        "proportions of the reduced correlation matrix"))
+        run.table(f"factor_{key}_varimax_variance", rot.result.variance)
+        loadings = run.table(f"factor_{key}_varimax_loadings", rot.loadings)
+        blocks.append(html.table(rot.result.variance, f"Varimax, {rot.result.n_factors} factors: rotated variance"))
+        blocks.append(html.table(_wide_loadings(loadings, inst), f"Varimax loadings, {rot.result.n_factors} factors"
+                                 + (f", beside {published}" if published else "")))
+        if len(rot.congruence):
+            cong = run.table(f"factor_{key}_varimax_congruence", rot.congruence)
+            blocks.append(html.table(cong, f"Tucker congruence of our factors with {published}"))
+        items = list(inst.item_ids() if key == "both" else inst.item_ids(key))
+        data = r1[items].astype("float64")
+        scree = run.table(f"factor_{key}_scree", scree_data(data))
+        parallel = run.table(f"factor_{key}_parallel", parallel_analysis(data, n_iter=100, seed=seed).table)
+        scree_sets[title] = (scree, parallel)
+    png = run.figure("scree", figs.plot_scree(scree_sets))
+    blocks.append(html.figure(png, "Scree plots with parallel-analysis thresholds (mean of 100 random data sets, "
+                                   f"seed {seed})"))
+    run.sections.append(html.section("factors", "Factor analyses", blocks))
+
+
+def _indices(run: _Run, ds: Dataset, state: dict) -> None:
+    from fip.indices import score_indices
+    from fip.reliability import reliability_table
+
+    defs = state["analysis"].definitions
+    if not defs:
+        run.sections.append(html.section("indices", "Indices and reliability", [
+            html.paragraph("No index definition fits this instrument; section skipped.")]))
+        return
+    m = state["pairing"].measurements
+    table = pd.DataFrame({"index": [d.id for d in defs], "family": [d.family for d in defs],
+                          "items": [" ".join(d.items) for d in defs],
+                          "label": [d.label.get("en", d.label.get("da", "")) if d.label else "" for d in defs]})
+    run.table("index_definitions", table)
+    scores = score_indices(m, defs)
+    scores = scores[scores["round"].isin([1, 2])]
+    long = scores.melt(id_vars=["person_id", "round"], var_name="index", value_name="score").dropna(subset=["score"])
+    means = long.groupby(["index", "round"], sort=False)["score"].agg(n="count", mean="mean", sd="std").reset_index()
+    small = means["n"] < MIN_CELL
+    means.loc[small, ["mean", "sd"]] = float("nan")
+    means["suppressed"] = small
+    run.table("index_means", means)
+    rel = run.table("reliability", reliability_table(m[m["round"] == 1], defs))
+    blocks = [html.table(table, "Index definitions (configs/indices.yaml)"),
+              html.table(means, "Index means by round", digits=2),
+              html.table(rel, "Reliability of the indices, round 1: Cronbach's alpha (Feldt 95 % CI) and "
+                              "McDonald's omega")]
+    run.sections.append(html.section("indices", "Indices and reliability", blocks))
+
+
+def _regressions(run: _Run, ds: Dataset, state: dict) -> None:
+    from fip.regression import FAMILIES, run_family
+    from fip.regression.tables import publication_table
+
+    analysis = state["analysis"]
+    blocks = [html.paragraph(
+        f"OLS with caseworker fixed effects (Stata areg), n = {len(analysis.table)} persons with rounds 1 and 2. "
+        "Cells: coefficient, stars (+ p<0.10, * p<0.05, ** p<0.01, *** p<0.001), standard error in brackets; "
+        "difference = our coefficient minus the published one. The study used only measurements made in "
+        "2017-2018; that restriction is not applied here (the regress command's --until 2018-12-31 applies it).")]
+    for family in FAMILIES:
+        res = run.table(f"regression_{family}", run_family(analysis, family))
+        blocks.append(html.heading(f"Family {family}"))
+        if res.empty:
+            blocks.append(html.paragraph("No models of this family for this instrument and its indices."))
+            continue
+        keys = [k for k in dict.fromkeys(res["table"]) if isinstance(k, str) and k]
+        for key in keys:
+            part = res[res["table"] == key]
+            blocks.append(html.table(_regression_display(part), f"{_published_name(key)}: ours beside the "
+                                                                 "published coefficients", scroll=True))
+        rest = res[~res["table"].isin(keys)]
+        if len(rest):
+            blocks.append(html.table(publication_table(rest), f"{family}: models without a published table "
+                                                              "(ours only)", scroll=True))
+    run.sections.append(html.section("regressions", "Regressions", blocks))
+
+
+def _prediction(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
+    from fip.predict import plot_calibration, train
+
+    blocks = [html.paragraph(
+        "Job-chance model (any employment in the 6 months after round 2): L2-penalised logistic regression "
+        + ("(penalty C chosen by nested cross-validation, lowest out-of-fold log loss), " if PREDICT_C == "auto"
+           else f"(C = {PREDICT_C}), ")
+        + f"cross-validated with folds of whole caseworkers (seed {seed}); the study's "
+        "fixed-effects linear probability model and gradient boosting are validated the same way for comparison.")]
+    curves = {}
+    for kind in ("intake", "progression"):
+        result = train(ds, kind, C=PREDICT_C, seed=seed, created_at="replicate", pairing=state["pairing"])
+        v = result.validation
+        metrics = run.table(f"prediction_{kind}_metrics", v.metrics.reset_index())
+        rate = run.table(f"prediction_{kind}_rate_metrics", v.rate_metrics.reset_index())
+        by_group = run.table(f"prediction_{kind}_by_group", v.by_group)
+        calibration = run.table(f"prediction_{kind}_calibration", v.calibration)
+        curves[kind] = calibration
+        penalty = run.table(f"prediction_{kind}_penalty", v.penalty)
+        chosen = penalty[penalty["chosen"] & penalty["search"].isin(["final", "fixed"])][["model", "C"]]
+        blocks += [html.heading(f"Model {kind}" + (" (round 1 only)" if kind == "intake" else
+                                                   " (round 1 and the change to round 2)")),
+                   html.table(metrics, "Out-of-fold probability metrics"),
+                   html.table(rate, "Out-of-fold metrics of the expected employment rate"),
+                   html.table(by_group, "Logistic model within groups (cells under 5 persons suppressed)"),
+                   html.table(chosen, "Penalty C of the final models", digits=4)]
+    png = run.figure("calibration", plot_calibration(curves, title="Calibration, out of fold"))
+    blocks.append(html.figure(png, "Calibration of the logistic models: observed share with a job by tenth of the "
+                                   "predicted probability (95 % Wilson intervals)"))
+    run.sections.append(html.section("prediction", "Job-chance validation", blocks))
+
+
+def _about(ds: Dataset, source: str, synthetic: bool, seed: int, notes: list[str]) -> str:
+    inst = ds.instrument
+    lines = [
+        f"Data: {source}; {len(ds.persons)} persons, {len(ds.forms)} forms. Instrument: {inst.id} "
+        f"(version {inst.version}). fip version {__version__}. Seed: {seed}.",
+        ("Everything in this report is computed from a synthetic cohort: persons, answers and register outcomes "
+         "are simulated, calibrated to the published study (configs/calibration.yaml). Differences from the "
+         "published numbers measure the simulator's calibration, not a replication of the study."
+         if synthetic else
+         "The published numbers beside ours come from the study's own (confidential) data; differences are "
+         "expected where the samples differ."),
+        "Published numbers: VIVE (2020), chapter 4, as transcribed in configs/fip_published.yaml.",
+        "The study used measurements made in 2017-2018 only; this report uses all measurements in the data.",
+        f"Only aggregates are shown: no person or caseworker ids; cells with fewer than {MIN_CELL} persons are "
+        "suppressed. The CSV files in tables/ hold the same numbers at full precision.",
+    ]
+    body = "".join(html.paragraph(line) for line in lines)
+    if notes:
+        body += html.heading("Warnings raised by the analyses") + "".join(html.paragraph(n, note=True) for n in notes)
+    return f'<section id="about">\n<h2>About this report</h2>\n{body}</section>\n'
+
+
+def replicate(
+    dataset: Dataset,
+    out_dir: str | Path,
+    *,
+    progress: Progress | None = None,
+    seed: int = 0,
+    source: str = "a FIP dataset",
+    synthetic: bool = False,
+) -> ReplicationResult:
+    """Run the whole study on ``dataset``; write the report, the tables and the figures.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Persons, forms and outcomes (e.g. :func:`fip.simulate.simulate_cohort` or
+        :func:`fip.data.load_dataset`).
+    out_dir : str or Path
+        Created if needed; ``report.html``, ``tables/`` and ``figures/`` are (over)written
+        atomically file by file.
+    progress : callable, optional
+        ``progress(step, i, n)`` is called before step ``i`` (0-based) of the ``n`` in
+        :data:`STEPS`, and once more with ``("done", n, n)`` at the end. Library code never
+        prints; the CLI draws a progress bar with it.
+    seed : int
+        Seed of parallel analysis and of the prediction's cross-validation folds.
+    source : str
+        How the report describes the data (e.g. ``"synthetic cohort (seed 0)"``).
+    synthetic : bool
+        Say in the report that the data are simulated.
+
+    Returns
+    -------
+    ReplicationResult
+
+    Notes
+    -----
+    * Sections: sample and funnel (Tabel 4.2); item means and progression; factor analyses
+      of the citizen, caseworker and all items (unrotated variance, varimax loadings beside
+      Tables 4.7/4.8 with congruence, scree and parallel analysis); indices and reliability;
+      all regression families (Tables 4.5, 4.6, 4.9-4.13 beside ours); job-chance
+      validation (intake and progression, ``C`` = :data:`PREDICT_C`); about.
+    * The study's 2017-2018 restriction is not applied (filter the dataset first to apply it).
+    * Same dataset and seed give the same bytes (no timestamps in any file).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    run = _Run(out)
+    state: dict = {}
+    steps: dict[str, Callable[[], None]] = {
+        "sample": lambda: _sample(run, dataset, state),
+        "descriptives": lambda: _descriptives(run, dataset, state),
+        "factors": lambda: _factors(run, dataset, state, seed),
+        "indices": lambda: _indices(run, dataset, state),
+        "regressions": lambda: _regressions(run, dataset, state),
+        "prediction": lambda: _prediction(run, dataset, state, seed),
+        "report": lambda: None,
+    }
+    timings: dict[str, float] = {}
+    report = out / "report.html"
+    for i, name in enumerate(STEPS):
+        if progress is not None:
+            progress(name, i, len(STEPS))
+        start = time.perf_counter()
+        if name == "report":
+            about = _about(dataset, source, synthetic, seed, run.notes)
+            text = html.page(f"FIP: the VIVE (2020) study replicated on {source}", run.sections, about=about)
+            atomic_write_text(report, text)
+        else:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                steps[name]()
+            for w in caught:
+                note = f"{name}: {w.category.__name__}: {w.message}"
+                if note not in run.notes:
+                    run.notes.append(note)
+        timings[name] = time.perf_counter() - start
+    if progress is not None:
+        progress("done", len(STEPS), len(STEPS))
+    return ReplicationResult(out_dir=out, report=report, tables=dict(run.tables), table_paths=dict(run.table_paths),
+                             figure_paths=dict(run.figure_paths), timings=timings, notes=tuple(run.notes))
