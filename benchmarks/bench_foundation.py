@@ -16,31 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def _reset_peak() -> None:
-    """Reset the process's peak RSS (Linux: write 5 to /proc/self/clear_refs)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
-def _peak_mb() -> float:
-    """Peak RSS since the last reset (VmHWM), in MB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from _memory import peak_mb, reset_peak
 
 
 def run_one(n: int, fmt: str) -> dict:
@@ -53,11 +35,11 @@ def run_one(n: int, fmt: str) -> dict:
     peaks: dict[str, float] = {}
 
     def stage(name: str, func):
-        _reset_peak()
+        reset_peak()
         start = time.perf_counter()
         value = func()
         timings[name] = time.perf_counter() - start
-        peaks[name] = _peak_mb()
+        peaks[name] = peak_mb()
         return value
 
     ds = stage("simulate", lambda: simulate_cohort(n, seed=1))
@@ -84,9 +66,9 @@ def run_one(n: int, fmt: str) -> dict:
         naive = stage("peer_naive_merge", naive_merge)
         rows["measurements"] = len(pairing.measurements)
         rows["naive_pairs"] = len(naive)
-    peak_mb = max(v for k, v in peaks.items() if not k.startswith("peer"))
+    peak = max(v for k, v in peaks.items() if not k.startswith("peer"))
     return {"n": n, "format": fmt, "seconds": timings, "peak_mb_by_stage": peaks, "rows": rows,
-            "peak_rss_mb": peak_mb}
+            "peak_rss_mb": peak}
 
 
 def main() -> None:

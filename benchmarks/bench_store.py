@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -29,17 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from _memory import peak_mb
+
 BENCH_KEY = "benchmark-pseudonym-key-0123456789"
-
-
-def _peak_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def make_dataset(n: int, cpr: bool, seed: int = 0):
@@ -120,7 +111,7 @@ def child(step: str, folder: str, store: str) -> None:
         info = {"import_id": report.import_id, "pseudonymised": report.pseudonymised,
                 **{t.table: [t.inserted, t.replaced, t.unchanged] for t in report.tables}}
     seconds = time.perf_counter() - start
-    print(json.dumps({"step": step, "seconds": seconds, "peak_mb": _peak_mb(), **info}))
+    print(json.dumps({"step": step, "seconds": seconds, "peak_mb": peak_mb(), **info}))
 
 
 def run(step: str, folder: Path, store: Path) -> dict:
