@@ -368,8 +368,8 @@ def train(
     model: Annotated[str, typer.Option("--model", help="intake (round 1 only) or progression (round 1 and the change to round 2).")] = "intake",
     out: Annotated[Path, typer.Option("--out", help="Model file to write (JSON).")] = Path("model.json"),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the cross-validation folds.")] = 0,
-    folds: Annotated[int, typer.Option("--folds", min=2, help="Folds, grouped by caseworker.")] = 5,
-    penalty: Annotated[float, typer.Option("--C", min=1e-6, help="Inverse L2 penalty of the logistic model (smaller = stronger; use ~0.02 for a study-size cohort).")] = 1.0,
+    folds: Annotated[int, typer.Option("--folds", min=3, help="Folds, grouped by caseworker.")] = 5,
+    penalty: Annotated[str, typer.Option("--C", help="Inverse L2 penalty of the logistic models: 'auto' (chosen by nested cross-validation grouped by caseworker) or a positive number (smaller = stronger).")] = "auto",
     created_at: Annotated[Optional[str], typer.Option("--created-at", help="Fixed creation time (ISO) for byte-identical files.")] = None,
     calibration_figure: Annotated[Optional[Path], typer.Option("--calibration-figure", help="Also draw the calibration curve (.png or .svg).")] = None,
     instrument: InstrumentOpt = None,
@@ -399,6 +399,9 @@ def train(
         buffer = io.BytesIO()
         fig.savefig(buffer, format=calibration_figure.suffix.lower().lstrip(".") or "png", dpi=150)
         atomic_write_bytes(calibration_figure, buffer.getvalue())
+    chosen = result.model.content
+    console.print(f"penalty C: probability model {chosen['probability_model']['C']:g}, "
+                  f"rate model {chosen['rate_model']['C']:g}", highlight=False)
     console.print(f"wrote {out} (sha256 {result.model.sha256[:12]})", highlight=False)
 
 
