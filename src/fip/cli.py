@@ -23,7 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    help="fip: the FIP questionnaire toolkit (data, descriptives, factor analysis, regressions).",
+    help="fip: the FIP questionnaire toolkit: validate and store data, replicate the VIVE (2020) study (descriptives, factor analysis, indices, areg regressions), job-chance models and the FIP star.",
 )
 console = Console(soft_wrap=True)
 if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
