@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy.optimize import minimize
 from scipy.special import expit, logit
 from scipy.stats import mannwhitneyu
@@ -80,3 +81,14 @@ def test_calibration_bins_are_tenths():
     expected = pd.Series(y).groupby(q).mean().to_numpy()
     np.testing.assert_allclose(bins["observed"].to_numpy(), expected, atol=1e-15)
     assert (bins["lower"].diff().dropna() > 0).all()
+
+
+def test_identical_predictions_give_no_slope_but_a_calibration_in_the_large():
+    """A group whose predictions are all equal: slope not identified, CITL still defined."""
+    from fip.predict.metrics import probability_metrics
+
+    y = np.array([0, 1, 0, 0, 1, 0, 0, 0], dtype=float)
+    m = probability_metrics(y, np.full(len(y), 0.5))
+    assert np.isnan(m["calibration_slope"])
+    # intercept with logit(0.5) = 0 as offset: logit of the observed share 2/8
+    assert m["calibration_intercept"] == pytest.approx(np.log(0.25 / 0.75), abs=1e-8)

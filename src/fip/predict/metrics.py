@@ -59,8 +59,10 @@ def _calibration(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     lp = _logit(p)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        slope_fit = sm.GLM(y, sm.add_constant(lp), family=sm.families.Binomial()).fit()
         citl_fit = sm.GLM(y, np.ones((len(y), 1)), family=sm.families.Binomial(), offset=lp).fit()
+        if np.ptp(lp) == 0:  # identical predictions: the slope is not identified
+            return float("nan"), float(citl_fit.params[0])
+        slope_fit = sm.GLM(y, sm.add_constant(lp, has_constant="add"), family=sm.families.Binomial()).fit()
     return float(slope_fit.params[1]), float(citl_fit.params[0])
 
 
