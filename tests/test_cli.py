@@ -271,3 +271,14 @@ def test_replicate_writes_the_report(small_dataset, tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Tabel 4.9" in html and "Tabel 4.7" in html
     assert len(list((out / "tables").glob("*.csv"))) > 20 and list((out / "figures").glob("*.png"))
+
+
+def test_status_note_command(tmp_path):
+    out = tmp_path / "note.html"
+    result = invoke("status-note", "--municipality", "kommune_12", "--quarter", "2018Q1", "--out", out)
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "Niveau i kvartalet" in html and "kommune_12" in html
+    assert "p0" not in html.split("data:image")[0]  # no person ids (synthetic ids are p0001...)
+    bad = invoke("status-note", "--municipality", "kommune_12", "--quarter", "2018-1", "--out", out)
+    assert bad.exit_code == 2 and "2018-1" in bad.stderr

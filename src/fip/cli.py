@@ -499,6 +499,32 @@ def replicate(
                   f"{len(result.figure_paths)} figures in {out / 'figures'})", markup=False, highlight=False)
 
 
+@app.command("status-note")
+@handles_errors
+def status_note_cmd(
+    data: DataDir = None,
+    municipality: Annotated[str, typer.Option("--municipality", help="Municipality as in persons.municipality.")] = "",
+    quarter: Annotated[str, typer.Option("--quarter", help="Calendar quarter, e.g. 2019Q3 (by measurement date).")] = "",
+    out: Annotated[Path, typer.Option("--out", help="HTML file for the note.")] = Path("status_note.html"),
+    lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
+    min_cell: Annotated[int, typer.Option("--min-cell", min=1, help="Suppress figures resting on fewer persons.")] = 5,
+    instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Quarterly status note of one municipality: levels, progression, trend, average star."""
+    from fip._atomic import atomic_write_text
+    from fip.report import status_note
+
+    check_option("--lang", lang, ("da", "en"))
+    if not municipality or not quarter:
+        raise ValueError("--municipality and --quarter are required (e.g. --municipality kommune_12 --quarter 2018Q2)")
+    dataset = load_data(data, instrument, store)
+    note = status_note(dataset, municipality, quarter, lang=lang, min_cell=min_cell)
+    atomic_write_text(out, note.html)
+    console.print(f"wrote {out} ({note.suppressed_cells} figures suppressed: fewer than {min_cell} persons)",
+                  highlight=False)
+
+
 @app.command("import")
 @handles_errors
 def import_(

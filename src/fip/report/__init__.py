@@ -1,4 +1,5 @@
-"""fip.report: the replication report (`fip replicate`): HTML page, CSV tables, PNG figures.
+"""fip.report: the replication report (`fip replicate`: HTML page, CSV tables, PNG figures)
+and the quarterly status note of a municipality (`fip status-note`).
 
 Examples
 --------
@@ -8,5 +9,6 @@ Examples
 """
 
 from fip.report.replicate import PREDICT_C, STEPS, ReplicationResult, replicate
+from fip.report.status_note import StatusNote, status_note
 
-__all__ = ["PREDICT_C", "STEPS", "ReplicationResult", "replicate"]
+__all__ = ["PREDICT_C", "STEPS", "ReplicationResult", "StatusNote", "replicate", "status_note"]

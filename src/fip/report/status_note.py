@@ -1,0 +1,345 @@
+"""Quarterly status note of one municipality (issue 7): levels, progression, trend, average star.
+
+A short, self-contained HTML page in plain Danish (or English) for a job centre: how its
+citizens scored in a calendar quarter beside all municipalities, how persons measured for
+the second time in the quarter moved since their first measurement, the overall indices per
+quarter for up to six quarters, and the municipality's average FIP star. Only aggregates are
+shown; every figure resting on fewer than ``min_cell`` persons is suppressed (the value is
+left out and the count replaced by "færre end 5" / "fewer than 5").
+
+Rules
+-----
+* A measurement belongs to the quarter its ``measured_on`` date falls in.
+* Levels: a person measured more than once in the quarter counts once, with the latest
+  measurement (highest round) of the quarter.
+* Progression: persons whose round 2 was measured in the quarter; change = round 2 − round 1.
+* Trend: overall indices (family ``overall`` in ``configs/indices.yaml``; for an instrument
+  those do not fit, the mean of each respondent's items) per quarter, latest measurement of
+  each person per quarter, for the given quarter and up to five before it (not before the
+  first quarter with data).
+* ``n`` is the number of persons with a value; a cell is suppressed when ``n < min_cell``
+  (for the municipality and for all municipalities alike).
+
+Examples
+--------
+>>> from fip.simulate import simulate_cohort
+>>> note = status_note(simulate_cohort(seed=0), "kommune_12", "2018Q2")
+>>> note.html.startswith("<!DOCTYPE html>"), sorted(note.tables)
+(True, ['levels', 'progression', 'trend'])
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fip._options import check_option
+from fip.data import pair_forms
+from fip.indices import IndexDefinition, load_index_definitions, score_indices
+from fip.instrument import Instrument
+from fip.report import html as H
+from fip.report.figures import AVERAGE_ID, png_bytes
+
+__all__ = ["StatusNote", "status_note"]
+
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+_TREND_QUARTERS = 6
+
+_TEXT: dict[str, dict[str, str]] = {
+    "da": {
+        "title": "Status for {m}, {q}",
+        "intro": ("Notatet viser, hvordan borgerne i {m} er vurderet med FIP-skemaet i {q}, ved siden af "
+                  "alle kommuner. Skalaen går fra {lo} til {hi}, og {hi} er bedst. Antal er antal personer bag "
+                  "hvert tal. Tal, der bygger på færre end {k} personer, vises ikke."),
+        "levels": "Niveau i kvartalet", "progression": "Udvikling fra 1. til 2. måling",
+        "trend": "Udvikling over kvartaler", "star": "Gennemsnitlig FIP-stjerne",
+        "levels_about": ("Gennemsnit pr. spørgsmål og indeks for personer målt i {q}. Er en person målt flere "
+                         "gange i kvartalet, tæller den seneste måling."),
+        "progression_about": ("Personer, hvis 2. måling fandt sted i {q}: gennemsnitlig ændring fra 1. til 2. "
+                              "måling. Et positivt tal betyder en bedre vurdering ved 2. måling."),
+        "trend_about": "Gennemsnit af de samlede indeks for {m} pr. kvartal (seneste måling pr. person).",
+        "star_about": ("Gennemsnitlige svar ved 1. og 2. måling for de {n} personer i {m}, hvis 2. måling fandt "
+                       "sted i {q}."),
+        "star_none": "Stjernen vises ikke: færre end {k} personer i {m} fik 2. måling i {q}.",
+        "suppressed": "færre end {k}",
+        "what": "Spørgsmål/indeks", "kind": "Type", "by": "Vurderet af", "item": "spørgsmål", "index": "indeks",
+        "mun_mean": "{m}: gennemsnit", "mun_n": "{m}: antal", "all_mean": "Alle kommuner: gennemsnit",
+        "all_n": "Alle kommuner: antal", "mun_change": "{m}: ændring", "all_change": "Alle kommuner: ændring",
+        "quarter": "Kvartal", "decimal": ",", "mean": "gennemsnit", "n": "antal", "overall": "samlet",
+        "privacy": ("Notatet indeholder kun gennemsnit og antal, ingen oplysninger om enkeltpersoner. "
+                    "{s} tal er skjult, fordi de bygger på færre end {k} personer."),
+    },
+    "en": {
+        "title": "Status for {m}, {q}",
+        "intro": ("This note shows how citizens in {m} were assessed with the FIP form in {q}, beside all "
+                  "municipalities. The scale runs from {lo} to {hi}; {hi} is best. n is the number of persons "
+                  "behind each figure. Figures based on fewer than {k} persons are not shown."),
+        "levels": "Levels in the quarter", "progression": "Change from 1st to 2nd measurement",
+        "trend": "Trend over quarters", "star": "Average FIP star",
+        "levels_about": ("Mean per item and index for persons measured in {q}. A person measured more than once "
+                         "in the quarter counts with the latest measurement."),
+        "progression_about": ("Persons whose 2nd measurement took place in {q}: mean change from the 1st to the "
+                              "2nd measurement. A positive number means a better assessment at the 2nd."),
+        "trend_about": "Mean of the overall indices for {m} per quarter (latest measurement per person).",
+        "star_about": "Mean answers at the 1st and 2nd measurement of the {n} persons in {m} measured the 2nd time in {q}.",
+        "star_none": "No star: fewer than {k} persons in {m} had their 2nd measurement in {q}.",
+        "suppressed": "fewer than {k}",
+        "what": "Item/index", "kind": "Type", "by": "Rated by", "item": "item", "index": "index",
+        "mun_mean": "{m}: mean", "mun_n": "{m}: n", "all_mean": "All municipalities: mean",
+        "all_n": "All municipalities: n", "mun_change": "{m}: change", "all_change": "All municipalities: change",
+        "quarter": "Quarter", "decimal": ".", "mean": "mean", "n": "n", "overall": "overall",
+        "privacy": ("The note holds only means and counts, no data on individual persons. "
+                    "{s} figures are hidden because they rest on fewer than {k} persons."),
+    },
+}
+
+
+@dataclass(frozen=True, eq=False)
+class StatusNote:
+    """Result of :func:`status_note`.
+
+    Attributes
+    ----------
+    html : str
+        The whole note as one self-contained HTML page (figures as base64 PNG).
+    tables : dict of DataFrame
+        ``levels`` and ``progression`` (one row per item and index: ``kind``, ``id``,
+        ``label``, ``respondent`` (respondent ids joined by ``+``), ``municipality_mean``,
+        ``municipality_n``, ``municipality_suppressed``,
+        ``all_mean``, ``all_n``, ``all_suppressed``; in ``progression`` the means are mean
+        changes) and ``trend`` (``quarter``, ``index``, ``label``, ``mean``, ``n``,
+        ``suppressed``). Suppressed cells hold NaN / NA.
+    suppressed_cells : int
+        Number of suppressed figures (a mean with its count) in the three tables.
+    """
+
+    html: str
+    tables: dict[str, pd.DataFrame]
+    suppressed_cells: int
+
+
+def _parse_quarter(quarter: str) -> pd.Period:
+    match = _QUARTER.match(str(quarter)) if isinstance(quarter, str) else None
+    if match is None:
+        raise ValueError(f"quarter must look like '2019Q3' (year, 'Q', 1-4); got {quarter!r}")
+    return pd.Period(f"{match.group(1)}Q{match.group(2)}", freq="Q")
+
+
+def _definitions(instrument: Instrument, lang: str) -> tuple[list[IndexDefinition], list[IndexDefinition]]:
+    """All study indices that fit the instrument, and the overall ones (synthesised if none fit)."""
+    items = set(instrument.item_ids())
+    defs = [d for d in load_index_definitions() if set(d.items) <= items]
+    overall = [d for d in defs if d.family == "overall"]
+    if not overall:
+        overall = [IndexDefinition(id=f"{r.id}_overall", items=instrument.item_ids(r.id), family="overall",
+                                   label={lang: f"{r.label.get(lang, r.id)} ({_TEXT[lang]['overall']})"})
+                   for r in instrument.respondents if instrument.item_ids(r.id)]
+        defs = overall + defs
+    return defs, overall
+
+
+def _summary(frame: pd.DataFrame, columns: list[str], min_cell: int, prefix: str) -> pd.DataFrame:
+    """Mean and person count per column; cells with ``n < min_cell`` suppressed."""
+    n = frame[columns].notna().sum().astype("int64")
+    mean = frame[columns].mean()
+    hide = n < min_cell
+    return pd.DataFrame({
+        f"{prefix}_mean": mean.where(~hide).astype("float64"),
+        f"{prefix}_n": pd.array(n.where(~hide), dtype="Int64"),
+        f"{prefix}_suppressed": hide.astype(bool),
+    }, index=columns)
+
+
+def _latest(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["person_id", "round"]).drop_duplicates("person_id", keep="last")
+
+
+def _display(table: pd.DataFrame, pairs: list[tuple[str, str, str]], text: dict[str, str],
+             first: list[tuple[str, str]], mark: str) -> pd.DataFrame:
+    """Text columns for the page: ``first`` as is, then per (prefix, mean header, n header)."""
+    out = pd.DataFrame({header: table[col].astype(str).to_numpy() for col, header in first})
+    for prefix, mean_header, n_header in pairs:
+        hidden = table[f"{prefix}_suppressed"].to_numpy(dtype=bool)
+        means = table[f"{prefix}_mean"].to_numpy(dtype="float64", na_value=np.nan)
+        counts = table[f"{prefix}_n"]
+        out[mean_header] = ["" if h or np.isnan(v) else _number(v, text) for h, v in zip(hidden, means)]
+        out[n_header] = [mark if h else str(int(c)) for h, c in zip(hidden, counts)]
+    return out
+
+
+def _number(value: float, text: dict[str, str]) -> str:
+    """Two decimals with the language's decimal mark (comma in Danish); minus sign for negatives."""
+    shown = f"{value:.2f}".replace(".", text["decimal"])
+    return "0" + text["decimal"] + "00" if shown.lstrip("-") == "0" + text["decimal"] + "00" else shown.replace("-", "−")
+
+
+def _star_png(group: pd.DataFrame, instrument: Instrument, min_cell: int, lang: str, title: str) -> bytes:
+    """The average star of ``group`` (rounds 1 and 2 of the same persons); items with n < min_cell left out."""
+    from fip.star import plot_star
+
+    items = list(instrument.item_ids())
+    rows = []
+    for rnd in (1, 2):
+        part = group[group["round"] == rnd]
+        values = {i: (part[i].mean() if part[i].notna().sum() >= min_cell else np.nan) for i in items}
+        rows.append({"person_id": AVERAGE_ID, "round": rnd, **values})
+    fig = plot_star(pd.DataFrame(rows), instrument, AVERAGE_ID, rounds=(1, 2), lang=lang, title=title)
+    return png_bytes(fig)
+
+
+def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", min_cell: int = 5) -> StatusNote:
+    """The quarterly status note of one municipality.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Persons (``municipality``) and forms; forms are paired with :func:`fip.data.pair_forms`.
+    municipality : str
+        A value of ``dataset.persons["municipality"]``.
+    quarter : str
+        Calendar quarter such as ``"2019Q1"``; measurements whose ``measured_on`` falls in it.
+    lang : {"da", "en"}
+        Language of the note (item labels from the instrument).
+    min_cell : int
+        Figures resting on fewer persons than this are suppressed (default 5).
+
+    Returns
+    -------
+    StatusNote
+
+    Raises
+    ------
+    ValueError
+        Unknown municipality (a few known ones are listed), malformed quarter, unknown
+        ``lang`` or ``min_cell`` < 1.
+
+    Examples
+    --------
+    >>> from fip.simulate import simulate_cohort
+    >>> note = status_note(simulate_cohort(seed=0), "kommune_12", "2018Q2", lang="en")
+    >>> "Levels in the quarter" in note.html
+    True
+    """
+    instrument = dataset.instrument
+    check_option("lang", lang, [x for x in instrument.label_languages if x in _TEXT])
+    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
+        raise ValueError(f"min_cell must be an integer >= 1; got {min_cell!r}")
+    period = _parse_quarter(quarter)
+    known = sorted(set(dataset.persons["municipality"].dropna().astype(str)))
+    if not isinstance(municipality, str) or municipality not in known:
+        shown = ", ".join(repr(k) for k in known[:8]) + (", ..." if len(known) > 8 else "")
+        raise ValueError(f"unknown municipality {municipality!r}; expected one of the {len(known)} "
+                         f"municipalities in the data, e.g. {shown}")
+    text = _TEXT[lang]
+    mark = text["suppressed"].format(k=min_cell)
+    defs, overall = _definitions(instrument, lang)
+    items = list(instrument.item_ids())
+    variables = items + [d.id for d in defs]
+    labels = {**{i: instrument.label(i, lang) for i in items},
+              **{d.id: d.label.get(lang) or d.label.get("en") or d.id for d in defs}}
+    owner = instrument.respondent_of()
+    members = {**{i: (i,) for i in items}, **{d.id: d.items for d in defs}}
+    respondents = {v: "+".join(dict.fromkeys(owner[i] for i in members[v])) for v in variables}
+    resp_label = {r.id: r.label.get(lang, r.id) for r in instrument.respondents}
+
+    m = pair_forms(dataset).measurements
+    scores = score_indices(m, defs, keys=("person_id", "round")) if defs else m[["person_id", "round"]].copy()
+    frame = m[["person_id", "round"]].copy()
+    for i in items:
+        frame[i] = m[i].astype("float64")
+    for d in defs:
+        frame[d.id] = scores[d.id].to_numpy()
+    frame["quarter"] = m["measured_on"].dt.to_period("Q")
+    place = dataset.persons.drop_duplicates("person_id").set_index("person_id")["municipality"].astype(str)
+    frame["municipality"] = frame["person_id"].map(place)
+    in_q = frame["quarter"] == period
+    mine = frame["municipality"] == municipality
+
+    def side_by_side(mun: pd.DataFrame, every: pd.DataFrame) -> pd.DataFrame:
+        table = pd.concat([_summary(mun, variables, min_cell, "municipality"),
+                           _summary(every, variables, min_cell, "all")], axis=1)
+        table.insert(0, "respondent", [respondents[v] for v in variables])
+        table.insert(0, "label", [labels[v] for v in variables])
+        table.insert(0, "id", variables)
+        table.insert(0, "kind", ["item" if v in items else "index" for v in variables])
+        return table.reset_index(drop=True)
+
+    # (1) levels
+    levels = side_by_side(_latest(frame[in_q & mine]), _latest(frame[in_q]))
+
+    # (2) progression: persons with round 2 in the quarter
+    second = frame[in_q & (frame["round"] == 2)]
+    first = frame[(frame["round"] == 1) & frame["person_id"].isin(second["person_id"])]
+    change = (second.set_index("person_id")[variables]
+              - first.set_index("person_id")[variables].reindex(second["person_id"]))
+    change["municipality"] = second.set_index("person_id")["municipality"]
+    progression = side_by_side(change[change["municipality"] == municipality], change)
+
+    # (3) trend of the overall indices
+    have = frame.loc[mine, "quarter"].dropna()
+    start = max(period - (_TREND_QUARTERS - 1), have.min()) if len(have) else period
+    start = min(start, period)
+    trend_rows = []
+    for q in pd.period_range(start, period, freq="Q"):
+        part = _latest(frame[mine & (frame["quarter"] == q)])
+        for d in overall:
+            n = int(part[d.id].notna().sum())
+            hide = n < min_cell
+            trend_rows.append({"quarter": str(q), "index": d.id, "label": labels[d.id],
+                               "mean": np.nan if hide else float(part[d.id].mean()),
+                               "n": pd.NA if hide else n, "suppressed": hide})
+    trend = pd.DataFrame(trend_rows, columns=["quarter", "index", "label", "mean", "n", "suppressed"])
+    trend["mean"] = trend["mean"].astype("float64")
+    trend["n"] = pd.array(trend["n"], dtype="Int64")
+    trend["suppressed"] = trend["suppressed"].astype(bool)
+
+    suppressed = int(levels["municipality_suppressed"].sum() + levels["all_suppressed"].sum()
+                     + progression["municipality_suppressed"].sum() + progression["all_suppressed"].sum()
+                     + trend["suppressed"].sum())
+
+    # the page
+    fmt = {"m": municipality, "q": str(period), "k": min_cell, "lo": instrument.scale.min, "hi": instrument.scale.max}
+    head = [("label", text["what"]), ("respondent", text["by"]), ("kind", text["kind"])]
+
+    def shown_kind(t: pd.DataFrame) -> pd.DataFrame:
+        return t.assign(kind=t["kind"].map({"item": text["item"], "index": text["index"]}),
+                        respondent=[" + ".join(resp_label[r] for r in v.split("+")) for v in t["respondent"]])
+    levels_html = _display(shown_kind(levels), [
+        ("municipality", text["mun_mean"].format(**fmt), text["mun_n"].format(**fmt)),
+        ("all", text["all_mean"], text["all_n"])], text, head, mark)
+    progression_html = _display(shown_kind(progression), [
+        ("municipality", text["mun_change"].format(**fmt), text["mun_n"].format(**fmt)),
+        ("all", text["all_change"], text["all_n"])], text, head, mark)
+    wide = pd.DataFrame({text["quarter"]: list(dict.fromkeys(trend["quarter"]))})
+    for d in overall:
+        part = trend[trend["index"] == d.id].reset_index(drop=True)
+        shown = _display(part.rename(columns={"mean": "t_mean", "n": "t_n", "suppressed": "t_suppressed"}),
+                         [("t", f"{labels[d.id]}: {text['mean']}", f"{labels[d.id]}: {text['n']}")],
+                         text, [], mark)
+        wide = pd.concat([wide, shown], axis=1)
+
+    sections = [
+        H.section("intro", text["title"].format(**fmt), [H.paragraph(text["intro"].format(**fmt))]),
+        H.section("levels", text["levels"], [H.paragraph(text["levels_about"].format(**fmt)),
+                                            H.table(levels_html, text["levels"])]),
+        H.section("progression", text["progression"], [H.paragraph(text["progression_about"].format(**fmt)),
+                                                       H.table(progression_html, text["progression"])]),
+        H.section("trend", text["trend"], [H.paragraph(text["trend_about"].format(**fmt)),
+                                          H.table(wide, text["trend"])]),
+    ]
+    group_ids = second.loc[second["municipality"] == municipality, "person_id"]
+    if len(group_ids) >= min_cell:
+        group = frame[frame["person_id"].isin(group_ids) & frame["round"].isin([1, 2])]
+        png = _star_png(group, instrument, min_cell, lang, f"{text['star']} – {municipality}, {period}")
+        star_blocks = [H.figure(png, text["star_about"].format(n=len(group_ids), **fmt))]
+    else:
+        star_blocks = [H.paragraph(text["star_none"].format(**fmt), note=True)]
+    sections.append(H.section("star", text["star"], star_blocks))
+    about = H.paragraph(text["privacy"].format(s=suppressed, k=min_cell), note=True)
+    page = H.page(text["title"].format(**fmt), sections, lang=lang).replace("</body>", about + "</body>", 1)
+    return StatusNote(html=page, tables={"levels": levels, "progression": progression, "trend": trend},
+                      suppressed_cells=suppressed)

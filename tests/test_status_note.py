@@ -1,0 +1,252 @@
+"""Tests of fip.report.status_note: content, counts against an independent pandas count,
+suppression of small cells, languages, argument checks."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fip.data import pair_forms
+from fip.instrument import load_instrument
+from fip.report.status_note import StatusNote, status_note
+from fip.simulate import simulate_cohort
+
+THREE = Path(__file__).parent / "data" / "instrument_three_raters.yaml"
+MUNICIPALITY = "kommune_12"
+
+
+def _strip_images(text: str) -> str:
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+
+
+def _rows(html_text: str, caption: str) -> list[list[str]]:
+    """Body cells of the table with ``caption`` (plain text, tags removed)."""
+    table = re.search(r"<table><caption>" + re.escape(caption) + r"</caption>(.*?)</table>", html_text, re.S)
+    assert table is not None, caption
+    body = table.group(1).split("<tbody>")[1]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return simulate_cohort(seed=0)
+
+
+@pytest.fixture(scope="module")
+def frame(cohort):
+    """Measurements with municipality and calendar quarter, computed here with plain pandas."""
+    m = pair_forms(cohort).measurements.merge(cohort.persons[["person_id", "municipality"]], on="person_id")
+    when = m["measured_on"]
+    m["quarter"] = when.dt.year.astype(str) + "Q" + ((when.dt.month - 1) // 3 + 1).astype(str)
+    return m
+
+
+@pytest.fixture(scope="module")
+def quarter(frame):
+    """The quarter with most round-2 measurements of the municipality (found, not assumed)."""
+    part = frame[(frame["municipality"] == MUNICIPALITY) & (frame["round"] == 2)]
+    return part["quarter"].value_counts().idxmax()
+
+
+@pytest.fixture(scope="module")
+def note(cohort, quarter):
+    return status_note(cohort, MUNICIPALITY, quarter)
+
+
+def _latest(part: pd.DataFrame) -> pd.DataFrame:
+    top = part.groupby("person_id")["round"].transform("max")
+    return part[part["round"] == top]
+
+
+def test_sections_and_shape(note, cohort, quarter):
+    assert isinstance(note, StatusNote)
+    text = note.html
+    assert text.startswith("<!DOCTYPE html>") and 'lang="da"' in text
+    for anchor in ("levels", "progression", "trend", "star"):
+        assert f'<section id="{anchor}">' in text
+    for heading in ("Niveau i kvartalet", "Udvikling fra 1. til 2. måling", "Udvikling over kvartaler",
+                    "Gennemsnitlig FIP-stjerne"):
+        assert f"<h2>{heading}</h2>" in text
+    assert text.count("data:image/png;base64,") == 1  # the average star
+    assert "src=\"http" not in text and "<link" not in text  # self-contained
+    inst = cohort.instrument
+    levels = note.tables["levels"]
+    assert list(levels.loc[levels["kind"] == "item", "id"]) == list(inst.item_ids())
+    assert {"citizen_overall", "caseworker_overall"} <= set(levels["id"])
+    for item in inst.item_ids():
+        assert inst.label(item, "da") in text
+    trend = note.tables["trend"]
+    assert trend["quarter"].iloc[-1] == quarter
+    assert trend["quarter"].nunique() <= 6
+
+
+def test_level_counts_and_means_match_pandas(note, frame, quarter, cohort):
+    levels = note.tables["levels"].set_index("id")
+    in_q = frame[frame["quarter"] == quarter]
+    mine = _latest(in_q[in_q["municipality"] == MUNICIPALITY])
+    every = _latest(in_q)
+    for item in cohort.instrument.item_ids():
+        n_mine, n_all = int(mine[item].notna().sum()), int(every[item].notna().sum())
+        assert n_mine >= 5
+        assert levels.loc[item, "municipality_n"] == n_mine
+        assert levels.loc[item, "all_n"] == n_all
+        assert levels.loc[item, "municipality_mean"] == pytest.approx(mine[item].astype(float).mean(), abs=1e-12)
+        assert levels.loc[item, "all_mean"] == pytest.approx(every[item].astype(float).mean(), abs=1e-12)
+    # the overall citizen index: mean of the citizen items, needs 8 of 11 answered
+    citizen = list(cohort.instrument.item_ids("citizen"))
+    values = mine[citizen].astype(float)
+    enough = values.notna().sum(axis=1) >= math.ceil(2 / 3 * len(citizen))
+    assert levels.loc["citizen_overall", "municipality_n"] == int(enough.sum())
+    assert levels.loc["citizen_overall", "municipality_mean"] == pytest.approx(
+        values[enough].mean(axis=1).mean(), abs=1e-12)
+    # the counts are printed in the page, row by row
+    rows = _rows(note.html, "Niveau i kvartalet")
+    assert [r[4] for r in rows[: len(citizen)]] == [str(int(mine[i].notna().sum())) for i in citizen]
+    assert rows[0][3] == f"{mine[citizen[0]].astype(float).mean():.2f}".replace(".", ",")
+    # the trend's last quarter shows the same overall index as the levels table
+    last = note.tables["trend"].query("index == 'citizen_overall'").iloc[-1]
+    assert last["n"] == int(enough.sum())
+
+
+def test_progression_matches_pandas(note, frame, quarter, cohort):
+    prog = note.tables["progression"].set_index("id")
+    second = frame[(frame["quarter"] == quarter) & (frame["round"] == 2)]
+    first = frame[frame["round"] == 1]
+    pairs = second.merge(first, on="person_id", suffixes=("_2", "_1"))
+    assert len(pairs) == len(second)
+    for subset, prefix in ((pairs[pairs["municipality_2"] == MUNICIPALITY], "municipality"), (pairs, "all")):
+        for item in cohort.instrument.item_ids():
+            change = (subset[f"{item}_2"].astype(float) - subset[f"{item}_1"].astype(float)).dropna()
+            assert prog.loc[item, f"{prefix}_n"] == len(change)
+            assert prog.loc[item, f"{prefix}_mean"] == pytest.approx(change.mean(), abs=1e-12)
+
+
+def test_no_person_level_data(note, cohort):
+    text = _strip_images(note.html)
+    ids = cohort.persons["person_id"].astype(str)
+    assert not [pid for pid in ids if pid in text]
+    caseworkers = pair_forms(cohort).measurements["caseworker_id"].astype(str).unique()
+    assert not [cw for cw in caseworkers if cw in text]
+
+
+def _tiny(cohort, frame, quarter, keep: int = 3):
+    """The cohort with all but ``keep`` of the municipality's persons measured in ``quarter`` removed."""
+    in_q = frame[(frame["quarter"] == quarter) & (frame["municipality"] == MUNICIPALITY)
+                 & (frame["round"] == 2)]
+    kept = sorted(in_q["person_id"].unique())[:keep]
+    others = set(frame.loc[frame["municipality"] == MUNICIPALITY, "person_id"]) - set(kept)
+    forms = cohort.forms[~cohort.forms["person_id"].isin(others)].reset_index(drop=True)
+    return dataclasses.replace(cohort, forms=forms), kept
+
+
+def test_tiny_group_is_suppressed(cohort, frame, quarter):
+    data, kept = _tiny(cohort, frame, quarter)
+    note = status_note(data, MUNICIPALITY, quarter)
+    n_vars = len(note.tables["levels"])
+    for name in ("levels", "progression"):
+        table = note.tables[name]
+        assert table["municipality_suppressed"].all()
+        assert table["municipality_mean"].isna().all() and table["municipality_n"].isna().all()
+        assert not table["all_suppressed"].any() and table["all_n"].notna().all()
+    assert note.suppressed_cells >= 2 * n_vars
+    for caption in ("Niveau i kvartalet", "Udvikling fra 1. til 2. måling"):
+        rows = _rows(note.html, caption)
+        assert len(rows) == n_vars
+        assert all(r[3] == "" and r[4] == "færre end 5" for r in rows)
+        assert all(re.fullmatch(r"−?\d+,\d\d", r[5]) and r[6].isdigit() for r in rows)
+    trend = note.tables["trend"]
+    last = trend[trend["quarter"] == quarter]
+    assert last["suppressed"].all() and last["mean"].isna().all()
+    assert "data:image/png" not in note.html and "Stjernen vises ikke" in note.html
+    text = _strip_images(note.html)
+    assert not [pid for pid in kept if pid in text]
+
+
+def test_all_municipality_cells_below_min_cell_are_suppressed(cohort, frame):
+    # the last quarter with any data has very few round-2 measurements overall
+    counts = frame[frame["round"] == 2].groupby("quarter").size()
+    small = counts[counts < 5]
+    assert len(small) > 0
+    quarter = small.index.max()
+    municipality = frame.loc[frame["quarter"] == quarter, "municipality"].iloc[0]
+    note = status_note(cohort, municipality, quarter)
+    prog = note.tables["progression"]
+    assert prog["all_suppressed"].all() and prog["all_mean"].isna().all() and prog["all_n"].isna().all()
+
+
+def test_suppression_follows_min_cell(cohort, quarter):
+    full = status_note(cohort, MUNICIPALITY, quarter, min_cell=1)
+    strict = status_note(cohort, MUNICIPALITY, quarter, min_cell=20)
+    for name in ("levels", "progression"):
+        n = full.tables[name]["municipality_n"].astype(float)
+        assert (strict.tables[name]["municipality_suppressed"] == (n < 20)).all()
+        assert strict.tables[name]["municipality_n"].isna().sum() == int((n < 20).sum())
+    assert "færre end 20" in strict.html or not strict.tables["progression"]["municipality_suppressed"].any()
+
+
+def test_english(cohort, frame, quarter):
+    note = status_note(cohort, MUNICIPALITY, quarter, lang="en")
+    assert 'lang="en"' in note.html
+    for heading in ("Levels in the quarter", "Change from 1st to 2nd measurement", "Trend over quarters",
+                    "Average FIP star"):
+        assert f"<h2>{heading}</h2>" in note.html
+    inst = cohort.instrument
+    assert inst.label("c01", "en") in note.html
+    data, _ = _tiny(cohort, frame, quarter)
+    small = status_note(data, MUNICIPALITY, quarter, lang="en")
+    assert "fewer than 5" in small.html and "færre end" not in small.html
+
+
+def test_deterministic(cohort, quarter, note):
+    assert status_note(cohort, MUNICIPALITY, quarter).html == note.html
+
+
+def test_three_rater_instrument():
+    data = simulate_cohort(300, seed=3, instrument=load_instrument(THREE))
+    m = pair_forms(data).measurements.merge(data.persons[["person_id", "municipality"]], on="person_id")
+    m["quarter"] = m["measured_on"].dt.year.astype(str) + "Q" + ((m["measured_on"].dt.month - 1) // 3 + 1).astype(str)
+    municipality, quarter = m.groupby(["municipality", "quarter"]).size().idxmax()
+    note = status_note(data, municipality, quarter, lang="en")
+    levels = note.tables["levels"]
+    assert list(levels.loc[levels["kind"] == "item", "id"]) == list(data.instrument.item_ids())
+    overall = set(note.tables["trend"]["index"])
+    assert len(overall) == len(data.instrument.respondent_ids)
+    top = _latest(m[(m["municipality"] == municipality) & (m["quarter"] == quarter)])
+    first = data.instrument.item_ids()[0]
+    expected_n = int(top[first].notna().sum())
+    row = levels.set_index("id").loc[first]
+    if expected_n >= 5:
+        assert row["municipality_n"] == expected_n
+    else:
+        assert row["municipality_suppressed"]
+
+
+@pytest.mark.parametrize("bad", ["2019Q5", "2019-Q1", "19Q1", "2019q1", "2019Q1 ", "", 2019])
+def test_bad_quarter(cohort, bad):
+    with pytest.raises(ValueError, match=r"quarter must look like '2019Q3'.*got"):
+        status_note(cohort, MUNICIPALITY, bad)
+
+
+def test_bad_municipality(cohort):
+    with pytest.raises(ValueError, match=r"unknown municipality 'Atlantis'.*'kommune_01'"):
+        status_note(cohort, "Atlantis", "2018Q2")
+
+
+@pytest.mark.parametrize("kwargs", [{"lang": "fr"}, {"min_cell": 0}, {"min_cell": 2.5}])
+def test_bad_options(cohort, kwargs):
+    with pytest.raises(ValueError):
+        status_note(cohort, MUNICIPALITY, "2018Q2", **kwargs)
+
+
+def test_quarter_without_data_is_all_suppressed(cohort):
+    note = status_note(cohort, MUNICIPALITY, "2015Q1")
+    assert note.tables["levels"]["municipality_suppressed"].all()
+    assert note.tables["levels"]["all_suppressed"].all()
+    assert list(note.tables["trend"]["quarter"].unique()) == ["2015Q1"]
+    assert np.isnan(note.tables["trend"]["mean"]).all()
