@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from fip._options import check_option
+from fip.controls import CONTROL_CODING, study_controls
 from fip.errors import FipError
 from fip.instrument import Instrument
 
@@ -41,26 +42,6 @@ __all__ = [
 ModelKind = Literal["intake", "progression"]
 MODEL_KINDS: tuple[str, ...] = ("intake", "progression")
 
-#: How the controls are coded (same categories and reference levels as
-#: :func:`fip.regression.build_analysis_table`). Calendar-quarter dummies are left out on
-#: purpose: a new cohort lies in quarters the model has never seen.
-CONTROL_CODING: dict[str, Any] = {
-    "gender": {"column": "gender", "indicator": {"female": "female"}, "known": ["female", "male"]},
-    "origin": {
-        "column": "origin",
-        "groups": {
-            "syria": ["syria", "syrien", "syrian arab republic", "den syriske arabiske republik"],
-            "eritrea": ["eritrea"],
-        },
-        "reference": "syria",
-        "other": "other",
-        "indicators": ["eritrea", "other"],
-    },
-    "age": {"column": "birth_year", "young_below": 30, "old_above": 40},
-    "education": {"column": "education", "reference": "primary", "levels": ["beyond_primary", "none", "unknown"]},
-    "work_experience": {"column": "work_experience", "reference": "yes", "levels": ["no", "unknown"]},
-    "months_in_denmark": {"column": "arrival_date"},
-}
 
 
 def control_names(kind: str, coding: Mapping[str, Any] = CONTROL_CODING) -> tuple[str, ...]:
@@ -93,42 +74,6 @@ def item_of_feature(feature: str, items: tuple[str, ...] | list[str]) -> str | N
         if feature.endswith(suffix) and feature[: -len(suffix)] in items:
             return feature[: -len(suffix)]
     return None
-
-
-def _month_ordinal(values: pd.Series) -> np.ndarray:
-    d = pd.to_datetime(values)
-    return ((d.dt.year - 1970) * 12 + d.dt.month - 1).to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def _controls(persons: pd.DataFrame, ref_on: pd.Series, coding: Mapping[str, Any]) -> pd.DataFrame:
-    """Controls at the reference dates ``ref_on`` (index person_id); NaN where unknown."""
-    p = persons.drop_duplicates("person_id").set_index("person_id").reindex(ref_on.index)
-    out = pd.DataFrame(index=ref_on.index)
-    g = coding["gender"]
-    gender = p[g["column"]].astype("string").str.strip().str.lower()
-    out["female"] = (gender == g["indicator"]["female"]).astype("float64").where(gender.isin(g["known"]))
-    o = coding["origin"]
-    origin = p[o["column"]].astype("string").str.strip().str.lower()
-    known = origin.notna() & (origin != "")
-    named = {name for names in o["groups"].values() for name in names}
-    for group in o["indicators"]:
-        if group == o["other"]:
-            flag = ~origin.isin(named)
-        else:
-            flag = origin.isin(o["groups"][group])
-        out[f"origin_{group}"] = flag.astype("float64").where(known)
-    a = coding["age"]
-    age = pd.to_datetime(ref_on).dt.year.astype("float64") - pd.to_numeric(p[a["column"]]).astype("float64")
-    out["age_18_29"] = (age < a["young_below"]).astype("float64").where(age.notna())
-    out["age_41_65"] = (age > a["old_above"]).astype("float64").where(age.notna())
-    for key in ("education", "work_experience"):
-        spec = coding[key]
-        values = p[spec["column"]].astype("string")
-        ok = values.isin([spec["reference"], *spec["levels"]])
-        for level in spec["levels"]:
-            out[f"{key}_{level}"] = (values == level).astype("float64").where(ok)
-    out["months_in_denmark"] = _month_ordinal(ref_on) - _month_ordinal(p[coding["months_in_denmark"]["column"]])
-    return out
 
 
 def _person_groups(persons: pd.DataFrame, index: pd.Index, coding: Mapping[str, Any]) -> pd.DataFrame:
@@ -197,7 +142,7 @@ def build_features(
         ref = r1["measured_on"]
         cols = {f"{i}_level": r1[i].astype("float64").to_numpy(na_value=np.nan) for i in items}
         out = pd.DataFrame(cols, index=r1.index)
-        controls = _controls(persons, ref, coding)
+        controls = study_controls(persons, ref, coding)
     else:
         r2 = m[m["round"] == 2].drop_duplicates("person_id").set_index("person_id")
         both = r1.index.intersection(r2.index).sort_values()
@@ -210,7 +155,7 @@ def build_features(
             b = r2[i].astype("float64").to_numpy(na_value=np.nan)
             cols[f"{i}_change"] = b - cols[f"{i}_level"]
         out = pd.DataFrame(cols, index=both)
-        controls = _controls(persons, r2["measured_on"], coding)
+        controls = study_controls(persons, r2["measured_on"], coding)
         controls["days_between_rounds"] = (
             pd.to_datetime(r2["measured_on"]) - pd.to_datetime(r1["measured_on"])
         ).dt.days.astype("float64")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fip.controls import month_ordinal, study_controls
 from fip.data import Dataset, Pairing, pair_forms
 from fip.indices import IndexDefinition, load_index_definitions, score_indices
 from fip.instrument import Instrument
@@ -33,11 +34,6 @@ __all__ = ["AnalysisTable", "OUTCOMES", "OUTCOME_MONTHS", "build_analysis_table"
 OUTCOMES: tuple[str, ...] = ("emp_rate", "emp_dummy", "ord_emp_dummy", "edu_dummy")
 #: Outcome window: calendar months 1..6 after the month of round 2 (footnote 16).
 OUTCOME_MONTHS = 6
-
-_SYRIA = {"syria", "syrien", "syrian arab republic", "den syriske arabiske republik"}
-_ERITREA = {"eritrea"}
-_EDUCATION = ("beyond_primary", "none", "unknown")       # reference: primary
-_WORK = ("no", "unknown")                                # reference: yes
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,15 +75,10 @@ class AnalysisTable:
         return f"{name}_change"
 
 
-def _month_ordinal(values: pd.Series) -> np.ndarray:
-    d = pd.to_datetime(values)
-    return ((d.dt.year - 1970) * 12 + d.dt.month - 1).to_numpy(dtype=np.float64, na_value=np.nan)
-
-
 def _window_outcomes(outcomes: pd.DataFrame, anchor: pd.Series) -> pd.DataFrame:
     """Outcomes over months 1..6 after each person's anchor month (Series of month ordinals)."""
     o = outcomes[outcomes["person_id"].isin(anchor.index)]
-    month = o["month"].array.asi8 if isinstance(o["month"].dtype, pd.PeriodDtype) else _month_ordinal(o["month"])
+    month = o["month"].array.asi8 if isinstance(o["month"].dtype, pd.PeriodDtype) else month_ordinal(o["month"])
     k = month - anchor.reindex(o["person_id"]).to_numpy()
     inside = (k >= 1) & (k <= OUTCOME_MONTHS)
     o = o.loc[inside]
@@ -112,30 +103,9 @@ def _window_outcomes(outcomes: pd.DataFrame, anchor: pd.Series) -> pd.DataFrame:
 
 
 def _controls(persons: pd.DataFrame, r1_on: pd.Series, r2_on: pd.Series) -> pd.DataFrame:
-    """The study's controls for the persons of ``r2_on`` (index person_id)."""
-    p = persons.drop_duplicates("person_id").set_index("person_id").reindex(r2_on.index)
-    out = pd.DataFrame(index=r2_on.index)
-    gender = p["gender"].astype("string").str.strip().str.lower()
-    out["female"] = gender.map({"female": 1.0, "male": 0.0}).astype("float64")
-    origin = p["origin"].astype("string").str.strip().str.lower()
-    known = origin.notna() & (origin != "")
-    out["origin_eritrea"] = origin.isin(_ERITREA).astype("float64").where(known)
-    out["origin_other"] = (~origin.isin(_SYRIA | _ERITREA)).astype("float64").where(known)
-    d2 = pd.to_datetime(r2_on)
-    age = d2.dt.year.astype("float64") - pd.to_numeric(p["birth_year"]).astype("float64")
-    out["age_18_29"] = (age < 30).astype("float64").where(age.notna())
-    out["age_41_65"] = (age > 40).astype("float64").where(age.notna())
-    for column, levels, known_levels in (
-        ("education", _EDUCATION, ("primary", *_EDUCATION)),
-        ("work_experience", _WORK, ("yes", *_WORK)),
-    ):
-        values = p[column].astype("string")
-        ok = values.isin(known_levels)
-        for level in levels:
-            out[f"{column}_{level}"] = (values == level).astype("float64").where(ok)
-    arrival = _month_ordinal(p["arrival_date"])
-    out["months_in_denmark"] = _month_ordinal(d2) - arrival
-    out["days_between_rounds"] = (d2 - pd.to_datetime(r1_on)).dt.days.astype("float64")
+    """The study's controls at round 2 for the persons of ``r2_on`` (index person_id)."""
+    out = study_controls(persons, r2_on)
+    out["days_between_rounds"] = (pd.to_datetime(r2_on) - pd.to_datetime(r1_on)).dt.days.astype("float64")
     return out
 
 
