@@ -73,7 +73,7 @@ def test_sections_and_shape(note, cohort, quarter):
     for heading in ("Niveau i kvartalet", "Udvikling fra 1. til 2. måling", "Udvikling over kvartaler",
                     "Gennemsnitlig FIP-stjerne"):
         assert f"<h2>{heading}</h2>" in text
-    assert text.count("data:image/png;base64,") == 1  # the average star
+    assert text.count("data:image/png;base64,") == 2  # the trend line chart and the average star
     assert "src=\"http" not in text and "<link" not in text  # self-contained
     inst = cohort.instrument
     levels = note.tables["levels"]
@@ -250,3 +250,54 @@ def test_quarter_without_data_is_all_suppressed(cohort):
     assert note.tables["levels"]["all_suppressed"].all()
     assert list(note.tables["trend"]["quarter"].unique()) == ["2015Q1"]
     assert np.isnan(note.tables["trend"]["mean"]).all()
+
+
+def _keep_others(cohort, frame, quarter, keep: int):
+    """The cohort with only ``keep`` persons outside the municipality (measured a 2nd time in ``quarter``)."""
+    outside = frame[(frame["municipality"] != MUNICIPALITY)]
+    in_q = outside[(outside["quarter"] == quarter) & (outside["round"] == 2)]
+    kept = sorted(in_q["person_id"].unique())[:keep]
+    drop = set(outside["person_id"]) - set(kept)
+    forms = cohort.forms[~cohort.forms["person_id"].isin(drop)].reset_index(drop=True)
+    return dataclasses.replace(cohort, forms=forms)
+
+
+def test_complementary_suppression_protects_few_other_persons(cohort, frame, quarter):
+    # two persons outside the municipality: "all" minus the municipality would reveal them
+    data = _keep_others(cohort, frame, quarter, keep=2)
+    note = status_note(data, MUNICIPALITY, quarter)
+    for name, caption in (("levels", "Niveau i kvartalet"), ("progression", "Udvikling fra 1. til 2. måling")):
+        table = note.tables[name]
+        assert not table["municipality_suppressed"].any()
+        assert table["all_complementary"].all() and table["all_suppressed"].all()
+        assert table["all_mean"].isna().all() and table["all_n"].isna().all()
+        rows = _rows(note.html, caption)
+        assert all(r[5] == "" and r[6] == "skjult: færre end 5 i de øvrige kommuner" for r in rows)
+    # with five persons outside, nothing needs protecting
+    open_note = status_note(_keep_others(cohort, frame, quarter, keep=5), MUNICIPALITY, quarter)
+    assert not open_note.tables["levels"]["all_complementary"].any()
+
+
+def test_no_note_reveals_fewer_than_min_cell_other_persons(cohort, frame, quarter):
+    """For every municipality: shown "all" counts minus the municipality's own are 0 or >= 5."""
+    in_q = frame[frame["quarter"] == quarter]
+    every = _latest(in_q)
+    items = list(cohort.instrument.item_ids())
+    checked = 0
+    for municipality in sorted(in_q["municipality"].unique()):
+        note = status_note(cohort, municipality, quarter).tables["levels"].set_index("id")
+        mine = _latest(in_q[in_q["municipality"] == municipality])
+        for item in items:
+            others = int(every[item].notna().sum()) - int(mine[item].notna().sum())  # independent count
+            shown = not note.loc[item, "all_suppressed"]
+            assert not (shown and 0 < others < 5)
+            assert note.loc[item, "all_complementary"] == (0 < others < 5 and every[item].notna().sum() >= 5)
+            checked += 1
+    assert checked >= len(items) * 5
+
+
+def test_trend_figure_only_when_something_is_shown(cohort, note, quarter):
+    # one image for the star, one for the trend line chart (every trend quarter is shown here)
+    assert not note.tables["trend"]["suppressed"].all()
+    assert note.html.count("data:image/png;base64,") == 2
+    assert "Kvartaler med færre end 5 personer er udeladt" in note.html

@@ -19,6 +19,10 @@ Rules
   first quarter with data).
 * ``n`` is the number of persons with a value; a cell is suppressed when ``n < min_cell``
   (for the municipality and for all municipalities alike).
+* Complementary suppression: the note's reader knows the municipality's own persons, so an
+  "all municipalities" figure is hidden too when the other municipalities contribute between
+  1 and ``min_cell - 1`` persons to it (their figure would follow by subtraction). Suppression
+  works per note; comparing notes of several municipalities or quarters is not guarded against.
 
 Examples
 --------
@@ -62,16 +66,20 @@ _TEXT: dict[str, dict[str, str]] = {
         "progression_about": ("Personer, hvis 2. måling fandt sted i {q}: gennemsnitlig ændring fra 1. til 2. "
                               "måling. Et positivt tal betyder en bedre vurdering ved 2. måling."),
         "trend_about": "Gennemsnit af de samlede indeks for {m} pr. kvartal (seneste måling pr. person).",
+        "trend_figure": "Kvartaler med færre end {k} personer er udeladt (hul i kurven).",
         "star_about": ("Gennemsnitlige svar ved 1. og 2. måling for de {n} personer i {m}, hvis 2. måling fandt "
                        "sted i {q}."),
         "star_none": "Stjernen vises ikke: færre end {k} personer i {m} fik 2. måling i {q}.",
         "suppressed": "færre end {k}",
+        "suppressed_others": "skjult: færre end {k} i de øvrige kommuner",
         "what": "Spørgsmål/indeks", "kind": "Type", "by": "Vurderet af", "item": "spørgsmål", "index": "indeks",
         "mun_mean": "{m}: gennemsnit", "mun_n": "{m}: antal", "all_mean": "Alle kommuner: gennemsnit",
         "all_n": "Alle kommuner: antal", "mun_change": "{m}: ændring", "all_change": "Alle kommuner: ændring",
         "quarter": "Kvartal", "decimal": ",", "mean": "gennemsnit", "n": "antal", "overall": "samlet",
         "privacy": ("Notatet indeholder kun gennemsnit og antal, ingen oplysninger om enkeltpersoner. "
-                    "{s} tal er skjult, fordi de bygger på færre end {k} personer."),
+                    "{s} tal er skjult, fordi de bygger på færre end {k} personer. Et tal for alle kommuner "
+                    "skjules også, når det sammen med kommunens eget tal ville vise et tal for færre end {k} "
+                    "personer i de øvrige kommuner."),
     },
     "en": {
         "title": "Status for {m}, {q}",
@@ -85,15 +93,19 @@ _TEXT: dict[str, dict[str, str]] = {
         "progression_about": ("Persons whose 2nd measurement took place in {q}: mean change from the 1st to the "
                               "2nd measurement. A positive number means a better assessment at the 2nd."),
         "trend_about": "Mean of the overall indices for {m} per quarter (latest measurement per person).",
+        "trend_figure": "Quarters with fewer than {k} persons are left out (a gap in the line).",
         "star_about": "Mean answers at the 1st and 2nd measurement of the {n} persons in {m} measured the 2nd time in {q}.",
         "star_none": "No star: fewer than {k} persons in {m} had their 2nd measurement in {q}.",
         "suppressed": "fewer than {k}",
+        "suppressed_others": "hidden: fewer than {k} in the other municipalities",
         "what": "Item/index", "kind": "Type", "by": "Rated by", "item": "item", "index": "index",
         "mun_mean": "{m}: mean", "mun_n": "{m}: n", "all_mean": "All municipalities: mean",
         "all_n": "All municipalities: n", "mun_change": "{m}: change", "all_change": "All municipalities: change",
         "quarter": "Quarter", "decimal": ".", "mean": "mean", "n": "n", "overall": "overall",
         "privacy": ("The note holds only means and counts, no data on individual persons. "
-                    "{s} figures are hidden because they rest on fewer than {k} persons."),
+                    "{s} figures are hidden because they rest on fewer than {k} persons. A figure for all "
+                    "municipalities is also hidden when, together with the municipality's own figure, it would "
+                    "reveal a figure for fewer than {k} persons in the other municipalities."),
     },
 }
 
@@ -110,8 +122,8 @@ class StatusNote:
         ``levels`` and ``progression`` (one row per item and index: ``kind``, ``id``,
         ``label``, ``respondent`` (respondent ids joined by ``+``), ``municipality_mean``,
         ``municipality_n``, ``municipality_suppressed``,
-        ``all_mean``, ``all_n``, ``all_suppressed``; in ``progression`` the means are mean
-        changes) and ``trend`` (``quarter``, ``index``, ``label``, ``mean``, ``n``,
+        ``all_mean``, ``all_n``, ``all_suppressed``, ``all_complementary`` (hidden only to
+        protect the other municipalities); in ``progression`` the means are mean changes) and ``trend`` (``quarter``, ``index``, ``label``, ``mean``, ``n``,
         ``suppressed``). Suppressed cells hold NaN / NA.
     suppressed_cells : int
         Number of suppressed figures (a mean with its count) in the three tables.
@@ -159,15 +171,23 @@ def _latest(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _display(table: pd.DataFrame, pairs: list[tuple[str, str, str]], text: dict[str, str],
-             first: list[tuple[str, str]], mark: str) -> pd.DataFrame:
-    """Text columns for the page: ``first`` as is, then per (prefix, mean header, n header)."""
+             first: list[tuple[str, str]], min_cell: int) -> pd.DataFrame:
+    """Text columns for the page: ``first`` as is, then per (prefix, mean header, n header).
+
+    A suppressed count reads "fewer than k", or "hidden: fewer than k in the other
+    municipalities" where ``<prefix>_complementary`` is set.
+    """
     out = pd.DataFrame({header: table[col].astype(str).to_numpy() for col, header in first})
+    small, others = text["suppressed"].format(k=min_cell), text["suppressed_others"].format(k=min_cell)
     for prefix, mean_header, n_header in pairs:
         hidden = table[f"{prefix}_suppressed"].to_numpy(dtype=bool)
+        complementary = (table[f"{prefix}_complementary"].to_numpy(dtype=bool)
+                         if f"{prefix}_complementary" in table.columns else np.zeros(len(table), dtype=bool))
         means = table[f"{prefix}_mean"].to_numpy(dtype="float64", na_value=np.nan)
         counts = table[f"{prefix}_n"]
         out[mean_header] = ["" if h or np.isnan(v) else _number(v, text) for h, v in zip(hidden, means)]
-        out[n_header] = [mark if h else str(int(c)) for h, c in zip(hidden, counts)]
+        out[n_header] = [(others if c else small) if h else str(int(n))
+                         for h, c, n in zip(hidden, complementary, counts)]
     return out
 
 
@@ -175,6 +195,30 @@ def _number(value: float, text: dict[str, str]) -> str:
     """Two decimals with the language's decimal mark (comma in Danish); minus sign for negatives."""
     shown = f"{value:.2f}".replace(".", text["decimal"])
     return "0" + text["decimal"] + "00" if shown.lstrip("-") == "0" + text["decimal"] + "00" else shown.replace("-", "−")
+
+
+def _trend_png(trend: pd.DataFrame, instrument: Instrument, text: dict[str, str], title: str) -> bytes | None:
+    """Line chart of the shown trend means (suppressed quarters are gaps); None if nothing is shown."""
+    from matplotlib.figure import Figure
+
+    if trend["suppressed"].all():
+        return None
+    quarters = list(dict.fromkeys(trend["quarter"]))
+    fig = Figure(figsize=(6.4, 3.2))
+    ax = fig.subplots()
+    styles = [("o", "-", "0.1"), ("s", "--", "0.45"), ("D", ":", "0.3"), ("^", "-.", "0.6")]
+    for k, (index, part) in enumerate(trend.groupby("index", sort=False)):
+        marker, line, shade = styles[k % len(styles)]
+        means = part.set_index("quarter")["mean"].reindex(quarters).to_numpy(dtype="float64")
+        ax.plot(range(len(quarters)), means, marker=marker, linestyle=line, color=shade, label=part["label"].iloc[0])
+    ax.set_xticks(range(len(quarters)), quarters)
+    ax.set_ylim(instrument.scale.min, instrument.scale.max)
+    ax.set_ylabel(text["mean"])
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="y", color="0.88")
+    ax.legend(fontsize=8, frameon=False, loc="lower left")
+    fig.tight_layout()
+    return png_bytes(fig)
 
 
 def _star_png(group: pd.DataFrame, instrument: Instrument, min_cell: int, lang: str, title: str) -> bytes:
@@ -235,7 +279,6 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
         raise ValueError(f"unknown municipality {municipality!r}; expected one of the {len(known)} "
                          f"municipalities in the data, e.g. {shown}")
     text = _TEXT[lang]
-    mark = text["suppressed"].format(k=min_cell)
     defs, overall = _definitions(instrument, lang)
     items = list(instrument.item_ids())
     variables = items + [d.id for d in defs]
@@ -262,6 +305,14 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
     def side_by_side(mun: pd.DataFrame, every: pd.DataFrame) -> pd.DataFrame:
         table = pd.concat([_summary(mun, variables, min_cell, "municipality"),
                            _summary(every, variables, min_cell, "all")], axis=1)
+        # Complementary suppression: the reader knows the municipality's own persons, so the
+        # "all" figure must not let the other municipalities be recovered by subtraction.
+        others = every[variables].notna().sum() - mun[variables].notna().sum()
+        protect = ((others > 0) & (others < min_cell) & ~table["all_suppressed"]).to_numpy()
+        table.loc[protect, "all_mean"] = np.nan
+        table.loc[protect, "all_n"] = pd.NA
+        table.loc[protect, "all_suppressed"] = True
+        table["all_complementary"] = protect
         table.insert(0, "respondent", [respondents[v] for v in variables])
         table.insert(0, "label", [labels[v] for v in variables])
         table.insert(0, "id", variables)
@@ -310,16 +361,16 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
                         respondent=[" + ".join(resp_label[r] for r in v.split("+")) for v in t["respondent"]])
     levels_html = _display(shown_kind(levels), [
         ("municipality", text["mun_mean"].format(**fmt), text["mun_n"].format(**fmt)),
-        ("all", text["all_mean"], text["all_n"])], text, head, mark)
+        ("all", text["all_mean"], text["all_n"])], text, head, min_cell)
     progression_html = _display(shown_kind(progression), [
         ("municipality", text["mun_change"].format(**fmt), text["mun_n"].format(**fmt)),
-        ("all", text["all_change"], text["all_n"])], text, head, mark)
+        ("all", text["all_change"], text["all_n"])], text, head, min_cell)
     wide = pd.DataFrame({text["quarter"]: list(dict.fromkeys(trend["quarter"]))})
     for d in overall:
         part = trend[trend["index"] == d.id].reset_index(drop=True)
         shown = _display(part.rename(columns={"mean": "t_mean", "n": "t_n", "suppressed": "t_suppressed"}),
                          [("t", f"{labels[d.id]}: {text['mean']}", f"{labels[d.id]}: {text['n']}")],
-                         text, [], mark)
+                         text, [], min_cell)
         wide = pd.concat([wide, shown], axis=1)
 
     sections = [
@@ -331,6 +382,11 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
         H.section("trend", text["trend"], [H.paragraph(text["trend_about"].format(**fmt)),
                                           H.table(wide, text["trend"])]),
     ]
+    trend_png = _trend_png(trend, instrument, text, f"{text['trend']} – {municipality}")
+    if trend_png is not None:
+        sections[-1] = H.section("trend", text["trend"], [
+            H.paragraph(text["trend_about"].format(**fmt)), H.table(wide, text["trend"]),
+            H.figure(trend_png, text["trend_figure"].format(k=min_cell))])
     group_ids = second.loc[second["municipality"] == municipality, "person_id"]
     if len(group_ids) >= min_cell:
         group = frame[frame["person_id"].isin(group_ids) & frame["round"].isin([1, 2])]
