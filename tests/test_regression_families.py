@@ -14,7 +14,8 @@ from numpy.testing import assert_allclose
 
 from fip._resources import config_path
 from fip.instrument import load_instrument
-from fip.regression import FAMILIES, build_analysis_table, model_specs, publication_table, run_family, stars
+from fip.regression import (FAMILIES, build_analysis_table, fit_comparison, model_specs, publication_table, run_family,
+                            stars)
 from fip.simulate import simulate_cohort
 
 THREE = Path(__file__).parent / "data" / "instrument_three_raters.yaml"
@@ -130,3 +131,47 @@ def test_publication_table_layout(study):
     assert wide.loc[0, "emp_rate/without"] == f"{row['coef']:.4f}{row['stars']} ({row['se']:.4f})"
     pub = publication_table(res, published=True)
     assert pub.loc[0, "emp_rate/without"] == "0.068*** (0.011)"      # Tabel 4.9: 0,0678*** (0,011)
+
+
+def _raw_fit(table: str, outcome: str, controls: bool) -> dict[str, float]:
+    """N, R2, adjusted R2 and DF of one published column, read from the YAML here."""
+    entry = RAW["regressions"][table]
+    [col] = [c for c in entry["columns"] if c["outcome"] == outcome
+             and bool(c.get("controls", entry.get("controls"))) == controls]
+    return {key: next(v["value"] for v in entry["fit_statistics"][key]["by_column"] if v["column"] == col["position"])
+            for key in ("N", "R2", "Adjusted-R2", "DF")}
+
+
+def test_fit_comparison_against_the_yaml_and_caseworker_count(study):
+    res = pd.concat([run_family(study, f) for f in FAMILIES])
+    fit = fit_comparison(res)
+    # every printed column of Tables 4.5, 4.6, 4.12, 4.13 appears once
+    printed = sum(len(RAW["regressions"][t]["columns"]) for t in ("table_4_5", "table_4_6", "table_4_12", "table_4_13"))
+    assert len(fit) == printed == 20
+    for row in fit.itertuples():
+        raw = _raw_fit(row.table, row.outcome, row.controls)
+        assert (row.published_n, row.published_r2, row.published_adj_r2, row.published_df_resid) == (
+            raw["N"], raw["R2"], raw["Adjusted-R2"], raw["DF"])
+        model = res[(res["table"] == row.table) & (res["outcome"] == row.outcome) & (res["controls"] == row.controls)]
+        assert row.r2 == model["r2"].iloc[0] and row.n == model["n"].iloc[0]
+        assert row.r2_difference == pytest.approx(row.r2 - raw["R2"], abs=1e-15)
+    # areg's model size: the index terms plus one parameter per caseworker (the absorbed
+    # intercepts), counted here from the analysis table
+    no_controls = fit[(fit["table"] == "table_4_12") & ~fit["controls"]]
+    n_caseworkers = study.table["caseworker_id"].nunique()
+    assert (no_controls["parameters"] == 2 * 3 + n_caseworkers).all()
+
+
+def test_published_fit_statistics_are_internally_consistent():
+    """The transcription: adjusted R² = 1 − (1 − R²)(N − 1)/DF holds to the printed rounding,
+    except in one column where the report itself is inconsistent: Table 4.12, ord_emp_dummy
+    without controls, prints R² 0,340 and adjusted R² 0,257 with N 427 and DF 344 (R² 0.340
+    implies 0.183; 0.257 implies R² 0.400)."""
+    from fip.regression import published_fit_statistics
+
+    pub = published_fit_statistics()
+    implied = 1 - (1 - pub["r2"]) * (pub["n"] - 1) / pub["df_resid"]
+    odd = (pub["table"] == "table_4_12") & (pub["outcome"] == "ord_emp_dummy") & ~pub["controls"]
+    assert odd.sum() == 1
+    assert_allclose(implied[~odd], pub.loc[~odd, "adj_r2"], atol=0.0015)
+    assert abs(implied[odd].iloc[0] - pub.loc[odd, "adj_r2"].iloc[0]) > 0.05

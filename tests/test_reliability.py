@@ -79,3 +79,19 @@ def test_reliability_table_per_index():
     assert table.loc["a", "alpha"] == pytest.approx(REFERENCE["sets"]["q1_q3"]["raw_alpha"], abs=1e-12)
     assert np.isnan(table.loc["b", "omega"]) and table.loc["b", "n_items"] == 2
     assert table.loc["b", "mean_inter_item_r"] == pytest.approx(ITEMS11[["q09", "q10"]].dropna().corr().iloc[0, 1])
+
+
+def test_heywood_case_behind_omega_is_flagged():
+    """Three items with r12 = .9, r13 = .6, r23 = .3: the one-factor model's closed-form loading
+    of item 1 is sqrt(r12 r13 / r23) = sqrt(1.8) > 1, a Heywood case; the table says so."""
+    from fip.errors import HeywoodCaseWarning
+
+    corr = np.array([[1, 0.9, 0.6], [0.9, 1, 0.3], [0.6, 0.3, 1]])
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(2000, 3)) @ np.linalg.cholesky(corr).T
+    odd = pd.DataFrame(z, columns=["x1", "x2", "x3"])
+    defs = [IndexDefinition("odd", ("x1", "x2", "x3")), IndexDefinition("a", ("q01", "q02", "q03"))]
+    data = pd.concat([odd, ITEMS11.iloc[: len(odd)].reset_index(drop=True)], axis=1)
+    with pytest.warns(HeywoodCaseWarning):
+        table = reliability_table(data, defs).set_index("index")
+    assert bool(table.loc["odd", "heywood"]) and not bool(table.loc["a", "heywood"])

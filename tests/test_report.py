@@ -169,6 +169,23 @@ def test_analysis_csvs_equal_library_output(run, dataset):
                        reliability_table(m[m["round"] == 1], analysis.definitions))
     _assert_csv_equals(result.table_paths["regression_factor_indices_together"],
                        run_family(analysis, "factor_indices_together"))
+    # fit statistics: one row per published model column with printed N/R² (Tables 4.5, 4.6, 4.12, 4.13)
+    fit = pd.read_csv(result.table_paths["regression_fit"])
+    assert len(fit) == 20
+    together = run_family(analysis, "factor_indices_together")
+    for row in fit[fit["table"] == "table_4_12"].itertuples():
+        model = together[(together["table"] == "table_4_12") & (together["outcome"] == row.outcome)
+                         & (together["controls"] == row.controls)]
+        assert row.r2 == pytest.approx(model["r2"].iloc[0], rel=1e-12)
+        assert row.parameters == model["n"].iloc[0] - model["df_resid"].iloc[0]
+
+
+def test_heywood_case_is_explained_beside_the_reliability_table(run, page):
+    rel = pd.read_csv(run[0].table_paths["reliability"])
+    flagged = rel.loc[rel["heywood"], "index"].tolist()
+    assert flagged  # this cohort has one (w07 in the 3-item combined health index)
+    assert f"Omega of {', '.join(flagged)}: the one-factor model behind omega hit a Heywood case" in page
+    assert "HeywoodCaseWarning" in page  # and the warning itself is listed under About
 
 
 def test_html_shows_published_beside_ours(run, page):

@@ -15,6 +15,7 @@ Conventions
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from fip.errors import HeywoodCaseWarning
 from fip.indices import IndexDefinition
 
 __all__ = ["AlphaResult", "cronbach_alpha", "item_rest_statistics", "omega_total", "reliability_table"]
@@ -127,7 +129,9 @@ def reliability_table(
     DataFrame
         One row per index: ``index``, ``n_items``, ``n_obs``, ``alpha``, ``ci_low``,
         ``ci_high``, ``omega`` (NaN for two-item indices, where a one-factor model is not
-        identified), ``mean_inter_item_r``.
+        identified), ``heywood`` (the one-factor model behind omega hit a Heywood case: an
+        item's communality reached 1, so omega rests on that item; the
+        :class:`~fip.errors.HeywoodCaseWarning` is raised as well), ``mean_inter_item_r``.
     """
     rows = []
     for d in definitions:
@@ -135,7 +139,15 @@ def reliability_table(
         a = cronbach_alpha(block, confidence=confidence)
         r = np.corrcoef(_complete(block), rowvar=False)
         mean_r = r[np.triu_indices_from(r, k=1)].mean()
-        om = omega_total(block) if omega and len(d.items) >= 3 else np.nan
+        om, heywood = np.nan, False
+        if omega and len(d.items) >= 3:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", HeywoodCaseWarning)
+                om = omega_total(block)
+            for w in caught:
+                heywood = heywood or issubclass(w.category, HeywoodCaseWarning)
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         rows.append({"index": d.id, "n_items": a.n_items, "n_obs": a.n_obs, "alpha": a.alpha,
-                     "ci_low": a.ci_low, "ci_high": a.ci_high, "omega": om, "mean_inter_item_r": mean_r})
+                     "ci_low": a.ci_low, "ci_high": a.ci_high, "omega": om, "heywood": heywood,
+                     "mean_inter_item_r": mean_r})
     return pd.DataFrame(rows)

@@ -11,7 +11,7 @@ Examples
 
 from fip.regression.analysis_table import OUTCOMES, AnalysisTable, build_analysis_table
 from fip.regression.families import FAMILIES, ModelSpec, fit_models, model_specs, run_family, stars
-from fip.regression.tables import publication_table
+from fip.regression.tables import fit_comparison, publication_table
 from fip.regression.reference import published_coefficients, published_fit_statistics
 from fip.regression.fixed_effects import (
     VCE_TYPES,
@@ -38,5 +38,6 @@ __all__ = [
     "stars",
     "published_coefficients",
     "published_fit_statistics",
+    "fit_comparison",
     "publication_table",
 ]

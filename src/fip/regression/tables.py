@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["comparison_table", "publication_table"]
+__all__ = ["comparison_table", "fit_comparison", "publication_table"]
 
 
 def _cells(coef: pd.Series, se: pd.Series, star: pd.Series, digits: int) -> pd.Series:
@@ -87,3 +87,53 @@ def publication_table(results: pd.DataFrame, *, digits: int = 3, published: bool
     wide = wide.reindex(index=list(dict.fromkeys(frame["term"])), columns=list(dict.fromkeys(frame["column"])))
     wide.columns.name = None
     return wide.fillna("").reset_index()
+
+
+_FIT = ("n", "r2", "adj_r2", "df_resid")
+
+
+def fit_comparison(results: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Our N, R², adjusted R² and residual df beside the published ones, one row per model.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Tidy rows of :func:`fip.regression.run_family` (``table``, ``model``, ``outcome``,
+        ``controls``, ``n``, ``r2``, ``adj_r2``, ``df_resid``, ...).
+    published : DataFrame, optional
+        :func:`fip.regression.published_fit_statistics` (default); the study printed fit
+        statistics only for Tables 4.5, 4.6, 4.12 and 4.13.
+
+    Returns
+    -------
+    DataFrame
+        ``table``, ``model``, ``outcome``, ``controls``, then for each of ``n``, ``r2``,
+        ``adj_r2``, ``df_resid`` ours, ``published_<stat>`` and ``<stat>_difference`` (ours
+        minus published); and ``parameters`` / ``published_parameters`` = n − df_resid, the
+        number of coefficients plus absorbed caseworkers (areg's model size). Only models of
+        a published table with printed fit statistics appear.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ours = pd.DataFrame({"table": "table_4_5", "model": "citizen", "outcome": "emp_rate",
+    ...     "controls": True, "n": [480, 480], "r2": 0.40, "adj_r2": 0.2, "df_resid": 350})
+    >>> fit_comparison(ours)[["n", "published_n", "parameters", "published_parameters"]].to_dict("records")
+    [{'n': 480, 'published_n': 427, 'parameters': 130, 'published_parameters': 115}]
+    """
+    if published is None:
+        from fip.regression.reference import published_fit_statistics
+
+        published = published_fit_statistics()
+    keys = ["table", "outcome", "controls"]
+    models = results.loc[results["table"].isin(set(published["table"])), ["model", *keys, *_FIT]]
+    models = models.drop_duplicates(["model", *keys])
+    pub = published[[*keys, *_FIT]].rename(columns={s: f"published_{s}" for s in _FIT})
+    out = models.merge(pub, on=keys, how="inner", validate="many_to_one")
+    for stat in _FIT:
+        out[f"{stat}_difference"] = out[stat] - out[f"published_{stat}"]
+    out["parameters"] = out["n"] - out["df_resid"]
+    out["published_parameters"] = out["published_n"] - out["published_df_resid"]
+    columns = ["table", "model", "outcome", "controls"]
+    columns += [c for stat in _FIT for c in (stat, f"published_{stat}", f"{stat}_difference")]
+    return out[columns + ["parameters", "published_parameters"]].reset_index(drop=True)

@@ -320,12 +320,19 @@ def _indices(run: _Run, ds: Dataset, state: dict) -> None:
               html.table(means, "Index means by round", digits=2),
               html.table(rel, "Reliability of the indices, round 1: Cronbach's alpha (Feldt 95 % CI) and "
                               "McDonald's omega")]
+    heywood = rel.loc[rel["heywood"].astype(bool), "index"].tolist()
+    if heywood:
+        blocks.append(html.paragraph(
+            f"Omega of {', '.join(heywood)}: the one-factor model behind omega hit a Heywood case (an item's "
+            "communality reached 1; with three items the model is just identified, so this happens whenever one "
+            "item's implied loading exceeds 1). Omega then rests on that single item and overstates the index's "
+            "reliability; read alpha for these indices. The warning is also listed under About.", note=True))
     run.sections.append(html.section("indices", "Indices and reliability", blocks))
 
 
 def _regressions(run: _Run, ds: Dataset, state: dict) -> None:
     from fip.regression import FAMILIES, run_family
-    from fip.regression.tables import publication_table
+    from fip.regression.tables import fit_comparison, publication_table
 
     analysis = state["analysis"]
     blocks = [html.paragraph(
@@ -333,8 +340,10 @@ def _regressions(run: _Run, ds: Dataset, state: dict) -> None:
         "Cells: coefficient, stars (+ p<0.10, * p<0.05, ** p<0.01, *** p<0.001), standard error in brackets; "
         "difference = our coefficient minus the published one. The study used only measurements made in "
         "2017-2018; that restriction is not applied here (the regress command's --until 2018-12-31 applies it).")]
+    everything = []
     for family in FAMILIES:
         res = run.table(f"regression_{family}", run_family(analysis, family))
+        everything.append(res)
         blocks.append(html.heading(f"Family {family}"))
         if res.empty:
             blocks.append(html.paragraph("No models of this family for this instrument and its indices."))
@@ -348,7 +357,29 @@ def _regressions(run: _Run, ds: Dataset, state: dict) -> None:
         if len(rest):
             blocks.append(html.table(publication_table(rest), f"{family}: models without a published table "
                                                               "(ours only)", scroll=True))
+    fit = fit_comparison(pd.concat(everything, ignore_index=True))
+    if len(fit):
+        run.table("regression_fit", fit)
+        blocks += [html.heading("Fit statistics"), html.table(fit, "N, R², adjusted R² and residual df beside "
+                                                                  "those printed in Tables 4.5, 4.6, 4.12 and 4.13",
+                                                        scroll=True),
+                   html.paragraph("parameters = N − residual df: the coefficients plus one absorbed intercept per "
+                                  "caseworker (areg's model size)." + _inconsistent_fit_note(fit), note=True)]
     run.sections.append(html.section("regressions", "Regressions", blocks))
+
+
+def _inconsistent_fit_note(fit: pd.DataFrame) -> str:
+    """Published columns whose adjusted R² does not follow from their R², N and df (1 − (1 − R²)(N − 1)/df)."""
+    n, r2, adj, df = (fit[f"published_{k}"] for k in ("n", "r2", "adj_r2", "df_resid"))
+    implied_adj = 1 - (1 - r2) * (n - 1) / df
+    implied_r2 = 1 - (1 - adj) * df / (n - 1)
+    odd = (implied_adj - adj).abs() > 0.0015  # beyond the printed three decimals
+    return "".join(
+        f" {_published_name(row.table)}, {row.outcome} {'with' if row.controls else 'without'} controls, prints "
+        f"R² {row.published_r2:.3f} beside adjusted R² {row.published_adj_r2:.3f} with N {row.published_n} and "
+        f"df {row.published_df_resid}, which cannot both hold (R² {row.published_r2:.3f} implies an adjusted R² "
+        f"of {a:.3f}; {row.published_adj_r2:.3f} implies R² {b:.3f})."
+        for row, a, b in zip(fit[odd].itertuples(), implied_adj[odd], implied_r2[odd]))
 
 
 def _prediction(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
