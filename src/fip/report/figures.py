@@ -16,6 +16,7 @@ b'\\x89PNG'
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -23,11 +24,26 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib import colors as mcolors  # noqa: E402
+from matplotlib import lines as mlines  # noqa: E402
+from matplotlib import patches as mpatches  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+from scipy import stats  # noqa: E402
 
+from fip.errors import InvalidDataError, Problem  # noqa: E402
 from fip.instrument import Instrument  # noqa: E402
 
-__all__ = ["average_measurements", "plot_progression", "plot_scree", "png_bytes"]
+__all__ = [
+    "LOADING_THRESHOLD",
+    "average_measurements",
+    "coefficient_intervals",
+    "plot_coefficients",
+    "plot_loadings_heatmap",
+    "plot_progression",
+    "plot_scree",
+    "png_bytes",
+]
 
 #: Pseudo person id of the aggregated ("average citizen") star.
 AVERAGE_ID = "average"
@@ -142,3 +158,379 @@ def average_measurements(
     means = means.reset_index()
     means.insert(0, "person_id", AVERAGE_ID)
     return means
+
+
+# --------------------------------------------------------------------------- loadings heatmap
+
+#: A loading counts as "on" a factor when its absolute value is above this (the study's rule,
+#: VIVE 2020 section 4.6: "kun indikatorer i en faktor, hvis de har en loading over 0,3").
+LOADING_THRESHOLD = 0.3
+
+_LOADINGS_CMAP = "RdBu_r"
+
+
+def _loadings_frame(frame: object, name: str, instrument: Instrument) -> pd.DataFrame:
+    """``frame`` as float items x factors, rows in instrument order; raise on bad input."""
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        raise InvalidDataError([Problem(name, None, None, None, "a non-empty DataFrame, items as rows, factors "
+                                                                 "as columns")])
+    known = set(instrument.item_ids())
+    unknown = [str(i) for i in frame.index if i not in known]
+    if unknown:
+        raise InvalidDataError([Problem(name, None, "item", ", ".join(unknown[:5]),
+                                        f"item ids of instrument {instrument.id!r}")])
+    if frame.index.has_duplicates:
+        raise InvalidDataError([Problem(name, None, "item", None, "each item once")])
+    try:
+        values = frame.astype("float64")
+    except (TypeError, ValueError):
+        raise InvalidDataError([Problem(name, None, None, None, "numeric loadings")]) from None
+    order = [i for i in instrument.item_ids() if i in frame.index]
+    return values.loc[order]
+
+
+#: White text on cells darker than this relative luminance, black above: at 0.179 the two
+#: WCAG contrast ratios are equal (about 4.6), so every cell gets at least that contrast.
+_WHITE_TEXT_BELOW = 0.179
+
+
+def _luminance(rgba: Sequence[float]) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    c = np.asarray(rgba[:3], dtype="float64")
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+
+
+def _wrap(name: object, width: int = 14) -> str:
+    return textwrap.fill(str(name).replace("_", " "), width, break_long_words=False)
+
+
+def plot_loadings_heatmap(
+    loadings: pd.DataFrame,
+    instrument: Instrument,
+    *,
+    published: pd.DataFrame | None = None,
+    title: str | None = None,
+    lang: str = "en",
+    threshold: float = LOADING_THRESHOLD,
+) -> Figure:
+    """Heatmap of factor loadings, items as rows, each cell annotated; beside the published ones.
+
+    Parameters
+    ----------
+    loadings : DataFrame
+        Wide form: items as rows (index = item ids of ``instrument``), factors as columns, as
+        ``fip.factors.factor_analysis(...).loadings`` or ``compare_with_study(...).result.loadings``.
+        The tidy frame of :class:`fip.factors.study.StudyComparison` (``item``, ``factor``,
+        ``loading``, ``published``) becomes this form with
+        ``tidy.pivot(index="item", columns="factor", values="loading")``.
+    instrument : Instrument
+        Row order (the instrument's item order) and item labels.
+    published : DataFrame, optional
+        Published loadings, same items and the same number of columns, column ``k`` being
+        the published factor matched to our column ``k`` (sign aligned); its column names
+        label the right-hand panel. From the tidy comparison:
+        ``tidy.pivot(index="item", columns="factor", values="published")`` and the columns
+        renamed to ``published_factor``. NaN cells are drawn grey and left blank.
+    title : str, optional
+        Figure title.
+    lang : str
+        Language of the item labels (:meth:`Instrument.label`).
+    threshold : float
+        Loadings with an absolute value above it are printed in bold. Default
+        :data:`LOADING_THRESHOLD` = 0.3, the study's rule for counting an item on a factor.
+
+    Returns
+    -------
+    matplotlib Figure
+        One panel ("ours"), or two side by side ("ours", "published") sharing the rows, and
+        a colour bar. Colours: diverging, centred at 0, fixed range [-1, 1] so that figures
+        are comparable (loadings beyond are drawn at the end colour, their text is exact).
+        Every cell shows its loading to 2 decimals; a frame marks each item's largest
+        absolute loading (the factor the study would assign the item to).
+
+    Raises
+    ------
+    InvalidDataError
+        Empty or non-numeric loadings, items not in the instrument, or ``published`` not of
+        the same shape.
+
+    Examples
+    --------
+    >>> from fip.instrument import load_instrument
+    >>> inst = load_instrument()
+    >>> items = list(inst.item_ids("citizen"))[:4]
+    >>> L = pd.DataFrame({"Factor1": [0.8, 0.7, 0.1, 0.2], "Factor2": [0.1, 0.2, 0.9, -0.6]}, index=items)
+    >>> fig = plot_loadings_heatmap(L, inst)
+    >>> [t.get_text() for t in fig.axes[0].texts][:3]
+    ['0.80', '0.10', '0.70']
+    """
+    ours = _loadings_frame(loadings, "loadings", instrument)
+    panels = [("Ours", ours)]
+    if published is not None:
+        pub = _loadings_frame(published, "published", instrument)
+        if set(pub.index) != set(ours.index) or pub.shape[1] != ours.shape[1]:
+            raise InvalidDataError([Problem("published", None, None, f"{pub.shape[0]} items x {pub.shape[1]} factors",
+                                            f"the items of loadings and {ours.shape[1]} factors")])
+        panels.append(("Published", pub.loc[ours.index]))
+    items = list(ours.index)
+    n_items, n_factors = ours.shape
+    ylabels = [f"{instrument.label(i, lang)} ({i})" for i in items]
+    label_w = 0.9 + 0.062 * max(len(t) for t in ylabels)
+    col_names = [[_wrap(c, 11) for c in frame.columns] for _, frame in panels]
+    label_lines = max(n.count("\n") + 1 for names in col_names for n in names)
+    widest = max(len(line) for names in col_names for n in names for line in n.split("\n"))
+    panel_w = max(max(0.62, 0.058 * widest + 0.08) * n_factors, 1.6)
+    width = label_w + len(panels) * (panel_w + 0.25) + 1.0
+    height = 0.9 + (0.5 if title else 0) + 0.17 * label_lines + 0.3 * n_items
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    cmap = matplotlib.colormaps[_LOADINGS_CMAP].with_extremes(bad="0.85")
+    norm = mcolors.Normalize(vmin=-1.0, vmax=1.0)
+    image = None
+    font = 8 if n_factors <= 4 else 7
+    for ax, (name, frame), names in zip(axes, panels, col_names):
+        values = frame.to_numpy(dtype="float64")
+        image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto",
+                          interpolation="nearest")
+        for r in range(n_items):
+            row = values[r]
+            best = int(np.nanargmax(np.abs(row))) if np.isfinite(row).any() else None
+            for c in range(n_factors):
+                v = row[c]
+                if not np.isfinite(v):
+                    continue
+                dark = _luminance(cmap(norm(v))) < _WHITE_TEXT_BELOW
+                ax.text(c, r, f"{v:.2f}".replace("-0.00", "0.00"), ha="center", va="center", fontsize=font,
+                        color="white" if dark else "black",
+                        fontweight="bold" if abs(v) > threshold else "normal")
+            if best is not None:
+                on_dark = _luminance(cmap(norm(row[best]))) < _WHITE_TEXT_BELOW
+                ax.add_patch(mpatches.Rectangle((best - 0.47, r - 0.45), 0.94, 0.9, fill=False,
+                                                edgecolor="white" if on_dark else "0.1", lw=1.2))
+        ax.set_xticks(range(n_factors), names, fontsize=7.5)
+        ax.tick_params(axis="x", length=0, labeltop=True, labelbottom=False)
+        ax.set_xticks(np.arange(-0.5, n_factors), minor=True)
+        ax.set_yticks(np.arange(-0.5, n_items), minor=True)
+        ax.grid(which="minor", color="white", lw=1.2)
+        ax.tick_params(which="minor", length=0)
+        ax.tick_params(axis="y", length=0)
+        if len(panels) > 1:
+            ax.set_title(name, fontsize=10)
+    axes[0].set_yticks(range(n_items), ylabels, fontsize=8)
+    cbar = fig.colorbar(image, ax=list(axes), shrink=min(1.0, 3.5 / max(height - 1.0, 1.0)), aspect=25, pad=0.02)
+    cbar.set_label("Loading", fontsize=8)
+    cbar.ax.tick_params(labelsize=7)
+    fig.supxlabel(f"Bold: |loading| > {threshold:g}. Frame: the item's largest |loading|.", fontsize=7, color="0.3")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# --------------------------------------------------------------------------- coefficient plot
+
+_KEY_COLUMNS = ("family", "table", "model", "outcome", "controls", "term")
+
+
+def coefficient_intervals(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Confidence intervals of our and the published coefficients (t distribution, as areg).
+
+    Parameters
+    ----------
+    results : DataFrame
+        Rows of :func:`fip.regression.run_family` / :func:`fip.regression.fit_models`:
+        needs ``term``, ``outcome``, ``coef``, ``se`` and ``df_resid``; ``published_coef``
+        and ``published_se`` are used where present.
+    level : float
+        Confidence level, strictly between 0 and 1.
+
+    Returns
+    -------
+    DataFrame
+        One row per input row, in input order: the key columns present among ``family``,
+        ``table``, ``model``, ``outcome``, ``controls``, ``term``; then ``coef``, ``se``,
+        ``df``, ``low``, ``high``, ``published_coef``, ``published_se``, ``published_df``,
+        ``published_low``, ``published_high`` (NaN where nothing is published).
+
+    Notes
+    -----
+    Our interval is ``coef ± t(df; (1 + level)/2) · se`` with ``df`` = ``df_inference`` when
+    the frame has that column (clustered errors: clusters - 1), else ``df_resid``
+    (N - k - (G - 1), Stata ``areg``); this equals ``FixedEffectsResult.conf_int``.
+
+    The study prints residual df only for Tables 4.5, 4.6, 4.12 and 4.13
+    (:func:`fip.regression.published_fit_statistics`), so the published interval uses the
+    column ``published_df_resid`` where the frame has it (merge those statistics in to use
+    them) and otherwise **our** ``df``. With df in the hundreds the choice moves an interval
+    bound by under 0.5 % of the standard error.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"term": ["x"], "outcome": ["y"], "coef": [0.5], "se": [0.1], "df_resid": [30],
+    ...                   "published_coef": [0.4], "published_se": [0.2]})
+    >>> ci = coefficient_intervals(r)
+    >>> round(float(ci["low"].iloc[0]), 4), round(float(ci["published_high"].iloc[0]), 4)
+    (0.2958, 0.8085)
+    """
+    if not isinstance(level, (int, float)) or not 0.0 < float(level) < 1.0:
+        raise ValueError(f"level must be a number strictly between 0 and 1; got {level!r}")
+    if not isinstance(results, pd.DataFrame):
+        raise InvalidDataError([Problem("results", None, None, type(results).__name__, "a DataFrame")])
+    missing = [c for c in ("term", "outcome", "coef", "se", "df_resid") if c not in results.columns]
+    if missing:
+        raise InvalidDataError([Problem("results", None, c, None, "a column of run_family output")
+                                for c in missing])
+    df_col = "df_inference" if "df_inference" in results.columns else "df_resid"
+
+    def num(column: str, default: pd.Series | float = np.nan) -> np.ndarray:
+        if column not in results.columns:
+            return np.broadcast_to(np.asarray(default, dtype="float64"), (len(results),)).copy()
+        try:
+            return pd.to_numeric(results[column], errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+        except (TypeError, ValueError):
+            raise InvalidDataError([Problem("results", None, column, None, "numbers")]) from None
+
+    coef, se, df = num("coef"), num("se"), num(df_col)
+    if np.any(df[np.isfinite(df)] <= 0):
+        raise InvalidDataError([Problem("results", None, df_col, None, "positive degrees of freedom")])
+    pub_coef, pub_se = num("published_coef"), num("published_se")
+    pub_df = num("published_df_resid")
+    pub_df = np.where(np.isfinite(pub_df), pub_df, df)
+    q = (1.0 + float(level)) / 2.0
+    with np.errstate(invalid="ignore"):
+        crit = stats.t.ppf(q, df)
+        pub_crit = stats.t.ppf(q, pub_df)
+    out = results[[c for c in _KEY_COLUMNS if c in results.columns]].reset_index(drop=True).copy()
+    out["coef"], out["se"], out["df"] = coef, se, df
+    out["low"], out["high"] = coef - crit * se, coef + crit * se
+    out["published_coef"], out["published_se"], out["published_df"] = pub_coef, pub_se, pub_df
+    out["published_low"], out["published_high"] = pub_coef - pub_crit * pub_se, pub_coef + pub_crit * pub_se
+    return out
+
+
+def _row_keys(ci: pd.DataFrame) -> list[tuple[str, str, bool | None]]:
+    """(model, term, controls) of every row; "" / None where the column is absent."""
+    n = len(ci)
+    model = ci["model"].astype(str).tolist() if "model" in ci.columns else [""] * n
+    controls = ([None if pd.isna(c) else bool(c) for c in ci["controls"]] if "controls" in ci.columns
+                else [None] * n)
+    return list(zip(model, ci["term"].astype(str).tolist(), controls))
+
+
+def _row_labels(keys: list[tuple[str, str, bool | None]], labels: Mapping[str, str]) -> tuple[list[tuple], list[str]]:
+    """Rows of the coefficient plot (distinct keys, ordered) and their labels."""
+    pairs = list(dict.fromkeys((m, t) for m, t, _ in keys))
+    terms_models: dict[str, set[str]] = {}
+    for m, t in pairs:
+        terms_models.setdefault(t, set()).add(m)
+    both_controls = len({c for _, _, c in keys if c is not None}) > 1
+    rows: list[tuple] = []
+    texts: list[str] = []
+    for m, t in pairs:
+        for c in sorted({c for mm, tt, c in keys if (mm, tt) == (m, t)}, key=lambda v: (v is None, bool(v))):
+            rows.append((m, t, c))
+            text = labels.get(t, t)
+            if len(terms_models[t]) > 1:
+                text += f" [{labels.get(m, m)}]"
+            if both_controls and c is not None:
+                text += ", controls" if bool(c) else ", no controls"
+            texts.append(text)
+    return rows, texts
+
+
+def plot_coefficients(
+    results: pd.DataFrame,
+    *,
+    level: float = 0.95,
+    by: str = "outcome",
+    title: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Figure:
+    """Dot-and-whisker plot of our coefficients beside the published ones, one panel per outcome.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Rows of :func:`fip.regression.run_family` (see :func:`coefficient_intervals` for the
+        columns used); typically one published table, e.g. ``res[res["table"] == "table_4_9"]``.
+    level : float
+        Confidence level of the whiskers (t distribution with the model's residual df, as
+        Stata ``areg``; the published whiskers as in :func:`coefficient_intervals`).
+    by : str
+        Column with one panel per value (default ``outcome``), in order of appearance.
+    title : str, optional
+        Figure title.
+    labels : mapping, optional
+        Display text for terms, models and panel values (e.g. ``{"c05_level": "Belief in a
+        job, level"}``); unmapped ones are shown as they are.
+
+    Returns
+    -------
+    matplotlib Figure
+        One axes per value of ``by``, sharing the rows (terms, top to bottom in order of
+        appearance; with and without controls on adjacent rows when both occur; the model in
+        brackets when a term occurs in several models). Ours: filled black dots; published:
+        open grey squares just below; a vertical line at zero. The error bar containers are
+        labelled ``"ours"`` and ``"published"``.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"term": ["a", "b", "a", "b"], "outcome": ["y1", "y1", "y2", "y2"],
+    ...                   "coef": [0.1, -0.2, 0.3, 0.0], "se": [0.05, 0.1, 0.1, 0.02], "df_resid": 40,
+    ...                   "published_coef": [0.12, -0.1, 0.25, 0.01], "published_se": [0.05, 0.1, 0.1, 0.02]})
+    >>> [ax.get_title() for ax in plot_coefficients(r).axes]
+    ['y1', 'y2']
+    """
+    labels = dict(labels or {})
+    ci = coefficient_intervals(results, level)
+    if by not in results.columns:
+        raise InvalidDataError([Problem("results", None, by, None, "the column to split panels by")])
+    if ci.empty:
+        raise InvalidDataError([Problem("results", None, None, None, "at least one coefficient")])
+    ci[by] = results[by].to_numpy()
+    keys = _row_keys(ci)
+    rows, texts = _row_labels(keys, labels)
+    ypos = {key: k for k, key in enumerate(rows)}
+    pair_index = {pair: k for k, pair in enumerate(dict.fromkeys((m, t) for m, t, _ in rows))}
+    groups = [pair_index[(m, t)] for m, t, _ in rows]
+    ci["_y"] = [ypos[key] for key in keys]
+    any_published = bool(np.isfinite(ci["published_coef"]).any())
+    panels = list(dict.fromkeys(ci[by]))
+    label_w = 0.6 + 0.062 * max(len(t) for t in texts)
+    height = 1.3 + (0.35 if title else 0) + (0.34 if any_published else 0.24) * len(rows)
+    fig = Figure(figsize=(label_w + 2.4 * len(panels), height), layout="constrained")
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    off = 0.18 if any_published else 0.0
+    pct = f"{100 * level:g} %"
+    for ax, panel in zip(axes, panels):
+        part = ci[ci[by] == panel]
+        ax.errorbar(part["coef"], part["_y"] - off, xerr=[part["coef"] - part["low"], part["high"] - part["coef"]],
+                    fmt="o", color="0.0", ms=4, capsize=2, lw=1)
+        ax.containers[-1].set_label("ours")
+        pub = part[np.isfinite(part["published_coef"])]
+        if len(pub):
+            pub_lo = (pub["published_coef"] - pub["published_low"]).fillna(0.0)
+            pub_hi = (pub["published_high"] - pub["published_coef"]).fillna(0.0)
+            ax.errorbar(pub["published_coef"], pub["_y"] + off, xerr=[pub_lo, pub_hi], fmt="s", color="0.5",
+                        mfc="white", ms=4, capsize=2, lw=1)
+            ax.containers[-1].set_label("published")
+        ax.axvline(0.0, color="0.6", lw=0.8, zorder=0)
+        ax.grid(axis="x", color="0.9")
+        for y, group in enumerate(groups):
+            if group % 2:
+                ax.axhspan(y - 0.5, y + 0.5, color="0.96", zorder=-1, lw=0)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        ax.set_title(labels.get(str(panel), str(panel)), fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_xlabel("Coefficient", fontsize=8)
+    axes[0].set_yticks(range(len(rows)), texts, fontsize=7.5)
+    axes[0].set_ylim(len(rows) - 0.5, -0.5)
+    handles = [mlines.Line2D([], [], marker="o", color="0.0", ms=4, lw=1)]
+    names = [f"Ours ({pct} CI)"]
+    if any_published:
+        handles.append(mlines.Line2D([], [], marker="s", color="0.5", mfc="white", ms=4, lw=1))
+        names.append(f"Published ({pct} CI)")
+    fig.legend(handles, names, loc="outside lower center", ncols=len(names), fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig

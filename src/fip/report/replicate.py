@@ -127,6 +127,24 @@ def _regression_display(results: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _published_wide(tidy: pd.DataFrame, wide: pd.DataFrame) -> pd.DataFrame | None:
+    """The published loadings matched to our factors (items x factors, published names), or None."""
+    if "published" not in tidy.columns or tidy["published"].isna().all():
+        return None
+    names = tidy.drop_duplicates("factor").set_index("factor")["published_factor"]
+    table = tidy.pivot(index="item", columns="factor", values="published")[list(wide.columns)]
+    return table.reindex(wide.index).rename(columns=names.to_dict())
+
+
+def _term_labels(analysis, lang: str = "en") -> dict[str, str]:
+    """Display names of regression terms: item or index label with (level)/(change)."""
+    inst = analysis.instrument
+    names = {i: inst.label(i, lang) for i in inst.item_ids()}
+    names.update({d.id: (d.label.get(lang) or d.label.get("da") or d.id) if d.label else d.id
+                  for d in analysis.definitions})
+    return {f"{k}_{kind}": f"{v} ({kind})" for k, v in names.items() for kind in ("level", "change")}
+
+
 def _factor_sets(instrument) -> list[tuple[str, str, str | None]]:
     """(key, title, published table) of the item sets analysed."""
     sets: list[tuple[str, str, str | None]] = []
@@ -279,6 +297,13 @@ def _factors(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
         blocks.append(html.table(rot.result.variance, f"Varimax, {rot.result.n_factors} factors: rotated variance"))
         blocks.append(html.table(_wide_loadings(loadings, inst), f"Varimax loadings, {rot.result.n_factors} factors"
                                  + (f", beside {published}" if published else "")))
+        png = run.figure(f"loadings_{key}", figs.plot_loadings_heatmap(
+            rot.result.loadings, inst, published=_published_wide(loadings, rot.result.loadings),
+            title=f"Varimax loadings, {title[0].lower() + title[1:]}"))
+        blocks.append(html.figure(png, f"Varimax loadings, {rot.result.n_factors} factors"
+                                       + (f", ours beside {published} (matched by congruence, signs aligned)"
+                                          if published else "")
+                                       + f"; bold: |loading| > {figs.LOADING_THRESHOLD}, frame: the item's largest"))
         if len(rot.congruence):
             cong = run.table(f"factor_{key}_varimax_congruence", rot.congruence)
             blocks.append(html.table(cong, f"Tucker congruence of our factors with {published}"))
@@ -331,7 +356,7 @@ def _indices(run: _Run, ds: Dataset, state: dict) -> None:
 
 
 def _regressions(run: _Run, ds: Dataset, state: dict) -> None:
-    from fip.regression import FAMILIES, run_family
+    from fip.regression import FAMILIES, published_fit_statistics, run_family
     from fip.regression.tables import fit_comparison, publication_table
 
     analysis = state["analysis"]
@@ -341,6 +366,9 @@ def _regressions(run: _Run, ds: Dataset, state: dict) -> None:
         "difference = our coefficient minus the published one. The study used only measurements made in "
         "2017-2018; that restriction is not applied here (the regress command's --until 2018-12-31 applies it).")]
     everything = []
+    labels = _term_labels(analysis)
+    published_df = (published_fit_statistics()[["table", "outcome", "controls", "df_resid"]]
+                    .rename(columns={"df_resid": "published_df_resid"}))
     for family in FAMILIES:
         res = run.table(f"regression_{family}", run_family(analysis, family))
         everything.append(res)
@@ -353,6 +381,12 @@ def _regressions(run: _Run, ds: Dataset, state: dict) -> None:
             part = res[res["table"] == key]
             blocks.append(html.table(_regression_display(part), f"{_published_name(key)}: ours beside the "
                                                                  "published coefficients", scroll=True))
+            png = run.figure(f"coefficients_{key}", figs.plot_coefficients(
+                part.merge(published_df, on=["table", "outcome", "controls"], how="left"),
+                title=f"{_published_name(key)}: ours beside the published coefficients", labels=labels))
+            blocks.append(html.figure(png, f"{_published_name(key)}: coefficients with 95 % confidence intervals "
+                                           "(t with the residual df; the published interval uses the printed df "
+                                           "where the table prints one, else ours)"))
         rest = res[~res["table"].isin(keys)]
         if len(rest):
             blocks.append(html.table(publication_table(rest), f"{family}: models without a published table "
