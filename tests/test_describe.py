@@ -1,4 +1,4 @@
-"""Tests of fip.describe against independent computations (statsmodels DescrStatsW)."""
+"""Tests of fip.describe against independent computations (statsmodels DescrStatsW, plain pandas)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from statsmodels.stats.weightstats import DescrStatsW
 
-from fip.describe import item_means, item_progression, plot_item_means, wide_table
+from fip.data import pair_forms
+from fip.describe import item_means, item_progression, plot_item_means, sample_characteristics, wide_table
+from fip.errors import InvalidDataError
 from fip.instrument import load_instrument
-from fip.published import published_item_means
+from fip.published import published_item_means, published_sample
+from fip.simulate import simulate_cohort
 
 DATA = Path(__file__).parent / "data"
 
@@ -110,3 +114,212 @@ def test_funnel_with_published_counts():
     table = funnel_with_published(funnel, published_funnel())
     assert table["published"].tolist()[:2] == [1150, 482] and table["published"].isna().tolist()[2]
     assert table["difference"].tolist()[:2] == [-50, 0]
+
+
+# --- sample_characteristics / published_sample (study section 4.3, Tabel 4.4) -------------
+
+PUBLISHED_YAML = Path(__file__).parents[1] / "configs" / "fip_published.yaml"
+KEYS = ["characteristic", "round", "group", "statistic"]
+
+
+@pytest.fixture(scope="module")
+def cohort0():
+    ds = simulate_cohort(seed=0)
+    return pair_forms(ds).measurements, ds.persons
+
+
+def _key(row) -> tuple:
+    rnd = None if pd.isna(row["round"]) else int(row["round"])
+    return row["characteristic"], rnd, row["group"], row["statistic"]
+
+
+def _plain_reference(m: pd.DataFrame, persons: pd.DataFrame) -> dict[tuple, tuple[float, int]]:
+    """Every figure of sample_characteristics, by plain pandas, as {key: (value, n)}."""
+    ref: dict[tuple, tuple[float, int]] = {}
+    mp = m.merge(persons, on="person_id", how="left")
+    mp["grp"] = mp["gender"].replace({"female": "women", "male": "men"})
+    for (rnd, grp), n in mp[mp["round"].isin([1, 2])].groupby(["round", "grp"])["person_id"].nunique().items():
+        ref[("persons", int(rnd), grp, "n")] = (float(n), int(n))
+    r1 = mp[mp["round"] == 1]
+
+    def per_group(name, values, stat, groups=("women", "men", "all")):
+        for grp in groups:
+            v = values if grp == "all" else values[r1["grp"] == grp]
+            v = v.dropna()
+            ref[(name, None, grp, stat)] = (float(v.mean() * (100 if stat == "percent" else 1)), len(v))
+
+    per_group("age", r1["measured_on"].dt.year - r1["birth_year"].astype(float), "mean")
+    known_origin = r1["origin"].notna()
+    for country, name in (("Syria", "origin_syria"), ("Eritrea", "origin_eritrea")):
+        per_group(name, (r1["origin"] == country).astype(float).where(known_origin), "percent", ("all",))
+    for level in ("refugee", "family_reunified", "unknown"):
+        per_group(f"residence_{level}", (r1["residence_ground"] == level).astype(float), "percent")
+    per_group("work_experience_yes", (r1["work_experience"] == "yes").astype(float), "percent", ("women", "men"))
+    edu = r1["education"]
+    per_group("education_any", edu.isin(["primary", "beyond_primary"]).astype(float), "percent", ("all",))
+    per_group("education_none", (edu == "none").astype(float), "percent", ("all",))
+    per_group("education_unknown", (edu == "unknown").astype(float), "percent", ("all",))
+    for rnd in (1, 2):
+        r = mp[(mp["round"] == rnd) & mp["visitation"].isin(["job_ready", "activity_ready"])]
+        tab = pd.crosstab(r["grp"], r["visitation"], margins=True, margins_name="all")
+        for grp in ("women", "men", "all"):
+            total = int(tab.loc[grp, "all"])
+            ref[("visitation_known", rnd, grp, "n")] = (float(total), total)
+            for level in ("job_ready", "activity_ready"):
+                ref[(f"visitation_{level}", rnd, grp, "percent")] = (100 * tab.loc[grp, level] / total, total)
+    # days between rounds from the measurement dates themselves (not days_since_previous)
+    dates = m[m["round"].isin([1, 2])].pivot(index="person_id", columns="round", values="measured_on").dropna()
+    gap = (dates[2] - dates[1]).dt.days.astype(float)
+    ref[("days_between_rounds", None, "all", "mean")] = (gap.mean(), len(gap))
+    ref[("days_between_rounds", None, "all", "sd")] = (float(np.std(gap.to_numpy(), ddof=1)), len(gap))
+    return ref
+
+
+def test_sample_characteristics_match_plain_pandas(cohort0):
+    m, persons = cohort0
+    table = sample_characteristics(m, persons, published=published_sample())
+    ref = _plain_reference(m, persons)
+    ours = {_key(row): (row["ours"], row["n"]) for _, row in table.iterrows()}
+    assert set(ours) == set(ref)
+    for key, (value, n) in ref.items():
+        assert ours[key][1] == n, key
+        np.testing.assert_allclose(ours[key][0], value, rtol=1e-12, err_msg=str(key))
+    assert not table["suppressed"].any()
+    # the simulator's funnel is calibrated to the study's pairs: 509/498 and 266/216 persons
+    counts = table[table["characteristic"] == "persons"].set_index(["round", "group"])["ours"]
+    assert counts.to_dict() == {(1, "women"): 509, (1, "men"): 498, (2, "women"): 266, (2, "men"): 216}
+    assert table.loc[table["characteristic"] == "persons", "difference"].eq(0).all()
+
+
+def test_sample_characteristics_sit_beside_published(cohort0):
+    m, persons = cohort0
+    pub = published_sample()
+    table = sample_characteristics(m, persons, published=pub)
+    assert list(table.columns) == ["source", "characteristic", "round", "group", "statistic", "n", "ours",
+                                   "suppressed", "published", "printed", "difference"]
+    # same keys as published_sample(), in the same order (nothing computed for the FIP data is missing)
+    assert [_key(r) for _, r in table.iterrows()] == [_key(r) for _, r in pub.iterrows()]
+    assert (table["source"].to_numpy() == pub["source"].to_numpy()).all()
+    np.testing.assert_array_equal(table["published"].to_numpy(), pub["published"].to_numpy())
+    numeric = table["published"].notna()
+    sel = table[numeric]
+    np.testing.assert_allclose(sel["difference"], sel["ours"] - sel["published"], rtol=0, atol=1e-12)
+    assert table.loc[~numeric, "difference"].isna().all()
+    row = table[(table["characteristic"] == "residence_refugee") & (table["group"] == "all")].iloc[0]
+    assert np.isnan(row["published"]) and row["printed"] == "about two thirds" and not np.isnan(row["ours"])
+
+
+def test_published_sample_is_the_yaml():
+    sample = yaml.safe_load(PUBLISHED_YAML.read_text(encoding="utf-8"))["sample"]
+    table = published_sample()
+    got = {_key(r): (r["source"], r["published"], r["printed"]) for _, r in table.iterrows()}
+    assert len(got) == len(table)  # keys are unique
+    expected: dict[tuple, tuple] = {}
+    for rnd in (1, 2):
+        for grp in ("women", "men"):
+            v = sample["gender"][f"round{rnd}"][grp]
+            expected[("persons", rnd, grp, "n")] = ("text", float(v), str(v))
+    for grp, k in (("all", "mean_all"), ("men", "mean_men"), ("women", "mean_women")):
+        expected[("age", None, grp, "mean")] = ("text", float(sample["age"][k]), str(sample["age"][k]))
+    for country in ("syria", "eritrea"):
+        v = sample["country_of_origin"][f"{country}_pct"]
+        expected[(f"origin_{country}", None, "all", "percent")] = ("text", float(v), str(v))
+    res = sample["residence_ground"]
+    # written out by hand from the YAML shape: numbers under *_pct, words otherwise
+    hand = {("refugee", "all"): res["all"]["refugees"],
+            ("family_reunified", "all"): res["all"]["family_reunified"],
+            ("unknown", "all"): res["all"]["unknown_pct"]}
+    for grp in ("men", "women"):
+        hand[("refugee", grp)] = res[grp]["refugees_pct"]
+        hand[("family_reunified", grp)] = res[grp]["family_reunified_pct"]
+        hand[("unknown", grp)] = res[grp]["unknown"]
+    for (level, grp), v in hand.items():
+        number = float(v) if isinstance(v, (int, float)) else np.nan
+        expected[(f"residence_{level}", None, grp, "percent")] = ("text", number, str(v))
+    for grp in ("men", "women"):
+        v = sample["work_experience"]["brought_work_experience_pct"][grp]
+        expected[("work_experience_yes", None, grp, "percent")] = ("text", float(v), str(v))
+    edu = sample["brought_education"]
+    for level, k in (("any", "any_schooling_or_education_pct"), ("none", "no_schooling_pct"),
+                     ("unknown", "unknown_pct")):
+        expected[(f"education_{level}", None, "all", "percent")] = ("text", np.nan, str(edu[k]))
+    vis = sample["visitation_category"]
+    assert vis["columns"] == ["Kvinder", "Mænd", "Alle"]
+    for rnd in (1, 2):
+        for label, name, stat in (("Jobparat", "visitation_job_ready", "percent"),
+                                  ("Aktivitetsparat", "visitation_activity_ready", "percent"),
+                                  ("I alt, personer", "visitation_known", "n")):
+            for grp, v in zip(("women", "men", "all"), vis[f"round{rnd}"][label]):
+                expected[(name, rnd, grp, stat)] = ("Tabel 4.4", float(v), str(v))
+    for stat in ("mean", "sd"):
+        v = sample["days_between_rounds"][stat]
+        expected[("days_between_rounds", None, "all", stat)] = ("text", float(v), str(v))
+    assert set(got) == set(expected)
+    for key, (source, value, printed) in expected.items():
+        g_source, g_value, g_printed = got[key]
+        assert g_source == source and g_printed == printed, key
+        assert (np.isnan(value) and np.isnan(g_value)) or g_value == value, key
+    # a few values spelled out, so a wrong YAML key path cannot pass silently
+    assert got[("visitation_known", 1, "all", "n")][1] == 1004
+    assert got[("residence_refugee", None, "men", "percent")][1] == 87
+    assert table["round"].dtype == "Int64" and table["published"].dtype == "float64"
+
+
+def test_visitation_unknowns_leave_the_denominator():
+    m = pd.DataFrame({
+        "person_id": [f"p{k}" for k in range(12)], "round": 1,
+        "visitation": ["job_ready"] * 6 + ["activity_ready"] * 3 + ["unknown", "", None],
+    })
+    m["visitation"] = m["visitation"].astype("str")
+    persons = pd.DataFrame({"person_id": m["person_id"], "gender": ["female", "male"] * 6})
+    t = sample_characteristics(m, persons, min_cell=1).set_index(["characteristic", "round", "group"])
+    assert t.loc[("persons", 1, "women"), "ours"] == 6
+    assert t.loc[("visitation_known", 1, "all"), "ours"] == 9
+    assert t.loc[("visitation_job_ready", 1, "all"), "ours"] == pytest.approx(100 * 6 / 9)
+    # women are p0, p2, ..., p10: job_ready p0 p2 p4, activity p6 p8, unknown p10
+    assert t.loc[("visitation_activity_ready", 1, "women"), "ours"] == pytest.approx(100 * 2 / 5)
+    assert t.loc[("visitation_activity_ready", 1, "women"), "n"] == 5
+
+
+def test_sample_small_cells_are_suppressed():
+    ids = [f"p{k}" for k in range(10)]
+    m = pd.DataFrame({"person_id": ids, "round": 1, "measured_on": pd.Timestamp("2018-03-01")})
+    persons = pd.DataFrame({"person_id": ids, "gender": ["female"] * 3 + ["male"] * 7,
+                            "birth_year": np.arange(1980, 1990)})
+    t = sample_characteristics(m, persons).set_index(["characteristic", "group"])
+    women = t.loc[("age", "women")]
+    assert women["suppressed"] and np.isnan(women["ours"]) and women["n"] == 3
+    assert not t.loc[("age", "men"), "suppressed"]
+    assert t.loc[("age", "men"), "ours"] == pytest.approx(2018 - np.arange(1983, 1990).mean())
+    assert t.loc[("age", "all"), "ours"] == pytest.approx(2018 - 1984.5)
+    assert t.loc[("persons", "women"), "suppressed"].all()  # round 1 (3 women) and round 2 (none)
+    assert not t.loc[("persons", "men")].set_index("round").loc[1, "suppressed"]
+
+
+def test_sample_missing_columns_three_raters():
+    inst = load_instrument(DATA / "instrument_three_raters.yaml")
+    ds = simulate_cohort(600, seed=3, instrument=inst)
+    m = pair_forms(ds).measurements.drop(columns=["visitation", "days_since_previous"])
+    persons = ds.persons.drop(columns=["residence_ground", "birth_year"])
+    t = sample_characteristics(m, persons)
+    assert "published" not in t.columns and "difference" not in t.columns
+    chars = set(t["characteristic"])
+    gone = {"age", "residence_refugee", "visitation_job_ready", "visitation_known", "days_between_rounds"}
+    assert not chars & gone
+    assert {"persons", "origin_syria", "work_experience_yes", "education_any"} <= chars
+    mp = m.merge(persons, on="person_id")
+    for rnd in (1, 2):
+        for gender, grp in (("female", "women"), ("male", "men")):
+            n = mp[(mp["round"] == rnd) & (mp["gender"] == gender)]["person_id"].nunique()
+            row = t[(t["characteristic"] == "persons") & (t["round"] == rnd) & (t["group"] == grp)].iloc[0]
+            assert row["ours"] == n
+    # without a gender column only the "all" rows remain
+    t_all = sample_characteristics(m, persons.drop(columns=["gender"]))
+    assert set(t_all["group"]) == {"all"} and "persons" not in set(t_all["characteristic"])
+    r1 = mp[mp["round"] == 1]
+    row = t_all[t_all["characteristic"] == "education_none"].iloc[0]
+    assert row["ours"] == pytest.approx(100 * (r1["education"] == "none").mean()) and row["n"] == len(r1)
+    with pytest.raises(InvalidDataError, match="round"):
+        sample_characteristics(m.drop(columns=["round"]), persons)
+    with pytest.raises(InvalidDataError, match="person_id"):
+        sample_characteristics(m, persons.drop(columns=["person_id"]))

@@ -139,6 +139,15 @@ def test_descriptive_csvs_equal_library_output(run, dataset):
                        item_progression(pairing.measurements, dataset.persons, inst))
 
 
+def test_sample_characteristics_csv_equals_library_output(run, dataset, page):
+    from fip.describe import sample_characteristics
+    from fip.published import published_sample
+
+    expected = sample_characteristics(pair_forms(dataset).measurements, dataset.persons, published=published_sample())
+    _assert_csv_equals(run[0].table_paths["sample_characteristics"], expected)
+    assert "Sample characteristics beside those printed in the report (Tabel 4.4" in page
+
+
 def test_funnel_csv_is_library_funnel_with_small_counts_blanked(run, dataset):
     library = funnel_with_published(pair_forms(dataset).funnel, published_funnel())
     got = pd.read_csv(run[0].table_paths["sample_funnel"])

@@ -1,4 +1,4 @@
-"""Descriptive statistics of item scores: means by gender and round, and progression.
+"""Descriptive statistics: the sample (section 4.3) and item scores by gender and round.
 
 Works on the paired measurements of :func:`fip.data.pair_forms` (one row per person and
 round, all items side by side) and the persons table; any instrument.
@@ -20,12 +20,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from fip.controls import CONTROL_CODING
+from fip.errors import InvalidDataError, Problem
 from fip.instrument import Instrument
+from fip.published import SAMPLE_KEYS
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["funnel_with_published", "item_means", "item_progression", "plot_item_means", "wide_table", "MIN_CELL"]
+__all__ = ["funnel_with_published", "item_means", "item_progression", "plot_item_means", "sample_characteristics",
+           "wide_table", "MIN_CELL"]
 
 #: Smallest number of persons behind a published cell (Statistics Denmark practice).
 MIN_CELL = 5
@@ -310,3 +314,194 @@ def plot_item_means(
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+_GROUPS = {"female": "women", "male": "men"}
+_KNOWN_VISITATION = ("job_ready", "activity_ready")
+
+
+def _require(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvalidDataError([Problem(name, None, c, None, "this column") for c in missing])
+
+
+def _cells(frame: pd.DataFrame, groups: Sequence[str], value: pd.Series, statistic: str) -> list[tuple]:
+    """(group, statistic, ours, n) of ``value`` (aligned with ``frame``; NA = not counted)."""
+    out = []
+    for group in groups:
+        sel = value if group == "all" else value[frame["group"] == group]
+        sel = sel.dropna().astype("float64")
+        n = len(sel)
+        if statistic == "n":
+            ours = float(n)
+        elif statistic == "percent":
+            ours = 100.0 * sel.mean() if n else np.nan
+        elif statistic == "mean":
+            ours = sel.mean() if n else np.nan
+        else:  # sd, with n - 1 as in Stata's summarize
+            ours = sel.std(ddof=1) if n > 1 else np.nan
+        out.append((group, statistic, ours, n))
+    return out
+
+
+def sample_characteristics(
+    measurements: pd.DataFrame,
+    persons: pd.DataFrame,
+    *,
+    published: pd.DataFrame | None = None,
+    min_cell: int = MIN_CELL,
+) -> pd.DataFrame:
+    """The sample description of the study (section 4.3, Tabel 4.4) computed from data.
+
+    The same facts as :func:`fip.published.published_sample`, with the same keys. Unless
+    said otherwise a fact describes the persons with a round-1 measurement (the study's
+    1,007 pairs) and the groups are ``women``, ``men`` and ``all`` (persons of unknown
+    gender count in ``all`` only).
+
+    * ``persons`` (``n``, rounds 1 and 2): persons with a measurement in the round.
+    * ``age`` (``mean``): age at the round-1 measurement, computed as the calendar year of
+      that measurement minus ``birth_year`` (the data hold no birth date, so this is the
+      age reached during that year: on average about half a year above the exact age).
+      Persons without a birth year are left out.
+    * ``origin_syria``, ``origin_eritrea`` (``percent``): among persons with a known
+      origin (the report's Figur 4.3 rests on 500 + 491 of the 509 + 498 persons); the
+      spellings of :data:`fip.controls.CONTROL_CODING` count ("Syria", "Syrien", ...).
+    * ``residence_refugee``, ``residence_family_reunified``, ``residence_unknown``,
+      ``work_experience_yes``, ``education_any`` (primary or beyond), ``education_none``,
+      ``education_unknown`` (``percent``): among all persons, unknown or missing values
+      included in the denominator (the report's figures rest on all 509 + 498 persons and
+      show an "unknown" share).
+    * ``visitation_job_ready``, ``visitation_activity_ready`` (``percent``, rounds 1 and
+      2) and ``visitation_known`` (``n``): the caseworker's category at the measurement,
+      among persons with a known category. The report's Tabel 4.4 counts 507 + 497 = 1,004
+      persons in round 1 and 265 + 216 = 481 in round 2, 2 + 1 and 1 + 0 fewer than the
+      pairs (509 + 498, 266 + 216): it left measurements with an unknown category out of
+      the table, percentages included, and so does this function.
+    * ``days_between_rounds`` (``mean``, ``sd`` with n - 1): days from the round-1 to the
+      round-2 measurement (``days_since_previous`` of round 2), persons with both.
+
+    Not computed: Tabel 4.3 (years of brought education; the layout has only the
+    ``education`` category) and the other facts listed in
+    :func:`fip.published.published_sample`'s notes. A characteristic whose column is
+    missing from the input is left out (no ``gender`` column: only the ``all`` rows).
+
+    Parameters
+    ----------
+    measurements : DataFrame
+        ``pair_forms(...).measurements``: ``person_id`` and ``round`` (required),
+        ``measured_on``, ``days_since_previous``, ``visitation`` (each optional).
+    persons : DataFrame
+        ``person_id`` (required), ``gender``, ``birth_year``, ``origin``,
+        ``residence_ground``, ``work_experience``, ``education`` (each optional).
+    published : DataFrame, optional
+        Published facts with the key columns and ``published`` (and ``printed``), e.g.
+        :func:`fip.published.published_sample`; ``None`` compares with nothing.
+    min_cell : int
+        Figures resting on fewer persons are suppressed.
+
+    Returns
+    -------
+    DataFrame
+        ``source``, ``characteristic``, ``round`` (Int64), ``group``, ``statistic``,
+        ``n`` (persons behind the figure: the denominator of a percent, the persons
+        averaged for a mean, the count itself for ``n``), ``ours`` (float; percentages on a
+        0-100 scale; NaN when suppressed), ``suppressed`` (``n < min_cell``), and with
+        ``published``: ``published``, ``printed`` and ``difference`` (ours minus
+        published; NaN where the report prints words, not a number).
+
+    Raises
+    ------
+    InvalidDataError
+        When ``person_id``/``round`` (measurements) or ``person_id`` (persons) is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"person_id": list("abcdefa"), "round": [1, 1, 1, 1, 1, 1, 2],
+    ...                   "visitation": ["job_ready"] * 4 + ["activity_ready", "unknown", "job_ready"]})
+    >>> p = pd.DataFrame({"person_id": list("abcdef"), "gender": ["female"] * 6})
+    >>> t = sample_characteristics(m, p, min_cell=1)
+    >>> t.query("round == 1 and group == 'women'")[["characteristic", "statistic", "n", "ours"]]
+                   characteristic statistic  n  ours
+    0                     persons         n  6   6.0
+    4        visitation_job_ready   percent  5  80.0
+    7   visitation_activity_ready   percent  5  20.0
+    10           visitation_known         n  5   5.0
+    """
+    _require(measurements, "measurements", ["person_id", "round"])
+    _require(persons, "persons", ["person_id"])
+    attributes = [c for c in ("gender", "birth_year", "origin", "residence_ground", "work_experience",
+                              "education") if c in persons.columns]
+    people = persons[["person_id", *attributes]].drop_duplicates("person_id")
+    frame = measurements.merge(people, on="person_id", how="left")
+    has_gender = "gender" in frame.columns
+    frame["group"] = frame["gender"].map(_GROUPS) if has_gender else pd.Series(pd.NA, index=frame.index,
+                                                                                 dtype="object")
+    gendered = ["women", "men"] if has_gender else []
+    by_round = {r: frame[frame["round"] == r].drop_duplicates("person_id") for r in (1, 2)}
+    base = by_round[1]
+    rows: list[tuple] = []
+
+    def add(source: str, characteristic: str, rnd: object, data: pd.DataFrame, groups: Sequence[str],
+            value: pd.Series, statistic: str) -> None:
+        for cell in _cells(data, groups, value, statistic):
+            rows.append((source, characteristic, rnd, *cell))
+
+    for rnd in (1, 2):
+        data = by_round[rnd]
+        add("text", "persons", rnd, data, gendered, pd.Series(1.0, index=data.index), "n")
+    if "birth_year" in base.columns and "measured_on" in base.columns:
+        age = (pd.to_datetime(base["measured_on"]).dt.year.astype("float64")
+               - pd.to_numeric(base["birth_year"]).astype("float64"))
+        add("text", "age", pd.NA, base, [*gendered, "all"], age, "mean")
+    if "origin" in base.columns:
+        origin = base["origin"].astype("string").str.strip().str.lower()
+        known = origin.notna() & (origin != "")
+        for country in ("syria", "eritrea"):
+            names = CONTROL_CODING["origin"]["groups"][country]
+            share = origin.isin(names).astype("float64").where(known)
+            add("text", f"origin_{country}", pd.NA, base, ["all"], share, "percent")
+    if "residence_ground" in base.columns:
+        ground = base["residence_ground"].astype("string").fillna("unknown").replace("", "unknown")
+        for level in ("refugee", "family_reunified", "unknown"):
+            add("text", f"residence_{level}", pd.NA, base, [*gendered, "all"],
+                (ground == level).astype("float64"), "percent")
+    if "work_experience" in base.columns:
+        work = base["work_experience"].astype("string")
+        add("text", "work_experience_yes", pd.NA, base, gendered, (work == "yes").fillna(False).astype("float64"),
+            "percent")
+    if "education" in base.columns:
+        education = base["education"].astype("string").fillna("unknown").replace("", "unknown")
+        levels = {"any": ("primary", "beyond_primary"), "none": ("none",), "unknown": ("unknown",)}
+        for level, codes in levels.items():
+            add("text", f"education_{level}", pd.NA, base, ["all"], education.isin(codes).astype("float64"),
+                "percent")
+    if "visitation" in frame.columns:
+        for rnd in (1, 2):
+            data = by_round[rnd]
+            category = data["visitation"].astype("string")
+            known = category.isin(_KNOWN_VISITATION).fillna(False)
+            for level in _KNOWN_VISITATION:
+                add("Tabel 4.4", f"visitation_{level}", rnd, data, [*gendered, "all"],
+                    (category == level).astype("float64").where(known), "percent")
+            add("Tabel 4.4", "visitation_known", rnd, data, [*gendered, "all"],
+                pd.Series(1.0, index=data.index).where(known), "n")
+    if "days_since_previous" in frame.columns:
+        days = pd.to_numeric(by_round[2]["days_since_previous"]).astype("float64")
+        for statistic in ("mean", "sd"):
+            add("text", "days_between_rounds", pd.NA, by_round[2], ["all"], days, statistic)
+
+    table = pd.DataFrame(rows, columns=[*SAMPLE_KEYS, "ours", "n"])
+    table["round"] = table["round"].astype("Int64")
+    table["n"] = table["n"].astype("Int64")
+    table["ours"] = table["ours"].astype("float64")
+    table = table[[*SAMPLE_KEYS, "n", "ours"]]
+    table = _suppress(table, ["ours"], min_cell)
+    if published is not None:
+        extra = [c for c in ("published", "printed") if c in published.columns]
+        pub = published[[*SAMPLE_KEYS, *extra]].copy()
+        pub["round"] = pub["round"].astype("Int64")
+        table = table.merge(pub, on=list(SAMPLE_KEYS), how="left", validate="one_to_one")
+        table["difference"] = table["ours"] - table["published"]
+    return table

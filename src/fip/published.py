@@ -28,7 +28,9 @@ __all__ = [
     "published_funnel",
     "published_item_means",
     "published_loadings",
+    "published_sample",
     "published_unrotated",
+    "SAMPLE_KEYS",
 ]
 
 _GENDER = {"men": "male", "women": "female"}
@@ -120,3 +122,109 @@ def published_funnel() -> pd.DataFrame:
             for respondent, n in counts.items():
                 rows.append((step, int(rnd_key.removeprefix("round")), respondent, int(n)))
     return pd.DataFrame(rows, columns=["step", "round", "respondent", "n"])
+
+
+#: Key columns of :func:`published_sample` (and of :func:`fip.describe.sample_characteristics`).
+SAMPLE_KEYS: tuple[str, ...] = ("source", "characteristic", "round", "group", "statistic")
+
+_GROUP = {"women": "women", "men": "men", "all": "all", "Kvinder": "women", "Mænd": "men", "Alle": "all"}
+
+
+def _fact(value: Any) -> tuple[float, str]:
+    """(number, printed text) of one transcribed value; text such as "one quarter" gives NaN."""
+    if isinstance(value, bool) or value is None:
+        return float("nan"), "" if value is None else str(value)
+    if isinstance(value, (int, float)):
+        return float(value), str(value)
+    return float("nan"), str(value)
+
+
+def published_sample() -> pd.DataFrame:
+    """The study's description of its sample (section 4.3), as far as data can check it.
+
+    Gender counts per round, mean age, shares from Syria and Eritrea, residence ground,
+    brought work experience, brought schooling (Figur 4.5, text only), visitation category
+    by round and gender (Tabel 4.4, with its person counts) and the days between the first
+    and second measurement.
+
+    Returns
+    -------
+    DataFrame
+        Long format, one row per printed fact: ``source`` (``"Tabel 4.4"`` or ``"text"``,
+        the running text around Figures 4.2-4.6), ``characteristic``, ``round`` (Int64: 1 or
+        2 for facts per round, NA otherwise), ``group``
+        (``women``/``men``/``all``), ``statistic`` (``n``, ``mean``, ``sd`` or ``percent``,
+        the latter on a 0-100 scale), ``published`` (float; NaN when the report gives words
+        only, e.g. "about two thirds" or "remainder") and ``printed`` (the text as transcribed
+        in the reference file, with decimal points for the report's commas).
+        Characteristics: ``persons``; ``age``; ``origin_syria``, ``origin_eritrea``;
+        ``residence_refugee``, ``residence_family_reunified``, ``residence_unknown``;
+        ``work_experience_yes``; ``education_any``, ``education_none``,
+        ``education_unknown``; ``visitation_job_ready``, ``visitation_activity_ready``,
+        ``visitation_known`` (Tabel 4.4 "I alt, personer": persons with a known
+        category); ``days_between_rounds``.
+
+    Notes
+    -----
+    Left out: Tabel 4.3 (years of brought education) needs a years-of-education variable
+    the data layout does not have (``persons.education`` is a four-level category, see
+    ``configs/schema.yaml``); likewise the years of work experience of Figur 4.7, the job
+    search shares of Figur 4.8 (not in the data), the age range 18-65 and the "I alt" rows
+    of Tabel 4.4 (always 100). Percent values are those printed (rounded as printed).
+
+    Examples
+    --------
+    >>> s = published_sample()
+    >>> s.query("characteristic == 'persons' and round == 2")[["group", "published"]]
+       group  published
+    2  women      266.0
+    3    men      216.0
+    """
+    sample = load_published()["sample"]
+    rows: list[tuple[str, str, Any, str, str, float, str]] = []
+
+    def add(source: str, characteristic: str, rnd: Any, group: str, statistic: str, value: Any) -> None:
+        number, printed = _fact(value)
+        rows.append((source, characteristic, rnd, group, statistic, number, printed))
+
+    for rnd in (1, 2):
+        counts = sample["gender"][f"round{rnd}"]
+        for who in ("women", "men"):
+            add("text", "persons", rnd, who, "n", counts[who])
+    age = sample["age"]
+    for key, group in (("mean_women", "women"), ("mean_men", "men"), ("mean_all", "all")):
+        add("text", "age", pd.NA, group, "mean", age[key])
+    origin = sample["country_of_origin"]
+    for country in ("syria", "eritrea"):
+        add("text", f"origin_{country}", pd.NA, "all", "percent", origin[f"{country}_pct"])
+    residence = sample["residence_ground"]
+    for ground, stem in (("refugee", "refugees"), ("family_reunified", "family_reunified"),
+                         ("unknown", "unknown")):
+        for group in ("women", "men", "all"):
+            entry = residence[group]
+            # a number is keyed "<stem>_pct"; words ("about two thirds") are keyed "<stem>"
+            value = entry[f"{stem}_pct"] if f"{stem}_pct" in entry else entry[stem]
+            add("text", f"residence_{ground}", pd.NA, group, "percent", value)
+    work = sample["work_experience"]["brought_work_experience_pct"]
+    for group in ("women", "men"):
+        add("text", "work_experience_yes", pd.NA, group, "percent", work[group])
+    schooling = sample["brought_education"]
+    for key, level in (("any_schooling_or_education_pct", "any"), ("no_schooling_pct", "none"),
+                       ("unknown_pct", "unknown")):
+        add("text", f"education_{level}", pd.NA, "all", "percent", schooling[key])
+    table = sample["visitation_category"]
+    groups = [_GROUP[c] for c in table["columns"]]
+    for rnd in (1, 2):
+        block = table[f"round{rnd}"]
+        for label, characteristic, statistic in (("Jobparat", "visitation_job_ready", "percent"),
+                                                 ("Aktivitetsparat", "visitation_activity_ready", "percent"),
+                                                 ("I alt, personer", "visitation_known", "n")):
+            for group, value in zip(groups, block[label]):
+                add("Tabel 4.4", characteristic, rnd, group, statistic, value)
+    days = sample["days_between_rounds"]
+    for statistic in ("mean", "sd"):
+        add("text", "days_between_rounds", pd.NA, "all", statistic, days[statistic])
+    frame = pd.DataFrame(rows, columns=[*SAMPLE_KEYS, "published", "printed"])
+    frame["round"] = frame["round"].astype("Int64")
+    frame["published"] = frame["published"].astype("float64")
+    return frame

@@ -30,7 +30,8 @@ from fip import __version__
 from fip._atomic import atomic_write_bytes, atomic_write_text
 from fip._output import to_csv
 from fip.data import Dataset, pair_forms
-from fip.describe import MIN_CELL, funnel_with_published, item_means, item_progression, plot_item_means, wide_table
+from fip.describe import (MIN_CELL, funnel_with_published, item_means, item_progression, plot_item_means,
+                          sample_characteristics, wide_table)
 from fip.report import figures as figs
 from fip.report import html
 
@@ -210,11 +211,11 @@ def _sample(run: _Run, ds: Dataset, state: dict) -> None:
 
     inst = ds.instrument
     pairing = pair_forms(ds)
-    published = None
+    published = published_characteristics = None
     if inst.id == "fip":
-        from fip.published import published_funnel
+        from fip.published import published_funnel, published_sample
 
-        published = published_funnel()
+        published, published_characteristics = published_funnel(), published_sample()
     funnel = run.table("sample_funnel", _suppress_counts(funnel_with_published(pairing.funnel, published), MIN_CELL))
     analysis = build_analysis_table(ds, pairing)
     sample = run.table("analysis_sample", analysis.funnel.copy())
@@ -222,6 +223,9 @@ def _sample(run: _Run, ds: Dataset, state: dict) -> None:
     m = pairing.measurements
     n_persons = int(m["person_id"].nunique())
     n_caseworkers = int(m["caseworker_id"].nunique())
+    characteristics = run.table("sample_characteristics", sample_characteristics(
+        m, ds.persons, published=published_characteristics))
+    shown = characteristics.drop(columns=["suppressed"])
     blocks = [
         html.paragraph(f"{n_persons} persons have at least one measurement (a citizen form and a caseworker "
                        f"form in the same calendar month), with {n_caseworkers} caseworkers; "
@@ -231,6 +235,13 @@ def _sample(run: _Run, ds: Dataset, state: dict) -> None:
                            + ("(published: Tabel 4.2)" if published is not None else ""), digits=0),
         html.paragraph(f"Counts between 1 and {MIN_CELL - 1} are not shown (suppressed).", note=True),
         html.table(sample, "Analysis sample (persons)", digits=0),
+        html.table(shown, "Sample characteristics" + (" beside those printed in the report (Tabel 4.4 and the text "
+                                                      "of section 4.2; percent on a 0-100 scale)"
+                                                      if published_characteristics is not None else ""), digits=1),
+        html.paragraph("Persons with a round-1 measurement unless a round is given; age = year of the round-1 "
+                       "measurement minus birth year; visitation shares among measurements with a known category. "
+                       "Tabel 4.3 (years of education) needs a variable the data layout does not have. Where the "
+                       "report gives words rather than a number ('about two thirds') only the printed column holds them.", note=True),
     ]
     run.sections.append(html.section("sample", "Sample and funnel", blocks))
 
