@@ -236,7 +236,7 @@ def _sample(run: _Run, ds: Dataset, state: dict) -> None:
         html.paragraph(f"Counts between 1 and {MIN_CELL - 1} are not shown (suppressed).", note=True),
         html.table(sample, "Analysis sample (persons)", digits=0),
         html.table(shown, "Sample characteristics" + (" beside those printed in the report (Tabel 4.4 and the text "
-                                                      "of section 4.2; percent on a 0-100 scale)"
+                                                      "describing the sample; percent on a 0-100 scale)"
                                                       if published_characteristics is not None else ""), digits=1),
         html.paragraph("Persons with a round-1 measurement unless a round is given; age = year of the round-1 "
                        "measurement minus birth year; visitation shares among measurements with a known category. "
