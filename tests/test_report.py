@@ -178,6 +178,13 @@ def test_analysis_csvs_equal_library_output(run, dataset):
                        reliability_table(m[m["round"] == 1], analysis.definitions))
     _assert_csv_equals(result.table_paths["regression_factor_indices_together"],
                        run_family(analysis, "factor_indices_together"))
+    # item sets of the caseworker factors: the study's rule applied to our varimax loadings
+    from fip.indices import compare_index_definitions, derive_index_definitions
+
+    study_sets = [d for d in analysis.definitions if d.family == "caseworker_factors"]
+    rotated = cmp.result.loadings
+    _assert_csv_equals(result.table_paths["factor_caseworker_item_sets"],
+                       compare_index_definitions(derive_index_definitions(rotated, 0.3), study_sets))
     # fit statistics: one row per published model column with printed N/R² (Tables 4.5, 4.6, 4.12, 4.13)
     fit = pd.read_csv(result.table_paths["regression_fit"])
     assert len(fit) == 20
@@ -254,3 +261,13 @@ def test_png_bytes_is_deterministic():
         return png_bytes(fig)
 
     assert draw() == draw()
+
+
+def test_instrument_table_lists_every_item_and_symmetric_pairs(run, dataset, page):
+    table = pd.read_csv(run[0].table_paths["instrument"], keep_default_na=False).set_index("item")
+    inst = dataset.instrument
+    assert list(table.index) == list(inst.item_ids())
+    assert table.loc["c05", "wording (da)"] == inst.item("c05").text["da"]
+    partners = {i: v.split(" (")[0] for i, v in table["parallel with"].items() if v}
+    assert partners and all(partners[p] == i for i, p in partners.items())
+    assert "(Tabel 4.1)" in page

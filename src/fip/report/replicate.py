@@ -146,6 +146,19 @@ def _term_labels(analysis, lang: str = "en") -> dict[str, str]:
     return {f"{k}_{kind}": f"{v} ({kind})" for k, v in names.items() for kind in ("level", "change")}
 
 
+def _instrument_table(instrument) -> pd.DataFrame:
+    """One row per item: respondent, domain, wording in each label language, parallel items."""
+    domains = {d.id: d.label.get("en", d.id) for d in instrument.domains}
+    partner = {i: " ".join(x for x in g.items if x != i) + ("" if g.kind == "parallel" else f" ({g.kind})")
+               for g in instrument.parallel for i in g.items}
+    table = pd.DataFrame({"item": [i.id for i in instrument.items], "respondent": [i.respondent for i in instrument.items],
+                          "domain": [domains.get(i.domain, i.domain) for i in instrument.items]})
+    for lang in instrument.label_languages:
+        table[f"wording ({lang})"] = [i.text.get(lang, "") for i in instrument.items]
+    table["parallel with"] = [partner.get(i.id, "") for i in instrument.items]
+    return table
+
+
 def _factor_sets(instrument) -> list[tuple[str, str, str | None]]:
     """(key, title, published table) of the item sets analysed."""
     sets: list[tuple[str, str, str | None]] = []
@@ -261,7 +274,10 @@ def _descriptives(run: _Run, ds: Dataset, state: dict) -> None:
         wide[col.replace("published ", "difference ")] = wide[col.removeprefix("published ")] - wide[col]
     fig_means = run.figure("item_means", plot_item_means(means, inst, lang="en"))
     fig_prog = run.figure("item_progression", figs.plot_progression(progression, inst, lang="en"))
+    items = run.table("instrument", _instrument_table(inst))
     blocks = [
+        html.table(items, f"The questionnaire: {inst.id} version {inst.version}, configs/instrument.yaml"
+                   + (" (Tabel 4.1)" if inst.id == "fip" else ""), scroll=True),
         html.table(wide, "Item means by gender and round"
                    + (" (published: the round-1 means quoted in the report's text; its Figures 4.9-4.10 are images)"
                       if published is not None else ""), digits=2),
@@ -283,8 +299,13 @@ def _descriptives(run: _Run, ds: Dataset, state: dict) -> None:
     run.sections.append(html.section("descriptives", "Item means by gender and round", blocks))
 
 
+#: Index family (configs/indices.yaml) built from each factor analysis of the study.
+_FACTOR_FAMILY = {"citizen": "citizen_factors", "caseworker": "caseworker_factors", "both": "combined_factors"}
+
+
 def _factors(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
     from fip.factors import parallel_analysis, scree_data
+    from fip.indices import compare_index_definitions, derive_index_definitions
 
     inst = ds.instrument
     m = state["pairing"].measurements
@@ -318,6 +339,14 @@ def _factors(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
         if len(rot.congruence):
             cong = run.table(f"factor_{key}_varimax_congruence", rot.congruence)
             blocks.append(html.table(cong, f"Tucker congruence of our factors with {published}"))
+        study_sets = [d for d in state["analysis"].definitions if d.family == _FACTOR_FAMILY.get(key)]
+        if study_sets:
+            derived = derive_index_definitions(rot.result.loadings, figs.LOADING_THRESHOLD)
+            sets = run.table(f"factor_{key}_item_sets", compare_index_definitions(derived, study_sets))
+            blocks.append(html.table(sets, "The study's factor indices (configs/indices.yaml, from the report's "
+                                           "tables and text) beside the item sets our loadings give (each item to "
+                                           f"its highest |loading| if above {figs.LOADING_THRESHOLD}, the study's "
+                                           "rule)", digits=2))
         items = list(inst.item_ids() if key == "both" else inst.item_ids(key))
         data = r1[items].astype("float64")
         scree = run.table(f"factor_{key}_scree", scree_data(data))
