@@ -67,3 +67,7 @@ def test_unrotated_solution_and_the_reports_statements(cohort, respondent, over,
     # the citizen cohort sits ~0.02 above 0.86 by construction (documented gap).
     assert abs(first["proportion"] - share) < 0.05
     assert list(cmp.statements["published"]) == [f"over {over}", f"{share:.2f}"]
+    st = cmp.statements.set_index("statement")
+    assert st.loc["first eigenvalue", "holds"] == (first["eigenvalue"] > over)
+    assert st.loc["first factor's proportion of variance", "difference"] == pytest.approx(first["proportion"] - share)
+    assert st.loc["first factor's proportion of variance", "holds"] == (round(first["proportion"], 2) == share)

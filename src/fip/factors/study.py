@@ -49,7 +49,9 @@ class StudyComparison:
         Per published factor: ``factor`` (ours, best match), ``published_factor``, ``sign``,
         ``congruence`` (Tucker's phi, absolute); empty when nothing is published.
     statements : DataFrame
-        ``statement``, ``published``, ``ours`` for the unrotated solution (first
+        ``statement``, ``published``, ``ours``, ``difference`` (ours minus a printed
+        number; NaN for "over 4") and ``holds`` (ours is over the bound, or equals the
+        printed share at its two printed decimals) for the unrotated solution (first
         eigenvalue, its share of variance); empty when the report states nothing.
     """
 
@@ -106,7 +108,7 @@ def compare_with_study(
     tidy = result.loadings.rename_axis("item").reset_index().melt(
         id_vars="item", var_name="factor", value_name="loading")
     congruence = pd.DataFrame(columns=["factor", "published_factor", "sign", "congruence"])
-    statements = pd.DataFrame(columns=["statement", "published", "ours"])
+    statements = pd.DataFrame(columns=["statement", "published", "ours", "difference", "holds"])
     if is_fip and respondent in _TABLES and rotation is not None:
         from fip.published import published_loadings
 
@@ -126,9 +128,13 @@ def compare_with_study(
         said = published_unrotated(respondent)
         if said is not None:
             first = result.variance.iloc[0]
+            eigenvalue, proportion = float(first["eigenvalue"]), float(first["proportion"])
             statements = pd.DataFrame({
                 "statement": ["first eigenvalue", "first factor's proportion of variance"],
                 "published": [f"over {said['first_eigenvalue_over']:g}", f"{said['first_proportion']:.2f}"],
-                "ours": [float(first["eigenvalue"]), float(first["proportion"])],
+                "ours": [eigenvalue, proportion],
+                "difference": [float("nan"), proportion - said["first_proportion"]],
+                "holds": [eigenvalue > said["first_eigenvalue_over"],
+                          f"{proportion:.2f}" == f"{said['first_proportion']:.2f}"],
             })
     return StudyComparison(result=result, loadings=tidy, congruence=congruence, statements=statements)
