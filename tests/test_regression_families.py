@@ -104,6 +104,10 @@ def test_cluster_vce_changes_only_standard_errors(study):
     b = run_family(study, "overall_indices", vce="cluster")
     assert_allclose(a["coef"], b["coef"], rtol=1e-12)
     assert not np.allclose(a["se"], b["se"])
+    # t tests: residual df without clustering, clusters (caseworkers in the sample) - 1 with it
+    assert (a["df_inference"] == a["df_resid"]).all()
+    assert (b["df_inference"] == b["n_groups"] - 1).all()
+    assert (b["n_groups"] == study.table["caseworker_id"].nunique()).all()
 
 
 def test_three_rater_instrument():

@@ -164,7 +164,8 @@ def fit_models(
         empty), ``model``, ``outcome``, ``term`` (column name, e.g. ``c05_level``),
         ``regressor`` (item or index id), ``type`` (``level``/``change``/``control``/
         ``constant``), ``coef``, ``se``, ``t``, ``p``, ``stars``, ``n``, ``n_groups``,
-        ``r2``, ``adj_r2``, ``df_resid``, ``controls`` (bool), ``fixed_effects``
+        ``r2``, ``adj_r2``, ``df_resid``, ``df_inference`` (df of the t tests: ``df_resid``,
+        or clusters − 1 with ``vce="cluster"``), ``controls`` (bool), ``fixed_effects``
         (``caseworker_id``), ``published_coef``, ``published_se``, ``published_stars``
         (NaN/empty where the report has no number).
     """
@@ -196,7 +197,8 @@ def fit_models(
                 "coef": res.params[terms].to_numpy(), "se": res.bse[terms].to_numpy(),
                 "t": res.tvalues[terms].to_numpy(), "p": p, "stars": stars(p),
                 "n": res.n_obs, "n_groups": res.n_groups, "r2": res.r2, "adj_r2": res.adj_r2,
-                "df_resid": res.df_resid, "controls": spec.controls, "fixed_effects": res.absorb,
+                "df_resid": res.df_resid, "df_inference": res.df_inference, "controls": spec.controls,
+                "fixed_effects": res.absorb,
             }))
     if not frames:
         return pd.DataFrame()
