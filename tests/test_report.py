@@ -271,3 +271,19 @@ def test_instrument_table_lists_every_item_and_symmetric_pairs(run, dataset, pag
     partners = {i: v.split(" (")[0] for i, v in table["parallel with"].items() if v}
     assert partners and all(partners[p] == i for i, p in partners.items())
     assert "(Tabel 4.1)" in page
+
+
+def test_until_restricts_only_the_regressions_and_prediction(run, dataset, tmp_path):
+    from fip.regression import build_analysis_table
+
+    cut = replicate(dataset, tmp_path, seed=0, until="2018-12-31")
+    restricted = build_analysis_table(dataset.forms_between(last="2018-12-31"))
+    _assert_csv_equals(cut.table_paths["analysis_sample"], restricted.funnel)
+    assert (cut.tables["regression_overall_indices"]["n"] == len(restricted.table)).all()
+    assert len(restricted.table) < len(build_analysis_table(dataset).table)
+    # descriptives and factor analyses keep every form, as in the study
+    for name in ("sample_funnel", "item_means", "factor_citizen_varimax_loadings"):
+        assert cut.table_paths[name].read_bytes() == run[0].table_paths[name].read_bytes(), name
+    assert "Only forms answered up to 2018-12-31 enter the regressions" in cut.report.read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="until must be a date"):
+        replicate(dataset, tmp_path / "bad", until="2018-31-12")

@@ -89,6 +89,16 @@ WaitOpt = Annotated[
 ]
 
 
+def _until(value: str) -> str:
+    """The --until date as ISO text; a clear error for anything else."""
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(value).date().isoformat()
+    except (TypeError, ValueError):
+        raise ValueError(f"--until must be a date like 2018-12-31; got {value!r}") from None
+
+
 def load_data(data: Path | None, instrument_path: Path | None = None, store: Path | None = None):
     """The dataset in ``data`` or ``store``, or the default synthetic cohort when neither is given."""
     instrument = _instrument(instrument_path)
@@ -340,10 +350,7 @@ def regress(
     check_option("--family", family, FAMILIES)
     dataset = load_data(data, instrument, store)
     if until is not None:
-        try:
-            dataset = dataset.forms_between(last=until)
-        except ValueError:
-            raise ValueError(f"--until must be a date like 2018-12-31; got {until!r}") from None
+        dataset = dataset.forms_between(last=_until(until))
     analysis = build_analysis_table(dataset)
     for name in outcome or ():
         check_option("--outcome", name, analysis.outcomes)
@@ -476,11 +483,14 @@ def replicate(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic cohort, parallel analysis and CV folds.")] = 0,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Regressions and job-chance validation use only forms answered up to this date (the study: 2018-12-31).")] = None,
 ) -> None:
     """The whole study on one dataset: tables, figures and an HTML report beside the published numbers."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from fip.report import replicate as run_replicate
+
+    until = None if until is None else _until(until)
 
     if data is None and store is None:
         from fip.simulate import simulate_cohort
@@ -493,7 +503,7 @@ def replicate(
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=1)
-        result = run_replicate(dataset, out, seed=seed, source=source, synthetic=synthetic,
+        result = run_replicate(dataset, out, seed=seed, source=source, synthetic=synthetic, until=until,
                                progress=lambda step, i, n: bar.update(task, description=step, completed=i, total=n))
     console.print(f"report: {result.report}  ({len(result.tables)} tables in {out / 'tables'}, "
                   f"{len(result.figure_paths)} figures in {out / 'figures'})", markup=False, highlight=False)

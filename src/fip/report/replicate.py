@@ -230,9 +230,12 @@ def _sample(run: _Run, ds: Dataset, state: dict) -> None:
 
         published, published_characteristics = published_funnel(), published_sample()
     funnel = run.table("sample_funnel", _suppress_counts(funnel_with_published(pairing.funnel, published), MIN_CELL))
-    analysis = build_analysis_table(ds, pairing)
+    until = state.get("until")
+    model_ds = ds if until is None else ds.forms_between(last=until)
+    model_pairing = pairing if until is None else pair_forms(model_ds)
+    analysis = build_analysis_table(model_ds, model_pairing)
     sample = run.table("analysis_sample", analysis.funnel.copy())
-    state.update(pairing=pairing, analysis=analysis)
+    state.update(pairing=pairing, analysis=analysis, model_dataset=model_ds, model_pairing=model_pairing)
     m = pairing.measurements
     n_persons = int(m["person_id"].nunique())
     n_caseworkers = int(m["caseworker_id"].nunique())
@@ -243,7 +246,8 @@ def _sample(run: _Run, ds: Dataset, state: dict) -> None:
         html.paragraph(f"{n_persons} persons have at least one measurement (a citizen form and a caseworker "
                        f"form in the same calendar month), with {n_caseworkers} caseworkers; "
                        f"{len(analysis.table)} persons have rounds 1 and 2, complete controls and a complete "
-                       "6-month outcome window (the regression and prediction sample)."),
+                       "6-month outcome window (the regression and prediction sample"
+                       + (f"; forms answered up to {until}" if until else "") + ")."),
         html.table(funnel, "Forms per round and respondent, same-month pairs and exclusions "
                            + ("(published: Tabel 4.2)" if published is not None else ""), digits=0),
         html.paragraph(f"Counts between 1 and {MIN_CELL - 1} are not shown (suppressed).", note=True),
@@ -403,8 +407,7 @@ def _regressions(run: _Run, ds: Dataset, state: dict) -> None:
     blocks = [html.paragraph(
         f"OLS with caseworker fixed effects (Stata areg), n = {len(analysis.table)} persons with rounds 1 and 2. "
         "Cells: coefficient, stars (+ p<0.10, * p<0.05, ** p<0.01, *** p<0.001), standard error in brackets; "
-        "difference = our coefficient minus the published one. The study used only measurements made in "
-        "2017-2018; that restriction is not applied here (the regress command's --until 2018-12-31 applies it).")]
+        "difference = our coefficient minus the published one. " + _period_text(state.get("until")))]
     everything = []
     labels = _term_labels(analysis)
     published_df = (published_fit_statistics()[["table", "outcome", "controls", "df_resid"]]
@@ -467,7 +470,8 @@ def _prediction(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
         "fixed-effects linear probability model and gradient boosting are validated the same way for comparison.")]
     curves = {}
     for kind in ("intake", "progression"):
-        result = train(ds, kind, C=PREDICT_C, seed=seed, created_at="replicate", pairing=state["pairing"])
+        result = train(state["model_dataset"], kind, C=PREDICT_C, seed=seed, created_at="replicate",
+                       pairing=state["model_pairing"])
         v = result.validation
         metrics = run.table(f"prediction_{kind}_metrics", v.metrics.reset_index())
         rate = run.table(f"prediction_{kind}_rate_metrics", v.rate_metrics.reset_index())
@@ -488,7 +492,18 @@ def _prediction(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
     run.sections.append(html.section("prediction", "Job-chance validation", blocks))
 
 
-def _about(ds: Dataset, source: str, synthetic: bool, seed: int, notes: list[str]) -> str:
+def _period_text(until: str | None) -> str:
+    """What the report says about the study's 2017-2018 restriction of its regressions."""
+    if until:
+        return (f"Only forms answered up to {until} enter the regressions and the job-chance validation (the study "
+                "used measurements made in 2017-2018 for its regressions and all measurements, August 2017 to May "
+                "2019, for the rest).")
+    return ("The study used measurements made in 2017-2018 for its regressions (all measurements, August 2017 to "
+            "May 2019, for the rest); here every measurement in the data is used throughout (fip replicate "
+            "--until 2018-12-31 applies the study's restriction).")
+
+
+def _about(ds: Dataset, source: str, synthetic: bool, seed: int, notes: list[str], until: str | None) -> str:
     inst = ds.instrument
     lines = [
         f"Data: {source}; {len(ds.persons)} persons, {len(ds.forms)} forms. Instrument: {inst.id} "
@@ -500,7 +515,7 @@ def _about(ds: Dataset, source: str, synthetic: bool, seed: int, notes: list[str
          "The published numbers beside ours come from the study's own (confidential) data; differences are "
          "expected where the samples differ."),
         "Published numbers: VIVE (2020), chapter 4, as transcribed in configs/fip_published.yaml.",
-        "The study used measurements made in 2017-2018 only; this report uses all measurements in the data.",
+        _period_text(until),
         f"Only aggregates are shown: no person or caseworker ids; cells with fewer than {MIN_CELL} persons are "
         "suppressed. The CSV files in tables/ hold the same numbers at full precision.",
     ]
@@ -518,6 +533,7 @@ def replicate(
     seed: int = 0,
     source: str = "a FIP dataset",
     synthetic: bool = False,
+    until: str | None = None,
 ) -> ReplicationResult:
     """Run the whole study on ``dataset``; write the report, the tables and the figures.
 
@@ -539,6 +555,10 @@ def replicate(
         How the report describes the data (e.g. ``"synthetic cohort (seed 0)"``).
     synthetic : bool
         Say in the report that the data are simulated.
+    until : str, optional
+        ISO date: only forms answered up to it enter the regressions and the job-chance
+        validation, as in the study (``"2018-12-31"``); descriptives and factor analyses use
+        every form, as the study did. Default: every form throughout.
 
     Returns
     -------
@@ -551,13 +571,18 @@ def replicate(
       Tables 4.7/4.8 with congruence, scree and parallel analysis); indices and reliability;
       all regression families (Tables 4.5, 4.6, 4.9-4.13 beside ours); job-chance
       validation (intake and progression, ``C`` = :data:`PREDICT_C`); about.
-    * The study's 2017-2018 restriction is not applied (filter the dataset first to apply it).
+    * The study's 2017-2018 restriction of the regressions applies with ``until="2018-12-31"``.
     * Same dataset and seed give the same bytes (no timestamps in any file).
     """
+    if until is not None:
+        try:
+            until = pd.Timestamp(until).date().isoformat()
+        except (TypeError, ValueError):
+            raise ValueError(f"until must be a date like 2018-12-31; got {until!r}") from None
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     run = _Run(out)
-    state: dict = {}
+    state: dict = {"until": until}
     steps: dict[str, Callable[[], None]] = {
         "sample": lambda: _sample(run, dataset, state),
         "descriptives": lambda: _descriptives(run, dataset, state),
@@ -574,7 +599,7 @@ def replicate(
             progress(name, i, len(STEPS))
         start = time.perf_counter()
         if name == "report":
-            about = _about(dataset, source, synthetic, seed, run.notes)
+            about = _about(dataset, source, synthetic, seed, run.notes, until)
             text = html.page(f"FIP: the VIVE (2020) study replicated on {source}", run.sections, about=about)
             atomic_write_text(report, text)
         else:
