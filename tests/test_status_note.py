@@ -278,22 +278,52 @@ def test_complementary_suppression_protects_few_other_persons(cohort, frame, qua
     assert not open_note.tables["levels"]["all_complementary"].any()
 
 
-def test_no_note_reveals_fewer_than_min_cell_other_persons(cohort, frame, quarter):
-    """For every municipality: shown "all" counts minus the municipality's own are 0 or >= 5."""
+def _attack(data, frame, quarter) -> int:
+    """Play the reader who holds every municipality's note of the quarter (levels table):
+    no subtraction may give a figure for 1-4 persons. Counts come from plain pandas."""
     in_q = frame[frame["quarter"] == quarter]
     every = _latest(in_q)
-    items = list(cohort.instrument.item_ids())
+    items = list(data.instrument.item_ids())
+    notes = {m: status_note(data, m, quarter).tables["levels"].set_index("id")
+             for m in sorted(in_q["municipality"].unique())}
     checked = 0
-    for municipality in sorted(in_q["municipality"].unique()):
-        note = status_note(cohort, municipality, quarter).tables["levels"].set_index("id")
-        mine = _latest(in_q[in_q["municipality"] == municipality])
-        for item in items:
-            others = int(every[item].notna().sum()) - int(mine[item].notna().sum())  # independent count
-            shown = not note.loc[item, "all_suppressed"]
-            assert not (shown and 0 < others < 5)
-            assert note.loc[item, "all_complementary"] == (0 < others < 5 and every[item].notna().sum() >= 5)
-            checked += 1
-    assert checked >= len(items) * 5
+    for item in items:
+        total = int(every[item].notna().sum())
+        shown_all = {not n.loc[item, "all_suppressed"] for n in notes.values()}
+        assert len(shown_all) == 1  # the "all" figure is shown in every note or in none
+        published = sum(int(n.loc[item, "municipality_n"]) for n in notes.values()
+                        if not n.loc[item, "municipality_suppressed"])
+        if shown_all.pop():
+            assert not 0 < total - published < 5, item  # all minus every shown municipality
+            for m in notes:
+                own = int(_latest(in_q[in_q["municipality"] == m])[item].notna().sum())
+                assert not 0 < total - own < 5, (item, m)  # all minus the reader's own persons
+        checked += 1
+    return checked
+
+
+def test_no_set_of_notes_reveals_fewer_than_min_cell_persons(cohort, frame, quarter):
+    assert _attack(cohort, frame, quarter) == len(cohort.instrument.item_ids())
+
+
+def test_one_tiny_municipality_hides_the_all_figure_in_every_note(cohort, frame, quarter):
+    # keep one other municipality with 2 persons in the quarter and drop every other municipality
+    # under 5: the notes of all the others would reveal those 2 persons by subtraction
+    in_q = frame[frame["quarter"] == quarter]
+    sizes = _latest(in_q).groupby("municipality")["person_id"].nunique()
+    tiny = sorted(m for m in sizes.index if m != MUNICIPALITY and sizes[m] >= 5)[0]
+    tiny_ids = sorted(in_q.loc[in_q["municipality"] == tiny, "person_id"].unique())
+    drop = set(in_q.loc[in_q["municipality"] == tiny, "person_id"]) - set(tiny_ids[:2])
+    drop |= set(in_q.loc[in_q["municipality"].isin([m for m in sizes.index if sizes[m] < 5]), "person_id"])
+    data = dataclasses.replace(cohort, forms=cohort.forms[~cohort.forms["person_id"].isin(drop)].reset_index(drop=True))
+    note = status_note(data, MUNICIPALITY, quarter)
+    levels = note.tables["levels"]
+    assert not levels["municipality_suppressed"].any()
+    assert levels.loc[levels["kind"] == "item", "all_complementary"].all()
+    rows = _rows(note.html, "Niveau i kvartalet")
+    assert rows[0][5] == "" and rows[0][6] == "skjult: færre end 5 i de øvrige kommuner"
+    reduced = frame[~frame["person_id"].isin(drop)]
+    assert _attack(data, reduced, quarter) == len(cohort.instrument.item_ids())
 
 
 def test_trend_figure_only_when_something_is_shown(cohort, note, quarter):

@@ -19,10 +19,18 @@ Rules
   first quarter with data).
 * ``n`` is the number of persons with a value; a cell is suppressed when ``n < min_cell``
   (for the municipality and for all municipalities alike).
-* Complementary suppression: the note's reader knows the municipality's own persons, so an
-  "all municipalities" figure is hidden too when the other municipalities contribute between
-  1 and ``min_cell - 1`` persons to it (their figure would follow by subtraction). Suppression
-  works per note; comparing notes of several municipalities or quarters is not guarded against.
+* Complementary suppression: an "all municipalities" figure is hidden too when subtraction
+  would reveal a figure for 1 to ``min_cell - 1`` persons:
+
+  - the note's reader knows the municipality's own persons, so the other municipalities
+    together must count 0 or at least ``min_cell`` persons;
+  - the notes of all municipalities together show every municipality figure with at least
+    ``min_cell`` persons, so the persons outside those (in municipalities whose own figure
+    is suppressed, or without a municipality) must count 0 or at least ``min_cell``. This
+    rule is the same in every municipality's note of the quarter.
+
+  Notes of different quarters share no figure except through the trend, which shows only
+  the municipality's own figures.
 
 Examples
 --------
@@ -305,10 +313,16 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
     def side_by_side(mun: pd.DataFrame, every: pd.DataFrame) -> pd.DataFrame:
         table = pd.concat([_summary(mun, variables, min_cell, "municipality"),
                            _summary(every, variables, min_cell, "all")], axis=1)
-        # Complementary suppression: the reader knows the municipality's own persons, so the
-        # "all" figure must not let the other municipalities be recovered by subtraction.
-        others = every[variables].notna().sum() - mun[variables].notna().sum()
-        protect = ((others > 0) & (others < min_cell) & ~table["all_suppressed"]).to_numpy()
+        # Complementary suppression (see the module docstring): the "all" figure must not let a
+        # group of 1 .. min_cell-1 persons be recovered by subtraction, neither the other
+        # municipalities (the reader knows its own persons) nor the persons behind suppressed
+        # municipality figures (every municipality's note shows its own figure).
+        total = every[variables].notna().sum()
+        others = total - mun[variables].notna().sum()
+        counts = every.groupby("municipality")[variables].count()
+        unpublished = total - counts.where(counts >= min_cell, 0).sum()
+        protect = ((((others > 0) & (others < min_cell)) | ((unpublished > 0) & (unpublished < min_cell)))
+                   & ~table["all_suppressed"]).to_numpy()
         table.loc[protect, "all_mean"] = np.nan
         table.loc[protect, "all_n"] = pd.NA
         table.loc[protect, "all_suppressed"] = True
