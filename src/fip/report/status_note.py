@@ -22,12 +22,14 @@ Rules
 * Complementary suppression: an "all municipalities" figure is hidden too when subtraction
   would reveal a figure for 1 to ``min_cell - 1`` persons:
 
-  - the note's reader knows the municipality's own persons, so the other municipalities
-    together must count 0 or at least ``min_cell`` persons;
+  - a reader knows its own municipality's persons, and notes travel, so for every
+    municipality the persons outside it must count 0 or at least ``min_cell``;
   - the notes of all municipalities together show every municipality figure with at least
     ``min_cell`` persons, so the persons outside those (in municipalities whose own figure
-    is suppressed, or without a municipality) must count 0 or at least ``min_cell``. This
-    rule is the same in every municipality's note of the quarter.
+    is suppressed, or without a municipality) must count 0 or at least ``min_cell``.
+
+  Both rules look at all municipalities, so a figure for all municipalities is shown in
+  every municipality's note of the quarter or in none.
 
   Notes of different quarters share no figure except through the trend, which shows only
   the municipality's own figures.
@@ -318,10 +320,10 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
         # municipalities (the reader knows its own persons) nor the persons behind suppressed
         # municipality figures (every municipality's note shows its own figure).
         total = every[variables].notna().sum()
-        others = total - mun[variables].notna().sum()
         counts = every.groupby("municipality")[variables].count()
+        outside = total - counts  # persons outside each municipality
         unpublished = total - counts.where(counts >= min_cell, 0).sum()
-        protect = ((((others > 0) & (others < min_cell)) | ((unpublished > 0) & (unpublished < min_cell)))
+        protect = ((((outside > 0) & (outside < min_cell)).any() | ((unpublished > 0) & (unpublished < min_cell)))
                    & ~table["all_suppressed"]).to_numpy()
         table.loc[protect, "all_mean"] = np.nan
         table.loc[protect, "all_n"] = pd.NA
