@@ -287,3 +287,23 @@ def test_until_restricts_only_the_regressions_and_prediction(run, dataset, tmp_p
     assert "Only forms answered up to 2018-12-31 enter the regressions" in cut.report.read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="until must be a date"):
         replicate(dataset, tmp_path / "bad", until="2018-31-12")
+
+
+def test_summary_restates_the_detailed_tables(run, page):
+    """The summary's figures recomputed here from the detailed CSVs the run wrote."""
+    paths = run[0].table_paths
+    summary = pd.read_csv(paths["summary"])
+    value = lambda what, measure: summary.loc[(summary["what"] == what)  # noqa: E731
+                                              & summary["measure"].str.startswith(measure), "value"].item()
+    funnel = pd.read_csv(paths["sample_funnel"]).dropna(subset=["published"])
+    assert value("Tabel 4.2: forms and pairs", "counts equal") == int((funnel["n"] == funnel["published"]).sum())
+    cong = pd.read_csv(paths["factor_citizen_varimax_congruence"])
+    assert value("Tabel 4.7: varimax loadings", "lowest Tucker") == pytest.approx(cong["congruence"].min(), abs=1e-12)
+    reg = pd.concat([pd.read_csv(p) for k, p in paths.items() if k.startswith("regression_") and k != "regression_fit"])
+    reg = reg.dropna(subset=["published_coef"])
+    assert len(reg) == 404  # every published coefficient of Tables 4.5, 4.6, 4.9-4.13
+    inside = [abs(c - pc) < 1.96 * (s * s + ps * ps) ** 0.5
+              for c, pc, s, ps in zip(reg["coef"], reg["published_coef"], reg["se"], reg["published_se"])]
+    assert value("Tables 4.5, 4.6, 4.9-4.13: coefficients", "share not significantly") == pytest.approx(
+        sum(inside) / len(inside), abs=1e-12)
+    assert '<section id="summary">' in page and page.index('id="summary"') < page.index('id="sample"')
