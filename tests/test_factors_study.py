@@ -71,3 +71,16 @@ def test_unrotated_solution_and_the_reports_statements(cohort, respondent, over,
     assert st.loc["first eigenvalue", "holds"] == (first["eigenvalue"] > over)
     assert st.loc["first factor's proportion of variance", "difference"] == pytest.approx(first["proportion"] - share)
     assert st.loc["first factor's proportion of variance", "holds"] == (round(first["proportion"], 2) == share)
+
+
+def test_published_wide_is_the_matched_published_table(cohort):
+    ds, m = cohort
+    cmp = compare_with_study(m, ds.instrument, "caseworker")
+    wide = cmp.published_wide()
+    table = published_loadings("4.8")
+    assert list(wide.index) == list(cmp.result.loadings.index)
+    for row in cmp.congruence.itertuples():
+        column = list(cmp.result.loadings.columns).index(row.factor)
+        assert wide.columns[column] == row.published_factor
+        assert (wide.iloc[:, column] == row.sign * table.loc[wide.index, row.published_factor]).all()
+    assert compare_with_study(m, ds.instrument, "both").published_wide() is None

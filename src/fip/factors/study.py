@@ -60,6 +60,21 @@ class StudyComparison:
     congruence: pd.DataFrame
     statements: pd.DataFrame
 
+    def published_wide(self) -> pd.DataFrame | None:
+        """The published loadings in our layout, or None where the report prints none.
+
+        Items as rows (ours, in order), one column per our factor holding the matched
+        published factor's loadings (sign aligned), named after the published factor; the
+        ``published`` argument of :func:`fip.report.figures.plot_loadings_heatmap`.
+        """
+        tidy = self.loadings
+        if "published" not in tidy.columns or tidy["published"].isna().all():
+            return None
+        ours = self.result.loadings
+        names = tidy.drop_duplicates("factor").set_index("factor")["published_factor"]
+        table = tidy.pivot(index="item", columns="factor", values="published")[list(ours.columns)]
+        return table.reindex(ours.index).rename(columns=names.to_dict()).rename_axis(index="item", columns=None)
+
 
 def _items(instrument: Instrument, respondent: str) -> list[str]:
     if respondent == "both":

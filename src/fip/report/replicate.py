@@ -128,15 +128,6 @@ def _regression_display(results: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _published_wide(tidy: pd.DataFrame, wide: pd.DataFrame) -> pd.DataFrame | None:
-    """The published loadings matched to our factors (items x factors, published names), or None."""
-    if "published" not in tidy.columns or tidy["published"].isna().all():
-        return None
-    names = tidy.drop_duplicates("factor").set_index("factor")["published_factor"]
-    table = tidy.pivot(index="item", columns="factor", values="published")[list(wide.columns)]
-    return table.reindex(wide.index).rename(columns=names.to_dict())
-
-
 def _term_labels(analysis, lang: str = "en") -> dict[str, str]:
     """Display names of regression terms: item or index label with (level)/(change)."""
     inst = analysis.instrument
@@ -334,7 +325,7 @@ def _factors(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
         blocks.append(html.table(_wide_loadings(loadings, inst), f"Varimax loadings, {rot.result.n_factors} factors"
                                  + (f", beside {published}" if published else "")))
         png = run.figure(f"loadings_{key}", figs.plot_loadings_heatmap(
-            rot.result.loadings, inst, published=_published_wide(loadings, rot.result.loadings),
+            rot.result.loadings, inst, published=rot.published_wide(),
             title=f"Varimax loadings, {title[0].lower() + title[1:]}"))
         blocks.append(html.figure(png, f"Varimax loadings, {rot.result.n_factors} factors"
                                        + (f", ours beside {published} (matched by congruence, signs aligned)"
