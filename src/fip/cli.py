@@ -531,8 +531,8 @@ def status_note_cmd(
     dataset = load_data(data, instrument, store)
     note = status_note(dataset, municipality, quarter, lang=lang, min_cell=min_cell)
     atomic_write_text(out, note.html)
-    console.print(f"wrote {out} ({note.suppressed_cells} figures suppressed: fewer than {min_cell} persons)",
-                  highlight=False)
+    console.print(f"wrote {out} ({note.suppressed_cells} figures suppressed: fewer than {min_cell} persons, "
+                  "directly or by subtraction)", highlight=False)
 
 
 @app.command("import")
