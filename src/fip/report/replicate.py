@@ -34,6 +34,7 @@ from fip.describe import (MIN_CELL, funnel_with_published, item_means, item_prog
                           sample_characteristics, wide_table)
 from fip.report import figures as figs
 from fip.report import html
+from fip.report.summary import summary_table
 
 __all__ = ["PREDICT_C", "STEPS", "ReplicationResult", "replicate"]
 
@@ -142,11 +143,12 @@ def _instrument_table(instrument) -> pd.DataFrame:
     domains = {d.id: d.label.get("en", d.id) for d in instrument.domains}
     partner = {i: " ".join(x for x in g.items if x != i) + ("" if g.kind == "parallel" else f" ({g.kind})")
                for g in instrument.parallel for i in g.items}
-    table = pd.DataFrame({"item": [i.id for i in instrument.items], "respondent": [i.respondent for i in instrument.items],
-                          "domain": [domains.get(i.domain, i.domain) for i in instrument.items]})
+    items = instrument.items
+    table = pd.DataFrame({"item": [i.id for i in items], "respondent": [i.respondent for i in items],
+                          "domain": [domains.get(i.domain, i.domain) for i in items]})
     for lang in instrument.label_languages:
-        table[f"wording ({lang})"] = [i.text.get(lang, "") for i in instrument.items]
-    table["parallel with"] = [partner.get(i.id, "") for i in instrument.items]
+        table[f"wording ({lang})"] = [i.text.get(lang, "") for i in items]
+    table["parallel with"] = [partner.get(i.id, "") for i in items]
     return table
 
 
@@ -249,7 +251,8 @@ def _sample(run: _Run, ds: Dataset, state: dict) -> None:
         html.paragraph("Persons with a round-1 measurement unless a round is given; age = year of the round-1 "
                        "measurement minus birth year; visitation shares among measurements with a known category. "
                        "Tabel 4.3 (years of education) needs a variable the data layout does not have. Where the "
-                       "report gives words rather than a number ('about two thirds') only the printed column holds them.", note=True),
+                       "report gives words rather than a number ('about two thirds') only the printed column "
+                       "holds them.", note=True),
     ]
     run.sections.append(html.section("sample", "Sample and funnel", blocks))
 
@@ -483,75 +486,6 @@ def _prediction(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
     run.sections.append(html.section("prediction", "Job-chance validation", blocks))
 
 
-def _summary_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per kind of published number: how many there are and how close ours come.
-
-    Only tables the run wrote and that hold published numbers contribute; the rows are
-    ``what``, ``published`` (how many numbers), ``measure`` and ``value``.
-    """
-    import numpy as np
-
-    rows: list[tuple[str, int, str, float]] = []
-    funnel = tables.get("sample_funnel")
-    if funnel is not None and "published" in funnel.columns:
-        both = funnel.dropna(subset=["published"])
-        if len(both):
-            rows.append(("Tabel 4.2: forms and pairs", len(both), "counts equal to the published",
-                         int((both["n"].astype("float64") == both["published"].astype("float64")).sum())))
-    sample = tables.get("sample_characteristics")
-    if sample is not None and "published" in sample.columns:
-        for statistic, characteristic, measure in (
-                ("percent", None, "largest |difference|, percentage points"),
-                ("mean", "age", "largest |difference| of a mean age, years")):
-            part = sample[(sample["statistic"] == statistic) & sample["difference"].notna()]
-            if characteristic is not None:
-                part = part[part["characteristic"] == characteristic]
-            if len(part):
-                rows.append(("Sample description (Tabel 4.4 and text)", len(part), measure,
-                             float(part["difference"].abs().max())))
-    means = tables.get("item_means")
-    if means is not None and "published" in means.columns:
-        part = means.dropna(subset=["published", "difference"])
-        if len(part):
-            rows.append(("Item means quoted in the text", len(part), "largest |difference|",
-                         float(part["difference"].abs().max())))
-    for key in ("citizen", "caseworker"):
-        cong = tables.get(f"factor_{key}_varimax_congruence")
-        loadings = tables.get(f"factor_{key}_varimax_loadings")
-        if cong is None or not len(cong) or loadings is None or "published" not in loadings.columns:
-            continue
-        name = "Tabel 4.7" if key == "citizen" else "Tabel 4.8"
-        part = loadings.dropna(subset=["published"])
-        rows.append((f"{name}: varimax loadings", len(part), "lowest Tucker congruence of a factor",
-                     float(cong["congruence"].min())))
-        rows.append((f"{name}: varimax loadings", len(part), "largest |loading difference|",
-                     float(part["difference"].abs().max())))
-    statements = [t for k, t in tables.items() if k.endswith("_unrotated_statements") and len(t)]
-    if statements:
-        said = pd.concat(statements)
-        rows.append(("Unrotated solutions: statements in the text", len(said), "statements that hold for ours",
-                     int(said["holds"].astype(bool).sum())))
-    regressions = [t for k, t in tables.items() if k.startswith("regression_") and "published_coef" in t.columns]
-    if regressions:
-        reg = pd.concat(regressions).dropna(subset=["published_coef", "published_se"])
-        if len(reg):
-            # two independent samples: the difference has variance se^2 + published se^2
-            z = (reg["coef"] - reg["published_coef"]) / np.sqrt(reg["se"] ** 2 + reg["published_se"] ** 2)
-            rows.append(("Tables 4.5, 4.6, 4.9-4.13: coefficients", len(reg),
-                         "share not significantly different from the published (|z| < 1.96)",
-                         float((z.abs() < 1.96).mean())))
-            significant = reg[reg["published_stars"].isin(["*", "**", "***"])]
-            if len(significant):
-                rows.append(("Tables 4.5, 4.6, 4.9-4.13: coefficients", len(significant),
-                             "published significant (p < 0.05): share with the same sign in ours",
-                             float((np.sign(significant["coef"]) == np.sign(significant["published_coef"])).mean())))
-    fit = tables.get("regression_fit")
-    if fit is not None and len(fit):
-        rows.append(("Tables 4.5, 4.6, 4.12, 4.13: R²", len(fit), "mean R² difference (ours minus published)",
-                     float(fit["r2_difference"].mean())))
-    return pd.DataFrame(rows, columns=["what", "published", "measure", "value"])
-
-
 def _period_text(until: str | None) -> str:
     """What the report says about the study's 2017-2018 restriction of its regressions."""
     if until:
@@ -626,11 +560,15 @@ def replicate(
 
     Notes
     -----
-    * Sections: sample and funnel (Tabel 4.2); item means and progression; factor analyses
-      of the citizen, caseworker and all items (unrotated variance, varimax loadings beside
-      Tables 4.7/4.8 with congruence, scree and parallel analysis); indices and reliability;
-      all regression families (Tables 4.5, 4.6, 4.9-4.13 beside ours); job-chance
-      validation (intake and progression, ``C`` = :data:`PREDICT_C`); about.
+    * Sections: summary (:func:`fip.report.summary.summary_table`); sample and funnel
+      (Tabel 4.2, sample characteristics beside Tabel 4.4 and the text); the questionnaire
+      (Tabel 4.1), item means and progression; factor analyses of the citizen, caseworker and
+      all items (unrotated variance and the report's statements, varimax loadings beside
+      Tables 4.7/4.8 with congruence and heatmaps, the study's item sets beside ours, scree
+      and parallel analysis); indices and reliability (Heywood cases behind omega flagged);
+      all regression families (Tables 4.5, 4.6, 4.9-4.13 beside ours, coefficient plots, fit
+      statistics); job-chance validation (intake and progression, ``C`` =
+      :data:`PREDICT_C`); about.
     * The study's 2017-2018 restriction of the regressions applies with ``until="2018-12-31"``.
     * Same dataset and seed give the same bytes (no timestamps in any file).
     """
@@ -659,7 +597,7 @@ def replicate(
             progress(name, i, len(STEPS))
         start = time.perf_counter()
         if name == "report":
-            summary = run.table("summary", _summary_table(run.tables))
+            summary = run.table("summary", summary_table(run.tables))
             if len(summary):
                 shown = summary.assign(value=[f"{v:.0f}" if float(v).is_integer() else f"{v:.3f}"
                                               for v in summary["value"]])
