@@ -323,3 +323,85 @@ def test_sample_missing_columns_three_raters():
         sample_characteristics(m.drop(columns=["round"]), persons)
     with pytest.raises(InvalidDataError, match="person_id"):
         sample_characteristics(m, persons.drop(columns=["person_id"]))
+
+
+# --------------------------------------------------------------------------- published statements
+
+def _means_frame(values: dict[tuple[str, int], dict[str, float]]) -> pd.DataFrame:
+    """item_means-shaped rows from {(gender, round): {item: mean}}."""
+    return pd.DataFrame([{"item": i, "gender": g, "round": r, "mean": v}
+                         for (g, r), items in values.items() for i, v in items.items()])
+
+
+def test_statement_kinds_on_hand_made_means():
+    from fip.describe import check_statements
+
+    inst = load_instrument()
+    cit = list(inst.item_ids("citizen"))
+    male = {i: 5.0 + 0.1 * k for k, i in enumerate(cit)}
+    female = {i: v - 0.5 for i, v in male.items()}
+    female["c02"] = male["c02"] + 0.01  # one item where women are higher
+    means = _means_frame({("male", 1): male, ("female", 1): female, ("all", 1): male})
+    progression = pd.DataFrame({"item": cit * 2, "gender": ["female"] * 11 + ["male"] * 11, "change": 0.3})
+    statements = {"instrument": "fip", "statements": [
+        {"id": "hi", "text": "", "check": {"kind": "higher", "respondent": "citizen", "round": 1,
+                                           "group": "male", "than": "female"}},
+        {"id": "hi_except", "text": "", "check": {"kind": "higher", "respondent": "citizen", "round": 1,
+                                                  "group": "male", "than": "female", "except": ["c02"]}},
+        {"id": "same", "text": "", "check": {"kind": "same", "respondent": "citizen", "round": 1,
+                                             "group": "male", "than": "female", "items": ["c02"]}},
+        {"id": "low", "text": "", "check": {"kind": "lowest", "respondent": "citizen", "round": 1,
+                                            "gender": "male", "items": ["c02", "c01"]}},
+        {"id": "top", "text": "", "check": {"kind": "highest", "respondent": "citizen", "round": 1,
+                                            "gender": "all", "items": ["c10"]}},
+        {"id": "up", "text": "", "check": {"kind": "positive_change", "genders": ["female", "male"]}},
+    ]}
+    got = check_statements(means, progression, inst, statements).set_index("id")["holds"]
+    # by hand: c02 breaks "all higher"; without it all hold; c02 equal at one decimal (5.1 vs 5.11);
+    # lowest two of the male means are c01, c02; the highest is c11 (5.0 + 1.0), not c10
+    assert got.to_dict() == {"hi": False, "hi_except": True, "same": True, "low": True, "top": False, "up": True}
+    progression.loc[3, "change"] = -0.01
+    assert not check_statements(means, progression, inst, statements).set_index("id").loc["up", "holds"]
+    means.loc[(means["item"] == "c05") & (means["gender"] == "female"), "mean"] = np.nan  # suppressed
+    assert pd.isna(check_statements(means, progression, inst, statements).set_index("id").loc["hi", "holds"])
+
+
+def test_published_statements_on_the_cohort_against_plain_pandas():
+    """The orderings computed here from the raw measurements (gender from persons)."""
+    from fip.describe import check_statements
+
+    ds = simulate_cohort(seed=1)
+    m = pair_forms(ds).measurements
+    got = check_statements(item_means(m, ds.persons, ds.instrument), item_progression(m, ds.persons, ds.instrument),
+                           ds.instrument).set_index("id")
+    r1 = m[m["round"] == 1].merge(ds.persons[["person_id", "gender"]], on="person_id")
+    by_gender = r1.groupby("gender")[list(ds.instrument.item_ids())].mean()
+    women_cw = by_gender.loc["female", list(ds.instrument.item_ids("caseworker"))]
+    assert got.loc["caseworker_lowest_women", "holds"] == (
+        set(women_cw.nsmallest(5).index) == {"w08", "w09", "w10", "w05", "w04"})
+    citizen = list(ds.instrument.item_ids("citizen"))
+    assert got.loc["citizen_men_higher", "holds"] == bool(
+        (by_gender.loc["male", citizen] > by_gender.loc["female", citizen]).all())
+    assert len(got) == 10 and got["holds"].notna().all()
+
+
+def test_statements_file_errors(tmp_path):
+    from fip.describe import check_statements
+    from fip.errors import ConfigError
+    from fip.published import published_statements
+
+    bad = tmp_path / "s.yaml"
+    bad.write_text("instrument: fip\nstatements:\n  - {id: x, text: t, check: {kind: tallest}}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"s\.yaml: statements\[0\] \(x\): check kind must be one of"):
+        published_statements(str(bad))
+    bad.write_text("instrument: fip\nstatements:\n  - {id: y, text: t, check: {kind: lowest, round: 1}}\n",
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\(y\): a lowest check needs respondent, gender, items"):
+        published_statements(str(bad))
+    inst = load_instrument()
+    wrong = {"instrument": "fip", "statements": [{"id": "z", "text": "", "check": {
+        "kind": "lowest", "respondent": "citizen", "round": 1, "gender": "male", "items": ["w01"]}}]}
+    with pytest.raises(ConfigError, match=r"\(z\): items \['w01'\] are not items of the respondent"):
+        check_statements(_means_frame({("male", 1): {"c01": 1.0}}), pd.DataFrame(), inst, wrong)
+    three = load_instrument(Path(__file__).parent / "data" / "instrument_three_raters.yaml")
+    assert check_statements(pd.DataFrame(), pd.DataFrame(), three).empty

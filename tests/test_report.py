@@ -137,6 +137,12 @@ def test_descriptive_csvs_equal_library_output(run, dataset):
                        item_means(pairing.measurements, dataset.persons, inst, published=published_item_means()))
     _assert_csv_equals(result.table_paths["item_progression"],
                        item_progression(pairing.measurements, dataset.persons, inst))
+    from fip.describe import check_statements
+
+    statements = check_statements(item_means(pairing.measurements, dataset.persons, inst),
+                                  item_progression(pairing.measurements, dataset.persons, inst), inst)
+    assert len(statements) == 10
+    _assert_csv_equals(result.table_paths["item_mean_statements"], statements)
 
 
 def test_sample_characteristics_csv_equals_library_output(run, dataset, page):

@@ -42,3 +42,9 @@ def test_nothing_published_gives_an_empty_summary():
     ours_only = pd.DataFrame({"n": [10, 20]})
     summary = summary_table({"sample_funnel": ours_only, "item_means": pd.DataFrame({"mean": [1.0]})})
     assert summary.empty and list(summary.columns) == ["what", "published", "measure", "value"]
+
+
+def test_item_mean_statements_count_those_that_hold():
+    said = pd.DataFrame({"id": ["a", "b", "c"], "holds": pd.array([True, False, pd.NA], dtype="boolean")})
+    summary = summary_table({"item_mean_statements": said})
+    assert summary["published"].item() == 3 and summary["value"].item() == 1

@@ -28,8 +28,8 @@ from fip.published import SAMPLE_KEYS
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["funnel_with_published", "item_means", "item_progression", "plot_item_means", "sample_characteristics",
-           "wide_table", "MIN_CELL"]
+__all__ = ["check_statements", "funnel_with_published", "item_means", "item_progression", "plot_item_means",
+           "sample_characteristics", "wide_table", "MIN_CELL"]
 
 #: Smallest number of persons behind a published cell (Statistics Denmark practice).
 MIN_CELL = 5
@@ -504,4 +504,110 @@ def sample_characteristics(
         pub["round"] = pub["round"].astype("Int64")
         table = table.merge(pub, on=list(SAMPLE_KEYS), how="left", validate="one_to_one")
         table["difference"] = table["ours"] - table["published"]
+    return table
+
+
+def _means_of(means: pd.DataFrame, gender: str, round_: int) -> pd.Series:
+    """item -> mean of one gender and round (NaN where suppressed)."""
+    part = means[(means["gender"] == gender) & (means["round"] == round_)]
+    return part.set_index("item")["mean"].astype("float64")
+
+
+def _check(check: dict, means: pd.DataFrame, progression: pd.DataFrame, instrument: Instrument,
+           where: str) -> tuple[str, object]:
+    """(what ours show, holds) of one statement; holds is NA when a needed cell is suppressed."""
+    from fip.errors import ConfigError
+
+    kind = check["kind"]
+    pool = list(instrument.item_ids(check["respondent"])) if "respondent" in check else list(instrument.item_ids())
+    named = list(check.get("items", [])) + list(check.get("except", []))
+    unknown = [i for i in named if i not in pool]
+    if unknown:
+        raise ConfigError(f"{where}: items {unknown} are not items of the respondent in instrument {instrument.id!r}")
+    if kind == "positive_change":
+        part = progression[progression["gender"].isin(check["genders"]) & progression["item"].isin(pool)]
+        change = part["change"].astype("float64")
+        if change.isna().any() or part.empty:
+            return "suppressed cells", pd.NA
+        low = part.loc[change.idxmin()]
+        return (f"{int((change > 0).sum())} of {len(change)} changes positive; smallest {low['change']:.2f} "
+                f"({low['item']}, {low['gender']})"), bool((change > 0).all())
+    if kind in ("higher", "same"):
+        items = list(check["items"]) if kind == "same" else [i for i in pool if i not in check.get("except", [])]
+        diff = (_means_of(means, check["group"], check["round"]) - _means_of(means, check["than"], check["round"]))
+        diff = diff.reindex(items)
+        if diff.isna().any():
+            return "suppressed cells", pd.NA
+        if kind == "same":
+            a = _means_of(means, check["group"], check["round"]).reindex(items)
+            b = _means_of(means, check["than"], check["round"]).reindex(items)
+            return ("difference " + ", ".join(f"{d:.2f} ({i})" for i, d in diff.items()),
+                    bool(all(f"{x:.1f}" == f"{y:.1f}" for x, y in zip(a, b))))
+        return f"smallest difference {diff.min():.2f} ({diff.idxmin()})", bool((diff > 0).all())
+    values = _means_of(means, check["gender"], check["round"]).reindex(pool)
+    if values.isna().any():
+        return "suppressed cells", pd.NA
+    k = len(check["items"])
+    ranked = values.nsmallest(k) if kind == "lowest" else values.nlargest(k)
+    return f"{kind}: " + ", ".join(ranked.index), set(ranked.index) == set(check["items"])
+
+
+def check_statements(
+    means: pd.DataFrame,
+    progression: pd.DataFrame,
+    instrument: Instrument,
+    statements: dict | None = None,
+) -> pd.DataFrame:
+    """Does what the report says about the item means hold for these data?
+
+    The report's figures of item means (Figures 4.9-4.12) are images; its text states
+    orderings (men above women, which items are lowest and highest, progression on all
+    items). ``configs/published_statements.yaml`` restates them as checks; this function
+    evaluates them on :func:`item_means` and :func:`item_progression` output.
+
+    Parameters
+    ----------
+    means, progression : DataFrame
+        Output of :func:`item_means` and :func:`item_progression`.
+    instrument : Instrument
+    statements : dict, optional
+        :func:`fip.published.published_statements` (default); statements about another
+        instrument than ``instrument`` are not checked (an empty table is returned).
+
+    Returns
+    -------
+    DataFrame
+        ``id``, ``statement`` (the report's claim), ``ours`` (what these data show) and
+        ``holds`` (boolean; NA where a needed cell is suppressed).
+
+    Raises
+    ------
+    ConfigError
+        A statement names an item the instrument or respondent does not have.
+
+    Examples
+    --------
+    >>> from fip.simulate import simulate_cohort
+    >>> from fip.data import pair_forms
+    >>> ds = simulate_cohort(seed=0)
+    >>> m = pair_forms(ds).measurements
+    >>> checks = check_statements(item_means(m, ds.persons, ds.instrument),
+    ...                           item_progression(m, ds.persons, ds.instrument), ds.instrument)
+    >>> checks.loc[checks["id"] == "citizen_highest", ["ours", "holds"]].values.tolist()
+    [['highest: c04', True]]
+    """
+    if statements is None:
+        from fip.published import published_statements
+
+        statements = published_statements()
+    columns = ["id", "statement", "ours", "holds"]
+    if statements.get("instrument") != instrument.id:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for k, entry in enumerate(statements["statements"]):
+        ours, holds = _check(entry["check"], means, progression, instrument,
+                             f"published statements: statements[{k}] ({entry['id']})")
+        rows.append((entry["id"], entry["text"], ours, holds))
+    table = pd.DataFrame(rows, columns=columns)
+    table["holds"] = table["holds"].astype("boolean")
     return table

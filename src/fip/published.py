@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from fip._resources import config_path
+from fip._resources import config_path, read_config
 
 __all__ = [
     "load_published",
@@ -29,6 +29,7 @@ __all__ = [
     "published_item_means",
     "published_loadings",
     "published_sample",
+    "published_statements",
     "published_unrotated",
     "SAMPLE_KEYS",
 ]
@@ -228,3 +229,55 @@ def published_sample() -> pd.DataFrame:
     frame["round"] = frame["round"].astype("Int64")
     frame["published"] = frame["published"].astype("float64")
     return frame
+
+
+#: Check kinds of ``configs/published_statements.yaml`` and the keys each needs.
+STATEMENT_KINDS: dict[str, tuple[str, ...]] = {
+    "higher": ("respondent", "round", "group", "than"),
+    "same": ("respondent", "round", "group", "than", "items"),
+    "lowest": ("respondent", "round", "gender", "items"),
+    "highest": ("respondent", "round", "gender", "items"),
+    "positive_change": ("genders",),
+}
+
+
+def published_statements(path: str | None = None) -> dict[str, Any]:
+    """What the report says about the item means, as checks (``configs/published_statements.yaml``).
+
+    Returns
+    -------
+    dict
+        ``instrument`` (the instrument id the statements are about) and ``statements``: a
+        list of ``{"id", "text", "check"}`` with ``check["kind"]`` one of
+        :data:`STATEMENT_KINDS` and its keys (see the file's header);
+        :func:`fip.describe.check_statements` evaluates them.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and the statement when a kind is unknown or a key is missing.
+
+    Examples
+    --------
+    >>> [s["id"] for s in published_statements()["statements"]][:2]
+    ['citizen_men_higher', 'citizen_lowest_men']
+    """
+    from fip.errors import ConfigError
+
+    source = path or str(config_path("published_statements.yaml"))
+    data = read_config(path, "published_statements.yaml", "statements file")
+    if not isinstance(data, dict) or not isinstance(data.get("statements"), list) or "instrument" not in data:
+        raise ConfigError(f"{source}: expected keys 'instrument' and 'statements' (a list)")
+    for k, entry in enumerate(data["statements"]):
+        where = f"statements[{k}]"
+        if not isinstance(entry, dict) or not {"id", "text", "check"} <= set(entry):
+            raise ConfigError(f"{source}: {where}: expected keys id, text and check")
+        check = entry["check"]
+        kind = check.get("kind") if isinstance(check, dict) else None
+        if kind not in STATEMENT_KINDS:
+            raise ConfigError(f"{source}: {where} ({entry['id']}): check kind must be one of "
+                              f"{', '.join(STATEMENT_KINDS)}; got {kind!r}")
+        missing = [key for key in STATEMENT_KINDS[kind] if key not in check]
+        if missing:
+            raise ConfigError(f"{source}: {where} ({entry['id']}): a {kind} check needs {', '.join(missing)}")
+    return data

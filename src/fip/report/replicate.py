@@ -30,8 +30,8 @@ from fip import __version__
 from fip._atomic import atomic_write_bytes, atomic_write_text
 from fip._output import to_csv
 from fip.data import Dataset, pair_forms
-from fip.describe import (MIN_CELL, funnel_with_published, item_means, item_progression, plot_item_means,
-                          sample_characteristics, wide_table)
+from fip.describe import (MIN_CELL, check_statements, funnel_with_published, item_means, item_progression,
+                          plot_item_means, sample_characteristics, wide_table)
 from fip.report import figures as figs
 from fip.report import html
 from fip.report.summary import summary_table
@@ -273,6 +273,7 @@ def _descriptives(run: _Run, ds: Dataset, state: dict) -> None:
     fig_means = run.figure("item_means", plot_item_means(means, inst, lang="en"))
     fig_prog = run.figure("item_progression", figs.plot_progression(progression, inst, lang="en"))
     items = run.table("instrument", _instrument_table(inst))
+    statements = run.table("item_mean_statements", check_statements(means, progression, inst))
     blocks = [
         html.table(items, f"The questionnaire: {inst.id} version {inst.version}, configs/instrument.yaml"
                    + (" (Tabel 4.1)" if inst.id == "fip" else ""), scroll=True),
@@ -280,6 +281,9 @@ def _descriptives(run: _Run, ds: Dataset, state: dict) -> None:
                    + (" (published: the round-1 means quoted in the report's text; its Figures 4.9-4.10 are images)"
                       if published is not None else ""), digits=2),
         html.figure(fig_means, "Item means by gender and round with 95 % confidence intervals"),
+        *([html.table(statements, "What the report's text says about the item means (its Figures 4.9-4.12 are "
+                                  "images; configs/published_statements.yaml), and whether it holds here")]
+          if len(statements) else []),
         html.table(wide_table(progression, inst, lang="en"), "Mean change from round 1 to round 2 "
                    "(persons with both rounds)", digits=2),
         html.figure(fig_prog, "Mean change from round 1 to round 2 with 95 % confidence intervals"),

@@ -2,9 +2,9 @@
 
 :func:`summary_table` reads the tables :func:`fip.report.replicate` wrote (by name) and
 condenses every comparison with the published study into one row: the funnel counts, the
-sample description, the quoted item means, the loadings (Tucker congruence and the largest
-difference), the report's statements about the unrotated solutions, the 404 regression
-coefficients and the printed R².
+sample description, the quoted item means and the orderings the text states, the loadings
+(Tucker congruence and the largest difference), the statements about the unrotated
+solutions, the 404 regression coefficients and the printed R².
 
 Examples
 --------
@@ -52,6 +52,10 @@ def summary_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         if len(part):
             rows.append(("Item means quoted in the text", len(part), "largest |difference|",
                          float(part["difference"].abs().max())))
+    said = tables.get("item_mean_statements")
+    if said is not None and len(said):
+        rows.append(("Item means: orderings stated in the text", len(said), "statements that hold for ours",
+                     int(said["holds"].fillna(False).astype(bool).sum())))
     for key in ("citizen", "caseworker"):
         cong = tables.get(f"factor_{key}_varimax_congruence")
         loadings = tables.get(f"factor_{key}_varimax_loadings")
