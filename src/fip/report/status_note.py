@@ -17,6 +17,11 @@ Rules
   those do not fit, the mean of each respondent's items) per quarter, latest measurement of
   each person per quarter, for the given quarter and up to five before it (not before the
   first quarter with data).
+* Programme goals (:mod:`fip.report.goals`): share job-ready at the latest measurement in
+  the quarter, and shares with employment, ordinary employment and education in the quarter
+  from the register panel, beside all municipalities; their trend for the municipality. A
+  share is suppressed also when the persons with, or without, the attribute number 1 to
+  ``min_cell - 1`` (directly or by subtraction, by the rules below).
 * ``n`` is the number of persons with a value; a cell is suppressed when ``n < min_cell``
   (for the municipality and for all municipalities alike).
 * Complementary suppression: an "all municipalities" figure is hidden too when subtraction
@@ -39,7 +44,7 @@ Examples
 >>> from fip.simulate import simulate_cohort
 >>> note = status_note(simulate_cohort(seed=0), "kommune_12", "2018Q2")
 >>> note.html.startswith("<!DOCTYPE html>"), sorted(note.tables)
-(True, ['levels', 'progression', 'trend'])
+(True, ['goals', 'goals_trend', 'levels', 'progression', 'trend'])
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from fip.indices import IndexDefinition, load_index_definitions, score_indices
 from fip.instrument import Instrument
 from fip.report import html as H
 from fip.report.figures import AVERAGE_ID, png_bytes
+from fip.report.goals import GOALS, quarter_goals
 
 __all__ = ["StatusNote", "status_note"]
 
@@ -82,6 +88,13 @@ _TEXT: dict[str, dict[str, str]] = {
         "star_none": "Stjernen vises ikke: færre end {k} personer i {m} fik 2. måling i {q}.",
         "suppressed": "færre end {k}",
         "suppressed_others": "skjult: færre end {k} i de øvrige kommuner",
+        "goals": "Programmets mål", "goal": "Mål", "share": "andel", "mun_share": "{m}: andel",
+        "all_share": "Alle kommuner: andel", "goals_trend": "Programmets mål for {m} pr. kvartal",
+        "goals_about": ("Andel jobparate: sagsbehandlerens visitation ved den seneste måling i {q} (personer med "
+                        "kendt visitation). Beskæftigelse og uddannelse: personer målt senest i {q} med "
+                        "registerdata for alle tre måneder i kvartalet; mindst én måned med beskæftigelse, "
+                        "ordinær beskæftigelse eller uddannelse. Programmets registermål (selvforsørgelse i mindst "
+                        "5 af 13 uger) kræver ugedata og vises derfor ikke; andele her er tilnærmelser."),
         "what": "Spørgsmål/indeks", "kind": "Type", "by": "Vurderet af", "item": "spørgsmål", "index": "indeks",
         "mun_mean": "{m}: gennemsnit", "mun_n": "{m}: antal", "all_mean": "Alle kommuner: gennemsnit",
         "all_n": "Alle kommuner: antal", "mun_change": "{m}: ændring", "all_change": "Alle kommuner: ændring",
@@ -108,6 +121,14 @@ _TEXT: dict[str, dict[str, str]] = {
         "star_none": "No star: fewer than {k} persons in {m} had their 2nd measurement in {q}.",
         "suppressed": "fewer than {k}",
         "suppressed_others": "hidden: fewer than {k} in the other municipalities",
+        "goals": "Programme goals", "goal": "Goal", "share": "share", "mun_share": "{m}: share",
+        "all_share": "All municipalities: share", "goals_trend": "Programme goals of {m} per quarter",
+        "goals_about": ("Share job-ready: the caseworker's visitation category at the latest measurement in {q} "
+                        "(persons with a known category). Employment and education: persons measured by the end of "
+                        "{q} with register data for all three months of the quarter; at least one month with "
+                        "employment, ordinary employment or education. The programme's register goal "
+                        "(self-supporting in at least 5 of 13 weeks) needs weekly data and is not shown; the shares "
+                        "here approximate it."),
         "what": "Item/index", "kind": "Type", "by": "Rated by", "item": "item", "index": "index",
         "mun_mean": "{m}: mean", "mun_n": "{m}: n", "all_mean": "All municipalities: mean",
         "all_n": "All municipalities: n", "mun_change": "{m}: change", "all_change": "All municipalities: change",
@@ -133,10 +154,12 @@ class StatusNote:
         ``label``, ``respondent`` (respondent ids joined by ``+``), ``municipality_mean``,
         ``municipality_n``, ``municipality_suppressed``,
         ``all_mean``, ``all_n``, ``all_suppressed``, ``all_complementary`` (hidden only to
-        protect the other municipalities); in ``progression`` the means are mean changes) and ``trend`` (``quarter``, ``index``, ``label``, ``mean``, ``n``,
-        ``suppressed``). Suppressed cells hold NaN / NA.
+        protect the other municipalities); in ``progression`` the means are mean changes),
+        ``trend`` (``quarter``, ``index``, ``label``, ``mean``, ``n``, ``suppressed``),
+        ``goals`` (``id``, ``label`` and the mean/n columns of ``levels``; the means are
+        shares) and ``goals_trend`` (as ``trend``). Suppressed cells hold NaN / NA.
     suppressed_cells : int
-        Number of suppressed figures (a mean with its count) in the three tables.
+        Number of suppressed figures (a mean or share with its count) in all tables.
     """
 
     html: str
@@ -176,12 +199,86 @@ def _summary(frame: pd.DataFrame, columns: list[str], min_cell: int, prefix: str
     }, index=columns)
 
 
+def _side_by_side(mun: pd.DataFrame, every: pd.DataFrame, variables: list[str], min_cell: int) -> pd.DataFrame:
+    """The municipality's and all municipalities' mean and n per variable, suppressed.
+
+    Complementary suppression (see the module docstring): the "all" figure must not let a
+    group of 1 .. min_cell-1 persons be recovered by subtraction, neither the persons outside
+    any one municipality (a reader knows its own persons) nor the persons behind suppressed
+    municipality figures (every municipality's note shows its own figure).
+    """
+    table = pd.concat([_summary(mun, variables, min_cell, "municipality"),
+                       _summary(every, variables, min_cell, "all")], axis=1)
+    total = every[variables].notna().sum()
+    counts = every.groupby("municipality")[variables].count()
+    outside = total - counts  # persons outside each municipality
+    unpublished = total - counts.where(counts >= min_cell, 0).sum()
+    protect = ((((outside > 0) & (outside < min_cell)).any() | ((unpublished > 0) & (unpublished < min_cell)))
+               & ~table["all_suppressed"]).to_numpy()
+    table.loc[protect, "all_mean"] = np.nan
+    table.loc[protect, "all_n"] = pd.NA
+    table.loc[protect, "all_suppressed"] = True
+    table["all_complementary"] = protect
+    return table
+
+
+def _yes_no(frame: pd.DataFrame, shares: list[str]) -> pd.DataFrame:
+    """For 0/1 columns: ``<v>__yes`` / ``<v>__no`` (1 where the value is 1 / 0, else NaN)."""
+    out = frame[["municipality"]].copy()
+    for v in shares:
+        out[f"{v}__yes"] = frame[v].where(frame[v] == 1)
+        out[f"{v}__no"] = (1 - frame[v]).where(frame[v] == 0)
+    return out
+
+
+def _share_side_by_side(mun: pd.DataFrame, every: pd.DataFrame, shares: list[str], min_cell: int) -> pd.DataFrame:
+    """:func:`_side_by_side` of 0/1 columns: a share is also hidden where the persons with (or
+    without) the attribute, directly or by subtraction, would be 1 .. min_cell-1."""
+    table = _side_by_side(mun, every, shares, min_cell)
+    parts = _side_by_side(_yes_no(mun, shares), _yes_no(every, shares),
+                          [f"{v}__{k}" for v in shares for k in ("yes", "no")], min_cell)
+    for prefix, frame in (("municipality", mun), ("all", every)):
+        hidden = []
+        for v in shares:
+            counts = {"yes": int((frame[v] == 1).sum()), "no": int((frame[v] == 0).sum())}
+            hidden.append(any(0 < c < min_cell or (prefix == "all" and bool(parts.loc[f"{v}__{k}", "all_complementary"]))
+                              for k, c in counts.items()))
+        hidden = np.array(hidden, dtype=bool) & ~table[f"{prefix}_suppressed"].to_numpy(dtype=bool)
+        table.loc[hidden, f"{prefix}_mean"] = np.nan
+        table.loc[hidden, f"{prefix}_n"] = pd.NA
+        table.loc[hidden, f"{prefix}_suppressed"] = True
+        if prefix == "all":
+            table["all_complementary"] = table["all_complementary"].to_numpy(dtype=bool) | hidden
+    return table
+
+
+def _own_trend(frames: dict, variables: list[str], labels: dict[str, str], min_cell: int, *,
+               shares: bool = False) -> pd.DataFrame:
+    """Mean and n of each variable per quarter (``frames``: quarter -> the municipality's rows)."""
+    rows = []
+    for q, part in frames.items():
+        for v in variables:
+            n = int(part[v].notna().sum())
+            hide = n < min_cell
+            if shares:  # 0/1 values: the persons with and without the attribute count too
+                yes = int((part[v] == 1).sum())
+                hide = hide or 0 < yes < min_cell or 0 < n - yes < min_cell
+            rows.append({"quarter": str(q), "index": v, "label": labels[v],
+                         "mean": np.nan if hide else float(part[v].mean()), "n": pd.NA if hide else n,
+                         "suppressed": hide})
+    trend = pd.DataFrame(rows, columns=["quarter", "index", "label", "mean", "n", "suppressed"])
+    trend["mean"] = trend["mean"].astype("float64")
+    trend["n"] = pd.array(trend["n"], dtype="Int64")
+    trend["suppressed"] = trend["suppressed"].astype(bool)
+    return trend
+
+
 def _latest(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["person_id", "round"]).drop_duplicates("person_id", keep="last")
 
 
 def _display(table: pd.DataFrame, pairs: list[tuple[str, str, str]], text: dict[str, str],
-             first: list[tuple[str, str]], min_cell: int) -> pd.DataFrame:
+             first: list[tuple[str, str]], min_cell: int, *, percent: bool = False) -> pd.DataFrame:
     """Text columns for the page: ``first`` as is, then per (prefix, mean header, n header).
 
     A suppressed count reads "fewer than k", or "hidden: fewer than k in the other
@@ -195,7 +292,8 @@ def _display(table: pd.DataFrame, pairs: list[tuple[str, str, str]], text: dict[
                          if f"{prefix}_complementary" in table.columns else np.zeros(len(table), dtype=bool))
         means = table[f"{prefix}_mean"].to_numpy(dtype="float64", na_value=np.nan)
         counts = table[f"{prefix}_n"]
-        out[mean_header] = ["" if h or np.isnan(v) else _number(v, text) for h, v in zip(hidden, means)]
+        out[mean_header] = ["" if h or np.isnan(v) else (_percent(v, text) if percent else _number(v, text))
+                            for h, v in zip(hidden, means)]
         out[n_header] = [(others if c else small) if h else str(int(n))
                          for h, c, n in zip(hidden, complementary, counts)]
     return out
@@ -229,6 +327,11 @@ def _trend_png(trend: pd.DataFrame, instrument: Instrument, text: dict[str, str]
     ax.legend(fontsize=8, frameon=False, loc="lower left")
     fig.tight_layout()
     return png_bytes(fig)
+
+
+def _percent(share: float, text: dict[str, str]) -> str:
+    """A share as a percentage with one decimal and the language's decimal mark."""
+    return f"{100 * share:.1f}".replace(".", text["decimal"]) + " %"
 
 
 def _star_png(group: pd.DataFrame, instrument: Instrument, min_cell: int, lang: str, title: str) -> bytes:
@@ -313,22 +416,7 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
     mine = frame["municipality"] == municipality
 
     def side_by_side(mun: pd.DataFrame, every: pd.DataFrame) -> pd.DataFrame:
-        table = pd.concat([_summary(mun, variables, min_cell, "municipality"),
-                           _summary(every, variables, min_cell, "all")], axis=1)
-        # Complementary suppression (see the module docstring): the "all" figure must not let a
-        # group of 1 .. min_cell-1 persons be recovered by subtraction, neither the other
-        # municipalities (the reader knows its own persons) nor the persons behind suppressed
-        # municipality figures (every municipality's note shows its own figure).
-        total = every[variables].notna().sum()
-        counts = every.groupby("municipality")[variables].count()
-        outside = total - counts  # persons outside each municipality
-        unpublished = total - counts.where(counts >= min_cell, 0).sum()
-        protect = ((((outside > 0) & (outside < min_cell)).any() | ((unpublished > 0) & (unpublished < min_cell)))
-                   & ~table["all_suppressed"]).to_numpy()
-        table.loc[protect, "all_mean"] = np.nan
-        table.loc[protect, "all_n"] = pd.NA
-        table.loc[protect, "all_suppressed"] = True
-        table["all_complementary"] = protect
+        table = _side_by_side(mun, every, variables, min_cell)
         table.insert(0, "respondent", [respondents[v] for v in variables])
         table.insert(0, "label", [labels[v] for v in variables])
         table.insert(0, "id", variables)
@@ -350,23 +438,25 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
     have = frame.loc[mine, "quarter"].dropna()
     start = max(period - (_TREND_QUARTERS - 1), have.min()) if len(have) else period
     start = min(start, period)
-    trend_rows = []
-    for q in pd.period_range(start, period, freq="Q"):
-        part = _latest(frame[mine & (frame["quarter"] == q)])
-        for d in overall:
-            n = int(part[d.id].notna().sum())
-            hide = n < min_cell
-            trend_rows.append({"quarter": str(q), "index": d.id, "label": labels[d.id],
-                               "mean": np.nan if hide else float(part[d.id].mean()),
-                               "n": pd.NA if hide else n, "suppressed": hide})
-    trend = pd.DataFrame(trend_rows, columns=["quarter", "index", "label", "mean", "n", "suppressed"])
-    trend["mean"] = trend["mean"].astype("float64")
-    trend["n"] = pd.array(trend["n"], dtype="Int64")
-    trend["suppressed"] = trend["suppressed"].astype(bool)
+    quarters = pd.period_range(start, period, freq="Q")
+    trend = _own_trend({q: _latest(frame[mine & (frame["quarter"] == q)]) for q in quarters},
+                       [d.id for d in overall], labels, min_cell)
 
-    suppressed = int(levels["municipality_suppressed"].sum() + levels["all_suppressed"].sum()
-                     + progression["municipality_suppressed"].sum() + progression["all_suppressed"].sum()
-                     + trend["suppressed"].sum())
+    # (4) programme goals: the quarter beside all municipalities, and the municipality's trend
+    goal_ids = list(GOALS)
+    goal_labels = {g: GOALS[g][lang] for g in goal_ids}
+    by_quarter = {q: quarter_goals(dataset, q, measurements=m) for q in quarters}
+    now = by_quarter[period]
+    goals = _share_side_by_side(now[now["municipality"] == municipality], now, goal_ids, min_cell)
+    goals.insert(0, "label", [goal_labels[g] for g in goal_ids])
+    goals.insert(0, "id", goal_ids)
+    goals = goals.reset_index(drop=True)
+    goals_trend = _own_trend({q: g[g["municipality"] == municipality] for q, g in by_quarter.items()},
+                             goal_ids, goal_labels, min_cell, shares=True)
+
+    suppressed = int(sum(t[c].sum() for t in (levels, progression, goals)
+                         for c in ("municipality_suppressed", "all_suppressed"))
+                     + trend["suppressed"].sum() + goals_trend["suppressed"].sum())
 
     # the page
     fmt = {"m": municipality, "q": str(period), "k": min_cell, "lo": instrument.scale.min, "hi": instrument.scale.max}
@@ -381,13 +471,22 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
     progression_html = _display(shown_kind(progression), [
         ("municipality", text["mun_change"].format(**fmt), text["mun_n"].format(**fmt)),
         ("all", text["all_change"], text["all_n"])], text, head, min_cell)
-    wide = pd.DataFrame({text["quarter"]: list(dict.fromkeys(trend["quarter"]))})
-    for d in overall:
-        part = trend[trend["index"] == d.id].reset_index(drop=True)
-        shown = _display(part.rename(columns={"mean": "t_mean", "n": "t_n", "suppressed": "t_suppressed"}),
-                         [("t", f"{labels[d.id]}: {text['mean']}", f"{labels[d.id]}: {text['n']}")],
-                         text, [], min_cell)
-        wide = pd.concat([wide, shown], axis=1)
+
+    def trend_wide(t: pd.DataFrame, names: dict[str, str], what: str, percent: bool = False) -> pd.DataFrame:
+        wide = pd.DataFrame({text["quarter"]: list(dict.fromkeys(t["quarter"]))})
+        for v in dict.fromkeys(t["index"]):
+            part = t[t["index"] == v].reset_index(drop=True)
+            shown = _display(part.rename(columns={"mean": "t_mean", "n": "t_n", "suppressed": "t_suppressed"}),
+                             [("t", f"{names[v]}: {what}", f"{names[v]}: {text['n']}")], text, [], min_cell,
+                             percent=percent)
+            wide = pd.concat([wide, shown], axis=1)
+        return wide
+
+    wide = trend_wide(trend, labels, text["mean"])
+    goals_html = _display(goals, [("municipality", text["mun_share"].format(**fmt), text["mun_n"].format(**fmt)),
+                                  ("all", text["all_share"], text["all_n"])], text, [("label", text["goal"])],
+                          min_cell, percent=True)
+    goals_wide = trend_wide(goals_trend, goal_labels, text["share"], percent=True)
 
     sections = [
         H.section("intro", text["title"].format(**fmt), [H.paragraph(text["intro"].format(**fmt))]),
@@ -411,7 +510,11 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
     else:
         star_blocks = [H.paragraph(text["star_none"].format(**fmt), note=True)]
     sections.append(H.section("star", text["star"], star_blocks))
+    sections.append(H.section("goals", text["goals"], [
+        H.paragraph(text["goals_about"].format(**fmt)), H.table(goals_html, text["goals"]),
+        H.table(goals_wide, text["goals_trend"].format(**fmt))]))
     about = H.paragraph(text["privacy"].format(s=suppressed, k=min_cell), note=True)
     page = H.page(text["title"].format(**fmt), sections, lang=lang).replace("</body>", about + "</body>", 1)
-    return StatusNote(html=page, tables={"levels": levels, "progression": progression, "trend": trend},
+    return StatusNote(html=page, tables={"levels": levels, "progression": progression, "trend": trend,
+                                         "goals": goals, "goals_trend": goals_trend},
                       suppressed_cells=suppressed)
