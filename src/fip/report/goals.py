@@ -71,10 +71,10 @@ def quarter_goals(dataset, quarter: pd.Period, measurements: pd.DataFrame | None
     """
     m = pair_forms(dataset).measurements if measurements is None else measurements
     place = dataset.persons.drop_duplicates("person_id").set_index("person_id")["municipality"].astype(str)
-    first_day, last_day = quarter.start_time.normalize(), quarter.end_time.normalize()
+    measured_in = m["measured_on"].dt.to_period("Q")
 
     # job-ready: the latest measurement in the quarter with a known category
-    in_q = m[(m["measured_on"] >= first_day) & (m["measured_on"] <= last_day)]
+    in_q = m[measured_in == quarter]
     latest = in_q.sort_values(["person_id", "round"]).drop_duplicates("person_id", keep="last")
     if "visitation" in latest.columns:
         code = latest["visitation"].astype("string")
@@ -84,7 +84,7 @@ def quarter_goals(dataset, quarter: pd.Period, measurements: pd.DataFrame | None
         ready = pd.Series(np.nan, index=latest["person_id"].to_numpy())
 
     # register goals: persons measured by the quarter's end with all three months in the panel
-    measured = set(m.loc[m["measured_on"] <= last_day, "person_id"])
+    measured = set(m.loc[measured_in <= quarter, "person_id"])
     months = pd.period_range(quarter.asfreq("M", "start"), quarter.asfreq("M", "end"), freq="M")
     panel = dataset.outcomes[dataset.outcomes["month"].isin(months) & dataset.outcomes["person_id"].isin(measured)]
     covered = panel.groupby("person_id")["month"].nunique()
@@ -99,6 +99,6 @@ def quarter_goals(dataset, quarter: pd.Period, measurements: pd.DataFrame | None
     out = pd.DataFrame({"person_id": people})
     out["municipality"] = out["person_id"].map(place)
     out["job_ready"] = out["person_id"].map(ready).astype("float64")
-    for goal in ("employed", "ordinary_employed", "in_education"):
+    for goal in register.columns:
         out[goal] = out["person_id"].map(register[goal]).astype("float64")
     return out

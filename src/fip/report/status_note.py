@@ -231,6 +231,12 @@ def _yes_no(frame: pd.DataFrame, shares: list[str]) -> pd.DataFrame:
     return out
 
 
+def _split_is_small(values: pd.Series, min_cell: int) -> bool:
+    """0/1 values: the persons with, or without, the attribute number 1 .. min_cell-1."""
+    yes, no = int((values == 1).sum()), int((values == 0).sum())
+    return 0 < yes < min_cell or 0 < no < min_cell
+
+
 def _share_side_by_side(mun: pd.DataFrame, every: pd.DataFrame, shares: list[str], min_cell: int) -> pd.DataFrame:
     """:func:`_side_by_side` of 0/1 columns: a share is also hidden where the persons with (or
     without) the attribute, directly or by subtraction, would be 1 .. min_cell-1."""
@@ -238,12 +244,9 @@ def _share_side_by_side(mun: pd.DataFrame, every: pd.DataFrame, shares: list[str
     parts = _side_by_side(_yes_no(mun, shares), _yes_no(every, shares),
                           [f"{v}__{k}" for v in shares for k in ("yes", "no")], min_cell)
     for prefix, frame in (("municipality", mun), ("all", every)):
-        hidden = []
-        for v in shares:
-            counts = {"yes": int((frame[v] == 1).sum()), "no": int((frame[v] == 0).sum())}
-            hidden.append(any(0 < c < min_cell or (prefix == "all" and bool(parts.loc[f"{v}__{k}", "all_complementary"]))
-                              for k, c in counts.items()))
-        hidden = np.array(hidden, dtype=bool) & ~table[f"{prefix}_suppressed"].to_numpy(dtype=bool)
+        hidden = np.array([_split_is_small(frame[v], min_cell)
+                           or (prefix == "all" and bool(parts.loc[[f"{v}__yes", f"{v}__no"], "all_complementary"].any()))
+                           for v in shares], dtype=bool) & ~table[f"{prefix}_suppressed"].to_numpy(dtype=bool)
         table.loc[hidden, f"{prefix}_mean"] = np.nan
         table.loc[hidden, f"{prefix}_n"] = pd.NA
         table.loc[hidden, f"{prefix}_suppressed"] = True
@@ -261,8 +264,7 @@ def _own_trend(frames: dict, variables: list[str], labels: dict[str, str], min_c
             n = int(part[v].notna().sum())
             hide = n < min_cell
             if shares:  # 0/1 values: the persons with and without the attribute count too
-                yes = int((part[v] == 1).sum())
-                hide = hide or 0 < yes < min_cell or 0 < n - yes < min_cell
+                hide = hide or _split_is_small(part[v], min_cell)
             rows.append({"quarter": str(q), "index": v, "label": labels[v],
                          "mean": np.nan if hide else float(part[v].mean()), "n": pd.NA if hide else n,
                          "suppressed": hide})
