@@ -89,16 +89,6 @@ WaitOpt = Annotated[
 ]
 
 
-def _until(value: str) -> str:
-    """The --until date as ISO text; a clear error for anything else."""
-    import pandas as pd
-
-    try:
-        return pd.Timestamp(value).date().isoformat()
-    except (TypeError, ValueError):
-        raise ValueError(f"--until must be a date like 2018-12-31; got {value!r}") from None
-
-
 def load_data(data: Path | None, instrument_path: Path | None = None, store: Path | None = None):
     """The dataset in ``data`` or ``store``, or the default synthetic cohort when neither is given."""
     instrument = _instrument(instrument_path)
@@ -343,6 +333,7 @@ def regress(
     se, t, p, n, R², published numbers).
     """
     from fip._output import emit
+    from fip.data.dataset import iso_date
     from fip.regression import FAMILIES, build_analysis_table, run_family
     from fip.regression.tables import comparison_table
 
@@ -350,7 +341,7 @@ def regress(
     check_option("--family", family, FAMILIES)
     dataset = load_data(data, instrument, store)
     if until is not None:
-        dataset = dataset.forms_between(last=_until(until))
+        dataset = dataset.forms_between(last=iso_date(until, "--until"))
     analysis = build_analysis_table(dataset)
     for name in outcome or ():
         check_option("--outcome", name, analysis.outcomes)
@@ -488,9 +479,10 @@ def replicate(
     """The whole study on one dataset: tables, figures and an HTML report beside the published numbers."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from fip.data.dataset import iso_date
     from fip.report import replicate as run_replicate
 
-    until = None if until is None else _until(until)
+    until = None if until is None else iso_date(until, "--until")
 
     if data is None and store is None:
         from fip.simulate import simulate_cohort

@@ -9,7 +9,7 @@ import pandas as pd
 
 from fip.instrument import Instrument
 
-__all__ = ["DATE_DTYPE", "Dataset", "INTEGER_DTYPE", "MONTH_DTYPE", "TABLES", "TEXT_DTYPE"]
+__all__ = ["DATE_DTYPE", "Dataset", "INTEGER_DTYPE", "MONTH_DTYPE", "TABLES", "TEXT_DTYPE", "iso_date"]
 
 #: The tables of a FIP dataset, in the order they are read and validated.
 TABLES: tuple[str, ...] = ("persons", "forms", "outcomes")
@@ -22,6 +22,20 @@ TEXT_DTYPE = "str"
 DATE_DTYPE = "datetime64[us]"
 MONTH_DTYPE = "period[M]"
 INTEGER_DTYPE = "Int64"
+
+
+def iso_date(value: object, name: str) -> str:
+    """``value`` as an ISO date (``"2018-12-31"``); ``ValueError`` naming ``name`` otherwise.
+
+    Examples
+    --------
+    >>> iso_date("2018-12-31", "until")
+    '2018-12-31'
+    """
+    try:
+        return pd.Timestamp(value).date().isoformat()
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a date like 2018-12-31; got {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -72,9 +86,9 @@ class Dataset:
         """
         keep = pd.Series(True, index=self.forms.index)
         if first is not None:
-            keep &= self.forms["answered_on"] >= pd.Timestamp(first)
+            keep &= self.forms["answered_on"] >= pd.Timestamp(iso_date(first, "first"))
         if last is not None:
-            keep &= self.forms["answered_on"] <= pd.Timestamp(last)
+            keep &= self.forms["answered_on"] <= pd.Timestamp(iso_date(last, "last"))
         return replace(self, forms=self.forms[keep].reset_index(drop=True))
 
     def table(self, name: str) -> pd.DataFrame:

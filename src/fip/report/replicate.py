@@ -30,6 +30,7 @@ from fip import __version__
 from fip._atomic import atomic_write_bytes, atomic_write_text
 from fip._output import to_csv
 from fip.data import Dataset, pair_forms
+from fip.data.dataset import iso_date
 from fip.describe import (MIN_CELL, check_statements, funnel_with_published, item_means, item_progression,
                           plot_item_means, sample_characteristics, wide_table)
 from fip.report import figures as figs
@@ -577,10 +578,7 @@ def replicate(
     * Same dataset and seed give the same bytes (no timestamps in any file).
     """
     if until is not None:
-        try:
-            until = pd.Timestamp(until).date().isoformat()
-        except (TypeError, ValueError):
-            raise ValueError(f"until must be a date like 2018-12-31; got {until!r}") from None
+        until = iso_date(until, "until")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     run = _Run(out)
