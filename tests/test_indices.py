@@ -89,3 +89,10 @@ def test_bad_definition_files_are_clear_errors(tmp_path):
     f.write_text("indices:\n  - {id: a, items: [c01]}\n  - {id: a, items: [c02]}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="duplicate index id 'a'"):
         load_index_definitions(f)
+
+
+def test_label_in_falls_back_to_english_then_danish_then_the_id():
+    d = IndexDefinition("x", ("c01",), label={"da": "Dansk", "en": "English"})
+    assert (d.label_in("da"), d.label_in("so")) == ("Dansk", "English")
+    assert IndexDefinition("y", ("c01",), label={"da": "Kun dansk"}).label_in("en") == "Kun dansk"
+    assert IndexDefinition("z", ("c01",)).label_in("en") == "z"

@@ -57,6 +57,10 @@ class IndexDefinition:
     published_key: str | None = None
     min_share_answered: float = MIN_SHARE_ANSWERED
 
+    def label_in(self, lang: str) -> str:
+        """The label in ``lang``, else the English, else the Danish one, else the id."""
+        return self.label.get(lang) or self.label.get("en") or self.label.get("da") or self.id
+
 
 def _share(value: Any, source: str) -> float:
     """A share given as a number or a fraction string like ``"2/3"``."""

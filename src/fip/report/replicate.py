@@ -134,8 +134,7 @@ def _term_labels(analysis, lang: str = "en") -> dict[str, str]:
     """Display names of regression terms: item or index label with (level)/(change)."""
     inst = analysis.instrument
     names = {i: inst.label(i, lang) for i in inst.item_ids()}
-    names.update({d.id: (d.label.get(lang) or d.label.get("da") or d.id) if d.label else d.id
-                  for d in analysis.definitions})
+    names.update({d.id: d.label_in(lang) for d in analysis.definitions})
     return {f"{k}_{kind}": f"{v} ({kind})" for k, v in names.items() for kind in ("level", "change")}
 
 

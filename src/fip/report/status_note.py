@@ -398,7 +398,7 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
     items = list(instrument.item_ids())
     variables = items + [d.id for d in defs]
     labels = {**{i: instrument.label(i, lang) for i in items},
-              **{d.id: d.label.get(lang) or d.label.get("en") or d.id for d in defs}}
+              **{d.id: d.label_in(lang) for d in defs}}
     owner = instrument.respondent_of()
     members = {**{i: (i,) for i in items}, **{d.id: d.items for d in defs}}
     respondents = {v: "+".join(dict.fromkeys(owner[i] for i in members[v])) for v in variables}
