@@ -534,13 +534,12 @@ def _check(check: dict, means: pd.DataFrame, progression: pd.DataFrame, instrume
                 f"({low['item']}, {low['gender']})"), bool((change > 0).all())
     if kind in ("higher", "same"):
         items = list(check["items"]) if kind == "same" else [i for i in pool if i not in check.get("except", [])]
-        diff = (_means_of(means, check["group"], check["round"]) - _means_of(means, check["than"], check["round"]))
-        diff = diff.reindex(items)
+        a = _means_of(means, check["group"], check["round"]).reindex(items)
+        b = _means_of(means, check["than"], check["round"]).reindex(items)
+        diff = a - b
         if diff.isna().any():
             return "suppressed cells", pd.NA
         if kind == "same":
-            a = _means_of(means, check["group"], check["round"]).reindex(items)
-            b = _means_of(means, check["than"], check["round"]).reindex(items)
             return ("difference " + ", ".join(f"{d:.2f} ({i})" for i, d in diff.items()),
                     bool(all(f"{x:.1f}" == f"{y:.1f}" for x, y in zip(a, b))))
         return f"smallest difference {diff.min():.2f} ({diff.idxmin()})", bool((diff > 0).all())
