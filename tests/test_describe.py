@@ -78,8 +78,14 @@ def test_small_cells_are_suppressed():
     n_women = int(m[(m["round"] == 1) & m["person_id"].isin(persons["person_id"][:4])].shape[0])
     assert n_women < 5
     assert women["suppressed"].all() and women["mean"].isna().all() and women["ci_low"].isna().all()
-    assert not table[table["gender"] == "male"]["suppressed"].any()
-    assert (women["n"] == n_women).all()  # the count itself is shown, the statistics are not
+    assert women["n"].isna().all()  # the count of a hidden cell is hidden too
+    # all - men would give the women's mean: the men's cells are hidden as well, all persons shown
+    men = table[table["gender"] == "male"]
+    assert men["suppressed"].all() and men["mean"].isna().all()
+    everyone = table[table["gender"] == "all"]
+    assert not everyone["suppressed"].any() and (everyone["n"] == 40).all()
+    raw = item_means(m[m["round"] == 1], persons, inst, policy=None)
+    assert not raw["suppressed"].any() and (raw.loc[raw["gender"] == "female", "n"] == n_women).all()
 
 
 def test_published_means_sit_beside_ours():
@@ -272,7 +278,7 @@ def test_visitation_unknowns_leave_the_denominator():
     })
     m["visitation"] = m["visitation"].astype("str")
     persons = pd.DataFrame({"person_id": m["person_id"], "gender": ["female", "male"] * 6})
-    t = sample_characteristics(m, persons, min_cell=1).set_index(["characteristic", "round", "group"])
+    t = sample_characteristics(m, persons, policy=None).set_index(["characteristic", "round", "group"])
     assert t.loc[("persons", 1, "women"), "ours"] == 6
     assert t.loc[("visitation_known", 1, "all"), "ours"] == 9
     assert t.loc[("visitation_job_ready", 1, "all"), "ours"] == pytest.approx(100 * 6 / 9)
@@ -288,12 +294,14 @@ def test_sample_small_cells_are_suppressed():
                             "birth_year": np.arange(1980, 1990)})
     t = sample_characteristics(m, persons).set_index(["characteristic", "group"])
     women = t.loc[("age", "women")]
-    assert women["suppressed"] and np.isnan(women["ours"]) and women["n"] == 3
-    assert not t.loc[("age", "men"), "suppressed"]
-    assert t.loc[("age", "men"), "ours"] == pytest.approx(2018 - np.arange(1983, 1990).mean())
+    assert women["suppressed"] and np.isnan(women["ours"]) and pd.isna(women["n"])
+    # the men's mean age beside all persons' would give the women's: hidden too
+    assert t.loc[("age", "men"), "suppressed"] and np.isnan(t.loc[("age", "men"), "ours"])
     assert t.loc[("age", "all"), "ours"] == pytest.approx(2018 - 1984.5)
-    assert t.loc[("persons", "women"), "suppressed"].all()  # round 1 (3 women) and round 2 (none)
-    assert not t.loc[("persons", "men")].set_index("round").loc[1, "suppressed"]
+    persons_rows = t.loc["persons"].set_index("round", append=True)
+    assert persons_rows.loc[("women", 1), "suppressed"]
+    # 10 persons in round 1 (stated in the report's text) minus 7 men would give the 3 women
+    assert persons_rows.loc[("men", 1), "suppressed"]
 
 
 def test_sample_missing_columns_three_raters():

@@ -7,8 +7,11 @@ Conventions
 -----------
 * Confidence intervals are t intervals, ``mean ± t(0.975, n-1) · sd/√n`` (sd with n-1), as
   Stata's ``ci means`` and R's ``t.test`` give them.
-* Cells describing fewer than ``min_cell`` persons (default 5) are suppressed: their
-  statistics are missing and ``suppressed`` is True, as in the study's publications.
+* Tables pass through a :class:`fip.disclosure.DisclosurePolicy` (``policy``; default the
+  configured one, threshold 5): a figure resting on 1-4 persons is missing, so is its ``n``,
+  and ``suppressed`` is True; so are figures that would let a reader recover such a group
+  by subtraction (women = all - men). ``policy=None`` returns the raw statistics (for
+  callers that protect several tables together, as :func:`fip.report.replicate` does).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from fip.controls import CONTROL_CODING
+from fip.disclosure import DEFAULT, DisclosurePolicy, Margin, Relation, TableSpec, protect_tables, resolve_policy
 from fip.errors import InvalidDataError, Problem
 from fip.instrument import Instrument
 from fip.published import SAMPLE_KEYS
@@ -29,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = ["check_statements", "funnel_with_published", "item_means", "item_progression", "plot_item_means",
-           "sample_characteristics", "wide_table", "MIN_CELL"]
+           "protect_item_tables", "sample_characteristics", "wide_table", "MIN_CELL"]
 
 #: Smallest number of persons behind a published cell (Statistics Denmark practice).
 MIN_CELL = 5
@@ -45,11 +49,51 @@ def _summarise(values: pd.core.groupby.SeriesGroupBy, confidence: float) -> pd.D
     return out
 
 
-def _suppress(table: pd.DataFrame, columns: Sequence[str], min_cell: int) -> pd.DataFrame:
-    small = table["n"] < min_cell
-    table.loc[small, list(columns)] = np.nan
-    table["suppressed"] = small
-    return table
+_MEAN_VALUES = ("mean", "sd", "se", "ci_low", "ci_high")
+_CHANGE_VALUES = ("mean_first", "mean_second", "change", "sd", "se", "ci_low", "ci_high")
+
+
+def _item_means_spec(table: pd.DataFrame) -> TableSpec:
+    return TableSpec(table, _MEAN_VALUES, margins=(Margin("gender", "all", ("item", "round")),))
+
+
+def _progression_spec(table: pd.DataFrame) -> TableSpec:
+    return TableSpec(table, _CHANGE_VALUES, margins=(Margin("gender", "all", ("item",)),))
+
+
+def protect_item_tables(
+    policy: DisclosurePolicy,
+    means: pd.DataFrame | None = None,
+    progression: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Apply ``policy`` to raw :func:`item_means` and :func:`item_progression` tables shown together.
+
+    Within each table all persons = women + men (+ persons of other or unknown gender);
+    across the two, the persons with an item in both rounds (a progression row) are among
+    those with it in round 1 and in round 2 (the item-means rows of the same gender), so the
+    persons in the one but not the other must not number 1-4 either.
+
+    Returns
+    -------
+    (DataFrame or None, DataFrame or None)
+        The protected tables (``None`` where not given).
+    """
+    specs = {}
+    if means is not None:
+        specs["means"] = _item_means_spec(means)
+    if progression is not None:
+        specs["progression"] = _progression_spec(progression)
+    relations = []
+    if means is not None and progression is not None:
+        where = {(row.item, row.gender, row.round): label
+                 for label, row in zip(means.index, means[["item", "gender", "round"]].itertuples())}
+        for label, row in zip(progression.index, progression[["item", "gender"]].itertuples()):
+            for rnd in (1, 2):
+                outer = where.get((row.item, row.gender, rnd))
+                if outer is not None:
+                    relations.append(Relation(("means", outer), (("progression", label),)))
+    out = protect_tables(specs, policy, relations)
+    return out.get("means"), out.get("progression")
 
 
 def _long_scores(measurements: pd.DataFrame, persons: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
@@ -80,7 +124,7 @@ def item_means(
     *,
     rounds: Sequence[int] | None = (1, 2),
     confidence: float = 0.95,
-    min_cell: int = MIN_CELL,
+    policy: DisclosurePolicy | str | None = DEFAULT,
     published: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Mean of every item by gender and round (study Figures 4.9-4.12).
@@ -97,8 +141,9 @@ def item_means(
         Rounds to describe (default 1 and 2); ``None`` for all.
     confidence : float
         Level of the t confidence interval.
-    min_cell : int
-        Cells with fewer persons are suppressed.
+    policy : DisclosurePolicy, "default" or None
+        Small-cell rule applied (primary and complementary: all = women + men); ``None``
+        returns every statistic (raw; ``suppressed`` all False).
     published : DataFrame, optional
         Published means (``item``, ``gender``, ``round``, ``mean``), e.g.
         :func:`fip.published.published_item_means`; added as ``published`` and ``difference``
@@ -135,7 +180,11 @@ def item_means(
     table["gender"] = pd.Categorical(table["gender"], ["female", "male", "all"])
     table = _order(table, instrument, ["item", "gender", "round"])
     table["gender"] = table["gender"].astype(str)
-    table = _suppress(table, ["mean", "sd", "se", "ci_low", "ci_high"], min_cell)
+    table["n"] = table["n"].astype("Int64")
+    table["suppressed"] = False
+    policy = resolve_policy(policy)
+    if policy is not None:
+        table = protect_item_tables(policy, means=table)[0]
     if published is not None:
         pub = published[["item", "gender", "round", "mean"]].rename(columns={"mean": "published"})
         table = table.merge(pub, on=["item", "gender", "round"], how="left")
@@ -151,7 +200,7 @@ def item_progression(
     first: int = 1,
     second: int = 2,
     confidence: float = 0.95,
-    min_cell: int = MIN_CELL,
+    policy: DisclosurePolicy | str | None = DEFAULT,
 ) -> pd.DataFrame:
     """Change of every item between two rounds for persons with both (Figures 4.11-4.12).
 
@@ -162,7 +211,7 @@ def item_progression(
         ``n`` (persons with the item answered in both rounds), ``mean_first``,
         ``mean_second``, ``change`` (mean of second − first), ``sd``, ``se``, ``ci_low``,
         ``ci_high`` (t interval of the mean change, i.e. a paired t interval),
-        ``suppressed``.
+        ``suppressed`` (the small-cell rule of ``policy``, as in :func:`item_means`).
 
     Examples
     --------
@@ -170,7 +219,7 @@ def item_progression(
     >>> from fip.instrument import load_instrument
     >>> m = pd.DataFrame({"person_id": list("aabb"), "round": [1, 2, 1, 2], "c01": [2, 4, 3, 4]})
     >>> p = pd.DataFrame({"person_id": ["a", "b"], "gender": ["male", "male"]})
-    >>> item_progression(m, p, load_instrument(), min_cell=1)[["item", "gender", "n", "change"]]
+    >>> item_progression(m, p, load_instrument(), policy=None)[["item", "gender", "n", "change"]]
       item gender  n  change
     0  c01   male  2     1.5
     1  c01    all  2     1.5
@@ -196,9 +245,13 @@ def item_progression(
     table["gender"] = table["gender"].astype(str)
     columns = ["respondent", "item", "gender", "n", "mean_first", "mean_second", "change",
                "sd", "se", "ci_low", "ci_high"]
-    return _suppress(table[columns].copy(),
-                     ["mean_first", "mean_second", "change", "sd", "se", "ci_low", "ci_high"],
-                     min_cell)
+    table = table[columns].copy()
+    table["n"] = table["n"].astype("Int64")
+    table["suppressed"] = False
+    policy = resolve_policy(policy)
+    if policy is not None:
+        table = protect_item_tables(policy, progression=table)[1]
+    return table
 
 
 def funnel_with_published(funnel: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -327,12 +380,14 @@ def _require(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
 
 
 def _cells(frame: pd.DataFrame, groups: Sequence[str], value: pd.Series, statistic: str) -> list[tuple]:
-    """(group, statistic, ours, n) of ``value`` (aligned with ``frame``; NA = not counted)."""
+    """(group, statistic, ours, n, k) of ``value`` (aligned with ``frame``; NA = not counted;
+    ``k`` = persons with the attribute of a percent, else -1)."""
     out = []
     for group in groups:
         sel = value if group == "all" else value[frame["group"] == group]
         sel = sel.dropna().astype("float64")
         n = len(sel)
+        k = int(sel.sum()) if statistic == "percent" else -1
         if statistic == "n":
             ours = float(n)
         elif statistic == "percent":
@@ -341,8 +396,49 @@ def _cells(frame: pd.DataFrame, groups: Sequence[str], value: pd.Series, statist
             ours = sel.mean() if n else np.nan
         else:  # sd, with n - 1 as in Stata's summarize
             ours = sel.std(ddof=1) if n > 1 else np.nan
-        out.append((group, statistic, ours, n))
+        out.append((group, statistic, ours, n, k))
     return out
+
+
+#: Characteristics whose shares split one set of persons into categories (with ``other``
+#: persons unshown): a reader may add the shown shares and subtract from 100 %.
+_CATEGORIES = (("residence_refugee", "residence_family_reunified", "residence_unknown"),
+               ("education_any", "education_none", "education_unknown"),
+               ("origin_syria", "origin_eritrea"),
+               ("visitation_job_ready", "visitation_activity_ready"))
+
+
+def _protect_characteristics(table: pd.DataFrame, policy: DisclosurePolicy,
+                             persons: dict[int, int]) -> pd.DataFrame:
+    """Primary, share and complementary suppression of :func:`sample_characteristics` rows.
+
+    Margins: all = women + men within each characteristic, round and statistic; the
+    categories of one split (:data:`_CATEGORIES`) add up to the persons they describe; the
+    persons of a round (``persons``, which a report states in its text) = women + men.
+    """
+    keys = table["round"].astype("string").fillna("")
+    table = table.assign(_round=keys)
+    percent = table["statistic"] == "percent"
+    shares = table[percent]
+    others = table[~percent]
+    specs = {"percent": TableSpec(shares, ("ours",), k="k", margins=(Margin("group", "all", ("characteristic", "_round")),)),
+             "other": TableSpec(others, ("ours",), margins=(Margin("group", "all", ("characteristic", "_round",
+                                                                                   "statistic")),))}
+    relations, known = [], {}
+    for split in _CATEGORIES:
+        part = shares[shares["characteristic"].isin(split)]
+        for (rnd, group), cells in part.groupby(["_round", "group"], sort=False):
+            total = ("persons behind", split[0], rnd, group)
+            known[total] = {"n": int(cells["n"].max())}
+            relations.append(Relation(total, tuple(("percent", label) for label in cells.index), "k", "n"))
+    for rnd, total in persons.items():
+        cells = others[(others["characteristic"] == "persons") & (others["round"] == rnd)]
+        if len(cells):
+            known[("persons", rnd)] = {"n": total}
+            relations.append(Relation(("persons", rnd), tuple(("other", label) for label in cells.index)))
+    out = protect_tables(specs, policy, relations, known)
+    merged = pd.concat([out["percent"], out["other"]]).loc[table.index]
+    return merged.drop(columns=["_round"])
 
 
 def sample_characteristics(
@@ -350,7 +446,7 @@ def sample_characteristics(
     persons: pd.DataFrame,
     *,
     published: pd.DataFrame | None = None,
-    min_cell: int = MIN_CELL,
+    policy: DisclosurePolicy | str | None = DEFAULT,
 ) -> pd.DataFrame:
     """The sample description of the study (section 4.3, Tabel 4.4) computed from data.
 
@@ -397,8 +493,11 @@ def sample_characteristics(
     published : DataFrame, optional
         Published facts with the key columns and ``published`` (and ``printed``), e.g.
         :func:`fip.published.published_sample`; ``None`` compares with nothing.
-    min_cell : int
-        Figures resting on fewer persons are suppressed.
+    policy : DisclosurePolicy, "default" or None
+        Small-cell rule: a figure resting on 1-4 persons, a percent whose persons with or
+        without the attribute number 1-4, and figures recoverable from the others (all =
+        women + men; the categories of one split add up to 100 %) are hidden with their
+        ``n``. ``None``: raw.
 
     Returns
     -------
@@ -406,7 +505,7 @@ def sample_characteristics(
         ``source``, ``characteristic``, ``round`` (Int64), ``group``, ``statistic``,
         ``n`` (persons behind the figure: the denominator of a percent, the persons
         averaged for a mean, the count itself for ``n``), ``ours`` (float; percentages on a
-        0-100 scale; NaN when suppressed), ``suppressed`` (``n < min_cell``), and with
+        0-100 scale; NaN when suppressed), ``suppressed``, and with
         ``published``: ``published``, ``printed`` and ``difference`` (ours minus
         published; NaN where the report prints words, not a number).
 
@@ -421,7 +520,7 @@ def sample_characteristics(
     >>> m = pd.DataFrame({"person_id": list("abcdefa"), "round": [1, 1, 1, 1, 1, 1, 2],
     ...                   "visitation": ["job_ready"] * 4 + ["activity_ready", "unknown", "job_ready"]})
     >>> p = pd.DataFrame({"person_id": list("abcdef"), "gender": ["female"] * 6})
-    >>> t = sample_characteristics(m, p, min_cell=1)
+    >>> t = sample_characteristics(m, p, policy=None)
     >>> t.query("round == 1 and group == 'women'")[["characteristic", "statistic", "n", "ours"]]
                    characteristic statistic  n  ours
     0                     persons         n  6   6.0
@@ -492,12 +591,15 @@ def sample_characteristics(
         for statistic in ("mean", "sd"):
             add("text", "days_between_rounds", pd.NA, by_round[2], ["all"], days, statistic)
 
-    table = pd.DataFrame(rows, columns=[*SAMPLE_KEYS, "ours", "n"])
+    table = pd.DataFrame(rows, columns=[*SAMPLE_KEYS, "ours", "n", "k"])
     table["round"] = table["round"].astype("Int64")
     table["n"] = table["n"].astype("Int64")
     table["ours"] = table["ours"].astype("float64")
-    table = table[[*SAMPLE_KEYS, "n", "ours"]]
-    table = _suppress(table, ["ours"], min_cell)
+    table["suppressed"] = False
+    policy = resolve_policy(policy)
+    if policy is not None:
+        table = _protect_characteristics(table, policy, {r: len(by_round[r]) for r in (1, 2)})
+    table = table[[*SAMPLE_KEYS, "n", "ours", "suppressed"]]
     if published is not None:
         extra = [c for c in ("published", "printed") if c in published.columns]
         pub = published[[*SAMPLE_KEYS, *extra]].copy()
