@@ -65,12 +65,18 @@ def test_groups_and_suppression():
     g = np.array(["a"] * 396 + ["b"] * 4 + ["c"] * 100)
     y[400:500] = 0
     y[400:403] = 1                      # group c: 3 persons with the outcome -> suppressed
+    y[396:400] = [1, 1, 0, 0]           # group b: 4 persons -> suppressed
     out = metrics_by_group(y, p, pd.DataFrame({"grp": g})).set_index("group")
-    assert out.loc["b", "suppressed"] and np.isnan(out.loc["b", "n"])
-    assert out.loc["c", "suppressed"] and np.isnan(out.loc["c", "observed"])
+    assert out.loc["b", "suppressed"] and pd.isna(out.loc["b", "n"])
+    assert out.loc["c", "suppressed"] and np.isnan(out.loc["c", "observed"]) and pd.isna(out.loc["c", "n_events"])
+    # all - a = b + c: 104 persons, 5 with the outcome: a may be shown
     assert not out.loc["a", "suppressed"]
     ref = probability_metrics(y[:396], p[:396])
     assert abs(out.loc["a", "auc"] - ref["auc"]) < 1e-15 and out.loc["a", "n"] == 396
+    # with one event fewer in b, all - a would reveal 4 persons with the outcome: a is hidden too
+    y[396] = 0
+    out = metrics_by_group(y, p, pd.DataFrame({"grp": g})).set_index("group")
+    assert out["suppressed"].all() and out["observed"].isna().all()
 
 
 def test_calibration_bins_are_tenths():

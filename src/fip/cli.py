@@ -288,7 +288,8 @@ def indices(
     from fip._output import emit, to_csv
     from fip._atomic import atomic_write_text
     from fip.data import pair_forms
-    from fip.indices import load_index_definitions, score_indices
+    from fip.disclosure import DisclosurePolicy, protect
+    from fip.indices import index_means, load_index_definitions, score_indices
     from fip.reliability import item_rest_statistics, reliability_table
 
     check_option("--format", fmt, FORMATS)
@@ -303,10 +304,14 @@ def indices(
         table = pd.concat(per_item, ignore_index=True)[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd"]]
         emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_})")
         return
+    policy = DisclosurePolicy.default()
     table = reliability_table(answers, defs)
-    means = scored.groupby("round")[[d.id for d in defs]].mean().T
-    means = means[[r for r in means.columns if r <= 2]].add_prefix("mean r")
-    table = table.set_index("index").join(means).reset_index()
+    table = protect(table, policy, n="n_obs", values=["alpha", "ci_low", "ci_high", "omega", "mean_inter_item_r"])
+    means = index_means(scored, defs, policy=policy)
+    wide = pd.concat([means.pivot(index="index", columns="round", values=stat).add_prefix(f"{stat} r")
+                      for stat in ("mean", "n")], axis=1)
+    table = table.set_index("index").join(wide.astype({c: "float64" for c in wide if c.startswith("mean")}))
+    table = table.reset_index()
     table.insert(1, "items", [" ".join(d.items) for d in defs])
     emit(table, fmt, out, console, title=f"Indices (reliability on round {round_})")
     if scores is not None:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from fip._resources import config_path, read_config
+from fip.disclosure import DEFAULT
 from fip.errors import ConfigError
 from fip.instrument import Instrument
 
@@ -36,6 +37,7 @@ __all__ = [
     "IndexDefinition",
     "compare_index_definitions",
     "derive_index_definitions",
+    "index_means",
     "load_index_definitions",
     "min_items_answered",
     "score_indices",
@@ -234,3 +236,50 @@ def compare_index_definitions(
             "identical": bool(best) and set(best.items) == set(ref.items),
         })
     return pd.DataFrame(rows)
+
+
+def index_means(
+    scores: pd.DataFrame,
+    definitions: Sequence[IndexDefinition],
+    *,
+    rounds: Sequence[int] = (1, 2),
+    policy=DEFAULT,
+) -> pd.DataFrame:
+    """Mean index score per index and round, with the persons behind it.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        :func:`score_indices` output (``round`` and one column per index).
+    definitions : sequence of IndexDefinition
+    rounds : sequence of int
+        Rounds described.
+    policy : DisclosurePolicy, "default" or None
+        Small-cell rule (:mod:`fip.disclosure`): a mean of 1-4 persons is hidden with its n.
+
+    Returns
+    -------
+    DataFrame
+        ``index``, ``round``, ``n``, ``mean``, ``sd``, ``suppressed``.
+
+    Examples
+    --------
+    >>> d = IndexDefinition("x", ("c01", "c02"))
+    >>> s = pd.DataFrame({"round": [1, 1, 1, 1, 1, 2], "x": [1.0, 2, 3, 4, 5, 6]})
+    >>> index_means(s, [d])[["index", "round", "n", "mean", "suppressed"]]
+      index  round     n  mean  suppressed
+    0     x      1     5   3.0       False
+    1     x      2  <NA>   NaN        True
+    """
+    from fip.disclosure import protect, resolve_policy
+
+    ids = [d.id for d in definitions]
+    part = scores[scores["round"].isin(list(rounds))]
+    long = part.melt(id_vars=["round"], value_vars=ids, var_name="index", value_name="score").dropna(subset=["score"])
+    table = (long.groupby(["index", "round"], sort=False)["score"].agg(n="count", mean="mean", sd="std")
+             .reindex(pd.MultiIndex.from_product([ids, list(rounds)], names=["index", "round"]))
+             .reset_index())
+    table["n"] = table["n"].fillna(0).astype("Int64")
+    table["suppressed"] = False
+    policy = resolve_policy(policy)
+    return table if policy is None else protect(table, policy, values=["mean", "sd"])

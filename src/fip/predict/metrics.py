@@ -18,13 +18,14 @@ import statsmodels.api as sm
 from scipy.stats import norm
 from sklearn.metrics import log_loss, roc_auc_score
 
-from fip.describe import MIN_CELL
+from fip.disclosure import DEFAULT, DisclosurePolicy, Relation, TableSpec, protect_tables, resolve_policy
 
 __all__ = [
     "METRIC_COLUMNS",
     "calibration_bins",
     "metrics_by_group",
     "probability_metrics",
+    "protect_event_rows",
     "rate_metrics",
     "wilson_interval",
 ]
@@ -112,7 +113,47 @@ def rate_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     }
 
 
-def calibration_bins(y: np.ndarray, p: np.ndarray, n_bins: int = 10, min_cell: int = MIN_CELL) -> pd.DataFrame:
+def protect_event_rows(
+    frame: pd.DataFrame,
+    policy: DisclosurePolicy | str | None,
+    values: list[str],
+    *,
+    total: tuple[int, int] | None = None,
+    within: str | None = None,
+    n: str = "n",
+    k: str = "n_events",
+) -> pd.DataFrame:
+    """The small-cell rule for rows of persons with and without an event (employment).
+
+    A row is hidden (``values`` NaN, ``k`` missing) when its persons, or those with or
+    without the event, number 1-4; when the rows partition a shown total (``total`` =
+    persons and events of the whole sample, e.g. the tenths of a calibration curve or the
+    women and men of a gender split, one partition per value of ``within``), a reader
+    subtracting the shown rows from it must not recover 1-4 persons either.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"group": ["female", "male"], "n": [40, 60], "n_events": [3, 30], "observed": [.075, .5]})
+    >>> protect_event_rows(t, DisclosurePolicy(5), ["observed"], total=(100, 33))["suppressed"].tolist()
+    [True, True]
+    """
+    policy = resolve_policy(policy)
+    if policy is None:
+        return frame.assign(suppressed=False) if "suppressed" not in frame.columns else frame
+    relations, known = [], {}
+    if total is not None:
+        groups = frame.groupby(within, sort=False) if within else [(None, frame)]
+        for key, part in groups:
+            cell = ("whole sample", key)
+            known[cell] = {"n": int(total[0]), "k": int(total[1])}
+            parts = tuple(("rows", label) for label in part.index)
+            relations += [Relation(cell, parts, c) for c in ("n", "k", "n-k")]
+    spec = TableSpec(frame, tuple(values), n=n, k=k)
+    return protect_tables({"rows": spec}, policy, relations, known)["rows"]
+
+
+def calibration_bins(y: np.ndarray, p: np.ndarray, n_bins: int = 10,
+                     policy: DisclosurePolicy | str | None = DEFAULT) -> pd.DataFrame:
     """Calibration curve: persons grouped by tenths (``n_bins`` quantile groups) of ``p``.
 
     Returns
@@ -121,8 +162,9 @@ def calibration_bins(y: np.ndarray, p: np.ndarray, n_bins: int = 10, min_cell: i
         One row per bin: ``bin`` (1..), ``lower``, ``upper`` (range of p in the bin; the
         bins of a model file use ``lower`` as the cut point), ``n``, ``mean_predicted``,
         ``observed``, ``observed_low``, ``observed_high`` (95 % Wilson interval) and
-        ``suppressed`` (True when fewer than ``min_cell`` persons or fewer than
-        ``min_cell`` with or without the outcome: the numbers are then NaN).
+        ``suppressed`` (:func:`protect_event_rows` with the whole sample as total: the
+        observed share is then NaN; the bin's ``n`` stays, as the bins are tenths of the
+        sample).
     """
     y = np.asarray(y, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
@@ -133,21 +175,19 @@ def calibration_bins(y: np.ndarray, p: np.ndarray, n_bins: int = 10, min_cell: i
         if len(idx) == 0:
             continue
         n, k = len(idx), float(y[idx].sum())
-        small = n < min_cell or k < min_cell or n - k < min_cell
         lo, hi = wilson_interval(k, n)
         rows.append({
-            "bin": b, "lower": float(p[idx].min()), "upper": float(p[idx].max()), "n": n,
-            "mean_predicted": float(p[idx].mean()),
-            "observed": np.nan if small else k / n,
-            "observed_low": np.nan if small else lo,
-            "observed_high": np.nan if small else hi,
-            "suppressed": small,
+            "bin": b, "lower": float(p[idx].min()), "upper": float(p[idx].max()), "n": n, "n_events": int(k),
+            "mean_predicted": float(p[idx].mean()), "observed": k / n, "observed_low": lo, "observed_high": hi,
         })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    shown = protect_event_rows(table, policy, ["observed", "observed_low", "observed_high"], total=(len(y), int(y.sum())))
+    shown["n"] = table["n"]  # tenths of the sample: the bin sizes reveal nothing
+    return shown.drop(columns="n_events")
 
 
 def metrics_by_group(
-    y: np.ndarray, p: np.ndarray, groups: pd.DataFrame, min_cell: int = MIN_CELL
+    y: np.ndarray, p: np.ndarray, groups: pd.DataFrame, policy: DisclosurePolicy | str | None = DEFAULT
 ) -> pd.DataFrame:
     """:func:`probability_metrics` within each value of each column of ``groups``.
 
@@ -155,8 +195,9 @@ def metrics_by_group(
     -------
     DataFrame
         ``variable``, ``group``, then :data:`METRIC_COLUMNS` and ``suppressed``. A cell is
-        suppressed (every number NaN, ``n`` included) when it has fewer than ``min_cell``
-        persons, or fewer than ``min_cell`` with or without the outcome (fip.describe's rule).
+        suppressed (every number NaN, ``n`` and ``n_events`` missing) by
+        :func:`protect_event_rows`: 1-4 persons, or 1-4 with or without the outcome, in the
+        cell or recovered from the whole sample minus the other groups of the variable.
     """
     y = np.asarray(y, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
@@ -165,11 +206,9 @@ def metrics_by_group(
         values = groups[variable].astype("string")
         for level in sorted(values.dropna().unique()):
             mask = (values == level).fillna(False).to_numpy(dtype=bool)
-            n, k = int(mask.sum()), float(y[mask].sum())
-            small = n < min_cell or k < min_cell or n - k < min_cell
-            m = probability_metrics(y[mask], p[mask])
-            if small:
-                m = {c: np.nan for c in METRIC_COLUMNS}
-            rows.append({"variable": variable, "group": str(level), **m, "suppressed": small})
-    out = pd.DataFrame(rows, columns=["variable", "group", *METRIC_COLUMNS, "suppressed"])
-    return out.astype({c: "float64" for c in METRIC_COLUMNS})
+            rows.append({"variable": variable, "group": str(level), **probability_metrics(y[mask], p[mask])})
+    out = pd.DataFrame(rows, columns=["variable", "group", *METRIC_COLUMNS])
+    values = [c for c in METRIC_COLUMNS if c not in ("n", "n_events")]
+    out = out.astype({c: "float64" for c in values})
+    out = protect_event_rows(out, policy, values, total=(len(y), int(y.sum())), within="variable")
+    return out[["variable", "group", *METRIC_COLUMNS, "suppressed"]]

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 import fip
 from fip._options import check_option
 from fip.data import Dataset, Pairing, pair_forms
-from fip.describe import MIN_CELL
+from fip.disclosure import DisclosurePolicy
 from fip.errors import FipError
 from fip.predict.features import CONTROL_CODING, MODEL_KINDS, build_features, feature_names
 from fip.predict.learners import (
@@ -39,9 +39,11 @@ from fip.predict.learners import (
     select_C,
 )
 from fip.predict.metrics import (
+    METRIC_COLUMNS,
     calibration_bins,
     metrics_by_group,
     probability_metrics,
+    protect_event_rows,
     rate_metrics,
     wilson_interval,
 )
@@ -211,7 +213,7 @@ def _selection_record(selection: PenaltySelection | None, name: str, n_folds: in
     }
 
 
-def _bands(p_oof: np.ndarray, y: np.ndarray) -> dict[str, object]:
+def _bands(p_oof: np.ndarray, y: np.ndarray, policy: DisclosurePolicy) -> dict[str, object]:
     """Cut points at the tertiles of the out-of-fold probabilities, rounded to 0.01."""
     cuts = [float(np.round(np.quantile(p_oof, q), 2)) for q in (1 / 3, 2 / 3)]
     if not 0 < cuts[0] < cuts[1] < 1:    # very concentrated predictions: unrounded tertiles
@@ -222,11 +224,16 @@ def _bands(p_oof: np.ndarray, y: np.ndarray) -> dict[str, object]:
     rows = []
     for b, label in enumerate(BAND_LABELS):
         mask = band == b
-        n, k = int(mask.sum()), float(y[mask].sum())
-        small = n < MIN_CELL or k < MIN_CELL or n - k < MIN_CELL
+        n, k = int(mask.sum()), int(y[mask].sum())
         lo, hi = wilson_interval(k, n)
-        rows.append({"band": label, "n": n, "observed": None if small else k / n,
-                     "observed_low": None if small else lo, "observed_high": None if small else hi})
+        rows.append({"band": label, "n": n, "n_events": k, "observed": k / n if n else np.nan,
+                     "observed_low": lo, "observed_high": hi})
+    shown = protect_event_rows(pd.DataFrame(rows), policy, ["observed", "observed_low", "observed_high"],
+                               total=(len(y), int(y.sum())))
+    shown["n"] = [r["n"] for r in rows]  # band sizes follow from the tertile cuts
+    rows = [{"band": r.band, "n": int(r.n), **{c: None if pd.isna(getattr(r, c)) else float(getattr(r, c))
+                                               for c in ("observed", "observed_low", "observed_high")}}
+            for r in shown.itertuples()]
     return {
         "labels": list(BAND_LABELS),
         "cuts": cuts,
@@ -254,6 +261,7 @@ def train(
     compare: bool = True,
     created_at: str | None = None,
     pairing: Pairing | None = None,
+    policy: DisclosurePolicy | None = None,
 ) -> TrainResult:
     """Fit and validate a job-chance model (probability of any employment, expected rate).
 
@@ -293,6 +301,10 @@ def train(
         seconds). Pass a fixed value to get byte-identical files from identical training runs.
     pairing : Pairing, optional
         ``pair_forms(dataset)`` if not given.
+    policy : DisclosurePolicy, optional
+        Small-cell rule of the validation tables and the model file (default: the configured
+        one): metrics resting on 1-4 persons with or without a job, or recoverable from the
+        whole sample minus the other groups, are hidden, and so is the event count.
 
     Returns
     -------
@@ -320,6 +332,7 @@ def train(
     """
     check_option("kind", kind, MODEL_KINDS)
     check_option("outcome", outcome, _BINARY_OUTCOMES)
+    policy = DisclosurePolicy.default() if policy is None else policy
     fixed_C = _parse_C(C)
     if not (isinstance(n_folds, int) and n_folds >= 2):
         raise ValueError(f"n_folds must be a whole number >= 2; got {n_folds!r}")
@@ -373,11 +386,14 @@ def train(
     for learner, values in p.items():
         pv = np.clip(values, *LPM_CLIP) if learner == "ols_lpm" else values
         metric_rows.append({"learner": learner, **probability_metrics(y, pv)})
-    metrics = pd.DataFrame(metric_rows).set_index("learner")
+    metrics = protect_event_rows(pd.DataFrame(metric_rows), policy,
+                                 [c for c in METRIC_COLUMNS if c not in ("n", "n_events")]).set_index("learner")
+    metrics["n"] = len(ids)  # the training sample's size is stated anyway
+    few_events = bool(policy.is_small(int(y.sum())) or policy.is_small(len(ids) - int(y.sum())))
     rate_rows = [{"learner": k, **rate_metrics(rate, v)} for k, v in r.items()]
     rates = pd.DataFrame(rate_rows).set_index("learner")
-    by_group = metrics_by_group(y, p["logistic"], groups.reset_index(drop=True))
-    calib = calibration_bins(y, p["logistic"])
+    by_group = metrics_by_group(y, p["logistic"], groups.reset_index(drop=True), policy)
+    calib = calibration_bins(y, p["logistic"], policy=policy)
     predictions = pd.DataFrame({"person_id": pd.array(ids, dtype="str"), "caseworker_id": cw.astype(str),
                                 "fold": folds, "y": y, "rate": rate,
                                 **{f"p_{k}": v for k, v in p.items()},
@@ -422,15 +438,16 @@ def train(
             "link": "logit", "C": C_rate_final, "penalty_selection": _selection_record(selection, "rate", n_folds),
             "intercept": frac.intercept_[0], "coefficients": dict(zip(names, frac.coef_[0])),
         },
-        "bands": _bands(p["logistic"], y),
+        "bands": _bands(p["logistic"], y, policy),
         "calibration_bins": _frame_records(calib.drop(columns="bin")),
         "training": {
-            "n_persons": len(ids), "n_caseworkers": n_cw, "n_events": int(y.sum()),
-            "observed": float(y.mean()), "mean_rate": float(rate.mean()),
+            "n_persons": len(ids), "n_caseworkers": n_cw,
+            "n_events": None if few_events else int(y.sum()),
+            "observed": None if few_events else float(y.mean()), "mean_rate": float(rate.mean()),
             "first_month": str(months["month"].min()), "last_month": str(months["month"].max()),
             "sample": "persons with rounds 1 and 2, complete controls and a complete 6-month outcome window after round 2",
             "caseworkers": "not used as features (new cohorts have new caseworkers); cross-validation holds out whole caseworkers",
-            "seed": seed, "n_folds": n_folds, "min_cell": MIN_CELL,
+            "seed": seed, "n_folds": n_folds, "min_cell": policy.threshold,
         },
         "validation": {
             "metrics": _frame_records(metrics.reset_index()),
