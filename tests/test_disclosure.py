@@ -243,3 +243,18 @@ def test_describe_csv_of_the_issue_case_hides_the_men_too(tmp_path):
     assert women["suppressed"].all() and women["n"].isna().all()
     assert men["suppressed"].all() and men["mean"].isna().all()
     assert not r2.loc[r2["gender"] == "all", "suppressed"].any()
+
+
+def test_cli_lowered_threshold_needs_the_secure_machine_option_and_says_so(tmp_path):
+    folder = write_dataset(_tiny(40, 2), tmp_path / "d")
+    refused = subprocess.run([sys.executable, "-m", "fip.cli", "describe", str(folder), "--min-cell", "3"],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "secure-machine" in refused.stderr and "Traceback" not in refused.stderr
+    out = tmp_path / "m.csv"
+    ok = subprocess.run([sys.executable, "-m", "fip.cli", "describe", str(folder), "--min-cell", "3",
+                         "--secure-machine", "--format", "csv", "--out", str(out)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    first = out.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# SECURE MACHINE ONLY") and "3 or more persons" in first
+    table = pd.read_csv(out, comment="#")
+    assert (table.loc[~table["suppressed"], "n"] >= 3).all()

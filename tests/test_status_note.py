@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fip.disclosure import DisclosurePolicy
+
 from fip.data import pair_forms
 from fip.instrument import load_instrument
 from fip.report.status_note import StatusNote, status_note
@@ -181,8 +183,9 @@ def test_all_municipality_cells_below_min_cell_are_suppressed(cohort, frame):
 
 
 def test_suppression_follows_min_cell(cohort, quarter):
-    full = status_note(cohort, MUNICIPALITY, quarter, min_cell=1)
-    strict = status_note(cohort, MUNICIPALITY, quarter, min_cell=20)
+    full = status_note(cohort, MUNICIPALITY, quarter, policy=DisclosurePolicy(1, secure_machine=True))
+    strict = status_note(cohort, MUNICIPALITY, quarter, policy=DisclosurePolicy(20))
+    assert "SECURE MACHINE ONLY" in full.html and "SECURE MACHINE" not in strict.html
     for name in ("levels", "progression"):
         n = full.tables[name]["municipality_n"].astype(float)
         assert (strict.tables[name]["municipality_suppressed"] == (n < 20)).all()
@@ -238,7 +241,7 @@ def test_bad_municipality(cohort):
         status_note(cohort, "Atlantis", "2018Q2")
 
 
-@pytest.mark.parametrize("kwargs", [{"lang": "fr"}, {"min_cell": 0}, {"min_cell": 2.5}])
+@pytest.mark.parametrize("kwargs", [{"lang": "fr"}, {"policy": "not a policy"}])
 def test_bad_options(cohort, kwargs):
     with pytest.raises(ValueError):
         status_note(cohort, MUNICIPALITY, "2018Q2", **kwargs)

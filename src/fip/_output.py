@@ -108,9 +108,34 @@ def render(frame: pd.DataFrame, fmt: str, *, title: str | None = None, digits: i
     return table
 
 
-def emit(frame: pd.DataFrame, fmt: str, out: Path | None, console, *, title: str | None = None) -> None:
-    """Print ``frame`` to the console, or write it atomically to ``out``."""
+def _with_notice(rendered, fmt: str, notice: str):
+    """``rendered`` with ``notice`` as its first line (a comment where the format has one)."""
+    if fmt == "json":
+        return json.dumps({"notice": notice, "records": json.loads(rendered)}, ensure_ascii=False, indent=1) + "\n"
+    if fmt == "html":
+        return f'<p class="notice"><strong>{html.escape(notice)}</strong></p>\n{rendered}'
+    if fmt == "latex":
+        return f"% {latex_escape(notice)}\n{rendered}"
+    if fmt in ("csv", "md"):
+        return f"# {notice}\n{rendered}"
+    rendered.caption = notice  # a rich Table: printed after the title line
+    return rendered
+
+
+def emit(frame: pd.DataFrame, fmt: str, out: Path | None, console, *, title: str | None = None,
+         notice: str | None = None) -> None:
+    """Print ``frame`` to the console, or write it atomically to ``out``.
+
+    ``notice`` (e.g. :attr:`fip.disclosure.DisclosurePolicy.statement` on a secure
+    machine) is the first line of the output: a ``#`` comment in CSV and Markdown, ``%`` in
+    LaTeX, a paragraph in HTML, ``{"notice": ..., "records": [...]}`` in JSON.
+    """
     rendered = render(frame, fmt, title=title)
+    if notice:
+        if fmt == "table" and out is None:
+            console.print(notice, markup=False, highlight=False)
+        else:
+            rendered = _with_notice(rendered, fmt, notice)
     if out is None:
         if isinstance(rendered, str):
             console.print(rendered, end="", markup=False, highlight=False, soft_wrap=True)

@@ -79,6 +79,24 @@ def _instrument(path: Path | None):
     return load_instrument(path)
 
 
+MinCellOpt = Annotated[
+    Optional[int],
+    typer.Option("--min-cell", min=1, help="Smallest number of persons behind a shown figure (default: configs/disclosure.yaml, 5); "
+                                           "below 5 only with --secure-machine."),
+]
+SecureOpt = Annotated[
+    bool,
+    typer.Option("--secure-machine", help="Allow --min-cell below 5 (researchers on a secure machine); every output then says so."),
+]
+
+
+def _policy(min_cell: int | None, secure_machine: bool):
+    """The disclosure policy of a command's --min-cell / --secure-machine options."""
+    from fip.disclosure import load_policy
+
+    return load_policy(threshold=min_cell, secure_machine=secure_machine)
+
+
 StoreOpt = Annotated[
     Optional[Path],
     typer.Option("--store", help="Read the dataset from this fip store (DuckDB file) instead of a folder."),
@@ -143,7 +161,7 @@ def validate(
     """
     from fip._output import emit
     from fip.data import load_dataset, pair_forms
-    from fip.describe import funnel_with_published
+    from fip.describe import funnel_with_published, protect_funnel
 
     try:
         dataset = load_dataset(data, _instrument(instrument))
@@ -160,8 +178,8 @@ def validate(
         from fip.published import published_funnel
 
         published = published_funnel()
-    funnel = funnel_with_published(pair_forms(dataset).funnel, published)
-    emit(funnel, "table", None, console, title="Funnel: forms, same-month pairs, exclusions")
+    funnel = protect_funnel(funnel_with_published(pair_forms(dataset).funnel, published))
+    emit(funnel, "table", None, console, title="Funnel: forms, same-month pairs, exclusions (counts of 1-4 hidden)")
 
 
 @app.command()
@@ -175,6 +193,8 @@ def describe(
     lang: Annotated[str, typer.Option("--lang", help="Label language: da or en.")] = "da",
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    min_cell: MinCellOpt = None,
+    secure_machine: SecureOpt = False,
 ) -> None:
     """Item means by gender and round (or their change), published means beside ours.
 
@@ -188,6 +208,7 @@ def describe(
     check_option("--lang", lang, ("da", "en"))
     if figure is not None and figure.suffix.lower() not in (".png", ".svg"):
         raise ValueError(f"--figure must end in .png or .svg; got {figure.name!r}")
+    policy = _policy(min_cell, secure_machine)
     dataset = load_data(data, instrument, store)
     pairing = pair_forms(dataset)
     inst = dataset.instrument
@@ -197,17 +218,17 @@ def describe(
 
         published = published_item_means()
     if progression:
-        table = d.item_progression(pairing.measurements, dataset.persons, inst)
+        table = d.item_progression(pairing.measurements, dataset.persons, inst, policy=policy)
         title = "Change in item means, round 1 to round 2 (persons with both rounds)"
     else:
-        table = d.item_means(pairing.measurements, dataset.persons, inst, published=published)
+        table = d.item_means(pairing.measurements, dataset.persons, inst, published=published, policy=policy)
         title = "Item means by gender and round"
     shown = table if fmt in ("csv", "json") else d.wide_table(table, inst, lang=lang)
     from fip._output import emit
 
-    emit(shown, fmt, out, console, title=title)
+    emit(shown, fmt, out, console, title=title, notice=policy.statement)
     if figure is not None:
-        means = table if not progression else d.item_means(pairing.measurements, dataset.persons, inst)
+        means = table if not progression else d.item_means(pairing.measurements, dataset.persons, inst, policy=policy)
         fig = d.plot_item_means(means, inst, lang=lang)
         from fip._atomic import atomic_write_bytes
         import io
@@ -278,6 +299,8 @@ def indices(
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    min_cell: MinCellOpt = None,
+    secure_machine: SecureOpt = False,
 ) -> None:
     """The study's indices: items, mean score per round, Cronbach's alpha (95 % CI), omega.
 
@@ -288,11 +311,12 @@ def indices(
     from fip._output import emit, to_csv
     from fip._atomic import atomic_write_text
     from fip.data import pair_forms
-    from fip.disclosure import DisclosurePolicy, protect
+    from fip.disclosure import protect
     from fip.indices import index_means, load_index_definitions, score_indices
     from fip.reliability import item_rest_statistics, reliability_table
 
     check_option("--format", fmt, FORMATS)
+    policy = _policy(min_cell, secure_machine)
     dataset = load_data(data, instrument, store)
     defs = load_index_definitions(definitions, instrument=dataset.instrument)
     measurements = pair_forms(dataset).measurements
@@ -304,7 +328,6 @@ def indices(
         table = pd.concat(per_item, ignore_index=True)[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd"]]
         emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_})")
         return
-    policy = DisclosurePolicy.default()
     table = reliability_table(answers, defs)
     table = protect(table, policy, n="n_obs", values=["alpha", "ci_low", "ci_high", "omega", "mean_inter_item_r"])
     means = index_means(scored, defs, policy=policy)
@@ -313,7 +336,7 @@ def indices(
     table = table.set_index("index").join(wide.astype({c: "float64" for c in wide if c.startswith("mean")}))
     table = table.reset_index()
     table.insert(1, "items", [" ".join(d.items) for d in defs])
-    emit(table, fmt, out, console, title=f"Indices (reliability on round {round_})")
+    emit(table, fmt, out, console, title=f"Indices (reliability on round {round_})", notice=policy.statement)
     if scores is not None:
         atomic_write_text(scores, to_csv(scored))
 
@@ -514,9 +537,10 @@ def status_note_cmd(
     quarter: Annotated[str, typer.Option("--quarter", help="Calendar quarter, e.g. 2019Q3 (by measurement date).")] = "",
     out: Annotated[Path, typer.Option("--out", help="HTML file for the note.")] = Path("status_note.html"),
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
-    min_cell: Annotated[int, typer.Option("--min-cell", min=1, help="Suppress figures resting on fewer persons.")] = 5,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    min_cell: MinCellOpt = None,
+    secure_machine: SecureOpt = False,
 ) -> None:
     """Quarterly status note of one municipality: levels, progression, trend, average star."""
     from fip._atomic import atomic_write_text
@@ -525,10 +549,13 @@ def status_note_cmd(
     check_option("--lang", lang, ("da", "en"))
     if not municipality or not quarter:
         raise ValueError("--municipality and --quarter are required (e.g. --municipality kommune_12 --quarter 2018Q2)")
+    policy = _policy(min_cell, secure_machine)
     dataset = load_data(data, instrument, store)
-    note = status_note(dataset, municipality, quarter, lang=lang, min_cell=min_cell)
+    note = status_note(dataset, municipality, quarter, lang=lang, policy=policy)
     atomic_write_text(out, note.html)
-    console.print(f"wrote {out} ({note.suppressed_cells} figures suppressed: fewer than {min_cell} persons, "
+    if policy.statement:
+        console.print(policy.statement, markup=False, highlight=False)
+    console.print(f"wrote {out} ({note.suppressed_cells} figures suppressed: fewer than {policy.threshold} persons, "
                   "directly or by subtraction)", highlight=False)
 
 

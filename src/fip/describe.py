@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = ["check_statements", "funnel_with_published", "item_means", "item_progression", "plot_item_means",
-           "protect_item_tables", "sample_characteristics", "wide_table", "MIN_CELL"]
+           "protect_funnel", "protect_item_tables", "sample_characteristics", "wide_table", "MIN_CELL"]
 
 #: Smallest number of persons behind a published cell (Statistics Denmark practice).
 MIN_CELL = 5
@@ -276,6 +276,46 @@ def funnel_with_published(funnel: pd.DataFrame, published: pd.DataFrame | None =
         table["published"] = table["published"].astype("Int64")
         table["difference"] = table["n"].astype("Int64") - table["published"]
     return table
+
+
+def protect_funnel(funnel: pd.DataFrame, policy: DisclosurePolicy | str | None = DEFAULT) -> pd.DataFrame:
+    """The small-cell rule applied to a funnel (:func:`funnel_with_published` output).
+
+    Counts of 1-4 are hidden (``n`` and ``difference`` missing, ``suppressed`` True). A
+    respondent's forms of all rounds add up to its paired forms plus its exclusions, so a
+    reader holding the rounds' form counts must not recover 1-4 forms from either side; and
+    ``persons`` of a round equals that round's paired count, so the two are hidden together.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"step": ["forms", "forms", "paired", "paired", "excluded"], "round": [1, 2, 1, 2, None],
+    ...                   "respondent": "citizen", "reason": None, "n": [100, 12, 90, 9, 13]})
+    >>> protect_funnel(f, DisclosurePolicy(5))["suppressed"].tolist()
+    [False, False, False, False, False]
+    >>> protect_funnel(f.assign(n=[100, 12, 97, 12, 3]), DisclosurePolicy(5))["suppressed"].tolist()
+    [False, False, False, True, True]
+    """
+    policy = resolve_policy(policy)
+    table = funnel.copy()
+    if policy is None:
+        return table.assign(suppressed=False)
+    values = ["difference"] if "difference" in table.columns else []
+    relations, known = [], {}
+    for respondent, part in table.groupby("respondent", sort=False):
+        forms = part[part["step"] == "forms"]
+        rest = part[part["step"].isin(["paired", "excluded"])]
+        total = ("all forms", respondent)
+        known[total] = {"n": int(pd.to_numeric(forms["n"]).sum())}
+        relations += [Relation(total, tuple(("funnel", label) for label in forms.index)),
+                      Relation(total, tuple(("funnel", label) for label in rest.index))]
+    out = protect_tables({"funnel": TableSpec(table, tuple(values))}, policy, relations, known)["funnel"]
+    hidden_rounds = set(out.loc[(out["step"] == "paired") & out["suppressed"], "round"])
+    same = (out["step"] == "persons") & out["round"].isin(hidden_rounds)
+    out.loc[same, "n"] = pd.NA
+    out.loc[same, "suppressed"] = True
+    for column in values:
+        out[column] = out[column].mask(out["suppressed"])
+    return out
 
 
 def wide_table(table: pd.DataFrame, instrument: Instrument, *, lang: str = "da") -> pd.DataFrame:

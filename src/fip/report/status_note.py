@@ -58,6 +58,7 @@ import pandas as pd
 
 from fip._options import check_option
 from fip.data import pair_forms
+from fip.disclosure import DEFAULT, DisclosurePolicy, resolve_policy
 from fip.indices import IndexDefinition, load_index_definitions, score_indices
 from fip.instrument import Instrument
 from fip.report import html as H
@@ -350,7 +351,8 @@ def _star_png(group: pd.DataFrame, instrument: Instrument, min_cell: int, lang: 
     return png_bytes(fig)
 
 
-def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", min_cell: int = 5) -> StatusNote:
+def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
+                policy: DisclosurePolicy | None = None) -> StatusNote:
     """The quarterly status note of one municipality.
 
     Parameters
@@ -363,8 +365,10 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
         Calendar quarter such as ``"2019Q1"``; measurements whose ``measured_on`` falls in it.
     lang : {"da", "en"}
         Language of the note (item labels from the instrument).
-    min_cell : int
-        Figures resting on fewer persons than this are suppressed (default 5).
+    policy : DisclosurePolicy, optional
+        The small-cell rule (default: the configured one, threshold 5): figures resting on
+        fewer persons than its threshold are suppressed, directly or by subtraction. A
+        lowered threshold (secure machine) is stated at the top of the note.
 
     Returns
     -------
@@ -373,8 +377,8 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
     Raises
     ------
     ValueError
-        Unknown municipality (a few known ones are listed), malformed quarter, unknown
-        ``lang`` or ``min_cell`` < 1.
+        Unknown municipality (a few known ones are listed), malformed quarter or unknown
+        ``lang``.
 
     Examples
     --------
@@ -385,8 +389,8 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
     """
     instrument = dataset.instrument
     check_option("lang", lang, [x for x in instrument.label_languages if x in _TEXT])
-    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
-        raise ValueError(f"min_cell must be an integer >= 1; got {min_cell!r}")
+    policy = resolve_policy(DEFAULT if policy is None else policy)
+    min_cell = policy.threshold
     period = _parse_quarter(quarter)
     known = sorted(set(dataset.persons["municipality"].dropna().astype(str)))
     if not isinstance(municipality, str) or municipality not in known:
@@ -516,6 +520,8 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da", m
         H.paragraph(text["goals_about"].format(**fmt)), H.table(goals_html, text["goals"]),
         H.table(goals_wide, text["goals_trend"].format(**fmt))]))
     about = H.paragraph(text["privacy"].format(s=suppressed, k=min_cell), note=True)
+    if policy.statement:
+        sections.insert(0, H.section("secure-machine", policy.statement, [H.paragraph(policy.statement)]))
     page = H.page(text["title"].format(**fmt), sections, lang=lang).replace("</body>", about + "</body>", 1)
     return StatusNote(html=page, tables={"levels": levels, "progression": progression, "trend": trend,
                                          "goals": goals, "goals_trend": goals_trend},
