@@ -258,3 +258,30 @@ def test_cli_lowered_threshold_needs_the_secure_machine_option_and_says_so(tmp_p
     assert first.startswith("# SECURE MACHINE ONLY") and "3 or more persons" in first
     table = pd.read_csv(out, comment="#")
     assert (table.loc[~table["suppressed"], "n"] >= 3).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 15), st.integers(0, 15)), min_size=2, max_size=4), st.integers(0, 3))
+def test_job_chance_groups_beside_the_whole_sample_reveal_no_small_group(groups, missing):
+    """metrics_by_group: each group's persons and events; the whole sample (incl. persons
+    without a group) is shown in the overall metrics."""
+    from fip.predict.metrics import metrics_by_group
+
+    labels, y = [], []
+    for j, (with_job, without) in enumerate(groups):
+        labels += [f"g{j}"] * (with_job + without)
+        y += [1] * with_job + [0] * without
+    labels += [None] * missing
+    y += [1] * missing
+    y = np.array(y, dtype=float)
+    p = np.linspace(0.1, 0.9, len(y))
+    out = metrics_by_group(y, p, pd.DataFrame({"grp": pd.array(labels, dtype="string")}), POLICY)
+    persons = {lab: frozenset(i for i, x in enumerate(labels) if x == lab) for lab in set(labels) if lab}
+    events = frozenset(np.flatnonzero(y == 1))
+    everyone = frozenset(range(len(y)))
+    cells = [Cell("job", everyone, having=events, label="overall")]
+    cells += [Cell("job", persons[g], having=persons[g] & events, label=g) for g in out.loc[~out["suppressed"], "group"]]
+    # the overall row is protected by the overall metrics' own rule; given it is shown, the groups must not leak
+    overall_small = POLICY.is_small(len(events)) or POLICY.is_small(len(everyone) - len(events)) or POLICY.is_small(len(y))
+    if not overall_small:
+        assert recoverable_small_groups(cells) == []

@@ -400,6 +400,8 @@ def train(
     calibration_figure: Annotated[Optional[Path], typer.Option("--calibration-figure", help="Also draw the calibration curve (.png or .svg).")] = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    min_cell: MinCellOpt = None,
+    secure_machine: SecureOpt = False,
 ) -> None:
     """Train and validate a job-chance model (CV grouped by caseworker); write the model file.
 
@@ -410,14 +412,17 @@ def train(
     from fip.predict import plot_calibration, save_model, train as train_model
 
     check_option("--model", model, ("intake", "progression"))
+    policy = _policy(min_cell, secure_machine)
     result = train_model(load_data(data, instrument, store), model, C=penalty, seed=seed, n_folds=folds,
-                         created_at=created_at)
+                         created_at=created_at, policy=policy)
     save_model(result.model, out)
     from fip._output import emit
 
     emit(result.validation.metrics.reset_index(), "table", None, console,
-         title=f"{model} model: cross-validation grouped by caseworker ({folds} folds)")
-    emit(result.validation.by_group, "table", None, console, title="Within groups (cells < 5 persons suppressed)")
+         title=f"{model} model: cross-validation grouped by caseworker ({folds} folds)", notice=policy.statement)
+    emit(result.validation.by_group, "table", None, console,
+         title=f"Within groups (hidden where fewer than {policy.threshold} persons, with or without a job, "
+               "directly or by subtraction)")
     if calibration_figure is not None:
         import io
 
