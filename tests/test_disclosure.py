@@ -94,7 +94,7 @@ def test_policy_from_config_and_secure_machine():
 
 # ---------------------------------------------------------------- describe on small and skewed data
 
-def _few_women_in_round_2(n_persons: int = 300, keep: int = 3, seed: int = 4):
+def _few_women_in_round_2(n_persons: int | None = 300, keep: int = 3, seed: int = 4):
     """A cohort where only ``keep`` women have a second measurement (their later forms dropped)."""
     ds = simulate_cohort(n_persons, seed=seed)
     m = pair_forms(ds).measurements
@@ -285,3 +285,43 @@ def test_job_chance_groups_beside_the_whole_sample_reveal_no_small_group(groups,
     overall_small = POLICY.is_small(len(events)) or POLICY.is_small(len(everyone) - len(events)) or POLICY.is_small(len(y))
     if not overall_small:
         assert recoverable_small_groups(cells) == []
+
+
+def test_replicate_tables_of_the_issue_case_reveal_no_small_group(tmp_path):
+    """Read back what replicate wrote (CSV files) and attack item means, progression and sample together."""
+    from fip.report import replicate
+
+    ds = _few_women_in_round_2(None)  # the study's size: replicate needs persons enough for its regressions
+    out = tmp_path / "replicate_few_women"
+    replicate(ds, out, predict_C=0.1)
+    m = pair_forms(ds).measurements
+    read = lambda name: pd.read_csv(out / "tables" / f"{name}.csv")  # noqa: E731
+    means, progression = read("item_means"), read("item_progression")
+    assert recoverable_small_groups(_item_cells(means, progression, m, ds.persons)) == []
+    r2_women = means[(means["round"] == 2) & (means["gender"] == "female")]
+    assert r2_women["suppressed"].all() and r2_women["n"].isna().all()
+    sample = read("sample_characteristics")
+    assert recoverable_small_groups(_sample_cells(sample, m, ds.persons)) == []
+    funnel = read("sample_funnel")
+    assert not ((funnel["n"] > 0) & (funnel["n"] < 5)).any()
+    index_means = read("index_means")
+    assert not ((index_means["n"] > 0) & (index_means["n"] < 5)).any()
+    assert index_means.loc[index_means["n"].isna(), "mean"].isna().all()
+    _check_job_chance_groups(out)
+
+
+def _check_job_chance_groups(out):
+    """prediction_*_by_group beside prediction_*_metrics: female = overall - male must not leak."""
+    for kind in ("intake", "progression"):
+        metrics = pd.read_csv(out / "tables" / f"prediction_{kind}_metrics.csv")
+        groups = pd.read_csv(out / "tables" / f"prediction_{kind}_by_group.csv")
+        shown = groups[~groups["suppressed"]]
+        overall = metrics.loc[metrics["learner"] == "logistic"].iloc[0]
+        for variable, part in groups.groupby("variable"):
+            hidden = part[part["suppressed"]]
+            if len(hidden) and not part["suppressed"].all():
+                # what subtraction gives: persons and events of the hidden groups (and of persons without a group)
+                rest_n = overall["n"] - shown.loc[shown["variable"] == variable, "n"].sum()
+                rest_k = overall["n_events"] - shown.loc[shown["variable"] == variable, "n_events"].sum()
+                assert not (0 < rest_n < 5 or 0 < rest_k < 5 or 0 < rest_n - rest_k < 5), (kind, variable)
+        assert not ((shown["n_events"] > 0) & (shown["n_events"] < 5)).any()

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 
 from fip.data import pair_forms
-from fip.describe import MIN_CELL, funnel_with_published, item_means, item_progression
+from fip.describe import funnel_with_published, item_means, item_progression, protect_funnel
 from fip.instrument import load_instrument
 from fip.published import published_funnel, published_item_means
 from fip.report import STEPS, replicate
 from fip.report.figures import average_measurements, png_bytes
-from fip.report.replicate import _suppress_counts
+from fip.disclosure import DisclosurePolicy
 from fip.simulate import simulate_cohort
 
 pytestmark = pytest.mark.slow  # each module fixture runs the whole study (~6 s)
@@ -158,11 +158,19 @@ def test_funnel_csv_is_library_funnel_with_small_counts_blanked(run, dataset):
     library = funnel_with_published(pair_forms(dataset).funnel, published_funnel())
     got = pd.read_csv(run[0].table_paths["sample_funnel"])
     n = library["n"].astype("float64").to_numpy()
-    small = (n > 0) & (n < MIN_CELL)
-    np.testing.assert_array_equal(got["n"].to_numpy(dtype="float64"), np.where(small, np.nan, n))
+    small = (n > 0) & (n < 5)
+    hidden = got["suppressed"].to_numpy(dtype=bool)
+    assert (hidden >= small).all()  # every count of 1-4 is hidden
+    np.testing.assert_array_equal(got["n"].to_numpy(dtype="float64"), np.where(hidden, np.nan, n))
     np.testing.assert_array_equal(got["published"].to_numpy(dtype="float64"),
                                   library["published"].to_numpy(dtype="float64", na_value=np.nan))
-    assert got["suppressed"].tolist() == small.tolist()
+    # forms of all rounds = paired + excluded: what subtraction leaves is 0 or at least 5 forms
+    for respondent, part in got.assign(n_all=n).groupby("respondent"):
+        forms = part[part["step"] == "forms"]
+        rest = part[part["step"].isin(["paired", "excluded"])]
+        for side in (forms, rest):
+            left = forms["n_all"].sum() - side.loc[~side["suppressed"], "n_all"].sum()
+            assert not 0 < left < 5, respondent
 
 
 def test_analysis_csvs_equal_library_output(run, dataset):
@@ -180,8 +188,8 @@ def test_analysis_csvs_equal_library_output(run, dataset):
     unrot = compare_with_study(m, inst, "citizen", rotation=None)
     _assert_csv_equals(result.table_paths["factor_citizen_unrotated_variance"], unrot.result.variance)
     analysis = build_analysis_table(dataset, pairing)
-    _assert_csv_equals(result.table_paths["reliability"],
-                       reliability_table(m[m["round"] == 1], analysis.definitions))
+    reliability = reliability_table(m[m["round"] == 1], analysis.definitions)
+    _assert_csv_equals(result.table_paths["reliability"], reliability.assign(suppressed=reliability["n_obs"] < 5))
     _assert_csv_equals(result.table_paths["regression_factor_indices_together"],
                        run_family(analysis, "factor_indices_together"))
     # item sets of the caseworker factors: the study's rule applied to our varimax loadings
@@ -239,13 +247,17 @@ def test_other_instrument_runs_without_published_tables(tmp_path):
     assert "factor_placement_varimax_loadings" in result.tables
 
 
-def test_suppress_counts_blanks_one_to_four():
-    frame = pd.DataFrame({"n": pd.array([0, 1, 4, 5, None], dtype="Int64"),
-                          "difference": pd.array([0, -1, 2, 3, None], dtype="Int64")})
-    out = _suppress_counts(frame, 5)
-    assert out["n"].tolist() == [0, pd.NA, pd.NA, 5, pd.NA]
-    assert out["difference"].tolist() == [0, pd.NA, pd.NA, 3, pd.NA]
-    assert out["suppressed"].tolist() == [False, True, True, False, False]
+def test_protect_funnel_blanks_one_to_four_and_their_complements():
+    frame = pd.DataFrame({"step": ["forms", "forms", "paired", "paired", "excluded", "persons", "persons"],
+                          "round": [1, 2, 1, 2, None, 1, 2], "respondent": ["citizen"] * 5 + [None, None],
+                          "reason": None, "n": pd.array([100, 12, 97, 12, 3, 97, 12], dtype="Int64"),
+                          "difference": pd.array([0, -1, 2, 3, 1, 0, 0], dtype="Int64")})
+    out = protect_funnel(frame, DisclosurePolicy(5))
+    # 3 excluded would follow from 112 forms - 97 - 12 paired: paired round 2 goes too, and so does
+    # persons in round 2 (the same number)
+    assert out["suppressed"].tolist() == [False, False, False, True, True, False, True]
+    assert out["n"].tolist() == [100, 12, 97, pd.NA, pd.NA, 97, pd.NA]
+    assert out["difference"].tolist() == [0, -1, 2, pd.NA, pd.NA, 0, pd.NA]
 
 
 def test_average_measurements_is_the_mean_per_round():

@@ -331,7 +331,11 @@ def protect_tables(
         frame = spec.frame.copy()
         mask = np.array([(name, label) in hidden for label in frame.index], dtype=bool)
         for column in spec.values:
-            frame[column] = frame[column].astype("float64").mask(mask)
+            if pd.api.types.is_integer_dtype(frame[column]):
+                frame[column] = pd.array(frame[column], dtype="Int64").copy()
+                frame.loc[mask, column] = pd.NA
+            else:
+                frame[column] = frame[column].astype("float64").mask(mask)
         for column in [spec.n] + ([spec.k] if spec.k is not None else []):
             frame[column] = pd.array(frame[column], dtype="Int64").copy()
             frame.loc[mask, column] = pd.NA

@@ -5,8 +5,9 @@
 (one per table, full precision) and ``figures/*.png``. Where the study printed numbers they
 stand beside ours with the difference (ours minus published).
 
-Only aggregates leave this module: no person or caseworker id, and cells describing fewer
-than :data:`fip.describe.MIN_CELL` persons are suppressed (see :func:`replicate`).
+Only aggregates leave this module: no person or caseworker id, and every table and figure
+goes through one :class:`fip.disclosure.DisclosurePolicy` (no figure resting on 1-4 persons
+is shown or recoverable by subtraction within the report; see :func:`replicate`).
 
 Examples
 --------
@@ -31,20 +32,17 @@ from fip._atomic import atomic_write_bytes, atomic_write_text
 from fip._output import to_csv
 from fip.data import Dataset, pair_forms
 from fip.data.dataset import iso_date
-from fip.describe import (MIN_CELL, check_statements, funnel_with_published, item_means, item_progression,
-                          plot_item_means, sample_characteristics, wide_table)
+from fip.describe import (check_statements, funnel_with_published, item_means, item_progression, plot_item_means,
+                          protect_funnel, protect_item_tables, sample_characteristics, wide_table)
+from fip.disclosure import DisclosurePolicy, Relation, hidden_cells
 from fip.report import figures as figs
 from fip.report import html
 from fip.report.summary import summary_table
 
-__all__ = ["PREDICT_C", "STEPS", "ReplicationResult", "replicate"]
+__all__ = ["STEPS", "ReplicationResult", "replicate"]
 
 #: Steps reported to the ``progress`` callback, in order.
 STEPS: tuple[str, ...] = ("sample", "descriptives", "factors", "indices", "regressions", "prediction", "report")
-
-#: Inverse L2 penalty passed to :func:`fip.predict.train`: ``"auto"`` chooses it by nested
-#: cross-validation grouped by caseworker (the choices are in ``prediction_<kind>_penalty``).
-PREDICT_C: float | str = "auto"
 
 Progress = Callable[[str, int, int], None]
 
@@ -82,16 +80,21 @@ def _published_name(key: str) -> str:
     return "Tabel " + ".".join(parts)
 
 
-def _suppress_counts(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """Blank person counts 1 .. min_cell-1 (and their difference); add ``suppressed``."""
-    out = frame.copy()
-    n = out["n"].astype("Int64")
-    small = (n > 0) & (n < min_cell)
-    small = small.fillna(False).astype(bool)
-    out["n"] = n.mask(small)
-    if "difference" in out.columns:
-        out["difference"] = out["difference"].mask(small)
-    out["suppressed"] = small
+def _protect_analysis_sample(funnel: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
+    """The analysis sample's steps: each step's remaining persons = the next step's + its exclusions,
+    so no exclusion of 1-4 persons may be shown or follow from two shown remainders."""
+    counts = {"n": {}}
+    relations = []
+    for i, row in enumerate(funnel.itertuples()):
+        counts["n"][("remaining", i)] = int(row.n_remaining)
+        if i:
+            counts["n"][("excluded", i)] = int(row.n_excluded)
+            relations.append(Relation(("remaining", i - 1), (("remaining", i), ("excluded", i))))
+    hidden = hidden_cells(counts, relations, policy)
+    out = funnel.copy()
+    for column, kind in (("n_excluded", "excluded"), ("n_remaining", "remaining")):
+        out[column] = pd.array(out[column], dtype="Int64")
+        out.loc[[(kind, i) in hidden for i in range(len(out))], column] = pd.NA
     return out
 
 
@@ -187,8 +190,10 @@ def _factor_analyses(measurements: pd.DataFrame, instrument, key: str):
 class _Run:
     """Collects tables, figures and HTML blocks while the steps run."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, policy: DisclosurePolicy, predict_C: float | str = "auto") -> None:
         self.out_dir = out_dir
+        self.policy = policy
+        self.predict_C = predict_C
         self.tables: dict[str, pd.DataFrame] = {}
         self.table_paths: dict[str, Path] = {}
         self.figure_paths: dict[str, Path] = {}
@@ -222,18 +227,18 @@ def _sample(run: _Run, ds: Dataset, state: dict) -> None:
         from fip.published import published_funnel, published_sample
 
         published, published_characteristics = published_funnel(), published_sample()
-    funnel = run.table("sample_funnel", _suppress_counts(funnel_with_published(pairing.funnel, published), MIN_CELL))
+    funnel = run.table("sample_funnel", protect_funnel(funnel_with_published(pairing.funnel, published), run.policy))
     until = state.get("until")
     model_ds = ds if until is None else ds.forms_between(last=until)
     model_pairing = pairing if until is None else pair_forms(model_ds)
     analysis = build_analysis_table(model_ds, model_pairing)
-    sample = run.table("analysis_sample", analysis.funnel.copy())
+    sample = run.table("analysis_sample", _protect_analysis_sample(analysis.funnel, run.policy))
     state.update(pairing=pairing, analysis=analysis, model_dataset=model_ds, model_pairing=model_pairing)
     m = pairing.measurements
     n_persons = int(m["person_id"].nunique())
     n_caseworkers = int(m["caseworker_id"].nunique())
     characteristics = run.table("sample_characteristics", sample_characteristics(
-        m, ds.persons, published=published_characteristics))
+        m, ds.persons, published=published_characteristics, policy=run.policy))
     shown = characteristics.drop(columns=["suppressed"])
     blocks = [
         html.paragraph(f"{n_persons} persons have at least one measurement (a citizen form and a caseworker "
@@ -243,7 +248,8 @@ def _sample(run: _Run, ds: Dataset, state: dict) -> None:
                        + (f"; forms answered up to {until}" if until else "") + ")."),
         html.table(funnel, "Forms per round and respondent, same-month pairs and exclusions "
                            + ("(published: Tabel 4.2)" if published is not None else ""), digits=0),
-        html.paragraph(f"Counts between 1 and {MIN_CELL - 1} are not shown (suppressed).", note=True),
+        html.paragraph(f"Counts between 1 and {run.policy.threshold - 1} are not shown, nor counts from which they "
+                       "would follow by subtraction (suppressed).", note=True),
         html.table(sample, "Analysis sample (persons)", digits=0),
         html.table(shown, "Sample characteristics" + (" beside those printed in the report (Tabel 4.4 and the text "
                                                       "describing the sample; percent on a 0-100 scale)"
@@ -265,8 +271,14 @@ def _descriptives(run: _Run, ds: Dataset, state: dict) -> None:
         from fip.published import published_item_means
 
         published = published_item_means()
-    means = run.table("item_means", item_means(m, ds.persons, inst, published=published))
-    progression = run.table("item_progression", item_progression(m, ds.persons, inst))
+    means, progression = protect_item_tables(run.policy, item_means(m, ds.persons, inst, policy=None),
+                                             item_progression(m, ds.persons, inst, policy=None))
+    if published is not None:
+        pub = published[["item", "gender", "round", "mean"]].rename(columns={"mean": "published"})
+        means = means.merge(pub, on=["item", "gender", "round"], how="left")
+        means["difference"] = means["mean"] - means["published"]
+    means = run.table("item_means", means)
+    progression = run.table("item_progression", progression)
     wide = wide_table(means, inst, lang="en")
     for col in [c for c in wide.columns if c.startswith("published ")]:
         wide[col.replace("published ", "difference ")] = wide[col.removeprefix("published ")] - wide[col]
@@ -287,10 +299,12 @@ def _descriptives(run: _Run, ds: Dataset, state: dict) -> None:
         html.table(wide_table(progression, inst, lang="en"), "Mean change from round 1 to round 2 "
                    "(persons with both rounds)", digits=2),
         html.figure(fig_prog, "Mean change from round 1 to round 2 with 95 % confidence intervals"),
-        html.paragraph(f"Cells with fewer than {MIN_CELL} persons are suppressed (empty). Full tables with n, sd, se "
+        html.paragraph(f"Cells with fewer than {run.policy.threshold} persons, and cells from which such a group "
+                       "would follow by subtraction (women = all − men; round 2 − persons with both rounds), are "
+                       "suppressed (empty). Full tables with n, sd, se "
                        "and confidence intervals: tables/item_means.csv and tables/item_progression.csv.", note=True),
     ]
-    stars = figs.average_measurements(m, inst, min_cell=MIN_CELL)
+    stars = figs.average_measurements(m, inst, min_cell=run.policy.threshold)
     if stars is not None:
         from fip.star import plot_star
 
@@ -361,7 +375,8 @@ def _factors(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
 
 
 def _indices(run: _Run, ds: Dataset, state: dict) -> None:
-    from fip.indices import score_indices
+    from fip.disclosure import protect
+    from fip.indices import index_means, score_indices
     from fip.reliability import reliability_table
 
     defs = state["analysis"].definitions
@@ -374,15 +389,10 @@ def _indices(run: _Run, ds: Dataset, state: dict) -> None:
                           "items": [" ".join(d.items) for d in defs],
                           "label": [d.label.get("en", d.label.get("da", "")) if d.label else "" for d in defs]})
     run.table("index_definitions", table)
-    scores = score_indices(m, defs)
-    scores = scores[scores["round"].isin([1, 2])]
-    long = scores.melt(id_vars=["person_id", "round"], var_name="index", value_name="score").dropna(subset=["score"])
-    means = long.groupby(["index", "round"], sort=False)["score"].agg(n="count", mean="mean", sd="std").reset_index()
-    small = means["n"] < MIN_CELL
-    means.loc[small, ["mean", "sd"]] = float("nan")
-    means["suppressed"] = small
+    means = index_means(score_indices(m, defs), defs, policy=run.policy)
     run.table("index_means", means)
-    rel = run.table("reliability", reliability_table(m[m["round"] == 1], defs))
+    rel = run.table("reliability", protect(reliability_table(m[m["round"] == 1], defs), run.policy, n="n_obs",
+                                           values=["alpha", "ci_low", "ci_high", "omega", "mean_inter_item_r"]))
     blocks = [html.table(table, "Index definitions (configs/indices.yaml)"),
               html.table(means, "Index means by round", digits=2),
               html.table(rel, "Reliability of the indices, round 1: Cronbach's alpha (Feldt 95 % CI) and "
@@ -462,13 +472,13 @@ def _prediction(run: _Run, ds: Dataset, state: dict, seed: int) -> None:
 
     blocks = [html.paragraph(
         "Job-chance model (any employment in the 6 months after round 2): L2-penalised logistic regression "
-        + ("(penalty C chosen by nested cross-validation, lowest out-of-fold log loss), " if PREDICT_C == "auto"
-           else f"(C = {PREDICT_C}), ")
+        + ("(penalty C chosen by nested cross-validation, lowest out-of-fold log loss), " if run.predict_C == "auto"
+           else f"(C = {run.predict_C}), ")
         + f"cross-validated with folds of whole caseworkers (seed {seed}); the study's "
         "fixed-effects linear probability model and gradient boosting are validated the same way for comparison.")]
     curves = {}
     for kind in ("intake", "progression"):
-        result = train(state["model_dataset"], kind, C=PREDICT_C, seed=seed, created_at="replicate",
+        result = train(state["model_dataset"], kind, C=run.predict_C, seed=seed, created_at="replicate", policy=run.policy,
                        pairing=state["model_pairing"])
         v = result.validation
         metrics = run.table(f"prediction_{kind}_metrics", v.metrics.reset_index())
@@ -501,7 +511,8 @@ def _period_text(until: str | None) -> str:
             "--until 2018-12-31 applies the study's restriction).")
 
 
-def _about(ds: Dataset, source: str, synthetic: bool, seed: int, notes: list[str], until: str | None) -> str:
+def _about(ds: Dataset, source: str, synthetic: bool, seed: int, notes: list[str], until: str | None,
+           threshold: int) -> str:
     inst = ds.instrument
     lines = [
         f"Data: {source}; {len(ds.persons)} persons, {len(ds.forms)} forms. Instrument: {inst.id} "
@@ -514,8 +525,9 @@ def _about(ds: Dataset, source: str, synthetic: bool, seed: int, notes: list[str
          "expected where the samples differ."),
         "Published numbers: VIVE (2020), chapter 4, as transcribed in configs/fip_published.yaml.",
         _period_text(until),
-        f"Only aggregates are shown: no person or caseworker ids; cells with fewer than {MIN_CELL} persons are "
-        "suppressed. The CSV files in tables/ hold the same numbers at full precision.",
+        f"Only aggregates are shown: no person or caseworker ids; cells with fewer than {threshold} persons are "
+        "suppressed, and so are figures from which such a group could be recovered by subtraction (fip.disclosure). "
+        "The CSV files in tables/ hold the same numbers at full precision.",
     ]
     body = "".join(html.paragraph(line) for line in lines)
     if notes:
@@ -532,6 +544,8 @@ def replicate(
     source: str = "a FIP dataset",
     synthetic: bool = False,
     until: str | None = None,
+    policy: DisclosurePolicy | None = None,
+    predict_C: float | str = "auto",
 ) -> ReplicationResult:
     """Run the whole study on ``dataset``; write the report, the tables and the figures.
 
@@ -557,6 +571,13 @@ def replicate(
         ISO date: only forms answered up to it enter the regressions and the job-chance
         validation, as in the study (``"2018-12-31"``); descriptives and factor analyses use
         every form, as the study did. Default: every form throughout.
+    policy : DisclosurePolicy, optional
+        The small-cell rule of every table and figure (default: the configured one,
+        threshold 5). A lowered threshold (secure machine) is stated at the top of the report.
+    predict_C : "auto" or float
+        Inverse L2 penalty of the job-chance models (:func:`fip.predict.train`); ``"auto"``
+        chooses it by nested cross-validation grouped by caseworker (the choices are in
+        ``prediction_<kind>_penalty``).
 
     Returns
     -------
@@ -571,8 +592,8 @@ def replicate(
       Tables 4.7/4.8 with congruence and heatmaps, the study's item sets beside ours, scree
       and parallel analysis); indices and reliability (Heywood cases behind omega flagged);
       all regression families (Tables 4.5, 4.6, 4.9-4.13 beside ours, coefficient plots, fit
-      statistics); job-chance validation (intake and progression, ``C`` =
-      :data:`PREDICT_C`); about.
+      statistics); job-chance validation (intake and progression, ``C`` = ``predict_C``);
+      about.
     * The study's 2017-2018 restriction of the regressions applies with ``until="2018-12-31"``.
     * Same dataset and seed give the same bytes (no timestamps in any file).
     """
@@ -580,7 +601,7 @@ def replicate(
         until = iso_date(until, "until")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    run = _Run(out)
+    run = _Run(out, DisclosurePolicy.default() if policy is None else policy, predict_C)
     state: dict = {"until": until}
     steps: dict[str, Callable[[], None]] = {
         "sample": lambda: _sample(run, dataset, state),
@@ -609,7 +630,10 @@ def replicate(
                                    "< 1.96 √(se² + published se²), the two samples taken as independent."
                                    + (" With a synthetic cohort this measures the simulator's calibration."
                                       if synthetic else ""), note=True)]))
-            about = _about(dataset, source, synthetic, seed, run.notes, until)
+            about = _about(dataset, source, synthetic, seed, run.notes, until, run.policy.threshold)
+            if run.policy.statement:
+                run.sections.insert(0, html.section("secure-machine", "Secure machine only",
+                                                    [html.paragraph(run.policy.statement)]))
             text = html.page(f"FIP: the VIVE (2020) study replicated on {source}", run.sections, about=about)
             atomic_write_text(report, text)
         else:
