@@ -170,3 +170,16 @@ def test_importing_and_drawing_leave_the_backend_alone(env_backend, select, expe
     assert before.startswith(expected), before
     assert after_import == before and after_drawing == before
     assert pyplot_imported == "False"  # no pyplot, so no global figure manager state either
+
+
+def test_html_figure_embeds_png_or_svg_by_their_bytes():
+    from fip.report import html
+
+    fig = Figure(figsize=(1, 1))
+    png, svg = figure_bytes(fig, "png"), figure_bytes(fig, "svg")
+    assert 'src="data:image/png;base64,' in html.figure(png, "p")
+    block = html.figure(svg, "a <b>", alt="alt & text")
+    assert 'src="data:image/svg+xml;base64,' in block and 'alt="alt &amp; text"' in block
+    assert "<figcaption>a &lt;b&gt;</figcaption>" in block
+    with pytest.raises(ValueError, match="PNG or SVG"):
+        html.figure(b"GIF89a....", "g")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from html.parser import HTMLParser
+from xml.etree import ElementTree
 from pathlib import Path
 
 import numpy as np
@@ -104,10 +105,12 @@ def test_html_is_self_contained(run, page):
     # every figure is embedded as SVG (sharp in print), one per PNG file in figures/
     assert images and all(v.startswith("data:image/svg+xml;base64,") for v in images)
     assert len(images) == len(run[0].figure_paths)
-    embedded = [base64.b64decode(v.split(",", 1)[1]).decode("utf-8") for v in images]
-    assert all(svg.lstrip().startswith("<?xml") and "<svg" in svg and svg.rstrip().endswith("</svg>")
-               for svg in embedded)
+    embedded = [base64.b64decode(v.split(",", 1)[1]) for v in images]
+    for svg in embedded:  # well-formed SVG that scales to the page width (a viewBox)
+        root = ElementTree.fromstring(svg)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg" and len(root.get("viewBox").split()) == 4
     assert len(set(embedded)) == len(embedded)
+    assert "@media print{figure{break-inside:avoid}" in page  # a figure is not split across pages
     # http(s) may appear only in plain text, never in an attribute
     for _, _, value in parser.refs:
         assert not value.lower().startswith(("http:", "https:", "//"))
