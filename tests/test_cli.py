@@ -118,6 +118,11 @@ def test_describe_writes_csv_json_md_and_figure(small_dataset, tmp_path):
     result = invoke("describe", small_dataset, "--format", "md", "--figure", tmp_path / "f.png", "--lang", "en")
     assert result.exit_code == 0 and result.output.count("| c0") >= 9
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+    for suffix in (".png", ".svg"):  # the same data give the same figure bytes
+        paths = [tmp_path / f"again{k}{suffix}" for k in range(2)]
+        for path in paths:
+            assert invoke("describe", small_dataset, "--figure", path).exit_code == 0
+        assert paths[0].read_bytes() == paths[1].read_bytes(), suffix
 
 
 @pytest.mark.parametrize(
@@ -220,13 +225,18 @@ def test_regress_until_keeps_forms_of_2017_and_2018_only(small_dataset, tmp_path
 
 def test_train_score_star_chain(small_dataset, tmp_path):
     model = tmp_path / "m.json"
+    figure = tmp_path / "calibration.svg"
     args = ("train", small_dataset, "--model", "progression", "--C", "0.05", "--out", model,
-            "--created-at", "2026-01-01T00:00:00")
+            "--created-at", "2026-01-01T00:00:00", "--calibration-figure", figure)
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert "calibration_slope" in result.output and "origin_group" in result.output
-    first = model.read_bytes()
+    first, first_figure = model.read_bytes(), figure.read_bytes()
+    assert first_figure.lstrip().startswith(b"<?xml") and b"<dc:date>" not in first_figure
     assert invoke(*args).exit_code == 0 and model.read_bytes() == first  # same seed, same bytes
+    assert figure.read_bytes() == first_figure                            # the figure too (SVG: no date, fixed ids)
+    bad = invoke(*args[:-1], tmp_path / "calibration.pdf")
+    assert bad.exit_code == 2 and "--calibration-figure suffix" in bad.stderr and "'.pdf'" in bad.stderr
     result = invoke("score", small_dataset, "--model", model, "--out", tmp_path / "s.csv")
     assert result.exit_code == 0, result.output
     scores = pd.read_csv(tmp_path / "s.csv")
@@ -234,6 +244,10 @@ def test_train_score_star_chain(small_dataset, tmp_path):
     person = scores["person_id"].iloc[0]
     assert invoke("star", small_dataset, "--person", person, "--out", tmp_path / "s.svg").exit_code == 0
     assert (tmp_path / "s.svg").read_text().lstrip().startswith("<?xml")
+    assert invoke("star", small_dataset, "--person", person, "--out", tmp_path / "s2.svg").exit_code == 0
+    assert (tmp_path / "s2.svg").read_bytes() == (tmp_path / "s.svg").read_bytes()
+    assert invoke("star", small_dataset, "--person", person, "--out", tmp_path / "s.png").exit_code == 0
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
     card = tmp_path / "c.html"
     assert invoke("star", small_dataset, "--person", person, "--out", card, "--model", model).exit_code == 0
     assert "<html" in card.read_text() and person in card.read_text()

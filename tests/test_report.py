@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from html.parser import HTMLParser
+from xml.etree import ElementTree
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ from fip.describe import funnel_with_published, item_means, item_progression, pr
 from fip.instrument import load_instrument
 from fip.published import published_funnel, published_item_means
 from fip.report import STEPS, replicate
-from fip.report.figures import average_measurements, png_bytes
 from fip.disclosure import DisclosurePolicy
+from fip.report.figures import average_measurements, figure_bytes
 from fip.simulate import simulate_cohort
 
 pytestmark = pytest.mark.slow  # each module fixture runs the whole study (~6 s)
@@ -57,7 +58,7 @@ class _Refs(HTMLParser):
 
 
 def _without_images(text: str) -> str:
-    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+    return re.sub(r"data:image/(png|svg\+xml);base64,[A-Za-z0-9+/=]+", "", text)
 
 
 def _assert_csv_equals(path: Path, expected: pd.DataFrame) -> None:
@@ -101,10 +102,15 @@ def test_html_is_self_contained(run, page):
     images = [v for tag, name, v in parser.refs if tag == "img"]
     links = [v for tag, name, v in parser.refs if tag != "img"]
     assert all(v.startswith("#") for v in links), links
-    assert all(v.startswith("data:image/png;base64,") for v in images)
-    # every figure file is embedded, byte for byte
-    embedded = {base64.b64decode(v.split(",", 1)[1]) for v in images}
-    assert embedded == {p.read_bytes() for p in run[0].figure_paths.values()}
+    # every figure is embedded as SVG (sharp in print), one per PNG file in figures/
+    assert images and all(v.startswith("data:image/svg+xml;base64,") for v in images)
+    assert len(images) == len(run[0].figure_paths)
+    embedded = [base64.b64decode(v.split(",", 1)[1]) for v in images]
+    for svg in embedded:  # well-formed SVG that scales to the page width (a viewBox)
+        root = ElementTree.fromstring(svg)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg" and len(root.get("viewBox").split()) == 4
+    assert len(set(embedded)) == len(embedded)
+    assert "@media print{figure{break-inside:avoid}" in page  # a figure is not split across pages
     # http(s) may appear only in plain text, never in an attribute
     for _, _, value in parser.refs:
         assert not value.lower().startswith(("http:", "https:", "//"))
@@ -270,13 +276,14 @@ def test_average_measurements_is_the_mean_per_round():
     assert average_measurements(m, inst, min_cell=8) is None
 
 
-def test_png_bytes_is_deterministic():
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_figure_bytes_is_deterministic(fmt):
     from matplotlib.figure import Figure
 
     def draw():
         fig = Figure(figsize=(2, 2))
         fig.subplots().plot([0, 1], [1, 0])
-        return png_bytes(fig)
+        return figure_bytes(fig, fmt)
 
     assert draw() == draw()
 

@@ -25,8 +25,8 @@ from fip.report.figures import (
     LOADING_THRESHOLD,
     coefficient_intervals,
     plot_coefficients,
+    figure_bytes,
     plot_loadings_heatmap,
-    png_bytes,
 )
 
 THREE_RATERS = "tests/data/instrument_three_raters.yaml"
@@ -324,5 +324,7 @@ def test_figures_are_deterministic(fip_instrument):
                                           published=random_loadings(items, 3, seed=10, names=["A", "B", "C"])),
             lambda: plot_coefficients(family_like(6, seed=4), title="t")]
     for maker in make:
-        first, second = png_bytes(maker()), png_bytes(maker())
+        first, second = figure_bytes(maker(), "png"), figure_bytes(maker(), "png")
         assert first[:4] == b"\x89PNG" and first == second
+        first, second = figure_bytes(maker(), "svg"), figure_bytes(maker(), "svg")
+        assert first.lstrip()[:5] == b"<?xml" and first == second

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import re
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,13 +54,11 @@ def test_star_lines_follow_the_instrument(cohort):
     assert sorted(citizen_r2.get_ydata()[:-1]) == expected
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert len(ticks) == len(inst.items) and inst.label("c09", "da") in ticks
-    plt.close(fig)
     fig = plot_star(m, inst, pid, lang="en", by="domain")
     ticks = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_xticklabels()]
     assert ticks == [d.label["en"] for d in inst.domains]
     assert figure_bytes(fig, "svg").lstrip().startswith(b"<?xml")
     assert figure_bytes(fig, "png")[:8] == b"\x89PNG\r\n\x1a\n"
-    plt.close(fig)
 
 
 def test_three_rater_star():
@@ -73,7 +70,6 @@ def test_three_rater_star():
     lines = [ln for ln in fig.axes[0].get_lines() if not ln.get_label().startswith("_")]
     assert len(lines) == 3
     assert max(fig.axes[0].get_yticks()) == 5
-    plt.close(fig)
 
 
 def test_card_is_self_contained_and_in_plain_words(cohort):

@@ -24,7 +24,7 @@ MUNICIPALITY = "kommune_12"
 
 
 def _strip_images(text: str) -> str:
-    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+    return re.sub(r"data:image/(png|svg\+xml);base64,[A-Za-z0-9+/=]+", "", text)
 
 
 def _rows(html_text: str, caption: str) -> list[list[str]]:
@@ -75,7 +75,8 @@ def test_sections_and_shape(note, cohort, quarter):
     for heading in ("Niveau i kvartalet", "Udvikling fra 1. til 2. måling", "Udvikling over kvartaler",
                     "Gennemsnitlig FIP-stjerne"):
         assert f"<h2>{heading}</h2>" in text
-    assert text.count("data:image/png;base64,") == 2  # the trend line chart and the average star
+    assert text.count("data:image/svg+xml;base64,") == 2  # the trend line chart and the average star, as SVG
+    assert "data:image/png" not in text
     assert "src=\"http" not in text and "<link" not in text  # self-contained
     inst = cohort.instrument
     levels = note.tables["levels"]
@@ -165,7 +166,7 @@ def test_tiny_group_is_suppressed(cohort, frame, quarter):
     trend = note.tables["trend"]
     last = trend[trend["quarter"] == quarter]
     assert last["suppressed"].all() and last["mean"].isna().all()
-    assert "data:image/png" not in note.html and "Stjernen vises ikke" in note.html
+    assert "data:image/" not in note.html and "Stjernen vises ikke" in note.html
     text = _strip_images(note.html)
     assert not [pid for pid in kept if pid in text]
 
@@ -332,5 +333,5 @@ def test_one_tiny_municipality_hides_the_all_figure_in_every_note(cohort, frame,
 def test_trend_figure_only_when_something_is_shown(cohort, note, quarter):
     # one image for the star, one for the trend line chart (every trend quarter is shown here)
     assert not note.tables["trend"]["suppressed"].all()
-    assert note.html.count("data:image/png;base64,") == 2
+    assert note.html.count("data:image/svg+xml;base64,") == 2
     assert "Kvartaler med færre end 5 personer er udeladt" in note.html

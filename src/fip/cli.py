@@ -107,6 +107,20 @@ WaitOpt = Annotated[
 ]
 
 
+def _figure_format(path: Path, option: str) -> str:
+    """``"png"`` or ``"svg"`` from the suffix of ``path``; ValueError naming ``option`` otherwise."""
+    return check_option(f"{option} suffix", path.suffix.lower(), (".png", ".svg"))[1:]
+
+
+def _write_figure(path: Path, fig) -> None:
+    """Write ``fig`` to ``path`` as PNG or SVG (by suffix, checked before with :func:`_figure_format`),
+    byte-reproducibly, at 150 dpi."""
+    from fip._atomic import atomic_write_bytes
+    from fip._figures import figure_bytes
+
+    atomic_write_bytes(path, figure_bytes(fig, path.suffix.lower()[1:], dpi=150))
+
+
 def load_data(data: Path | None, instrument_path: Path | None = None, store: Path | None = None):
     """The dataset in ``data`` or ``store``, or the default synthetic cohort when neither is given."""
     instrument = _instrument(instrument_path)
@@ -206,8 +220,8 @@ def describe(
 
     check_option("--format", fmt, FORMATS)
     check_option("--lang", lang, ("da", "en"))
-    if figure is not None and figure.suffix.lower() not in (".png", ".svg"):
-        raise ValueError(f"--figure must end in .png or .svg; got {figure.name!r}")
+    if figure is not None:
+        _figure_format(figure, "--figure")
     policy = _policy(min_cell, secure_machine)
     dataset = load_data(data, instrument, store)
     pairing = pair_forms(dataset)
@@ -229,13 +243,7 @@ def describe(
     emit(shown, fmt, out, console, title=title, notice=policy.statement)
     if figure is not None:
         means = table if not progression else d.item_means(pairing.measurements, dataset.persons, inst, policy=policy)
-        fig = d.plot_item_means(means, inst, lang=lang)
-        from fip._atomic import atomic_write_bytes
-        import io
-
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=figure.suffix.lower()[1:], dpi=150, metadata={"Software": None} if figure.suffix.lower() == ".png" else {"Date": None})
-        atomic_write_bytes(figure, buffer.getvalue())
+        _write_figure(figure, d.plot_item_means(means, inst, lang=lang))
 
 
 @app.command()
@@ -408,10 +416,11 @@ def train(
     Prints AUC, Brier score, log loss, calibration slope and intercept overall and within
     gender and origin groups; the same figures are stored in the model file.
     """
-    from fip._atomic import atomic_write_bytes
     from fip.predict import plot_calibration, save_model, train as train_model
 
     check_option("--model", model, ("intake", "progression"))
+    if calibration_figure is not None:
+        _figure_format(calibration_figure, "--calibration-figure")
     policy = _policy(min_cell, secure_machine)
     result = train_model(load_data(data, instrument, store), model, C=penalty, seed=seed, n_folds=folds,
                          created_at=created_at, policy=policy)
@@ -424,12 +433,8 @@ def train(
          title=f"Within groups (hidden where fewer than {policy.threshold} persons, with or without a job, "
                "directly or by subtraction)")
     if calibration_figure is not None:
-        import io
-
-        fig = plot_calibration(result.validation.calibration, title=f"{model} model, held-out caseworkers")
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=calibration_figure.suffix.lower().lstrip(".") or "png", dpi=150)
-        atomic_write_bytes(calibration_figure, buffer.getvalue())
+        _write_figure(calibration_figure, plot_calibration(result.validation.calibration,
+                                                           title=f"{model} model, held-out caseworkers"))
     chosen = result.model.content
     console.print(f"penalty C: probability model {chosen['probability_model']['C']:g}, "
                   f"rate model {chosen['rate_model']['C']:g}", highlight=False)
@@ -473,9 +478,9 @@ def star(
     store: StoreOpt = None,
 ) -> None:
     """The FIP star of one person (citizen vs caseworker, round 1 vs 2) or the citizen card."""
-    from fip._atomic import atomic_write_bytes, atomic_write_text
+    from fip._atomic import atomic_write_text
     from fip.data import pair_forms
-    from fip.star import card_html, figure_bytes, plot_star
+    from fip.star import card_html, plot_star
 
     check_option("--lang", lang, ("da", "en"))
     check_option("--by", by, ("item", "domain"))
@@ -495,7 +500,7 @@ def star(
             row = hit.iloc[0].to_dict() if len(hit) else None
         atomic_write_text(out, card_html(measurements, dataset.instrument, person, row, lang=lang))
     else:
-        atomic_write_bytes(out, figure_bytes(plot_star(measurements, dataset.instrument, person, lang=lang, by=by), suffix[1:]))
+        _write_figure(out, plot_star(measurements, dataset.instrument, person, lang=lang, by=by))
     console.print(f"wrote {out}", highlight=False)
 
 

@@ -370,9 +370,6 @@ def plot_item_means(
     matplotlib.figure.Figure
         Markers differ by gender and round so the figure reads in grey print.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     respondents = list(respondents or instrument.respondent_ids)

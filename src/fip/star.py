@@ -28,24 +28,20 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from string import Template
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from fip._options import check_option  # noqa: E402
-from fip.errors import FipError, mask_personal  # noqa: E402
-from fip.instrument import Instrument  # noqa: E402
+from fip._figures import figure_bytes
+from fip._options import check_option
+from fip.errors import FipError, mask_personal
+from fip.instrument import Instrument
 
 __all__ = ["TEXT", "card_html", "figure_bytes", "plot_star", "star_data"]
 
@@ -167,7 +163,8 @@ def plot_star(
     Returns
     -------
     matplotlib Figure
-        Save with ``fig.savefig("star.png", dpi=150)`` or ``.svg``; or :func:`figure_bytes`.
+        Made without pyplot (nothing to close). Render it with :func:`figure_bytes`
+        (``figure_bytes(fig, "svg")``), which gives the same bytes for the same answers.
     """
     check_option("lang", lang, [x for x in instrument.label_languages if x in TEXT])
     check_option("by", by, ("item", "domain"))
@@ -177,7 +174,7 @@ def plot_star(
     n = len(spokes)
     angles = np.array([2 * math.pi * k / n for k in range(n)])
     lo, hi = instrument.scale.min, instrument.scale.max
-    fig = plt.figure(figsize=(9.0, 10.0), dpi=100)
+    fig = Figure(figsize=(9.0, 10.0), dpi=100)
     ax = fig.add_subplot(projection="polar")
     ax.set_theta_offset(math.pi / 2)
     ax.set_theta_direction(-1)
@@ -238,15 +235,6 @@ def plot_star(
     fig.text(0.5, 0.015, text["scale"].format(lo=lo, hi=hi), ha="center", fontsize=8, color="0.35")
     fig.subplots_adjust(left=0.2, right=0.8, top=0.8, bottom=0.26)
     return fig
-
-
-def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 150) -> bytes:
-    """The figure as PNG or SVG bytes (fixed metadata, so the same figure gives the same bytes)."""
-    check_option("fmt", fmt, ("png", "svg"))
-    buf = io.BytesIO()
-    meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-    fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
-    return buf.getvalue()
 
 
 def _in_words(p: float, lo: float | None, hi: float | None, text: Mapping[str, str]) -> tuple[str, str]:
@@ -321,7 +309,6 @@ def card_html(
     pid = _check_person(person_id)
     fig = plot_star(measurements, instrument, pid, rounds=rounds, lang=lang)
     png = base64.b64encode(figure_bytes(fig, "png", dpi=110)).decode("ascii")
-    plt.close(fig)
     m = measurements[measurements["person_id"].astype("str") == pid].sort_values("round")
     shown = star_data(measurements, instrument, pid, rounds)["round"].unique()
     measured = ", ".join(f"{text['round'].format(r=int(r))}: {m.loc[m['round'] == r, 'month'].iloc[0]}"

@@ -14,12 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import pandas as pd
+from matplotlib.figure import Figure
 
 __all__ = ["plot_calibration"]
 
@@ -42,11 +38,13 @@ def plot_calibration(
     Returns
     -------
     matplotlib Figure
+        Made without pyplot; render it with :func:`fip.report.figures.figure_bytes`.
         The diagonal is perfect calibration; bars are 95 % Wilson intervals. Each curve has
         its own line style and marker, so the figure reads in grey print.
     """
     curves = {"model": calibration} if isinstance(calibration, pd.DataFrame) else dict(calibration)
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    fig = Figure(figsize=(5, 5), dpi=100)
+    ax = fig.subplots()
     top = 0.0
     for k, (name, frame) in enumerate(curves.items()):
         f = frame.dropna(subset=["observed"])

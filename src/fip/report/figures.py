@@ -1,65 +1,66 @@
 """Figures of the replication report that the analysis modules do not draw themselves.
 
-Every function returns a matplotlib Figure (Agg backend, no pyplot state kept);
-:func:`png_bytes` renders one to PNG bytes without a timestamp or software tag, so the same
-numbers give the same bytes.
+Every function returns a :class:`matplotlib.figure.Figure` made without pyplot (no backend
+is chosen and no global state kept); :func:`figure_bytes` renders one to PNG or SVG bytes
+without a timestamp or version tag, so the same numbers give the same bytes.
 
 Examples
 --------
 >>> import pandas as pd
 >>> scree = pd.DataFrame({"factor": [1, 2, 3], "eigenvalue": [2.5, 0.3, 0.2],
 ...                       "reduced_eigenvalue": [2.0, 0.1, -0.1]})
->>> png_bytes(plot_scree({"citizen": (scree, None)}))[:4]
+>>> figure_bytes(plot_scree({"citizen": (scree, None)}), "png", dpi=REPORT_DPI)[:4]
 b'\\x89PNG'
 """
 
 from __future__ import annotations
 
-import io
 import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import colors as mcolors
+from matplotlib import lines as mlines
+from matplotlib import patches as mpatches
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from scipy import stats
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import colors as mcolors  # noqa: E402
-from matplotlib import lines as mlines  # noqa: E402
-from matplotlib import patches as mpatches  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from fip.errors import InvalidDataError, Problem  # noqa: E402
-from fip.instrument import Instrument  # noqa: E402
+from fip._figures import FORMATS, FigureFormat, figure_bytes, figure_bytes_in
+from fip.errors import InvalidDataError, Problem
+from fip.instrument import Instrument
 
 __all__ = [
+    "FORMATS",
     "LOADING_THRESHOLD",
+    "REPORT_DPI",
+    "FigureFormat",
     "average_measurements",
     "coefficient_intervals",
+    "figure_bytes",
+    "figure_bytes_in",
     "plot_coefficients",
     "plot_loadings_heatmap",
     "plot_progression",
     "plot_scree",
-    "png_bytes",
 ]
 
 #: Pseudo person id of the aggregated ("average citizen") star.
 AVERAGE_ID = "average"
 
 
-def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
-    """PNG of ``fig`` (no metadata, deterministic); the figure is closed afterwards."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    try:
-        import matplotlib.pyplot as plt
+#: Resolution of the PNG files of the replication report and of the status note.
+REPORT_DPI = 110
 
-        plt.close(fig)
-    except Exception:  # pragma: no cover - figures made without pyplot
-        pass
-    return buffer.getvalue()
+
+def png_bytes(fig: Figure, dpi: float = REPORT_DPI) -> bytes:
+    """PNG of ``fig`` at the report's resolution: ``figure_bytes(fig, "png", dpi=dpi)``.
+
+    Kept for existing callers; new code calls :func:`figure_bytes`.
+    """
+    return figure_bytes(fig, "png", dpi=dpi)
 
 
 def plot_progression(progression: pd.DataFrame, instrument: Instrument, *, lang: str = "da") -> Figure:

@@ -1,7 +1,9 @@
 """The replication report as one self-contained HTML page (no external files or links).
 
 Blocks are small HTML strings; :func:`page` puts sections, a table of contents and the
-inline style sheet together. Figures are embedded as base64 PNG ``data:`` URIs.
+inline style sheet together. Figures are embedded as base64 ``data:`` URIs in ``<img>`` tags,
+SVG preferably (sharp in print): an ``<img>`` keeps each SVG's ids and style sheet apart
+from the page's and from the other figures'.
 
 Examples
 --------
@@ -34,8 +36,9 @@ caption{caption-side:top;text-align:left;font-weight:bold;padding:.3rem 0}
 th,td{padding:.15rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 th{border-bottom:2px solid #555}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .scroll{max-height:32rem;overflow:auto;border:1px solid #eee;margin-bottom:1rem}
-figure{margin:1rem 0}figure img{max-width:100%}figcaption{font-size:.85rem;color:#333}
+figure{margin:1rem 0}figure img{max-width:100%;height:auto}figcaption{font-size:.85rem;color:#333}
 .note{font-size:.88rem;color:#333;background:#f5f5f5;padding:.4rem .7rem;border-left:3px solid #999}
+@media print{figure{break-inside:avoid}figure img{max-width:100%;max-height:24cm}}
 """
 
 
@@ -65,11 +68,42 @@ def table(frame: pd.DataFrame, caption: str, *, digits: int = 3, scroll: bool = 
     return f'<div class="scroll">{text}</div>\n' if scroll else text
 
 
-def figure(png: bytes, caption: str, *, alt: str | None = None) -> str:
-    """A figure embedded as a base64 PNG ``data:`` URI."""
-    data = base64.b64encode(png).decode("ascii")
+def _mime_type(image: bytes) -> str:
+    """``image/png`` or ``image/svg+xml`` from the first bytes; ValueError for anything else."""
+    if image.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    head = image[:256].lstrip()
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in image[:1024]):
+        return "image/svg+xml"
+    raise ValueError("figure() takes PNG or SVG bytes (see fip.report.figures.figure_bytes); "
+                     f"got bytes starting {image[:8]!r}")
+
+
+def figure(image: bytes, caption: str, *, alt: str | None = None) -> str:
+    """A figure embedded as a base64 ``data:`` URI in an ``<img>``, with its caption.
+
+    Parameters
+    ----------
+    image : bytes
+        PNG or SVG bytes (e.g. :func:`fip.report.figures.figure_bytes`); the type is read
+        from the bytes. SVG is preferred in the report: sharp at any zoom and in print.
+    caption : str
+        Plain text (escaped), also the ``alt`` text unless ``alt`` is given.
+
+    Returns
+    -------
+    str
+        ``<figure><img alt=... src="data:image/svg+xml;base64,..."><figcaption>...``
+
+    Examples
+    --------
+    >>> figure(b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', "A & B")[:60]
+    '<figure><img alt="A &amp; B" src="data:image/svg+xml;base64,'
+    """
+    mime = _mime_type(image)
+    data = base64.b64encode(image).decode("ascii")
     alt_text = _html.escape(alt or caption, quote=True)
-    return (f'<figure><img alt="{alt_text}" src="data:image/png;base64,{data}">'
+    return (f'<figure><img alt="{alt_text}" src="data:{mime};base64,{data}">'
             f"<figcaption>{_html.escape(caption)}</figcaption></figure>\n")
 
 

@@ -209,12 +209,13 @@ class _Run:
         return frame
 
     def figure(self, name: str, fig) -> bytes:
-        png = figs.png_bytes(fig)
+        """Write ``figures/<name>.png``; return the SVG that the page embeds."""
+        rendered = figs.figure_bytes_in(fig, ("png", "svg"), dpi=figs.REPORT_DPI)
         path = self.out_dir / "figures" / f"{name}.png"
-        atomic_write_bytes(path, png)
+        atomic_write_bytes(path, rendered["png"])
         self.figure_paths[name] = path
-        self.figure_png[name] = png
-        return png
+        self.figure_png[name] = rendered["png"]
+        return rendered["svg"]
 
 
 def _sample(run: _Run, ds: Dataset, state: dict) -> None:

@@ -62,7 +62,7 @@ from fip.disclosure import DEFAULT, DisclosurePolicy, resolve_policy
 from fip.indices import IndexDefinition, load_index_definitions, score_indices
 from fip.instrument import Instrument
 from fip.report import html as H
-from fip.report.figures import AVERAGE_ID, png_bytes
+from fip.report.figures import AVERAGE_ID, figure_bytes
 from fip.report.goals import GOALS, quarter_goals
 
 __all__ = ["StatusNote", "status_note"]
@@ -149,7 +149,7 @@ class StatusNote:
     Attributes
     ----------
     html : str
-        The whole note as one self-contained HTML page (figures as base64 PNG).
+        The whole note as one self-contained HTML page (figures as base64 SVG).
     tables : dict of DataFrame
         ``levels`` and ``progression`` (one row per item and index: ``kind``, ``id``,
         ``label``, ``respondent`` (respondent ids joined by ``+``), ``municipality_mean``,
@@ -329,7 +329,7 @@ def _trend_png(trend: pd.DataFrame, instrument: Instrument, text: dict[str, str]
     ax.grid(axis="y", color="0.88")
     ax.legend(fontsize=8, frameon=False, loc="lower left")
     fig.tight_layout()
-    return png_bytes(fig)
+    return figure_bytes(fig, "svg")
 
 
 def _percent(share: float, text: dict[str, str]) -> str:
@@ -348,7 +348,7 @@ def _star_png(group: pd.DataFrame, instrument: Instrument, min_cell: int, lang: 
         values = {i: (part[i].mean() if part[i].notna().sum() >= min_cell else np.nan) for i in items}
         rows.append({"person_id": AVERAGE_ID, "round": rnd, **values})
     fig = plot_star(pd.DataFrame(rows), instrument, AVERAGE_ID, rounds=(1, 2), lang=lang, title=title)
-    return png_bytes(fig)
+    return figure_bytes(fig, "svg")
 
 
 def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
