@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+#: Output formats of every table command (``--format``).
+FORMATS = ("table", "csv", "json", "md", "html", "latex")
+
 
 def check_option(name: str, value: object, allowed: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``allowed``, else raise ``ValueError``.

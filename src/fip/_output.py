@@ -12,7 +12,7 @@ import pandas as pd
 
 from fip._atomic import atomic_write_text
 
-FORMATS = ("table", "csv", "json", "md", "html", "latex")
+from fip._options import FORMATS  # noqa: F401  (re-exported: fip._output.FORMATS)
 
 
 def _display(frame: pd.DataFrame, digits: int) -> pd.DataFrame:

@@ -15,8 +15,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from fip._options import check_option
-from fip._output import FORMATS
+from fip._options import FORMATS, check_option
 from fip.errors import FipError, InvalidDataError
 
 app = typer.Typer(
