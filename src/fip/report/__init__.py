@@ -8,7 +8,7 @@ Examples
 ('sample', 'report')
 """
 
-from fip.report.replicate import PREDICT_C, STEPS, ReplicationResult, replicate
+from fip.report.replicate import STEPS, ReplicationResult, replicate
 from fip.report.status_note import StatusNote, status_note
 
-__all__ = ["PREDICT_C", "STEPS", "ReplicationResult", "StatusNote", "replicate", "status_note"]
+__all__ = ["STEPS", "ReplicationResult", "StatusNote", "replicate", "status_note"]
