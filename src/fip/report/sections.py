@@ -384,10 +384,10 @@ def _descriptives(study: Study) -> DescriptivesResult:
 
         published = published_item_means()
     # item_means and item_progression suppress their own small cells (fip.describe)
-    n_measured = int(m["person_id"].nunique())
-    rounds = m.groupby("person_id")["round"].agg(lambda r: {1, 2} <= set(r))
-    means = parts.table("item_means", item_means(m, persons, inst, published=published), n=n_measured)
-    progression = parts.table("item_progression", item_progression(m, persons, inst), n=int(rounds.sum()))
+    n_round1 = int(m.loc[m["round"] == 1, "person_id"].nunique())
+    n_both = len(set(m.loc[m["round"] == 1, "person_id"]) & set(m.loc[m["round"] == 2, "person_id"]))
+    means = parts.table("item_means", item_means(m, persons, inst, published=published), n=n_round1)
+    progression = parts.table("item_progression", item_progression(m, persons, inst), n=n_both)
     wide = wide_table(means, inst, lang="en")
     for col in [c for c in wide.columns if c.startswith("published ")]:
         wide[col.replace("published ", "difference ")] = wide[col.removeprefix("published ")] - wide[col]
@@ -494,7 +494,6 @@ def _indices(study: Study) -> IndicesResult:
         return IndicesResult("indices", title, (html.paragraph(
             "No index definition fits this instrument; section skipped."),))
     parts = _Parts()
-    m = study.measurements
     table = pd.DataFrame({"index": [d.id for d in defs], "family": [d.family for d in defs],
                           "items": [" ".join(d.items) for d in defs],
                           "label": [d.label.get("en", d.label.get("da", "")) if d.label else "" for d in defs]})
@@ -504,8 +503,9 @@ def _indices(study: Study) -> IndicesResult:
     long = scores.melt(id_vars=["person_id", "round"], var_name="index", value_name="score").dropna(subset=["score"])
     means = long.groupby(["index", "round"], sort=False)["score"].agg(n="count", mean="mean", sd="std").reset_index()
     means = parts.table("index_means", _disclose(means, "means"))
-    round1 = m[m["round"] == 1]
-    rel = parts.table("reliability", reliability_table(round1, defs), n=len(round1))
+    round1 = study.round1
+    known = {c.items: c.correlation for c in map(study.correlation, study.item_sets)}
+    rel = parts.table("reliability", reliability_table(round1, defs, correlations=known), n=len(round1))
     blocks = [html.table(table, "Index definitions (configs/indices.yaml)"),
               html.table(means, "Index means by round", digits=2),
               html.table(rel, "Reliability of the indices, round 1: Cronbach's alpha (Feldt 95 % CI) and "
