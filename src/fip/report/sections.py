@@ -14,6 +14,9 @@ Examples
 --------
 >>> from fip.simulate import simulate_cohort
 >>> from fip.study import Study
+
+if TYPE_CHECKING:  # sklearn loads only when the prediction section runs
+    from fip.predict import ValidationReport
 >>> study = Study(simulate_cohort(300, seed=1))
 >>> result = sample(study)
 >>> sorted(result.tables)
@@ -27,7 +30,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
@@ -161,7 +164,7 @@ class RegressionsResult(SectionResult):
 class PredictionResult(SectionResult):
     """Validation of the job-chance models per kind (``validations``), ``C`` as given."""
 
-    validations: Mapping[str, object] = field(default_factory=dict)
+    validations: Mapping[str, ValidationReport] = field(default_factory=dict)
     C: float | str = "auto"
 
 
