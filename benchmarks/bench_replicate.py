@@ -1,7 +1,16 @@
-"""Time `fip replicate` on the default synthetic cohort: seconds per section and in total.
+"""Time `fip replicate` on the default synthetic cohort: cold processes, this tree against another ref.
 
-Run: /work/venv/bin/python benchmarks/bench_replicate.py [--persons N] [--seed S]
-Target: under 15 s in total for the default cohort on a 2-core machine.
+Run: PYTHONPATH=src /work/venv/bin/python benchmarks/bench_replicate.py [--persons N] [--seed S]
+     [--ref main] [--runs 5]
+Target: under 6 s for `fip replicate` on the default cohort on a 2-core machine; `fip --help`
+under 0.4 s.
+
+Cold processes: ``python -m fip.cli replicate --out TMP`` (and ``fip --help``) run ``--runs``
+times each for this tree and for ``--ref`` (exported with ``git archive`` into a temporary
+folder and run with its own PYTHONPATH), alternating the two so that a change in machine load
+hits both; the medians and their ratio are printed. With ``--persons`` both read the same
+dataset folder (written by this tree's ``fip simulate``) instead of the default cohort. Then,
+in this process: seconds per step of one run, and the peer below.
 
 Peer (same process, same data): the report's regression models fitted the way one would
 without fip, statsmodels OLS with one dummy per caseworker (R ``lm(y ~ x + factor(cw))``),
@@ -12,6 +21,9 @@ are compared too, so the ratio is between two routes to the same numbers.
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,15 +62,70 @@ def _peer_regressions(analysis, specs) -> tuple[float, float, float, int]:
     return fip_seconds, time.perf_counter() - start, gap, models
 
 
+HERE = Path(__file__).resolve().parent.parent
+
+
+def _export(ref: str, into: Path) -> Path:
+    """``src`` and ``configs`` of ``ref`` (git archive) under ``into``; returns its ``src``."""
+    archive = subprocess.run(["git", "-C", str(HERE), "archive", ref, "src", "configs"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
+def _seconds(src: Path, args: list[str]) -> float:
+    """Wall seconds of one cold ``python -m fip.cli ARGS`` with ``src`` first on the path."""
+    env = dict(os.environ, PYTHONPATH=str(src), MPLBACKEND="Agg")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "fip.cli", *args], env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _cold(trees: dict[str, Path], args: list[str], runs: int) -> dict[str, float]:
+    """Median seconds per tree of ``runs`` cold runs, the trees alternating."""
+    times: dict[str, list[float]] = {name: [] for name in trees}
+    for _ in range(runs):
+        for name, src in trees.items():
+            times[name].append(_seconds(src, args))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def _compare(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        old = tmp_path / "old"
+        old.mkdir()
+        trees = {"this tree": HERE / "src", args.ref: _export(args.ref, old)}
+        command = ["replicate", "--out", str(tmp_path / "out"), "--seed", str(args.seed)]
+        if args.persons is not None:
+            data = tmp_path / "data"
+            subprocess.run([sys.executable, "-m", "fip.cli", "simulate", "--persons", str(args.persons), "--seed",
+                            str(args.seed), "--out", str(data)], env=dict(os.environ, PYTHONPATH=str(HERE / "src")),
+                           check=True, stdout=subprocess.DEVNULL)
+            command += ["--data", str(data)]
+        load = os.getloadavg()[0]
+        for label, cli in (("fip replicate", command), ("fip --help", ["--help"])):
+            medians = _cold(trees, cli, args.runs)
+            new, ref = medians["this tree"], medians[args.ref]
+            print(f"{label:<14} median of {args.runs} cold runs: this tree {new:6.2f} s, {args.ref} {ref:6.2f} s "
+                  f"(ratio {ref / new:.2f}x)")
+        print(f"load average at start {load:.1f}, at end {os.getloadavg()[0]:.1f} (2 cores shared)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ref", default="main", help="git ref to compare with (default main)")
+    parser.add_argument("--runs", type=int, default=5, help="cold runs per tree (median)")
     args = parser.parse_args()
+    _compare(args)
     start = time.perf_counter()
-    from fip.regression import build_analysis_table, model_specs
+    from fip.regression import model_specs
     from fip.report import replicate
     from fip.simulate import simulate_cohort
+    from fip.study import Study
 
     imported = time.perf_counter()
     dataset = simulate_cohort(args.persons, seed=args.seed)
@@ -72,11 +139,11 @@ def main() -> None:
     print(f"{'simulate':<14}{simulated - imported:7.2f} s  ({len(dataset.persons)} persons)")
     for step, seconds in result.timings.items():
         print(f"{step:<14}{seconds:7.2f} s")
-    print(f"{'total':<14}{end - start:7.2f} s  (replicate alone {end - simulated:.2f} s; target < 15 s); "
+    print(f"{'total':<14}{end - start:7.2f} s  (replicate alone {end - simulated:.2f} s; target < 6 s); "
           f"peak RSS during replicate {peak:.0f} MB")
     print(f"{len(result.tables)} tables, {len(result.figure_paths)} figures")
 
-    analysis = build_analysis_table(dataset)
+    analysis = Study(dataset).analysis
     fip_s, peer_s, gap, models = _peer_regressions(analysis, model_specs(analysis))
     print(f"regression models: {models}; fip fit_models {fip_s:.2f} s, statsmodels OLS with caseworker dummies "
           f"{peer_s:.2f} s (ratio {peer_s / fip_s:.1f}x); largest coefficient difference {gap:.1e}")

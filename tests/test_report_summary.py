@@ -17,7 +17,7 @@ def test_coefficients_z_share_and_sign_agreement():
     reg = pd.DataFrame({"coef": [0.15, -0.10, 0.2], "se": [0.03, 0.03, 0.1],
                         "published_coef": [0.10, 0.20, None], "published_se": [0.04, 0.04, None],
                         "published_stars": ["**", "***", ""]})
-    summary = summary_table({"regression_x": reg})
+    summary = summary_table(regressions=[reg])
     assert _value(summary, "share not significantly") == pytest.approx(0.5)
     assert _value(summary, "published significant") == pytest.approx(0.5)  # the second has the other sign
     assert set(summary["published"]) == {2}
@@ -29,9 +29,8 @@ def test_loadings_statements_and_fit():
     congruence = pd.DataFrame({"factor": ["F1", "F2"], "congruence": [0.97, 0.99]})
     statements = pd.DataFrame({"statement": ["x", "y"], "holds": [True, False]})
     fit = pd.DataFrame({"r2_difference": [0.1, -0.3]})
-    summary = summary_table({"factor_citizen_varimax_loadings": loadings,
-                             "factor_citizen_varimax_congruence": congruence,
-                             "factor_citizen_unrotated_statements": statements, "regression_fit": fit})
+    summary = summary_table(varimax={"citizen": (loadings, congruence)}, unrotated_statements=[statements],
+                            fit=fit)
     assert _value(summary, "lowest Tucker") == pytest.approx(0.97)
     assert _value(summary, "largest |loading") == pytest.approx(0.1)
     assert _value(summary, "statements that hold") == 1
@@ -40,11 +39,11 @@ def test_loadings_statements_and_fit():
 
 def test_nothing_published_gives_an_empty_summary():
     ours_only = pd.DataFrame({"n": [10, 20]})
-    summary = summary_table({"sample_funnel": ours_only, "item_means": pd.DataFrame({"mean": [1.0]})})
+    summary = summary_table(funnel=ours_only, item_means=pd.DataFrame({"mean": [1.0]}))
     assert summary.empty and list(summary.columns) == ["what", "published", "measure", "value"]
 
 
 def test_item_mean_statements_count_those_that_hold():
     said = pd.DataFrame({"id": ["a", "b", "c"], "holds": pd.array([True, False, pd.NA], dtype="boolean")})
-    summary = summary_table({"item_mean_statements": said})
+    summary = summary_table(item_mean_statements=said)
     assert summary["published"].item() == 3 and summary["value"].item() == 1

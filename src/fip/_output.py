@@ -6,17 +6,21 @@ import html
 import io
 import json
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from fip._atomic import atomic_write_text
 
 from fip._options import FORMATS  # noqa: F401  (re-exported: fip._output.FORMATS)
 
+if TYPE_CHECKING:  # pandas and numpy load on first use: `fip --help` stays fast
+    import pandas as pd
+
 
 def _display(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
     """Round floats and blank missing values for reading (report layer only)."""
+    import numpy as np
+    import pandas as pd
+
     shown = frame.copy()
     for col in shown.columns:
         if pd.api.types.is_float_dtype(shown[col]):
@@ -26,10 +30,17 @@ def _display(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
     return shown
 
 
+def _numeric(frame: pd.DataFrame) -> list[bool]:
+    """Whether each column is numeric (right-aligned)."""
+    from pandas.api.types import is_numeric_dtype
+
+    return [is_numeric_dtype(frame[c]) for c in frame.columns]
+
+
 def to_markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     """A GitHub-flavoured Markdown table (numbers right-aligned)."""
     shown = _display(frame, digits)
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    numeric = _numeric(frame)
     header = "| " + " | ".join(map(str, shown.columns)) + " |"
     rule = "|" + "|".join("---:" if num else ":---" for num in numeric) + "|"
     body = ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False, name=None)]
@@ -39,7 +50,7 @@ def to_markdown(frame: pd.DataFrame, digits: int = 3) -> str:
 def to_html(frame: pd.DataFrame, digits: int = 3, title: str | None = None) -> str:
     """A standalone HTML table (text escaped; numbers right-aligned)."""
     shown = _display(frame, digits)
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    numeric = _numeric(frame)
     cell = lambda v, num, tag: f'<{tag}{" class=num" if num else ""}>{html.escape(v)}</{tag}>'  # noqa: E731
     head = "".join(cell(str(c), n, "th") for c, n in zip(shown.columns, numeric))
     body = "\n".join("<tr>" + "".join(cell(v, n, "td") for v, n in zip(row, numeric)) + "</tr>"
@@ -66,7 +77,7 @@ def latex_escape(text: str) -> str:
 def to_latex(frame: pd.DataFrame, digits: int = 3, title: str | None = None) -> str:
     r"""A LaTeX ``tabular`` with booktabs rules (needs ``\usepackage{booktabs}``)."""
     shown = _display(frame, digits)
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    numeric = _numeric(frame)
     spec = "".join("r" if num else "l" for num in numeric)
     lines = [f"% {latex_escape(title)}" if title else None, f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
              " & ".join(latex_escape(str(c)) for c in shown.columns) + " \\\\", "\\midrule"]
@@ -101,8 +112,8 @@ def render(frame: pd.DataFrame, fmt: str, *, title: str | None = None, digits: i
     from rich.table import Table
 
     table = Table(title=title, show_lines=False)
-    for col in frame.columns:
-        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left")
+    for col, num in zip(frame.columns, _numeric(frame)):
+        table.add_column(str(col), justify="right" if num else "left")
     for row in _display(frame, digits).itertuples(index=False, name=None):
         table.add_row(*row)
     return table

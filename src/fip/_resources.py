@@ -21,6 +21,28 @@ def config_path(name: str) -> Path:
     return config_dir() / name
 
 
+def parse_yaml(text: str) -> Any:
+    """YAML ``text`` parsed safely, with libyaml's C parser where PyYAML has it (6-7 times faster).
+
+    Invalid YAML is parsed again by the pure-Python parser so the error (``yaml.YAMLError``)
+    reads the same with or without libyaml.
+
+    Examples
+    --------
+    >>> parse_yaml("a: [1, 2]")
+    {'a': [1, 2]}
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        if loader is yaml.SafeLoader:
+            raise
+        return yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506
+
+
 def read_config(path: str | Path | None, default: str, what: str) -> Any:
     """Parse a YAML configuration file (``path``, or the shipped ``default``).
 
@@ -36,7 +58,7 @@ def read_config(path: str | Path | None, default: str, what: str) -> Any:
 
     p = Path(path) if path is not None else config_path(default)
     try:
-        return yaml.safe_load(p.read_text(encoding="utf-8"))
+        return parse_yaml(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read {what} ({exc.strerror})") from None
     except yaml.YAMLError as exc:

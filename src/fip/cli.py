@@ -138,6 +138,17 @@ def load_data(data: Path | None, instrument_path: Path | None = None, store: Pat
     return load_dataset(data, instrument)
 
 
+def load_study(data: Path | None, instrument_path: Path | None = None, store: Path | None = None, *,
+               until: str | None = None, policy=None):
+    """One :class:`fip.study.Study` of the dataset :func:`load_data` reads; ``until`` as ``--until``,
+    ``policy`` the command's disclosure policy (default: the configured one)."""
+    from fip.data.dataset import iso_date
+    from fip.study import Study
+
+    until = None if until is None else iso_date(until, "--until")
+    return Study(load_data(data, instrument_path, store), until=until, policy=policy)
+
+
 @app.command()
 @handles_errors
 def simulate(
@@ -173,8 +184,9 @@ def validate(
     the same calendar month, exclusions by reason (the study's Table 4.2 beside it).
     """
     from fip._output import emit
-    from fip.data import load_dataset, pair_forms
+    from fip.data import load_dataset
     from fip.describe import funnel_with_published, protect_funnel
+    from fip.study import Study
 
     try:
         dataset = load_dataset(data, _instrument(instrument))
@@ -191,7 +203,7 @@ def validate(
         from fip.published import published_funnel
 
         published = published_funnel()
-    funnel = protect_funnel(funnel_with_published(pair_forms(dataset).funnel, published))
+    funnel = protect_funnel(funnel_with_published(Study(dataset).funnel, published))
     emit(funnel, "table", None, console, title="Funnel: forms, same-month pairs, exclusions (counts of 1-4 hidden)")
 
 
@@ -215,15 +227,14 @@ def describe(
     table (n, mean, sd, se, 95 % CI, suppression flag, published, difference).
     """
     from fip import describe as d
-    from fip.data import pair_forms
 
     check_option("--format", fmt, FORMATS)
     check_option("--lang", lang, ("da", "en"))
     if figure is not None:
         _figure_format(figure, "--figure")
     policy = _policy(min_cell, secure_machine)
-    dataset = load_data(data, instrument, store)
-    pairing = pair_forms(dataset)
+    study = load_study(data, instrument, store, policy=policy)
+    dataset, measurements = study.dataset, study.measurements
     inst = dataset.instrument
     published = None
     if inst.id == "fip":
@@ -231,17 +242,17 @@ def describe(
 
         published = published_item_means()
     if progression:
-        table = d.item_progression(pairing.measurements, dataset.persons, inst, policy=policy)
+        table = d.item_progression(measurements, dataset.persons, inst, policy=policy)
         title = "Change in item means, round 1 to round 2 (persons with both rounds)"
     else:
-        table = d.item_means(pairing.measurements, dataset.persons, inst, published=published, policy=policy)
+        table = d.item_means(measurements, dataset.persons, inst, published=published, policy=policy)
         title = "Item means by gender and round"
     shown = table if fmt in ("csv", "json") else d.wide_table(table, inst, lang=lang)
     from fip._output import emit
 
     emit(shown, fmt, out, console, title=title, notice=policy.statement)
     if figure is not None:
-        means = table if not progression else d.item_means(pairing.measurements, dataset.persons, inst, policy=policy)
+        means = table if not progression else d.item_means(measurements, dataset.persons, inst, policy=policy)
         _write_figure(figure, d.plot_item_means(means, inst, lang=lang))
 
 
@@ -265,17 +276,21 @@ def factor(
     (Tables 4.7/4.8) and the congruence per factor; ``csv``/``json`` the tidy loadings.
     """
     from fip._output import emit
-    from fip.data import pair_forms
     from fip.factors import METHODS, ROTATIONS
     from fip.factors.study import compare_with_study
 
     check_option("--format", fmt, FORMATS)
     check_option("--method", method, METHODS)
     check_option("--rotation", rotation, ("none", *ROTATIONS))
-    dataset = load_data(data, instrument, store)
-    cmp = compare_with_study(pair_forms(dataset).measurements, dataset.instrument, respondent,
-                             method=method, rotation=None if rotation == "none" else rotation,
-                             n_factors=n_factors, round_=round_)
+    check_option("respondent", respondent, ("citizen", "caseworker", "both"))
+    study = load_study(data, instrument, store)
+    options = {"method": method, "rotation": None if rotation == "none" else rotation, "n_factors": n_factors}
+    if round_ == 1:  # the Study's round-1 correlation matrix of the item set
+        corr = study.correlation(respondent)
+        cmp = compare_with_study(None, study.instrument, respondent, correlation=corr.correlation,
+                                 n_obs=corr.n_obs, **options)
+    else:
+        cmp = compare_with_study(study.measurements, study.instrument, respondent, round_=round_, **options)
     label = f"{respondent} items, round {round_}, method {method}, rotation {rotation}, n = {cmp.result.n_obs}"
     if fmt in ("csv", "json"):
         emit(cmp.loadings, fmt, out, console)
@@ -317,17 +332,17 @@ def indices(
 
     from fip._output import emit, to_csv
     from fip._atomic import atomic_write_text
-    from fip.data import pair_forms
     from fip.disclosure import protect
-    from fip.indices import index_means, load_index_definitions, score_indices
+    from fip.indices import index_means, load_index_definitions
     from fip.reliability import item_rest_statistics, reliability_table
+    from fip.study import Study
 
     check_option("--format", fmt, FORMATS)
     policy = _policy(min_cell, secure_machine)
     dataset = load_data(data, instrument, store)
     defs = load_index_definitions(definitions, instrument=dataset.instrument)
-    measurements = pair_forms(dataset).measurements
-    scored = score_indices(measurements, defs)
+    study = Study(dataset, definitions=defs, policy=policy)
+    measurements, scored = study.measurements, study.index_scores
     answers = measurements[measurements["round"] == round_]
     if items:
         per_item = [item_rest_statistics(answers[list(d.items)]).reset_index().assign(index=d.id)
@@ -368,16 +383,12 @@ def regress(
     se, t, p, n, R², published numbers).
     """
     from fip._output import emit
-    from fip.data.dataset import iso_date
-    from fip.regression import FAMILIES, build_analysis_table, run_family
+    from fip.regression import FAMILIES, run_family
     from fip.regression.tables import comparison_table
 
     check_option("--format", fmt, FORMATS)
     check_option("--family", family, FAMILIES)
-    dataset = load_data(data, instrument, store)
-    if until is not None:
-        dataset = dataset.forms_between(last=iso_date(until, "--until"))
-    analysis = build_analysis_table(dataset)
+    analysis = load_study(data, instrument, store, until=until).analysis
     for name in outcome or ():
         check_option("--outcome", name, analysis.outcomes)
     results = run_family(analysis, family, outcomes=outcome or None, vce=vce)
@@ -421,8 +432,8 @@ def train(
     if calibration_figure is not None:
         _figure_format(calibration_figure, "--calibration-figure")
     policy = _policy(min_cell, secure_machine)
-    result = train_model(load_data(data, instrument, store), model, C=penalty, seed=seed, n_folds=folds,
-                         created_at=created_at, policy=policy)
+    result = train_model(load_study(data, instrument, store, policy=policy), model, C=penalty, seed=seed,
+                         n_folds=folds, created_at=created_at)
     save_model(result.model, out)
     from fip._output import emit
 
@@ -456,7 +467,9 @@ def score(
     from fip.predict import load_model, score as score_cohort
 
     check_option("--lang", lang, ("da", "en"))
-    table = score_cohort(load_data(data, instrument, store), load_model(model), lang=lang)
+    study = load_study(data, instrument, store)
+    table = score_cohort(study.measurements, load_model(model), persons=study.dataset.persons,
+                         instrument=study.instrument, lang=lang)
     if out is None:
         emit(table, "table", None, console, title=f"Job chance ({model.name})")
     else:
@@ -478,7 +491,6 @@ def star(
 ) -> None:
     """The FIP star of one person (citizen vs caseworker, round 1 vs 2) or the citizen card."""
     from fip._atomic import atomic_write_text
-    from fip.data import pair_forms
     from fip.star import card_html, plot_star
 
     check_option("--lang", lang, ("da", "en"))
@@ -487,14 +499,15 @@ def star(
     check_option("--out suffix", suffix, (".png", ".svg", ".html"))
     if not person:
         raise ValueError("--person is required (a pseudonymous person id)")
-    dataset = load_data(data, instrument, store)
-    measurements = pair_forms(dataset).measurements
+    study = load_study(data, instrument, store)
+    dataset, measurements = study.dataset, study.measurements
     if suffix == ".html":
         row = None
         if model is not None:
             from fip.predict import load_model, score as score_cohort
 
-            scores = score_cohort(dataset, load_model(model), lang=lang)
+            scores = score_cohort(measurements, load_model(model), persons=dataset.persons,
+                                  instrument=dataset.instrument, lang=lang)
             hit = scores[scores["person_id"] == person]
             row = hit.iloc[0].to_dict() if len(hit) else None
         atomic_write_text(out, card_html(measurements, dataset.instrument, person, row, lang=lang))
@@ -518,21 +531,22 @@ def replicate(
 
     from fip.data.dataset import iso_date
     from fip.report import replicate as run_replicate
+    from fip.study import Study
 
     until = None if until is None else iso_date(until, "--until")
 
     if data is None and store is None:
         from fip.simulate import simulate_cohort
 
-        dataset = simulate_cohort(seed=seed, instrument=_instrument(instrument))
+        study = Study(simulate_cohort(seed=seed, instrument=_instrument(instrument)), until=until)
         source, synthetic = f"synthetic cohort (seed {seed})", True
     else:
-        dataset = load_data(data, instrument, store)
+        study = load_study(data, instrument, store, until=until)
         source, synthetic = (f"store {store.name}" if store is not None else f"folder {data.name}"), False
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=1)
-        result = run_replicate(dataset, out, seed=seed, source=source, synthetic=synthetic, until=until,
+        result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic,
                                progress=lambda step, i, n: bar.update(task, description=step, completed=i, total=n))
     console.print(f"report: {result.report}  ({len(result.tables)} tables in {out / 'tables'}, "
                   f"{len(result.figure_paths)} figures in {out / 'figures'})", markup=False, highlight=False)

@@ -33,10 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = ["check_statements", "funnel_with_published", "item_means", "item_progression", "plot_item_means",
-           "protect_funnel", "protect_item_tables", "sample_characteristics", "wide_table", "MIN_CELL"]
+           "protect_funnel", "protect_item_tables", "sample_characteristics", "wide_table"]
 
-#: Smallest number of persons behind a published cell (Statistics Denmark practice).
-MIN_CELL = 5
 
 
 def _summarise(values: pd.core.groupby.SeriesGroupBy, confidence: float) -> pd.DataFrame:

@@ -19,9 +19,8 @@ from functools import cache
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from fip._resources import config_path, read_config
+from fip._resources import config_path, parse_yaml, read_config
 
 __all__ = [
     "load_published",
@@ -40,7 +39,7 @@ _GENDER = {"men": "male", "women": "female"}
 @cache
 def load_published() -> dict[str, Any]:
     """The whole reference file as a (cached, do not mutate) dictionary."""
-    return yaml.safe_load(config_path("fip_published.yaml").read_text(encoding="utf-8"))
+    return parse_yaml(config_path("fip_published.yaml").read_text(encoding="utf-8"))
 
 
 def published_item_means() -> pd.DataFrame:

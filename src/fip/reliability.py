@@ -16,7 +16,7 @@ Conventions
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,12 +99,20 @@ def item_rest_statistics(items: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "item_rest_r", "alpha_if_deleted", "mean", "sd"]).set_index("item")
 
 
-def omega_total(items: pd.DataFrame) -> float:
-    """McDonald's omega total (psych ``omega`` definition) from a one-factor minres model."""
+def omega_total(items: pd.DataFrame, *, correlation: pd.DataFrame | None = None) -> float:
+    """McDonald's omega total (psych ``omega`` definition) from a one-factor minres model.
+
+    ``correlation``: the listwise correlation matrix of ``items`` (same items, same order) if
+    already computed, e.g. ``Study.correlation("citizen").correlation``; the model is then
+    fitted to it instead of computing it again (the same numbers).
+    """
     from fip.factors import factor_analysis
 
     values = _complete(items)
-    fit = factor_analysis(pd.DataFrame(values, columns=items.columns), n_factors=1, method="minres")
+    if correlation is not None and list(correlation.columns) == list(items.columns):
+        fit = factor_analysis(correlation, n_factors=1, method="minres", n_obs=values.shape[0])
+    else:
+        fit = factor_analysis(pd.DataFrame(values, columns=items.columns), n_factors=1, method="minres")
     total = np.corrcoef(values, rowvar=False).sum()
     return float((total - fit.uniqueness.sum()) / total)
 
@@ -115,6 +123,7 @@ def reliability_table(
     *,
     confidence: float = 0.95,
     omega: bool = True,
+    correlations: Mapping[tuple[str, ...], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Reliability of every index: alpha with CI, omega, items and complete rows used.
 
@@ -123,6 +132,10 @@ def reliability_table(
     scores : DataFrame
         Item columns (one row per person, e.g. round-1 measurements).
     definitions : sequence of IndexDefinition
+    correlations : mapping of tuple of str -> DataFrame, optional
+        Listwise correlation matrices of ``scores`` already computed, by their items (e.g.
+        those of :meth:`fip.study.Study.correlation`); omega of an index with exactly these
+        items, in this order, is fitted to the matrix instead of computing it again.
 
     Returns
     -------
@@ -143,7 +156,7 @@ def reliability_table(
         if omega and len(d.items) >= 3:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", HeywoodCaseWarning)
-                om = omega_total(block)
+                om = omega_total(block, correlation=(correlations or {}).get(tuple(d.items)))
             for w in caught:
                 heywood = heywood or issubclass(w.category, HeywoodCaseWarning)
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -83,7 +83,7 @@ def _items(instrument: Instrument, respondent: str) -> list[str]:
 
 
 def compare_with_study(
-    measurements: pd.DataFrame,
+    measurements: pd.DataFrame | None,
     instrument: Instrument,
     respondent: str = "citizen",
     *,
@@ -91,13 +91,16 @@ def compare_with_study(
     rotation: str | None = "varimax",
     n_factors: int | None = None,
     round_: int = 1,
+    correlation: pd.DataFrame | None = None,
+    n_obs: int | None = None,
 ) -> StudyComparison:
     """Run the study's factor analysis on ``measurements`` and compare with the report.
 
     Parameters
     ----------
-    measurements : DataFrame
-        ``pair_forms(...).measurements`` (one row per person and round).
+    measurements : DataFrame or None
+        ``pair_forms(...).measurements`` (one row per person and round); ``None`` when
+        ``correlation`` is given.
     instrument : Instrument
     respondent : {"citizen", "caseworker", "both"}
         Item set; ``both`` = all items of the instrument.
@@ -109,6 +112,12 @@ def compare_with_study(
         Stata's default retention (positive eigenvalues for ``pf``).
     round_ : int
         Round analysed (the study: round 1).
+    correlation : DataFrame, optional
+        The correlation matrix of the item set in round ``round_`` if already computed
+        (e.g. ``Study.correlation(respondent).correlation``); ``measurements`` is then not
+        read. The same numbers as from the measurements (listwise Pearson).
+    n_obs : int, optional
+        Rows behind ``correlation`` (reported as ``result.n_obs``).
 
     Returns
     -------
@@ -118,8 +127,15 @@ def compare_with_study(
     is_fip = instrument.id == "fip"
     if n_factors is None and rotation is not None and is_fip:
         n_factors = STUDY_FACTORS[respondent]
-    data = measurements.loc[measurements["round"] == round_, _items(instrument, respondent)]
-    result = factor_analysis(data.astype("float64"), n_factors=n_factors, method=method, rotation=rotation)
+    items = _items(instrument, respondent)
+    if correlation is not None:
+        data = correlation.loc[items, items]
+    elif measurements is None:
+        raise ValueError("give measurements or a correlation matrix")
+    else:
+        data = measurements.loc[measurements["round"] == round_, items].astype("float64")
+    result = factor_analysis(data, n_factors=n_factors, method=method, rotation=rotation,
+                             n_obs=n_obs if correlation is not None else None)
     tidy = result.loadings.rename_axis("item").reset_index().melt(
         id_vars="item", var_name="factor", value_name="loading")
     congruence = pd.DataFrame(columns=["factor", "published_factor", "sign", "congruence"])

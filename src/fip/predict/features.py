@@ -95,6 +95,7 @@ def build_features(
     kind: str,
     *,
     coding: Mapping[str, Any] = CONTROL_CODING,
+    controls: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per person with the features of a model kind.
 
@@ -112,6 +113,11 @@ def build_features(
         1 and 2.
     coding : mapping
         Coding of the controls (default :data:`CONTROL_CODING`; a model file carries its own).
+    controls : DataFrame, optional
+        :func:`fip.controls.study_controls` with ``coding`` already computed at the reference
+        round of ``kind`` (round 1 for ``intake``, round 2 for ``progression``), indexed by
+        ``person_id`` (text), for at least every person of the model (e.g.
+        ``Study.controls(1)``); its rows are taken instead of coding the controls again.
 
     Returns
     -------
@@ -142,7 +148,7 @@ def build_features(
         ref = r1["measured_on"]
         cols = {f"{i}_level": r1[i].astype("float64").to_numpy(na_value=np.nan) for i in items}
         out = pd.DataFrame(cols, index=r1.index)
-        controls = study_controls(persons, ref, coding)
+        controls = study_controls(persons, ref, coding) if controls is None else controls.loc[ref.index]
     else:
         r2 = m[m["round"] == 2].drop_duplicates("person_id").set_index("person_id")
         both = r1.index.intersection(r2.index).sort_values()
@@ -155,7 +161,8 @@ def build_features(
             b = r2[i].astype("float64").to_numpy(na_value=np.nan)
             cols[f"{i}_change"] = b - cols[f"{i}_level"]
         out = pd.DataFrame(cols, index=both)
-        controls = study_controls(persons, r2["measured_on"], coding)
+        ref = r2["measured_on"]
+        controls = study_controls(persons, ref, coding) if controls is None else controls.loc[ref.index].copy()
         controls["days_between_rounds"] = (
             pd.to_datetime(r2["measured_on"]) - pd.to_datetime(r1["measured_on"])
         ).dt.days.astype("float64")

@@ -46,7 +46,8 @@ def wilson_interval(k: float, n: float, confidence: float = 0.95) -> tuple[float
     phat = k / n
     centre = (phat + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+    # contains the share by construction (rounding left 3e-17 above 0 for k = 0)
+    return (float(min(max(0.0, centre - half), phat)), float(max(min(1.0, centre + half), phat)))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -49,6 +49,7 @@ from fip.predict.metrics import (
 )
 from fip.predict.modelfile import FORMAT, FORMAT_VERSION, Model
 from fip.regression import build_analysis_table
+from fip.study import Study
 
 __all__ = ["BAND_LABELS", "TrainResult", "ValidationReport", "train"]
 
@@ -250,7 +251,7 @@ def _frame_records(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def train(
-    dataset: Dataset,
+    dataset: Dataset | Study,
     kind: str = "intake",
     *,
     outcome: str = "emp_dummy",
@@ -267,10 +268,12 @@ def train(
 
     Parameters
     ----------
-    dataset : Dataset
+    dataset : Dataset or Study
         Persons, forms and outcomes. The training sample is the study's analysis sample
         (:func:`fip.regression.build_analysis_table`): persons with rounds 1 and 2, complete
-        controls and a complete 6-month outcome window after round 2.
+        controls and a complete 6-month outcome window after round 2. A
+        :class:`fip.study.Study` lends its analysis table and features (forms up to its
+        ``until``), computed once for every model trained from it.
     kind : {"intake", "progression"}
         ``intake``: round-1 answers and controls at round 1. ``progression``: round-1 answers,
         the changes to round 2 and controls at round 2 (see :mod:`fip.predict.features`).
@@ -300,11 +303,12 @@ def train(
         Creation time written to the model file (ISO 8601). Default: now (UTC, whole
         seconds). Pass a fixed value to get byte-identical files from identical training runs.
     pairing : Pairing, optional
-        ``pair_forms(dataset)`` if not given.
+        ``pair_forms(dataset)`` if not given (not with a Study, which has its own).
     policy : DisclosurePolicy, optional
-        Small-cell rule of the validation tables and the model file (default: the configured
-        one): metrics resting on 1-4 persons with or without a job, or recoverable from the
-        whole sample minus the other groups, are hidden, and so is the event count.
+        Small-cell rule of the validation tables and the model file (default: the Study's
+        policy, else the configured one): metrics resting on 1-4 persons with or without a
+        job, or recoverable from the whole sample minus the other groups, are hidden, and so
+        is the event count.
 
     Returns
     -------
@@ -332,20 +336,27 @@ def train(
     """
     check_option("kind", kind, MODEL_KINDS)
     check_option("outcome", outcome, _BINARY_OUTCOMES)
-    policy = DisclosurePolicy.default() if policy is None else policy
+    if policy is None:
+        policy = dataset.policy if isinstance(dataset, Study) else DisclosurePolicy.default()
     fixed_C = _parse_C(C)
     if not (isinstance(n_folds, int) and n_folds >= 2):
         raise ValueError(f"n_folds must be a whole number >= 2; got {n_folds!r}")
     if fixed_C is None and n_folds < 3:
         raise ValueError(f"C='auto' needs n_folds >= 3 (the inner folds are the other validation folds); "
                          f"got n_folds={n_folds}. Pass a fixed C or more folds.")
-    inst = dataset.instrument
-    if pairing is None:
-        pairing = pair_forms(dataset)
-    at = build_analysis_table(dataset, pairing)
+    if isinstance(dataset, Study):
+        if pairing is not None:
+            raise ValueError("pairing must not be given with a Study (the Study pairs its own forms)")
+        inst, pairing = dataset.instrument, dataset.model_pairing
+        at, feats = dataset.analysis, dataset.features(kind)
+    else:
+        inst = dataset.instrument
+        if pairing is None:
+            pairing = pair_forms(dataset)
+        at = build_analysis_table(dataset, pairing)
+        feats = build_features(pairing.measurements, dataset.persons, inst, kind)
     if rate_outcome not in at.table.columns:
         raise ValueError(f"rate_outcome must be one of {list(at.outcomes)}; got {rate_outcome!r}")
-    feats = build_features(pairing.measurements, dataset.persons, inst, kind)
     table = at.table.set_index("person_id")
     ids = table.index.intersection(feats.index).sort_values()
     names = list(feature_names(inst, kind))

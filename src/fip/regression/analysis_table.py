@@ -25,7 +25,7 @@ import pandas as pd
 
 from fip.controls import month_ordinal, study_controls
 from fip.data import Dataset, Pairing, pair_forms
-from fip.indices import IndexDefinition, load_index_definitions, score_indices
+from fip.indices import IndexDefinition, score_indices
 from fip.instrument import Instrument
 
 __all__ = ["AnalysisTable", "OUTCOMES", "OUTCOME_MONTHS", "build_analysis_table"]
@@ -102,9 +102,14 @@ def _window_outcomes(outcomes: pd.DataFrame, anchor: pd.Series) -> pd.DataFrame:
     return out[complete.reindex(out.index, fill_value=False)]
 
 
-def _controls(persons: pd.DataFrame, r1_on: pd.Series, r2_on: pd.Series) -> pd.DataFrame:
-    """The study's controls at round 2 for the persons of ``r2_on`` (index person_id)."""
-    out = study_controls(persons, r2_on)
+def _controls(persons: pd.DataFrame, r1_on: pd.Series, r2_on: pd.Series,
+              at_round2: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The study's controls at round 2 for the persons of ``r2_on`` (index person_id).
+
+    ``at_round2``: :func:`study_controls` already computed at round 2 for these persons (and
+    maybe more); its rows are taken instead of coding the controls again.
+    """
+    out = study_controls(persons, r2_on) if at_round2 is None else at_round2.loc[r2_on.index]
     out["days_between_rounds"] = (pd.to_datetime(r2_on) - pd.to_datetime(r1_on)).dt.days.astype("float64")
     return out
 
@@ -125,6 +130,9 @@ def build_analysis_table(
     dataset: Dataset,
     pairing: Pairing | None = None,
     definitions: Sequence[IndexDefinition] | None = None,
+    *,
+    scores: pd.DataFrame | None = None,
+    controls: pd.DataFrame | None = None,
 ) -> AnalysisTable:
     """One row per person with rounds 1 and 2: levels, changes, controls, caseworker, outcomes.
 
@@ -137,6 +145,12 @@ def build_analysis_table(
     definitions : sequence of IndexDefinition, optional
         Indices to score; default: the study's (``configs/indices.yaml``) whose items all
         belong to the dataset's instrument.
+    scores : DataFrame, optional
+        ``score_indices(pairing.measurements, definitions)`` if already computed (e.g. by
+        :class:`fip.study.Study`); one row per row of ``pairing.measurements``, same order.
+    controls : DataFrame, optional
+        :func:`fip.controls.study_controls` at round 2, indexed by ``person_id`` (text), for
+        at least every person with rounds 1 and 2 (e.g. ``Study.controls(2)``).
 
     Returns
     -------
@@ -173,16 +187,21 @@ def build_analysis_table(
     if pairing is None:
         pairing = pair_forms(dataset)
     if definitions is None:
-        items = set(inst.item_ids())
-        definitions = tuple(d for d in load_index_definitions() if set(d.items) <= items)
+        from fip.study import fitting_index_definitions
+
+        definitions = fitting_index_definitions(inst)
     definitions = tuple(definitions)
     m = pairing.measurements
     m = m.assign(person_id=m["person_id"].astype("str"))
-    scores = score_indices(m, definitions)
+    if scores is None:
+        scores = score_indices(m, definitions)
+    elif len(scores) != len(m) or any(d.id not in scores.columns for d in definitions):
+        raise ValueError("scores must hold one row per measurement of the pairing and a column per index definition")
+    rnd = m["round"].to_numpy()
     r1 = m[m["round"] == 1].set_index("person_id")
     r2 = m[m["round"] == 2].set_index("person_id")
-    s1 = scores[m["round"].to_numpy() == 1].set_index("person_id")
-    s2 = scores[m["round"].to_numpy() == 2].set_index("person_id")
+    s1 = scores[rnd == 1].assign(person_id=r1.index).set_index("person_id")
+    s2 = scores[rnd == 2].assign(person_id=r2.index).set_index("person_id")
     funnel = [_funnel_row("persons measured in round 1", None, len(r1))]
 
     both = r1.index.intersection(r2.index).sort_values()
@@ -195,7 +214,7 @@ def build_analysis_table(
     funnel.append(_funnel_row("incomplete outcome window (6 months after round 2)", len(both) - len(keep), len(keep)))
 
     controls = _controls(dataset.persons.assign(person_id=dataset.persons["person_id"].astype("str")),
-                         r1.loc[keep, "measured_on"], r2.loc[keep, "measured_on"])
+                         r1.loc[keep, "measured_on"], r2.loc[keep, "measured_on"], controls)
     complete = controls.notna().all(axis=1)
     final = keep[complete.to_numpy()]
     funnel.append(_funnel_row("missing controls", len(keep) - len(final), len(final)))

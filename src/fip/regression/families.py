@@ -183,19 +183,19 @@ def fit_models(
                                           absorb="caseworker_id", vce=vce)
         table = _published_table(spec, [key_of.get(n, n) for n in spec.names], published_keys)
         for outcome, res in fits.items():
-            terms = list(res.terms)
             main = {t: (n, kind) for n in spec.names for kind in ("level", "change")
                     for t in [f"{n}_{kind}"]}
-            if not include_controls:
-                terms = [t for t in terms if t in main]
+            # positions rather than labels: label lookups of four Series per fit were most of the time
+            at = [j for j, t in enumerate(res.terms) if include_controls or t in main]
+            terms = [res.terms[j] for j in at]
             regressor = [main[t][0] if t in main else t for t in terms]
             kind = [main[t][1] if t in main else ("constant" if t == "_cons" else "control") for t in terms]
-            p = res.pvalues[terms].to_numpy()
+            p = res.pvalues.to_numpy()[at]
             frames.append(pd.DataFrame({
                 "family": spec.family, "table": table, "model": spec.model, "outcome": outcome,
                 "term": terms, "regressor": regressor, "type": kind,
-                "coef": res.params[terms].to_numpy(), "se": res.bse[terms].to_numpy(),
-                "t": res.tvalues[terms].to_numpy(), "p": p, "stars": stars(p),
+                "coef": res.params.to_numpy()[at], "se": res.bse.to_numpy()[at],
+                "t": res.tvalues.to_numpy()[at], "p": p, "stars": stars(p),
                 "n": res.n_obs, "n_groups": res.n_groups, "r2": res.r2, "adj_r2": res.adj_r2,
                 "df_resid": res.df_resid, "df_inference": res.df_inference, "controls": spec.controls,
                 "fixed_effects": res.absorb,
