@@ -52,7 +52,7 @@ def _coefficients(seed):
 
 def _calibration():
     return pd.DataFrame({"mean_predicted": [0.1, 0.3, 0.5], "observed": [0.12, 0.28, np.nan],
-                         "observed_low": [0.08, 0.2, np.nan], "observed_high": [0.16, 0.36, np.nan]})
+                         "ci_low": [0.08, 0.2, np.nan], "ci_high": [0.16, 0.36, np.nan]})
 
 
 def _scree():

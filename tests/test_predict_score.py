@@ -47,8 +47,8 @@ def test_bands_ranges_and_rates(trained):
     lo, hi = model.content["bands"]["cuts"]
     expected = np.where(s["probability"] < lo, "low", np.where(s["probability"] < hi, "middle", "high"))
     assert (s["band"].to_numpy() == expected).all()
-    ok = s["range_low"].notna()
-    assert ok.mean() > 0.9 and (s.loc[ok, "range_low"] <= s.loc[ok, "range_high"]).all()
+    ok = s["ci_low"].notna()
+    assert ok.mean() > 0.9 and (s.loc[ok, "ci_low"] <= s.loc[ok, "ci_high"]).all()
     # fitted logit models with an unpenalised intercept reproduce the training mean
     pred = results["intake"].validation.predictions
     train_scores = s.set_index("person_id").loc[pred["person_id"]]

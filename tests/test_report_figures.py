@@ -83,18 +83,18 @@ def test_intervals_equal_t_quantiles():
     for level in (0.8, 0.95, 0.99):
         ci = coefficient_intervals(r, level)
         q = np.array([stats.t.ppf(1 - (1 - level) / 2, d) for d in (3, 40, 900)])
-        assert_allclose(ci["low"], r["coef"] - q * r["se"], rtol=1e-12)
-        assert_allclose(ci["high"], r["coef"] + q * r["se"], rtol=1e-12)
+        assert_allclose(ci["ci_low"], r["coef"] - q * r["se"], rtol=1e-12)
+        assert_allclose(ci["ci_high"], r["coef"] + q * r["se"], rtol=1e-12)
         # no published df column: the published interval uses our df
-        assert_allclose(ci["published_low"], r["published_coef"] - q * r["published_se"], rtol=1e-12)
-        assert_allclose(ci["published_high"], r["published_coef"] + q * r["published_se"], rtol=1e-12)
-        assert ci["published_low"].isna().tolist() == [False, True, False]
+        assert_allclose(ci["published_ci_low"], r["published_coef"] - q * r["published_se"], rtol=1e-12)
+        assert_allclose(ci["published_ci_high"], r["published_coef"] + q * r["published_se"], rtol=1e-12)
+        assert ci["published_ci_low"].isna().tolist() == [False, True, False]
     assert ci[["model", "outcome", "term"]].equals(r[["model", "outcome", "term"]])
     # the study's df where given
     r2 = r.assign(published_df_resid=[10, np.nan, np.nan])
     ci = coefficient_intervals(r2, 0.95)
-    assert ci["published_high"].iloc[0] == pytest.approx(0.4 + stats.t.ppf(0.975, 10) * 0.2, rel=1e-12)
-    assert ci["published_high"].iloc[2] == pytest.approx(1.4 + stats.t.ppf(0.975, 900) * 0.05, rel=1e-12)
+    assert ci["published_ci_high"].iloc[0] == pytest.approx(0.4 + stats.t.ppf(0.975, 10) * 0.2, rel=1e-12)
+    assert ci["published_ci_high"].iloc[2] == pytest.approx(1.4 + stats.t.ppf(0.975, 900) * 0.05, rel=1e-12)
 
 
 def fe_data(seed):
@@ -129,8 +129,8 @@ def test_intervals_equal_statsmodels_dummy_ols(vce, level):
         results["df_inference"] = res.df_inference
     ci = coefficient_intervals(results, level)
     ref = statsmodels_dummies(df, vce).conf_int(alpha=1 - level).loc[terms]
-    assert_allclose(ci["low"], ref[0].to_numpy(), rtol=1e-8)
-    assert_allclose(ci["high"], ref[1].to_numpy(), rtol=1e-8)
+    assert_allclose(ci["ci_low"], ref[0].to_numpy(), rtol=1e-8)
+    assert_allclose(ci["ci_high"], ref[1].to_numpy(), rtol=1e-8)
 
 
 def test_interval_input_errors():
@@ -180,7 +180,7 @@ def test_coefficient_plot_bars_equal_intervals():
     assert list(ticks) == list(dict.fromkeys(results["term"]))      # order of appearance
     for ax, outcome in zip(fig.axes, OUTCOMES):
         part = ci[ci["outcome"] == outcome]
-        for label, lo, hi in (("ours", "low", "high"), ("published", "published_low", "published_high")):
+        for label, lo, hi in (("ours", "ci_low", "ci_high"), ("published", "published_ci_low", "published_ci_high")):
             segs = bar_segments(ax, label)
             expect = part.dropna(subset=[lo])
             assert len(segs) == len(expect)

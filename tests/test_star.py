@@ -75,7 +75,7 @@ def test_three_rater_star():
 def test_card_is_self_contained_and_in_plain_words(cohort):
     ds, m, pid = cohort
     row = {"person_id": pid, "model": "progression", "probability": 0.31, "band": "middle",
-           "range_low": 0.26, "range_high": 0.36, "item_1": "c09", "item_1_contribution": -0.4,
+           "ci_low": 0.26, "ci_high": 0.36, "item_1": "c09", "item_1_contribution": -0.4,
            "item_2": "w05", "item_2_contribution": 0.2, "item_3": "c01", "item_3_contribution": 0.1}
     page = card_html(m, ds.instrument, pid, row)
     assert "Omkring 3 ud af 10 personer" in page and "mellem 2 og 4 ud af 10" in page
@@ -83,7 +83,7 @@ def test_card_is_self_contained_and_in_plain_words(cohort):
     assert "src=\"http" not in page and "<link" not in page and "<script" not in page
     png = re.search(r"base64,([A-Za-z0-9+/=]+)", page).group(1)
     assert base64.b64decode(png)[:4] == b"\x89PNG"
-    en = card_html(m, ds.instrument, pid, dict(row, probability=0.04, range_low=0.02, range_high=0.06), lang="en")
+    en = card_html(m, ds.instrument, pid, dict(row, probability=0.04, ci_low=0.02, ci_high=0.06), lang="en")
     assert "About 4 in 100 people" in en and "2 to 6 in 100" in en
     assert "No job chance" in card_html(m, ds.instrument, pid, None, lang="en")
 

@@ -296,7 +296,7 @@ def card_html(
         As for :func:`plot_star`.
     score_row : mapping or Series, optional
         The person's row of :func:`fip.predict.score` (``probability``, ``band``,
-        ``range_low``, ``range_high``, ``model``, ``item_k`` and ``item_k_contribution``).
+        ``ci_low``, ``ci_high``, ``model``, ``item_k`` and ``item_k_contribution``).
         Without it the card shows the star only.
 
     Returns
@@ -320,7 +320,7 @@ def card_html(
         row = dict(score_row)
         if str(row.get("person_id", pid)) != pid:
             raise FipError("score_row belongs to another person")
-        sentence, rng = _in_words(float(row["probability"]), row.get("range_low"), row.get("range_high"), text)
+        sentence, rng = _in_words(float(row["probability"]), row.get("ci_low"), row.get("ci_high"), text)
         band = text.get(f"band_{row.get('band')}", str(row.get("band", "")))
         model_word = text.get(f"model_{row.get('model')}", "")
         ups, downs = [], []

@@ -4,7 +4,7 @@ Examples
 --------
 >>> import pandas as pd
 >>> bins = pd.DataFrame({"mean_predicted": [0.1, 0.5], "observed": [0.12, 0.48],
-...                      "observed_low": [0.08, 0.4], "observed_high": [0.16, 0.56]})
+...                      "ci_low": [0.08, 0.4], "ci_high": [0.16, 0.56]})
 >>> fig = plot_calibration(bins)
 >>> fig.axes[0].get_xlabel()
 'Predicted probability'
@@ -31,7 +31,7 @@ def plot_calibration(
     ----------
     calibration : DataFrame or mapping name -> DataFrame
         :attr:`ValidationReport.calibration` (columns ``mean_predicted``, ``observed``,
-        ``observed_low``, ``observed_high``), or several of them by name (e.g. intake and
+        ``ci_low``, ``ci_high``), or several of them by name (e.g. intake and
         progression). Suppressed bins (NaN) are left out.
     title : str, optional
 
@@ -50,10 +50,10 @@ def plot_calibration(
         f = frame.dropna(subset=["observed"])
         ls, marker = _STYLES[k % len(_STYLES)]
         ax.errorbar(f["mean_predicted"], f["observed"],
-                    yerr=[f["observed"] - f["observed_low"], f["observed_high"] - f["observed"]],
+                    yerr=[f["observed"] - f["ci_low"], f["ci_high"] - f["observed"]],
                     linestyle=ls, marker=marker, color=str(0.15 + 0.25 * (k % 3)), capsize=2,
                     label=name, markerfacecolor="white" if k % 2 else None)
-        top = max(top, float(f["observed_high"].max()), float(f["mean_predicted"].max()))
+        top = max(top, float(f["ci_high"].max()), float(f["mean_predicted"].max()))
     top = min(1.0, top * 1.08 + 0.02)
     ax.plot([0, top], [0, top], color="0.6", linewidth=1, linestyle=(0, (1, 2)), label="perfect calibration")
     ax.set_xlim(0, top)

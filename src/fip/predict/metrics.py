@@ -162,7 +162,7 @@ def calibration_bins(y: np.ndarray, p: np.ndarray, n_bins: int = 10,
     DataFrame
         One row per bin: ``bin`` (1..), ``lower``, ``upper`` (range of p in the bin; the
         bins of a model file use ``lower`` as the cut point), ``n``, ``mean_predicted``,
-        ``observed``, ``observed_low``, ``observed_high`` (95 % Wilson interval) and
+        ``observed``, ``ci_low``, ``ci_high`` (95 % Wilson interval) and
         ``suppressed`` (:func:`protect_event_rows` with the whole sample as total: the
         observed share is then NaN; the bin's ``n`` stays, as the bins are tenths of the
         sample).
@@ -179,10 +179,10 @@ def calibration_bins(y: np.ndarray, p: np.ndarray, n_bins: int = 10,
         lo, hi = wilson_interval(k, n)
         rows.append({
             "bin": b, "lower": float(p[idx].min()), "upper": float(p[idx].max()), "n": n, "n_events": int(k),
-            "mean_predicted": float(p[idx].mean()), "observed": k / n, "observed_low": lo, "observed_high": hi,
+            "mean_predicted": float(p[idx].mean()), "observed": k / n, "ci_low": lo, "ci_high": hi,
         })
     table = pd.DataFrame(rows)
-    shown = protect_event_rows(table, policy, ["observed", "observed_low", "observed_high"], total=(len(y), int(y.sum())))
+    shown = protect_event_rows(table, policy, ["observed", "ci_low", "ci_high"], total=(len(y), int(y.sum())))
     shown["n"] = table["n"]  # tenths of the sample: the bin sizes reveal nothing
     return shown.drop(columns="n_events")
 

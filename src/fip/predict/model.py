@@ -228,12 +228,12 @@ def _bands(p_oof: np.ndarray, y: np.ndarray, policy: DisclosurePolicy) -> dict[s
         n, k = int(mask.sum()), int(y[mask].sum())
         lo, hi = wilson_interval(k, n)
         rows.append({"band": label, "n": n, "n_events": k, "observed": k / n if n else np.nan,
-                     "observed_low": lo, "observed_high": hi})
-    shown = protect_event_rows(pd.DataFrame(rows), policy, ["observed", "observed_low", "observed_high"],
+                     "ci_low": lo, "ci_high": hi})
+    shown = protect_event_rows(pd.DataFrame(rows), policy, ["observed", "ci_low", "ci_high"],
                                total=(len(y), int(y.sum())))
     shown["n"] = [r["n"] for r in rows]  # band sizes follow from the tertile cuts
     rows = [{"band": r.band, "n": int(r.n), **{c: None if pd.isna(getattr(r, c)) else float(getattr(r, c))
-                                               for c in ("observed", "observed_low", "observed_high")}}
+                                               for c in ("observed", "ci_low", "ci_high")}}
             for r in shown.itertuples()]
     return {
         "labels": list(BAND_LABELS),

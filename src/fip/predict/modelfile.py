@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 FORMAT = "fip-job-chance-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: calibration bins and bands say ci_low/ci_high (1: observed_low/observed_high)
 
 
 class ModelFileError(FipError, ValueError):

@@ -14,7 +14,7 @@ Examples
 >>> model = train(simulate_cohort(3000, seed=1), "intake", compare=False, created_at="t").model
 >>> s = score(simulate_cohort(200, seed=2), model)
 >>> list(s.columns[:5])
-['person_id', 'model', 'probability', 'band', 'range_low']
+['person_id', 'model', 'probability', 'band', 'ci_low']
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def score(
         * ``probability``: chance of any employment in the 6 months after the follow-up
           measurement;
         * ``band``: ``low``/``middle``/``high``, cut at the model's ``bands.cuts``;
-        * ``range_low``, ``range_high``: 95 % interval of the share with a job among the
+        * ``ci_low``, ``ci_high``: 95 % interval of the share with a job among the
           validation persons in the same tenth of predicted probability (NaN if that cell
           was suppressed);
         * ``expected_emp_rate``: expected mean monthly employment rate;
@@ -156,8 +156,8 @@ def score(
     lowers = np.array([b["lower"] for b in bins])
     which = np.clip(np.searchsorted(lowers, p, side="right") - 1, 0, len(bins) - 1)
     nan = float("nan")
-    lo = np.array([nan if bins[k]["observed_low"] is None else bins[k]["observed_low"] for k in which])
-    hi = np.array([nan if bins[k]["observed_high"] is None else bins[k]["observed_high"] for k in which])
+    lo = np.array([nan if bins[k]["ci_low"] is None else bins[k]["ci_low"] for k in which])
+    hi = np.array([nan if bins[k]["ci_high"] is None else bins[k]["ci_high"] for k in which])
 
     items = list(content["instrument"]["items"])
     item_idx = {it: [j for j, f in enumerate(features) if item_of_feature(f, items) == it] for it in items}
@@ -168,8 +168,8 @@ def score(
         "model": content["kind"],
         "probability": p,
         "band": pd.array(band, dtype="str"),
-        "range_low": lo,
-        "range_high": hi,
+        "ci_low": lo,
+        "ci_high": hi,
         "expected_emp_rate": expit(rate_eta),
     })
     item_arr = np.array(items)

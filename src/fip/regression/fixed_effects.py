@@ -62,7 +62,7 @@ class FixedEffectsResult:
     params, bse, tvalues, pvalues : Series
         Indexed by term (``_cons`` last): coefficient, standard error, t statistic, two-sided p.
     conf_int : DataFrame
-        Columns ``lower``, ``upper`` (95 %, t with ``df_inference`` df), indexed by term.
+        Columns ``ci_low``, ``ci_high`` (95 %, t with ``df_inference`` df), indexed by term.
     cov : DataFrame
         Variance matrix of the estimates (terms x terms).
     n_obs, n_groups : int
@@ -124,8 +124,8 @@ class FixedEffectsResult:
                 "se": self.bse.to_numpy(),
                 "t": self.tvalues.to_numpy(),
                 "p": self.pvalues.to_numpy(),
-                "ci_low": self.conf_int["lower"].to_numpy(),
-                "ci_high": self.conf_int["upper"].to_numpy(),
+                "ci_low": self.conf_int["ci_low"].to_numpy(),
+                "ci_high": self.conf_int["ci_high"].to_numpy(),
             }
         )
 
@@ -300,7 +300,7 @@ def _fit(design: _Design, y: np.ndarray, outcome: str, vce: str, absorb: str,
         bse=pd.Series(se, index=idx, name="se"),
         tvalues=pd.Series(t, index=idx, name="t"),
         pvalues=pd.Series(p, index=idx, name="p"),
-        conf_int=pd.DataFrame({"lower": beta - crit * se, "upper": beta + crit * se}, index=idx),
+        conf_int=pd.DataFrame({"ci_low": beta - crit * se, "ci_high": beta + crit * se}, index=idx),
         cov=pd.DataFrame(cov, index=idx, columns=idx),
         n_obs=n, n_groups=g, n_singletons=int((d.counts == 1).sum()), n_missing=n_missing,
         df_resid=df_r, df_inference=int(df_inf), r2=float(r2), adj_r2=float(adj_r2),

@@ -350,8 +350,8 @@ def coefficient_intervals(results: pd.DataFrame, level: float = 0.95) -> pd.Data
     DataFrame
         One row per input row, in input order: the key columns present among ``family``,
         ``table``, ``model``, ``outcome``, ``controls``, ``term``; then ``coef``, ``se``,
-        ``df``, ``low``, ``high``, ``published_coef``, ``published_se``, ``published_df``,
-        ``published_low``, ``published_high`` (NaN where nothing is published).
+        ``df``, ``ci_low``, ``ci_high``, ``published_coef``, ``published_se``, ``published_df``,
+        ``published_ci_low``, ``published_ci_high`` (NaN where nothing is published).
 
     Notes
     -----
@@ -370,7 +370,7 @@ def coefficient_intervals(results: pd.DataFrame, level: float = 0.95) -> pd.Data
     >>> r = pd.DataFrame({"term": ["x"], "outcome": ["y"], "coef": [0.5], "se": [0.1], "df_resid": [30],
     ...                   "published_coef": [0.4], "published_se": [0.2]})
     >>> ci = coefficient_intervals(r)
-    >>> round(float(ci["low"].iloc[0]), 4), round(float(ci["published_high"].iloc[0]), 4)
+    >>> round(float(ci["ci_low"].iloc[0]), 4), round(float(ci["published_ci_high"].iloc[0]), 4)
     (0.2958, 0.8085)
     """
     if not isinstance(level, (int, float)) or not 0.0 < float(level) < 1.0:
@@ -403,9 +403,9 @@ def coefficient_intervals(results: pd.DataFrame, level: float = 0.95) -> pd.Data
         pub_crit = stats.t.ppf(q, pub_df)
     out = results[[c for c in _KEY_COLUMNS if c in results.columns]].reset_index(drop=True).copy()
     out["coef"], out["se"], out["df"] = coef, se, df
-    out["low"], out["high"] = coef - crit * se, coef + crit * se
+    out["ci_low"], out["ci_high"] = coef - crit * se, coef + crit * se
     out["published_coef"], out["published_se"], out["published_df"] = pub_coef, pub_se, pub_df
-    out["published_low"], out["published_high"] = pub_coef - pub_crit * pub_se, pub_coef + pub_crit * pub_se
+    out["published_ci_low"], out["published_ci_high"] = pub_coef - pub_crit * pub_se, pub_coef + pub_crit * pub_se
     return out
 
 
@@ -505,13 +505,13 @@ def plot_coefficients(
     pct = f"{100 * level:g} %"
     for ax, panel in zip(axes, panels):
         part = ci[ci[by] == panel]
-        ax.errorbar(part["coef"], part["_y"] - off, xerr=[part["coef"] - part["low"], part["high"] - part["coef"]],
+        ax.errorbar(part["coef"], part["_y"] - off, xerr=[part["coef"] - part["ci_low"], part["ci_high"] - part["coef"]],
                     fmt="o", color="0.0", ms=4, capsize=2, lw=1)
         ax.containers[-1].set_label("ours")
         pub = part[np.isfinite(part["published_coef"])]
         if len(pub):
-            pub_lo = (pub["published_coef"] - pub["published_low"]).fillna(0.0)
-            pub_hi = (pub["published_high"] - pub["published_coef"]).fillna(0.0)
+            pub_lo = (pub["published_coef"] - pub["published_ci_low"]).fillna(0.0)
+            pub_hi = (pub["published_ci_high"] - pub["published_coef"]).fillna(0.0)
             ax.errorbar(pub["published_coef"], pub["_y"] + off, xerr=[pub_lo, pub_hi], fmt="s", color="0.5",
                         mfc="white", ms=4, capsize=2, lw=1)
             ax.containers[-1].set_label("published")
