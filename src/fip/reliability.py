@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from fip._tidy import ScalarTidy
 from fip.errors import HeywoodCaseWarning
 from fip.indices import IndexDefinition
 
@@ -30,8 +31,8 @@ __all__ = ["AlphaResult", "cronbach_alpha", "item_rest_statistics", "omega_total
 
 
 @dataclass(frozen=True)
-class AlphaResult:
-    """Cronbach's alpha with its Feldt confidence interval and the rows used."""
+class AlphaResult(ScalarTidy):
+    """Cronbach's alpha with its Feldt confidence interval and the rows used (``.tidy()``: one row)."""
 
     alpha: float
     ci_low: float

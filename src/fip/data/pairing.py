@@ -68,6 +68,11 @@ class Pairing:
     funnel: pd.DataFrame
     exclusions: pd.DataFrame
 
+    def tidy(self) -> pd.DataFrame:
+        """The funnel (``step``, ``round``, ``respondent``, ``reason``, ``n``): the aggregate of the
+        pairing; the person-level rows are :attr:`measurements`."""
+        return self.funnel.copy()
+
 
 def _missing_reason(missing: list[str]) -> str:
     names = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " or " + missing[-1]

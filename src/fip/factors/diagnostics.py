@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
+from fip._tidy import ScalarTidy
 from fip._options import check_option
 from fip.errors import InvalidDataError, Problem
 from fip.factors._input import NanPolicy, correlation_input
@@ -39,10 +40,17 @@ class KMOResult:
     overall: float
     per_item: pd.Series
 
+    def tidy(self) -> pd.DataFrame:
+        """``item`` and ``kmo``: one row per item (its MSA), then ``overall`` (as Stata ``estat kmo``)."""
+        items = pd.DataFrame({"item": [str(i) for i in self.per_item.index],
+                              "kmo": self.per_item.to_numpy(dtype="float64")})
+        return pd.concat([items, pd.DataFrame({"item": ["overall"], "kmo": [float(self.overall)]})],
+                         ignore_index=True)
+
 
 @dataclass(frozen=True)
-class BartlettResult:
-    """Bartlett's test that the correlation matrix is the identity."""
+class BartlettResult(ScalarTidy):
+    """Bartlett's test that the correlation matrix is the identity (``.tidy()``: one row)."""
 
     chi2: float
     df: int
@@ -64,6 +72,10 @@ class ParallelResult:
     kind: str
     n_iter: int
     n_obs: int
+
+    def tidy(self) -> pd.DataFrame:
+        """The per-factor ``table`` (observed and random eigenvalues, threshold, retain)."""
+        return self.table.copy()
 
 
 def _inverse(corr: np.ndarray) -> np.ndarray:

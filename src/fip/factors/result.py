@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from fip._tidy import ScalarTidy
 from fip._options import check_option
 from fip.factors._input import NanPolicy, correlation_input
 from fip.factors.extraction import METHODS, Method, extract, reduced_eigenvalues
@@ -80,7 +81,7 @@ def variance_table(
 
 
 @dataclass(frozen=True)
-class LRTest:
+class LRTest(ScalarTidy):
     """Likelihood-ratio test of ``k`` factors against the saturated model (ML only).
 
     ``chi2 = (n - 1 - (2p + 5)/6 - 2k/3) * F`` with Bartlett's correction, as
@@ -139,6 +140,15 @@ class FactorResult:
     lr_test: LRTest | None = None
     unrotated_loadings: pd.DataFrame | None = field(default=None, repr=False)
     variance_total: float = field(default=float("nan"), repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """Loadings in long form: ``item``, ``factor``, ``loading``, ``communality``, ``uniqueness``
+        (one row per item and factor, items in input order; as lavaan's and broom's tidy output)."""
+        long = self.loadings.rename_axis("item").reset_index().melt(id_vars="item", var_name="factor",
+                                                                     value_name="loading")
+        long["communality"] = long["item"].map(self.communality).to_numpy(dtype="float64")
+        long["uniqueness"] = long["item"].map(self.uniqueness).to_numpy(dtype="float64")
+        return long
 
     @property
     def n_factors(self) -> int:

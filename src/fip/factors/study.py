@@ -60,6 +60,10 @@ class StudyComparison:
     congruence: pd.DataFrame
     statements: pd.DataFrame
 
+    def tidy(self) -> pd.DataFrame:
+        """The long loadings beside the published ones (:attr:`loadings`)."""
+        return self.loadings.copy()
+
     def published_wide(self) -> pd.DataFrame | None:
         """The published loadings in our layout, or None where the report prints none.
 

@@ -104,6 +104,11 @@ class ValidationReport:
     n_folds: int
     penalty: pd.DataFrame
 
+    def tidy(self) -> pd.DataFrame:
+        """Out-of-fold metrics in long form: ``learner``, ``metric``, ``value``."""
+        return (self.metrics.rename_axis("learner").reset_index()
+                .melt(id_vars="learner", var_name="metric", value_name="value"))
+
 
 @dataclass(frozen=True, eq=False)
 class TrainResult:
@@ -126,6 +131,10 @@ class TrainResult:
     pipeline: Pipeline
     n_persons: int
     n_caseworkers: int
+
+    def tidy(self) -> pd.DataFrame:
+        """The validation metrics in long form (:meth:`ValidationReport.tidy`)."""
+        return self.validation.tidy()
 
 
 def _oof(

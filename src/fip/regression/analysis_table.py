@@ -66,6 +66,10 @@ class AnalysisTable:
     controls: tuple[str, ...]
     outcomes: tuple[str, ...] = OUTCOMES
 
+    def tidy(self) -> pd.DataFrame:
+        """The analysis table itself: one row per person (levels, changes, controls, outcomes)."""
+        return self.table.copy()
+
     def level(self, name: str) -> str:
         """Column of the round-1 level of an item or index."""
         return f"{name}_level"
