@@ -335,3 +335,12 @@ def test_trend_figure_only_when_something_is_shown(cohort, note, quarter):
     assert not note.tables["trend"]["suppressed"].all()
     assert note.html.count("data:image/svg+xml;base64,") == 2
     assert "Kvartaler med færre end 5 personer er udeladt" in note.html
+
+
+def test_a_study_gives_the_same_note_as_its_dataset(cohort):
+    from fip.study import Study
+
+    study = Study(cohort)
+    assert status_note(study, MUNICIPALITY, "2018Q2").html == status_note(cohort, MUNICIPALITY, "2018Q2").html
+    lowered = Study(cohort, policy=DisclosurePolicy(2, secure_machine=True))
+    assert "SECURE MACHINE ONLY" in status_note(lowered, MUNICIPALITY, "2018Q2").html

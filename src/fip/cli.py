@@ -573,8 +573,7 @@ def status_note_cmd(
     if not municipality or not quarter:
         raise ValueError("--municipality and --quarter are required (e.g. --municipality kommune_12 --quarter 2018Q2)")
     policy = _policy(min_cell, secure_machine)
-    dataset = load_data(data, instrument, store)
-    note = status_note(dataset, municipality, quarter, lang=lang, policy=policy)
+    note = status_note(load_study(data, instrument, store, policy=policy), municipality, quarter, lang=lang)
     atomic_write_text(out, note.html)
     if policy.statement:
         console.print(policy.statement, markup=False, highlight=False)

@@ -83,9 +83,9 @@ def score(
 
     Parameters
     ----------
-    data : Dataset or DataFrame
-        A dataset (forms are paired with :func:`fip.data.pair_forms`) or
-        ``Pairing.measurements``. Outcomes are not needed.
+    data : Study, Dataset or DataFrame
+        A Study (its paired measurements), a dataset (forms are paired with
+        :func:`fip.data.pair_forms`) or ``Pairing.measurements``. Outcomes are not needed.
     model : Model
         From :func:`fip.predict.train` or :func:`fip.predict.load_model`.
     persons : DataFrame, optional
@@ -121,7 +121,11 @@ def score(
     FipError
         ``persons``/``instrument`` missing for a measurements frame, or no person scorable.
     """
-    if isinstance(data, Dataset):
+    from fip.study import Study
+
+    if isinstance(data, Study):
+        instrument, persons, measurements = data.instrument, data.dataset.persons, data.measurements
+    elif isinstance(data, Dataset):
         instrument = data.instrument
         persons = data.persons
         measurements = pair_forms(data).measurements

@@ -357,8 +357,10 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
 
     Parameters
     ----------
-    dataset : Dataset
-        Persons (``municipality``) and forms; forms are paired with :func:`fip.data.pair_forms`.
+    dataset : Dataset or Study
+        Persons (``municipality``) and forms; a :class:`fip.study.Study` lends its paired
+        measurements (and its disclosure policy, unless ``policy`` is given), a Dataset is
+        paired with :func:`fip.data.pair_forms`.
     municipality : str
         A value of ``dataset.persons["municipality"]``.
     quarter : str
@@ -387,6 +389,12 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
     >>> "Levels in the quarter" in note.html
     True
     """
+    from fip.study import Study
+
+    study = dataset if isinstance(dataset, Study) else None
+    if study is not None:
+        dataset = study.dataset
+        policy = study.policy if policy is None else policy
     instrument = dataset.instrument
     check_option("lang", lang, [x for x in instrument.label_languages if x in _TEXT])
     policy = resolve_policy(DEFAULT if policy is None else policy)
@@ -408,7 +416,7 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
     respondents = {v: "+".join(dict.fromkeys(owner[i] for i in members[v])) for v in variables}
     resp_label = {r.id: r.label.get(lang, r.id) for r in instrument.respondents}
 
-    m = pair_forms(dataset).measurements
+    m = study.measurements if study is not None else pair_forms(dataset).measurements
     scores = score_indices(m, defs, keys=("person_id", "round")) if defs else m[["person_id", "round"]].copy()
     frame = m[["person_id", "round"]].copy()
     for i in items:
