@@ -291,6 +291,7 @@ def factor(
                                  n_obs=corr.n_obs, **options)
     else:
         cmp = compare_with_study(study.measurements, study.instrument, respondent, round_=round_, **options)
+    study.policy.require(cmp.result.n_obs, f"the factor analysis of the {respondent} items")
     label = f"{respondent} items, round {round_}, method {method}, rotation {rotation}, n = {cmp.result.n_obs}"
     if fmt in ("csv", "json"):
         emit(cmp.loadings, fmt, out, console)
@@ -384,6 +385,7 @@ def regress(
     """
     from fip._output import emit
     from fip.regression import FAMILIES, run_family
+    from fip.disclosure import DisclosurePolicy
     from fip.regression.tables import comparison_table
 
     check_option("--format", fmt, FORMATS)
@@ -392,6 +394,8 @@ def regress(
     for name in outcome or ():
         check_option("--outcome", name, analysis.outcomes)
     results = run_family(analysis, family, outcomes=outcome or None, vce=vce)
+    if len(results):
+        DisclosurePolicy.default().require(int(results["n"].min()), f"a model of family {family}")
     if fmt in ("csv", "json"):
         emit(results, fmt, out, console)
         return

@@ -31,13 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fip.errors import ConfigError
+from fip.errors import ConfigError, FipError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["DEFAULT", "DisclosurePolicy", "Margin", "Relation", "TableSpec", "hidden_cells", "load_policy", "protect",
+__all__ = ["DEFAULT", "DisclosureError", "DisclosurePolicy", "Margin", "Relation", "TableSpec", "hidden_cells", "load_policy", "protect",
            "protect_tables", "resolve_policy"]
+
+
+class DisclosureError(FipError):
+    """An output would rest on too few persons to be shown at all."""
 
 
 #: Stands for the configured policy in ``policy=`` arguments (``None`` means: no protection).
@@ -72,6 +76,22 @@ class DisclosurePolicy:
     def is_small(self, n) -> bool:
         """True where ``n`` persons is 1 .. threshold-1 (0 persons reveal nothing)."""
         return (n > 0) & (n < self.threshold)
+
+    def require(self, n: int, what: str) -> None:
+        """Raise :class:`DisclosureError` when ``what`` rests on 1 .. threshold-1 persons.
+
+        For outputs that are one estimate of the whole sample (a factor solution, a
+        regression): they are refused rather than shown.
+
+        Examples
+        --------
+        >>> DisclosurePolicy(5).require(3, "the factor analysis")
+        Traceback (most recent call last):
+        ...
+        fip.disclosure.DisclosureError: the factor analysis rests on fewer than 5 persons; not shown
+        """
+        if self.is_small(int(n)):
+            raise DisclosureError(f"{what} rests on fewer than {self.threshold} persons; not shown")
 
     @property
     def statement(self) -> str | None:
