@@ -325,3 +325,14 @@ def _check_job_chance_groups(out):
                 rest_k = overall["n_events"] - shown.loc[shown["variable"] == variable, "n_events"].sum()
                 assert not (0 < rest_n < 5 or 0 < rest_k < 5 or 0 < rest_n - rest_k < 5), (kind, variable)
         assert not ((shown["n_events"] > 0) & (shown["n_events"] < 5)).any()
+
+
+def test_replicate_on_a_secure_machine_says_so_on_every_table_and_the_page(tmp_path):
+    from fip.report import replicate
+
+    lowered = DisclosurePolicy(3, secure_machine=True)
+    result = replicate(simulate_cohort(300, seed=6), tmp_path / "r", policy=lowered, predict_C=0.1)
+    for path in result.table_paths.values():
+        assert path.read_text(encoding="utf-8").startswith("# SECURE MACHINE ONLY"), path.name
+    page = result.report.read_text(encoding="utf-8")
+    assert page.index("SECURE MACHINE ONLY") < page.index('id="sample"')

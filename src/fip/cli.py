@@ -529,6 +529,8 @@ def replicate(
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     until: Annotated[Optional[str], typer.Option("--until", help="Regressions and job-chance validation use only forms answered up to this date (the study: 2018-12-31).")] = None,
+    min_cell: MinCellOpt = None,
+    secure_machine: SecureOpt = False,
 ) -> None:
     """The whole study on one dataset: tables, figures and an HTML report beside the published numbers."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -538,20 +540,22 @@ def replicate(
     from fip.study import Study
 
     until = None if until is None else iso_date(until, "--until")
-
+    policy = _policy(min_cell, secure_machine)
     if data is None and store is None:
         from fip.simulate import simulate_cohort
 
-        study = Study(simulate_cohort(seed=seed, instrument=_instrument(instrument)), until=until)
+        study = Study(simulate_cohort(seed=seed, instrument=_instrument(instrument)), until=until, policy=policy)
         source, synthetic = f"synthetic cohort (seed {seed})", True
     else:
-        study = load_study(data, instrument, store, until=until)
+        study = load_study(data, instrument, store, until=until, policy=policy)
         source, synthetic = (f"store {store.name}" if store is not None else f"folder {data.name}"), False
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=1)
         result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic,
                                progress=lambda step, i, n: bar.update(task, description=step, completed=i, total=n))
+    if policy.statement:
+        console.print(policy.statement, markup=False, highlight=False)
     console.print(f"report: {result.report}  ({len(result.tables)} tables in {out / 'tables'}, "
                   f"{len(result.figure_paths)} figures in {out / 'figures'})", markup=False, highlight=False)
 

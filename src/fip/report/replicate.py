@@ -75,11 +75,13 @@ class ReplicationResult:
     sections: dict[str, SectionResult]
 
 
-def _write(out: Path, result: SectionResult, table_paths: dict[str, Path], figure_paths: dict[str, Path]) -> None:
-    """Write a section's tables as CSV and its figures, atomically file by file."""
+def _write(out: Path, result: SectionResult, table_paths: dict[str, Path], figure_paths: dict[str, Path],
+           notice: str | None = None) -> None:
+    """Write a section's tables as CSV and its figures, atomically file by file; ``notice``
+    (a lowered disclosure threshold) is the first line of every CSV, as a ``#`` comment."""
     for name, frame in result.tables.items():
         path = out / "tables" / f"{name}.csv"
-        atomic_write_text(path, to_csv(frame))
+        atomic_write_text(path, (f"# {notice}\n" if notice else "") + to_csv(frame))
         table_paths[name] = path
     for name, fig in result.figures.items():
         path = out / "figures" / f"{name}.{fig.format}"
@@ -185,7 +187,7 @@ def replicate(
             if name == "report":
                 summary = sec.summary(results.get("sample"), results.get("descriptives"), results.get("factors"),
                                       results.get("regressions"), synthetic=synthetic)
-                _write(out, summary, table_paths, figure_paths)
+                _write(out, summary, table_paths, figure_paths, study.policy.statement)
                 notes = tuple(dict.fromkeys(n for r in results.values() for n in r.warnings))
                 closing = sec.about(study, source=source, synthetic=synthetic, seed=seed, notes=notes)
                 shown = ([summary] if summary.blocks else []) + list(results.values()) + [closing]
@@ -197,7 +199,7 @@ def replicate(
                 results = {"summary": summary, **results, "about": closing}
             else:
                 results[name] = builders[name]()
-                _write(out, results[name], table_paths, figure_paths)
+                _write(out, results[name], table_paths, figure_paths, study.policy.statement)
             timings[name] = time.perf_counter() - start
     if progress is not None:
         progress("done", len(STEPS), len(STEPS))
