@@ -31,6 +31,7 @@ from scipy import stats
 from fip._figures import FORMATS, FigureFormat, figure_bytes, figure_bytes_in
 from fip.errors import InvalidDataError, Problem
 from fip.instrument import Instrument
+from fip.study_config import study_facts
 
 __all__ = [
     "FORMATS",
@@ -164,8 +165,9 @@ def average_measurements(
 # --------------------------------------------------------------------------- loadings heatmap
 
 #: A loading counts as "on" a factor when its absolute value is above this (the study's rule,
-#: VIVE 2020 section 4.6: "kun indikatorer i en faktor, hvis de har en loading over 0,3").
-LOADING_THRESHOLD = 0.3
+#: VIVE 2020 section 4.6: "kun indikatorer i en faktor, hvis de har en loading over 0,3";
+#: ``factor_analysis.loading_threshold`` of ``configs/study.yaml``).
+LOADING_THRESHOLD: float = study_facts().loading_threshold
 
 _LOADINGS_CMAP = "RdBu_r"
 
