@@ -28,6 +28,7 @@ from fip.data.schema import schema_codes
 from fip.disclosure import DEFAULT, DisclosurePolicy, Margin, Relation, TableSpec, protect_tables, resolve_policy
 from fip.errors import InvalidDataError, Problem
 from fip.instrument import Instrument
+from fip.messages import languages, messages, section
 from fip.published import SAMPLE_KEYS
 from fip.study_config import study_facts
 
@@ -347,6 +348,11 @@ def wide_table(table: pd.DataFrame, instrument: Instrument, *, lang: str = "da")
     return wide.reset_index()
 
 
+def _figure_text(lang: str) -> str:
+    """``lang`` if it has a message catalogue, else English (figures fall back to English)."""
+    return lang if lang in languages() else "en"
+
+
 def plot_item_means(
     means: pd.DataFrame,
     instrument: Instrument,
@@ -379,8 +385,8 @@ def plot_item_means(
     axes = fig.subplots(len(respondents), 1, squeeze=False)[:, 0]
     markers = {"female": "o", "male": "s"}
     colours = {1: "0.55", 2: "0.0"}
-    gender_label = {"da": {"female": "Kvinder", "male": "Mænd"}, "en": {"female": "Women", "male": "Men"}}
-    round_label = {"da": "runde", "en": "round"}
+    words = _figure_text(lang)
+    gender_label = section(words, "figures.gender")
     for ax, respondent in zip(axes, respondents):
         items = list(instrument.item_ids(respondent))
         ypos = {item: k for k, item in enumerate(items)}
@@ -391,13 +397,12 @@ def plot_item_means(
             ax.errorbar(part["mean"], y, xerr=[part["mean"] - part["ci_low"], part["ci_high"] - part["mean"]],
                         fmt=markers.get(gender, "^"), color=colours.get(rnd, "0.3"),
                         mfc="white" if rnd == 1 else colours.get(rnd, "0.3"), ms=5, capsize=2, lw=1,
-                        label=f"{gender_label.get(lang, gender_label['en']).get(gender, gender)}, "
-                              f"{round_label.get(lang, 'round')} {rnd}")
+                        label=f"{gender_label.get(gender, gender)}, {messages(words)['figures.round']} {rnd}")
         ax.set_yticks(range(len(items)), [instrument.label(i, lang) for i in items], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(instrument.scale.min - 0.2, instrument.scale.max + 0.2)
         ax.grid(axis="x", color="0.9")
-        ax.set_xlabel({"da": "Gennemsnit", "en": "Mean"}.get(lang, "Mean") +
+        ax.set_xlabel(messages(words)["figures.mean_axis"] +
                       f" ({instrument.scale.min}-{instrument.scale.max}), 95 % CI", fontsize=8)
         resp_label = next(r.label for r in instrument.respondents if r.id == respondent)
         ax.set_title(resp_label.get(lang, respondent), fontsize=10)
