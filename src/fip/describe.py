@@ -24,10 +24,13 @@ import pandas as pd
 from scipy import stats
 
 from fip.controls import CONTROL_CODING
+from fip.data.schema import schema_codes
 from fip.disclosure import DEFAULT, DisclosurePolicy, Margin, Relation, TableSpec, protect_tables, resolve_policy
 from fip.errors import InvalidDataError, Problem
 from fip.instrument import Instrument
+from fip.messages import languages, messages, section
 from fip.published import SAMPLE_KEYS
+from fip.study_config import study_facts
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -175,7 +178,7 @@ def item_means(
     overall = overall.assign(gender="all").set_index("gender", append=True)
     overall = overall.reorder_levels(["item", "gender", "round"])
     table = pd.concat([by_gender, overall]).reset_index()
-    table["gender"] = pd.Categorical(table["gender"], ["female", "male", "all"])
+    table["gender"] = pd.Categorical(table["gender"], [*schema_codes("persons", "gender"), "all"])
     table = _order(table, instrument, ["item", "gender", "round"])
     table["gender"] = table["gender"].astype(str)
     table["n"] = table["n"].astype("Int64")
@@ -238,7 +241,7 @@ def item_progression(
         summary["mean_second"] = grouped[second].mean()
         frames.append(summary)
     table = pd.concat(frames).reset_index()
-    table["gender"] = pd.Categorical(table["gender"], ["female", "male", "all"])
+    table["gender"] = pd.Categorical(table["gender"], [*schema_codes("persons", "gender"), "all"])
     table = _order(table, instrument, ["item", "gender"])
     table["gender"] = table["gender"].astype(str)
     columns = ["respondent", "item", "gender", "n", "mean_first", "mean_second", "change",
@@ -328,7 +331,7 @@ def wide_table(table: pd.DataFrame, instrument: Instrument, *, lang: str = "da")
     value = "change" if "change" in table.columns else "mean"
     keys = ["gender"] if value == "change" else ["gender", "round"]
     wide = table.pivot_table(index="item", columns=keys, values=value, aggfunc="first", dropna=False)
-    gender_rank = {"female": 0, "male": 1, "all": 2}
+    gender_rank = {g: k for k, g in enumerate([*schema_codes("persons", "gender"), "all"])}
     wide = wide[sorted(wide.columns, key=lambda c: (gender_rank.get(c[0] if isinstance(c, tuple) else c, 3),
                                                     c[1:] if isinstance(c, tuple) else ()))]
     wide.columns = [" ".join(["change" if value == "change" else "", *[
@@ -343,6 +346,11 @@ def wide_table(table: pd.DataFrame, instrument: Instrument, *, lang: str = "da")
     wide = wide.loc[order]
     wide.insert(0, "label", [instrument.label(i, lang) for i in order])
     return wide.reset_index()
+
+
+def _figure_text(lang: str) -> str:
+    """``lang`` if it has a message catalogue, else English (figures fall back to English)."""
+    return lang if lang in languages() else "en"
 
 
 def plot_item_means(
@@ -377,8 +385,8 @@ def plot_item_means(
     axes = fig.subplots(len(respondents), 1, squeeze=False)[:, 0]
     markers = {"female": "o", "male": "s"}
     colours = {1: "0.55", 2: "0.0"}
-    gender_label = {"da": {"female": "Kvinder", "male": "Mænd"}, "en": {"female": "Women", "male": "Men"}}
-    round_label = {"da": "runde", "en": "round"}
+    words = _figure_text(lang)
+    gender_label = section(words, "figures.gender")
     for ax, respondent in zip(axes, respondents):
         items = list(instrument.item_ids(respondent))
         ypos = {item: k for k, item in enumerate(items)}
@@ -389,13 +397,12 @@ def plot_item_means(
             ax.errorbar(part["mean"], y, xerr=[part["mean"] - part["ci_low"], part["ci_high"] - part["mean"]],
                         fmt=markers.get(gender, "^"), color=colours.get(rnd, "0.3"),
                         mfc="white" if rnd == 1 else colours.get(rnd, "0.3"), ms=5, capsize=2, lw=1,
-                        label=f"{gender_label.get(lang, gender_label['en']).get(gender, gender)}, "
-                              f"{round_label.get(lang, 'round')} {rnd}")
+                        label=f"{gender_label.get(gender, gender)}, {messages(words)['figures.round']} {rnd}")
         ax.set_yticks(range(len(items)), [instrument.label(i, lang) for i in items], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(instrument.scale.min - 0.2, instrument.scale.max + 0.2)
         ax.grid(axis="x", color="0.9")
-        ax.set_xlabel({"da": "Gennemsnit", "en": "Mean"}.get(lang, "Mean") +
+        ax.set_xlabel(messages(words)["figures.mean_axis"] +
                       f" ({instrument.scale.min}-{instrument.scale.max}), 95 % CI", fontsize=8)
         resp_label = next(r.label for r in instrument.respondents if r.id == respondent)
         ax.set_title(resp_label.get(lang, respondent), fontsize=10)
@@ -404,8 +411,14 @@ def plot_item_means(
     return fig
 
 
-_GROUPS = {"female": "women", "male": "men"}
-_KNOWN_VISITATION = ("job_ready", "activity_ready")
+#: Gender code -> group name of the published sample tables (configs/study.yaml).
+_GROUPS: dict[str, str] = dict(study_facts().published_groups)
+#: Visitation categories with a known value (the schema's codes other than ``unknown``).
+_KNOWN_VISITATION: tuple[str, ...] = tuple(c for c in schema_codes("forms", "visitation") if c != "unknown")
+#: Residence grounds of the schema (configs/schema.yaml), in schema order.
+_RESIDENCE: tuple[str, ...] = schema_codes("persons", "residence_ground")
+#: The named origin groups of the controls (configs/controls.yaml), e.g. syria, eritrea.
+_ORIGINS: tuple[str, ...] = tuple(CONTROL_CODING["origin"]["groups"])
 
 
 def _require(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
@@ -437,10 +450,11 @@ def _cells(frame: pd.DataFrame, groups: Sequence[str], value: pd.Series, statist
 
 #: Characteristics whose shares split one set of persons into categories (with ``other``
 #: persons unshown): a reader may add the shown shares and subtract from 100 %.
-_CATEGORIES = (("residence_refugee", "residence_family_reunified", "residence_unknown"),
-               ("education_any", "education_none", "education_unknown"),
-               ("origin_syria", "origin_eritrea"),
-               ("visitation_job_ready", "visitation_activity_ready"))
+_CATEGORIES: tuple[tuple[str, ...], ...] = (
+    tuple(f"residence_{c}" for c in _RESIDENCE),
+    tuple(f"education_{c}" for c in study_facts().education_groups),
+    tuple(f"origin_{c}" for c in _ORIGINS),
+    tuple(f"visitation_{c}" for c in _KNOWN_VISITATION))
 
 
 def _protect_characteristics(table: pd.DataFrame, policy: DisclosurePolicy,
@@ -592,13 +606,13 @@ def sample_characteristics(
     if "origin" in base.columns:
         origin = base["origin"].astype("string").str.strip().str.lower()
         known = origin.notna() & (origin != "")
-        for country in ("syria", "eritrea"):
+        for country in _ORIGINS:
             names = CONTROL_CODING["origin"]["groups"][country]
             share = origin.isin(names).astype("float64").where(known)
             add("text", f"origin_{country}", pd.NA, base, ["all"], share, "percent")
     if "residence_ground" in base.columns:
         ground = base["residence_ground"].astype("string").fillna("unknown").replace("", "unknown")
-        for level in ("refugee", "family_reunified", "unknown"):
+        for level in _RESIDENCE:
             add("text", f"residence_{level}", pd.NA, base, [*gendered, "all"],
                 (ground == level).astype("float64"), "percent")
     if "work_experience" in base.columns:
@@ -607,8 +621,7 @@ def sample_characteristics(
             "percent")
     if "education" in base.columns:
         education = base["education"].astype("string").fillna("unknown").replace("", "unknown")
-        levels = {"any": ("primary", "beyond_primary"), "none": ("none",), "unknown": ("unknown",)}
-        for level, codes in levels.items():
+        for level, codes in study_facts().education_groups.items():
             add("text", f"education_{level}", pd.NA, base, ["all"], education.isin(codes).astype("float64"),
                 "percent")
     if "visitation" in frame.columns:

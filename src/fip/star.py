@@ -32,6 +32,7 @@ import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from string import Template
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -42,38 +43,13 @@ from fip._figures import figure_bytes
 from fip._options import check_option
 from fip.errors import FipError, mask_personal
 from fip.instrument import Instrument
+from fip.messages import languages, section
 
 __all__ = ["TEXT", "card_html", "figure_bytes", "plot_star", "star_data"]
 
-#: Interface text of the star and the card, per language (item texts come from the instrument).
-TEXT: dict[str, dict[str, str]] = {
-    "da": {
-        "star": "FIP-stjerne", "round": "{r}. måling", "person": "Person", "card": "FIP – dit overblik",
-        "measured": "Målinger", "chance": "Chance for job", "band_low": "lav", "band_middle": "middel",
-        "band_high": "høj",
-        "sentence": "Omkring {k} ud af {d} personer med svar som dine havde et job inden for 6 måneder.",
-        "range": "Usikkerhed: mellem {lo} og {hi} ud af {d}.",
-        "up": "Trækker mest op", "down": "Trækker mest ned",
-        "caveat": ("Tallet er et statistisk skøn ud fra tidligere borgere med lignende svar, køn, alder, "
-                   "oprindelse, skolegang og erhvervserfaring. Det er ikke en afgørelse og siger ikke, "
-                   "hvad der sker for netop dig. De 6 måneder regnes fra opfølgningsmålingen (2. måling)."),
-        "model_intake": "beregnet ud fra 1. måling", "model_progression": "beregnet ud fra 1. og 2. måling",
-        "scale": "Skala {lo}-{hi}, {hi} er bedst.", "no_score": "Ingen jobchance beregnet.",
-    },
-    "en": {
-        "star": "FIP star", "round": "round {r}", "person": "Person", "card": "FIP – your overview",
-        "measured": "Measurements", "chance": "Chance of a job", "band_low": "low", "band_middle": "middle",
-        "band_high": "high",
-        "sentence": "About {k} in {d} people with answers like these had a job within 6 months.",
-        "range": "Range: {lo} to {hi} in {d}.",
-        "up": "Raises the chance most", "down": "Lowers the chance most",
-        "caveat": ("The number is a statistical estimate from earlier citizens with similar answers, gender, "
-                   "age, origin, schooling and work experience. It is not a decision and does not say what "
-                   "will happen to you. The 6 months count from the follow-up measurement (round 2)."),
-        "model_intake": "from round 1", "model_progression": "from rounds 1 and 2",
-        "scale": "Scale {lo}-{hi}, {hi} is best.", "no_score": "No job chance computed.",
-    },
-}
+#: Interface text of the star and the card, per language (item texts come from the
+#: instrument): section ``star`` of each message catalogue, configs/messages/<lang>.yaml.
+TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType({lang: section(lang, "star") for lang in languages()})
 _MARKERS = ("o", "s", "^", "D", "v")
 _SHADES = ("#1f3b73", "#b2451f", "#2e7d4f", "#6a3d9a", "#555555")
 
@@ -154,7 +130,7 @@ def plot_star(
         Rounds to draw (default the first two the person has).
     lang : str
         Label language, ``"da"`` (default) or ``"en"`` (any instrument label language with
-        interface text in :data:`TEXT`).
+        a message catalogue, :mod:`fip.messages`).
     by : {"item", "domain"}
         One spoke per item grouped by domain (default), or one per domain (item mean).
     title : str, optional
@@ -166,10 +142,10 @@ def plot_star(
         Made without pyplot (nothing to close). Render it with :func:`figure_bytes`
         (``figure_bytes(fig, "svg")``), which gives the same bytes for the same answers.
     """
-    check_option("lang", lang, [x for x in instrument.label_languages if x in TEXT])
+    check_option("lang", lang, [x for x in instrument.label_languages if x in languages()])
     check_option("by", by, ("item", "domain"))
     data = star_data(measurements, instrument, person_id, rounds)
-    text = TEXT[lang]
+    text = section(lang, "star")
     spokes = _axes_spec(instrument, by, lang)
     n = len(spokes)
     angles = np.array([2 * math.pi * k / n for k in range(n)])
@@ -305,7 +281,7 @@ def card_html(
         A self-contained HTML page (no external files; the star is an embedded PNG). Write
         it with :func:`fip._atomic.atomic_write_text`.
     """
-    text = TEXT[check_option("lang", lang, [x for x in instrument.label_languages if x in TEXT])]
+    text = section(check_option("lang", lang, [x for x in instrument.label_languages if x in languages()]), "star")
     pid = _check_person(person_id)
     fig = plot_star(measurements, instrument, pid, rounds=rounds, lang=lang)
     png = base64.b64encode(figure_bytes(fig, "png", dpi=110)).decode("ascii")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from fip._resources import config_path, read_config
 from fip.errors import ConfigError
 from fip.instrument import Instrument, load_instrument
 
-__all__ = ["ColumnSpec", "Schema", "TableSpec", "TYPES", "load_schema"]
+__all__ = ["ColumnSpec", "Schema", "TableSpec", "TYPES", "load_schema", "schema_codes"]
 
 #: Column types of the schema; ``score`` is an instrument item (whole number on the scale).
 TYPES: tuple[str, ...] = ("id", "text", "integer", "date", "month", "proportion", "bool", "code", "score")
@@ -240,3 +241,32 @@ def load_schema(instrument: Instrument | None = None, path: str | Path | None = 
             raise ConfigError(f"{source}: tables.{tname}.key: unknown column(s) {unknown}")
         tables[str(tname)] = TableSpec(name=str(tname), key=key, columns=tuple(cols))
     return Schema(tables=tables, booleans=booleans, instrument=inst)
+
+
+@cache
+def schema_codes(table: str, column: str) -> tuple[str, ...]:
+    """Canonical codes of a code column of the shipped schema (FIP instrument), in schema order.
+
+    The one place Python reads codes such as ``female``/``male`` or ``job_ready`` from
+    (``configs/schema.yaml``), instead of repeating them.
+
+    Raises
+    ------
+    ConfigError
+        If ``table.column`` is not a code column of the schema.
+
+    Examples
+    --------
+    >>> schema_codes("persons", "gender")
+    ('female', 'male')
+    >>> schema_codes("forms", "visitation")
+    ('job_ready', 'activity_ready', 'unknown')
+    """
+    schema = load_schema()
+    try:
+        spec = schema.table(table).column(column)
+    except (KeyError, ValueError, ConfigError):
+        spec = None
+    if spec is None or spec.type != "code":
+        raise ConfigError(f"schema.yaml: tables.{table}.columns.{column}: expected a code column")
+    return tuple(spec.canonical)

@@ -26,12 +26,12 @@ from fip._options import check_option
 from fip.factors.diagnostics import tucker_congruence
 from fip.factors.result import FactorResult, factor_analysis
 from fip.instrument import Instrument
+from fip.study_config import study_facts
 
 __all__ = ["StudyComparison", "compare_with_study", "STUDY_FACTORS"]
 
-#: Factors the study kept per item set (Tables 4.7 and 4.8, section 4.6.3).
-STUDY_FACTORS = {"citizen": 3, "caseworker": 4, "both": 6}
-_TABLES = {"citizen": "4.7", "caseworker": "4.8"}
+#: Factors the study kept per item set (Tables 4.7 and 4.8, section 4.6.3; ``configs/study.yaml``).
+STUDY_FACTORS: dict[str, int] = dict(study_facts().factors)
 
 
 @dataclass(frozen=True)
@@ -144,10 +144,11 @@ def compare_with_study(
         id_vars="item", var_name="factor", value_name="loading")
     congruence = pd.DataFrame(columns=["factor", "published_factor", "sign", "congruence"])
     statements = pd.DataFrame(columns=["statement", "published", "ours", "difference", "holds"])
-    if is_fip and respondent in _TABLES and rotation is not None:
+    tables = study_facts().published_tables
+    if is_fip and respondent in tables and rotation is not None:
         from fip.published import published_loadings
 
-        published = published_loadings(_TABLES[respondent])
+        published = published_loadings(tables[respondent])
         match = tucker_congruence(result.loadings, published)
         congruence = match.rename(columns={"factor_a": "factor", "factor_b": "published_factor"})
         mapping = dict(zip(congruence["factor"], zip(congruence["published_factor"], congruence["sign"])))

@@ -31,6 +31,8 @@ from scipy import stats
 from fip._figures import FORMATS, FigureFormat, figure_bytes, figure_bytes_in
 from fip.errors import InvalidDataError, Problem
 from fip.instrument import Instrument
+from fip.messages import languages, messages, section
+from fip.study_config import study_facts
 
 __all__ = [
     "FORMATS",
@@ -85,8 +87,7 @@ def plot_progression(progression: pd.DataFrame, instrument: Instrument, *, lang:
     axes = fig.subplots(len(respondents), 1, squeeze=False)[:, 0]
     markers = {"female": "o", "male": "s", "all": "D"}
     shades = {"female": "0.55", "male": "0.25", "all": "0.0"}
-    names = {"da": {"female": "Kvinder", "male": "Mænd", "all": "Alle"},
-             "en": {"female": "Women", "male": "Men", "all": "All"}}.get(lang, {})
+    names = section(lang, "figures.gender") if lang in languages() else {}
     for ax, respondent in zip(axes, respondents):
         items = list(instrument.item_ids(respondent))
         ypos = {item: k for k, item in enumerate(items)}
@@ -103,7 +104,7 @@ def plot_progression(progression: pd.DataFrame, instrument: Instrument, *, lang:
         ax.grid(axis="x", color="0.9")
         resp_label = next(r.label for r in instrument.respondents if r.id == respondent)
         ax.set_title(resp_label.get(lang, respondent), fontsize=10)
-        ax.set_xlabel({"da": "Ændring, runde 1 til 2 (95 % CI)"}.get(lang, "Change, round 1 to 2 (95 % CI)"),
+        ax.set_xlabel(messages(lang if lang in languages() else "en")["figures.change_axis"],
                       fontsize=8)
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
@@ -164,8 +165,9 @@ def average_measurements(
 # --------------------------------------------------------------------------- loadings heatmap
 
 #: A loading counts as "on" a factor when its absolute value is above this (the study's rule,
-#: VIVE 2020 section 4.6: "kun indikatorer i en faktor, hvis de har en loading over 0,3").
-LOADING_THRESHOLD = 0.3
+#: VIVE 2020 section 4.6: "kun indikatorer i en faktor, hvis de har en loading over 0,3";
+#: ``factor_analysis.loading_threshold`` of ``configs/study.yaml``).
+LOADING_THRESHOLD: float = study_facts().loading_threshold
 
 _LOADINGS_CMAP = "RdBu_r"
 

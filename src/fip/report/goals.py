@@ -33,21 +33,22 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import numpy as np
 import pandas as pd
 
 from fip.data import pair_forms
+from fip.messages import languages, section
 
 __all__ = ["GOALS", "quarter_goals"]
 
-#: Goal id -> label per language (the note's rows).
-GOALS: dict[str, dict[str, str]] = {
-    "job_ready": {"da": "Andel jobparate (visitation)", "en": "Share job-ready (visitation)"},
-    "employed": {"da": "Andel med beskæftigelse i kvartalet", "en": "Share with employment in the quarter"},
-    "ordinary_employed": {"da": "Andel med ordinær beskæftigelse i kvartalet",
-                          "en": "Share with ordinary employment in the quarter"},
-    "in_education": {"da": "Andel i uddannelse i kvartalet", "en": "Share in education in the quarter"},
-}
+#: Goal id -> label per language (the note's rows; texts from section ``goals`` of the
+#: message catalogues, configs/messages/<lang>.yaml).
+GOALS: Mapping[str, Mapping[str, str]] = MappingProxyType({
+    goal: MappingProxyType({lang: section(lang, "goals")[goal] for lang in languages()})
+    for goal in ("job_ready", "employed", "ordinary_employed", "in_education")})
 
 
 def quarter_goals(dataset, quarter: pd.Period, measurements: pd.DataFrame | None = None) -> pd.DataFrame:

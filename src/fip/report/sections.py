@@ -42,6 +42,7 @@ from fip.report import figures as figs
 from fip.report import html
 from fip.report.summary import summary_table
 from fip.study import Study
+from fip.study_config import study_facts
 
 if TYPE_CHECKING:  # sklearn loads only when the prediction section runs
     from fip.predict import ValidationReport
@@ -294,7 +295,7 @@ def _instrument_table(instrument) -> pd.DataFrame:
 def _factor_sets(study: Study) -> list[tuple[str, str, str | None]]:
     """(key, title, published table) of the item sets analysed."""
     inst = study.instrument
-    fip_tables = {"citizen": "Tabel 4.7", "caseworker": "Tabel 4.8"}
+    fip_tables = {k: f"Tabel {t}" for k, t in study_facts().published_tables.items()}
     sets: list[tuple[str, str, str | None]] = []
     for key in study.item_sets:
         if key == "both":
@@ -429,10 +430,6 @@ def _descriptives(study: Study) -> DescriptivesResult:
                               means=means, progression=progression, statements=statements)
 
 
-#: Index family (configs/indices.yaml) built from each factor analysis of the study.
-_FACTOR_FAMILY = {"citizen": "citizen_factors", "caseworker": "caseworker_factors", "both": "combined_factors"}
-
-
 def _factors(study: Study, seed: int) -> FactorsResult:
     from fip.factors import parallel_analysis, scree_data
     from fip.indices import compare_index_definitions, derive_index_definitions
@@ -471,7 +468,7 @@ def _factors(study: Study, seed: int) -> FactorsResult:
         if len(rot.congruence):
             cong = parts.table(f"factor_{key}_varimax_congruence", rot.congruence, n=n)
             blocks.append(html.table(cong, f"Tucker congruence of our factors with {published}"))
-        study_sets = [d for d in study.definitions if d.family == _FACTOR_FAMILY.get(key)]
+        study_sets = [d for d in study.definitions if d.family == study_facts().index_families.get(key)]
         if study_sets:
             derived = derive_index_definitions(rot.result.loadings, figs.LOADING_THRESHOLD)
             item_sets = parts.table(f"factor_{key}_item_sets", compare_index_definitions(derived, study_sets))

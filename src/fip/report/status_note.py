@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import html as _html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +62,7 @@ from fip.data import pair_forms
 from fip.disclosure import DEFAULT, DisclosurePolicy, resolve_policy
 from fip.indices import IndexDefinition, load_index_definitions, score_indices
 from fip.instrument import Instrument
+from fip.messages import languages, section
 from fip.report import html as H
 from fip.report.figures import AVERAGE_ID, figure_bytes
 from fip.report.goals import GOALS, quarter_goals
@@ -70,76 +72,11 @@ __all__ = ["StatusNote", "status_note"]
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _TREND_QUARTERS = 6
 
-_TEXT: dict[str, dict[str, str]] = {
-    "da": {
-        "title": "Status for {m}, {q}",
-        "intro": ("Notatet viser, hvordan borgerne i {m} er vurderet med FIP-skemaet i {q}, ved siden af "
-                  "alle kommuner. Skalaen går fra {lo} til {hi}, og {hi} er bedst. Antal er antal personer bag "
-                  "hvert tal. Tal, der bygger på færre end {k} personer, vises ikke."),
-        "levels": "Niveau i kvartalet", "progression": "Udvikling fra 1. til 2. måling",
-        "trend": "Udvikling over kvartaler", "star": "Gennemsnitlig FIP-stjerne",
-        "levels_about": ("Gennemsnit pr. spørgsmål og indeks for personer målt i {q}. Er en person målt flere "
-                         "gange i kvartalet, tæller den seneste måling."),
-        "progression_about": ("Personer, hvis 2. måling fandt sted i {q}: gennemsnitlig ændring fra 1. til 2. "
-                              "måling. Et positivt tal betyder en bedre vurdering ved 2. måling."),
-        "trend_about": "Gennemsnit af de samlede indeks for {m} pr. kvartal (seneste måling pr. person).",
-        "trend_figure": "Kvartaler med færre end {k} personer er udeladt (hul i kurven).",
-        "star_about": ("Gennemsnitlige svar ved 1. og 2. måling for de {n} personer i {m}, hvis 2. måling fandt "
-                       "sted i {q}."),
-        "star_none": "Stjernen vises ikke: færre end {k} personer i {m} fik 2. måling i {q}.",
-        "suppressed": "færre end {k}",
-        "suppressed_others": "skjult: færre end {k} i de øvrige kommuner",
-        "goals": "Programmets mål", "goal": "Mål", "share": "andel", "mun_share": "{m}: andel",
-        "all_share": "Alle kommuner: andel", "goals_trend": "Programmets mål for {m} pr. kvartal",
-        "goals_about": ("Andel jobparate: sagsbehandlerens visitation ved den seneste måling i {q} (personer med "
-                        "kendt visitation). Beskæftigelse og uddannelse: personer målt senest i {q} med "
-                        "registerdata for alle tre måneder i kvartalet; mindst én måned med beskæftigelse, "
-                        "ordinær beskæftigelse eller uddannelse. Programmets registermål (selvforsørgelse i mindst "
-                        "5 af 13 uger) kræver ugedata og vises derfor ikke; andele her er tilnærmelser."),
-        "what": "Spørgsmål/indeks", "kind": "Type", "by": "Vurderet af", "item": "spørgsmål", "index": "indeks",
-        "mun_mean": "{m}: gennemsnit", "mun_n": "{m}: antal", "all_mean": "Alle kommuner: gennemsnit",
-        "all_n": "Alle kommuner: antal", "mun_change": "{m}: ændring", "all_change": "Alle kommuner: ændring",
-        "quarter": "Kvartal", "decimal": ",", "mean": "gennemsnit", "n": "antal", "overall": "samlet",
-        "privacy": ("Notatet indeholder kun gennemsnit og antal, ingen oplysninger om enkeltpersoner. "
-                    "{s} tal er skjult, fordi de bygger på færre end {k} personer. Et tal for alle kommuner "
-                    "skjules også, når det sammen med kommunens eget tal ville vise et tal for færre end {k} "
-                    "personer i de øvrige kommuner."),
-    },
-    "en": {
-        "title": "Status for {m}, {q}",
-        "intro": ("This note shows how citizens in {m} were assessed with the FIP form in {q}, beside all "
-                  "municipalities. The scale runs from {lo} to {hi}; {hi} is best. n is the number of persons "
-                  "behind each figure. Figures based on fewer than {k} persons are not shown."),
-        "levels": "Levels in the quarter", "progression": "Change from 1st to 2nd measurement",
-        "trend": "Trend over quarters", "star": "Average FIP star",
-        "levels_about": ("Mean per item and index for persons measured in {q}. A person measured more than once "
-                         "in the quarter counts with the latest measurement."),
-        "progression_about": ("Persons whose 2nd measurement took place in {q}: mean change from the 1st to the "
-                              "2nd measurement. A positive number means a better assessment at the 2nd."),
-        "trend_about": "Mean of the overall indices for {m} per quarter (latest measurement per person).",
-        "trend_figure": "Quarters with fewer than {k} persons are left out (a gap in the line).",
-        "star_about": "Mean answers at the 1st and 2nd measurement of the {n} persons in {m} measured the 2nd time in {q}.",
-        "star_none": "No star: fewer than {k} persons in {m} had their 2nd measurement in {q}.",
-        "suppressed": "fewer than {k}",
-        "suppressed_others": "hidden: fewer than {k} in the other municipalities",
-        "goals": "Programme goals", "goal": "Goal", "share": "share", "mun_share": "{m}: share",
-        "all_share": "All municipalities: share", "goals_trend": "Programme goals of {m} per quarter",
-        "goals_about": ("Share job-ready: the caseworker's visitation category at the latest measurement in {q} "
-                        "(persons with a known category). Employment and education: persons measured by the end of "
-                        "{q} with register data for all three months of the quarter; at least one month with "
-                        "employment, ordinary employment or education. The programme's register goal "
-                        "(self-supporting in at least 5 of 13 weeks) needs weekly data and is not shown; the shares "
-                        "here approximate it."),
-        "what": "Item/index", "kind": "Type", "by": "Rated by", "item": "item", "index": "index",
-        "mun_mean": "{m}: mean", "mun_n": "{m}: n", "all_mean": "All municipalities: mean",
-        "all_n": "All municipalities: n", "mun_change": "{m}: change", "all_change": "All municipalities: change",
-        "quarter": "Quarter", "decimal": ".", "mean": "mean", "n": "n", "overall": "overall",
-        "privacy": ("The note holds only means and counts, no data on individual persons. "
-                    "{s} figures are hidden because they rest on fewer than {k} persons. A figure for all "
-                    "municipalities is also hidden when, together with the municipality's own figure, it would "
-                    "reveal a figure for fewer than {k} persons in the other municipalities."),
-    },
-}
+
+
+def _text(lang: str) -> Mapping[str, str]:
+    """Texts of the note in ``lang`` (section ``status_note`` of configs/messages/<lang>.yaml)."""
+    return section(lang, "status_note")
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,7 +119,7 @@ def _definitions(instrument: Instrument, lang: str) -> tuple[list[IndexDefinitio
     overall = [d for d in defs if d.family == "overall"]
     if not overall:
         overall = [IndexDefinition(id=f"{r.id}_overall", items=instrument.item_ids(r.id), family="overall",
-                                   label={lang: f"{r.label.get(lang, r.id)} ({_TEXT[lang]['overall']})"})
+                                   label={lang: f"{r.label.get(lang, r.id)} ({_text(lang)['overall']})"})
                    for r in instrument.respondents if instrument.item_ids(r.id)]
         defs = overall + defs
     return defs, overall
@@ -280,7 +217,7 @@ def _latest(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["person_id", "round"]).drop_duplicates("person_id", keep="last")
 
 
-def _display(table: pd.DataFrame, pairs: list[tuple[str, str, str]], text: dict[str, str],
+def _display(table: pd.DataFrame, pairs: list[tuple[str, str, str]], text: Mapping[str, str],
              first: list[tuple[str, str]], min_cell: int, *, percent: bool = False) -> pd.DataFrame:
     """Text columns for the page: ``first`` as is, then per (prefix, mean header, n header).
 
@@ -302,13 +239,13 @@ def _display(table: pd.DataFrame, pairs: list[tuple[str, str, str]], text: dict[
     return out
 
 
-def _number(value: float, text: dict[str, str]) -> str:
+def _number(value: float, text: Mapping[str, str]) -> str:
     """Two decimals with the language's decimal mark (comma in Danish); minus sign for negatives."""
     shown = f"{value:.2f}".replace(".", text["decimal"])
     return "0" + text["decimal"] + "00" if shown.lstrip("-") == "0" + text["decimal"] + "00" else shown.replace("-", "−")
 
 
-def _trend_png(trend: pd.DataFrame, instrument: Instrument, text: dict[str, str], title: str) -> bytes | None:
+def _trend_png(trend: pd.DataFrame, instrument: Instrument, text: Mapping[str, str], title: str) -> bytes | None:
     """Line chart of the shown trend means (suppressed quarters are gaps); None if nothing is shown."""
     from matplotlib.figure import Figure
 
@@ -332,7 +269,7 @@ def _trend_png(trend: pd.DataFrame, instrument: Instrument, text: dict[str, str]
     return figure_bytes(fig, "svg")
 
 
-def _percent(share: float, text: dict[str, str]) -> str:
+def _percent(share: float, text: Mapping[str, str]) -> str:
     """A share as a percentage with one decimal and the language's decimal mark."""
     return f"{100 * share:.1f}".replace(".", text["decimal"]) + " %"
 
@@ -396,7 +333,7 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
         dataset = study.dataset
         policy = study.policy if policy is None else policy
     instrument = dataset.instrument
-    check_option("lang", lang, [x for x in instrument.label_languages if x in _TEXT])
+    check_option("lang", lang, [x for x in instrument.label_languages if x in languages()])
     policy = resolve_policy(DEFAULT if policy is None else policy)
     min_cell = policy.threshold
     period = _parse_quarter(quarter)
@@ -405,7 +342,7 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
         shown = ", ".join(repr(k) for k in known[:8]) + (", ..." if len(known) > 8 else "")
         raise ValueError(f"unknown municipality {municipality!r}; expected one of the {len(known)} "
                          f"municipalities in the data, e.g. {shown}")
-    text = _TEXT[lang]
+    text = _text(lang)
     defs, overall = _definitions(instrument, lang)
     items = list(instrument.item_ids())
     variables = items + [d.id for d in defs]

@@ -51,6 +51,7 @@ from scipy.special import ndtr
 
 from fip.errors import ConfigError
 from fip.instrument import Instrument
+from fip.study_config import study_facts
 from fip.published import published_loadings
 
 __all__ = [
@@ -166,7 +167,7 @@ def _solve_mean(target: float, thresholds: np.ndarray, lo: int, hi: int, sd: flo
 
 
 #: Published rotated loadings per respondent (tables of :func:`fip.published.published_loadings`).
-PUBLISHED_TABLES: dict[str, str] = {"citizen": "4.7", "caseworker": "4.8"}
+PUBLISHED_TABLES: dict[str, str] = dict(study_facts().published_tables)
 
 
 def published_target(respondent: str, instrument: Instrument) -> pd.DataFrame:

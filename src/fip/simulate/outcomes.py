@@ -49,6 +49,7 @@ import pyarrow.compute as pc
 from scipy.special import expit, ndtr
 
 from fip._resources import config_path, read_config
+from fip.controls import CONTROL_CODING
 from fip.errors import ConfigError, InvalidDataError, Problem, mask_personal
 from fip.instrument import Instrument
 from fip.simulate.calibration import is_wrapper, strip_sources
@@ -76,8 +77,6 @@ _CONTROL_TERMS = ("origin_eritrea", "origin_other", "age_18_29", "age_41_65",
                   "work_experience_no", "work_experience_unknown")
 _INDEX_TERMS = ("citizen_level", "citizen_change", "caseworker_level", "caseworker_change")
 _PATHS = ("employment_rate", "wage_subsidy_share", "education_share")
-_SYRIA = {"syria", "syrien"}
-_ERITREA = {"eritrea"}
 
 
 # --------------------------------------------------------------------------- parameters
@@ -204,10 +203,11 @@ def _validate(persons: pd.DataFrame, measurements: pd.DataFrame, instrument: Ins
         dup = persons.loc[persons["person_id"].duplicated(), "person_id"].iloc[0]
         problems.append(_problem("persons", "person_id", dup, "unique person ids"))
     gender = persons["gender"].astype("string")
-    badg = ~gender.isin(["female", "male"]).fillna(False).to_numpy(dtype=bool)
+    genders = CONTROL_CODING["gender"]["known"]  # the codes of configs/schema.yaml
+    badg = ~gender.isin(genders).fillna(False).to_numpy(dtype=bool)
     if badg.any():
         problems.append(_problem("persons", "gender", persons["gender"].iloc[np.flatnonzero(badg)[0]],
-                                 "'female' or 'male'"))
+                                 " or ".join(repr(g) for g in genders)))
     unknown = _person_rows(persons, measurements) < 0
     if unknown.any():
         problems.append(_problem("measurements", "person_id",
@@ -285,10 +285,12 @@ def _people(persons: pd.DataFrame, measurements: pd.DataFrame, instrument: Instr
     level_w, change_w = level_change(idx_w)
 
     pers = persons.iloc[rows]
-    female = (pers["gender"].astype("string") == "female").fillna(False).to_numpy(dtype=bool)
+    female = (pers["gender"].astype("string") == CONTROL_CODING["gender"]["indicator"]["female"]
+              ).fillna(False).to_numpy(dtype=bool)
     origin = pers["origin"].astype("string").str.strip().str.lower()
-    is_syria = origin.isin(_SYRIA).fillna(False).to_numpy(dtype=bool)
-    is_eritrea = origin.isin(_ERITREA).fillna(False).to_numpy(dtype=bool)
+    groups = CONTROL_CODING["origin"]["groups"]  # the spellings of the controls (configs/controls.yaml)
+    is_syria = origin.isin(groups["syria"]).fillna(False).to_numpy(dtype=bool)
+    is_eritrea = origin.isin(groups["eritrea"]).fillna(False).to_numpy(dtype=bool)
     birth = pd.to_numeric(pers["birth_year"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     age = (anchor_month // 12 + 1970) - birth
     edu = pers["education"].astype("string").to_numpy(dtype=object, na_value="unknown")
@@ -298,8 +300,8 @@ def _people(persons: pd.DataFrame, measurements: pd.DataFrame, instrument: Instr
     controls = {
         "origin_eritrea": is_eritrea,
         "origin_other": ~is_syria & ~is_eritrea,
-        "age_18_29": age < 30,
-        "age_41_65": age > 40,
+        "age_18_29": age < CONTROL_CODING["age"]["young_below"],
+        "age_41_65": age > CONTROL_CODING["age"]["old_above"],
         "education_beyond_primary": edu == "beyond_primary",
         "education_none": edu == "none",
         "education_unknown": (edu == "unknown") | (edu == ""),
