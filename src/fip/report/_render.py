@@ -137,6 +137,29 @@ class PoolRenderer:
         self._pending[name] = (future, caption, (draw, args, kwargs))
         return self.marker(name)
 
+    def call(self, function: Callable[..., Any], *args, **kwargs) -> Callable[[], Any]:
+        """Start ``function(*args, **kwargs)`` on a worker; returns a function that waits for its value.
+
+        ``function`` and its arguments must pickle. Without workers (or when the pool broke)
+        it runs in this process when its value is asked for; its exceptions are raised then.
+        """
+        future = None
+        if self._pool is not None:
+            try:
+                future = self._pool.submit(function, *args, **kwargs)
+            except (OSError, RuntimeError):
+                future = None
+
+        def value() -> Any:
+            if future is not None:
+                try:
+                    return future.result()
+                except BrokenProcessPool:
+                    pass
+            return function(*args, **kwargs)
+
+        return value
+
     def _rendered(self, name: str) -> tuple[str, tuple[bytes, bytes]]:
         future, caption, (draw, args, kwargs) = self._pending.pop(name)
         if future is not None:

@@ -194,6 +194,7 @@ def replicate(
     figure_paths: dict[str, Path] = {}
     timings: dict[str, float] = {}
     report = out / "report.html"
+    prediction: Callable[[], SectionResult] | None = None
     # one BLAS thread: the problems are small, and threads waiting for each other on a busy
     # machine made the regressions 5-8 times slower (fip.predict.train does the same)
     with threadpool_limits(1), (PoolRenderer(workers) if workers else nullcontext()) as renderer:
@@ -219,9 +220,16 @@ def replicate(
                 text = html.page(f"FIP: the VIVE (2020) study replicated on {source}", [r.html() for r in shown])
                 atomic_write_text(report, text)
                 results = {"summary": summary, **results, "about": closing}
+            elif name == "prediction" and prediction is not None:
+                results[name] = prediction()
+                _write_tables(out, results[name], table_paths)
             else:
                 results[name] = builders[name](renderer)
                 _write_tables(out, results[name], table_paths)
+            if name == "sample" and renderer is not None and "prediction" in builders:
+                # the job-chance validation (a third of the computing) runs on a worker from here on,
+                # with the Study as computed so far (pairing, analysis table)
+                prediction = renderer.call(sec.prediction, study, seed=seed, C=predict_C)
             timings[name] = time.perf_counter() - start
     if progress is not None:
         progress("done", len(STEPS), len(STEPS))
