@@ -140,9 +140,10 @@ def replicate(
         Inverse L2 penalty passed to :func:`fip.predict.train`: ``"auto"`` chooses it by nested
         cross-validation grouped by caseworker (the choices are in ``prediction_<kind>_penalty``).
     workers : int, optional
-        Worker processes that draw and render the figures while this process computes
-        (:class:`fip.report._render.PoolRenderer`); 0 draws them here, in turn. Default: 2
-        on a machine with two cores or more, else 0. The files are the same bytes either way.
+        Worker processes that draw and render the figures, and run the job-chance validation,
+        while this process computes the other sections (:class:`fip.report._render.PoolRenderer`,
+        BLAS limited to one thread there too); 0 does everything here, in turn. Default: 2 on a
+        machine with two cores or more, else 0. The files are the same bytes either way.
 
     Returns
     -------
