@@ -525,6 +525,7 @@ def replicate(
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     until: Annotated[Optional[str], typer.Option("--until", help="Regressions and job-chance validation use only forms answered up to this date (the study: 2018-12-31).")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=0, help="Worker processes for the figures and the job-chance validation (default: 2 with two cores or more; 0: none). Same files either way.")] = None,
 ) -> None:
     """The whole study on one dataset: tables, figures and an HTML report beside the published numbers."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -546,7 +547,7 @@ def replicate(
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=1)
-        result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic,
+        result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic, workers=workers,
                                progress=lambda step, i, n: bar.update(task, description=step, completed=i, total=n))
     console.print(f"report: {result.report}  ({len(result.tables)} tables in {out / 'tables'}, "
                   f"{len(result.figure_paths)} figures in {out / 'figures'})", markup=False, highlight=False)
