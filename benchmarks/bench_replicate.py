@@ -3,7 +3,9 @@
 Run: PYTHONPATH=src /work/venv/bin/python benchmarks/bench_replicate.py [--persons N] [--seed S]
      [--ref main] [--runs 5]
 Target: under 6 s for `fip replicate` on the default cohort on a 2-core machine; `fip --help`
-under 0.4 s.
+under 0.4 s. With two cores or more replicate draws the figures and runs the job-chance
+validation on two worker processes (``fip.report._render``), so the machine's load weighs on
+the timings more than before: note the load average printed at the end.
 
 Cold processes: ``python -m fip.cli replicate --out TMP`` (and ``fip --help``) run ``--runs``
 times each for this tree and for ``--ref`` (exported with ``git archive`` into a temporary
@@ -142,6 +144,11 @@ def main() -> None:
     print(f"{'total':<14}{end - start:7.2f} s  (replicate alone {end - simulated:.2f} s; target < 6 s); "
           f"peak RSS during replicate {peak:.0f} MB")
     print(f"{len(result.tables)} tables, {len(result.figure_paths)} figures")
+    from fip.report._render import default_workers
+
+    if default_workers():
+        print(f"({default_workers()} worker processes draw the figures and run the prediction: a step's seconds "
+              "exclude its figures, 'prediction' is the wait for the worker, 'report' the wait for the figures)")
 
     analysis = Study(dataset).analysis
     fip_s, peer_s, gap, models = _peer_regressions(analysis, model_specs(analysis))

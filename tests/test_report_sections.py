@@ -205,7 +205,9 @@ def test_one_replicate_run_computes_each_shared_piece_once(dataset, tmp_path, un
         counts = {f.__name__: _patch_everywhere(stack, f)
                   for f in (pair_forms, build_analysis_table, score_indices, study_controls, correlation_input)}
         assert all(c._mock_wraps is not None for c in counts.values())
-        replicate(dataset, tmp_path, seed=0, until=until, predict_C=1.0)
+        # workers=0: every call in this process, where the mocks count them (with workers the
+        # prediction's calls happen, as often, in a worker's copy of the Study)
+        replicate(dataset, tmp_path, seed=0, until=until, predict_C=1.0, workers=0)
     assert counts["pair_forms"].call_count == (1 if until is None else 2)
     assert counts["build_analysis_table"].call_count == 1
     # score_indices: once per measurement set (all forms; forms up to `until`); the reliability

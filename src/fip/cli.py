@@ -531,6 +531,7 @@ def replicate(
     until: Annotated[Optional[str], typer.Option("--until", help="Regressions and job-chance validation use only forms answered up to this date (the study: 2018-12-31).")] = None,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=0, help="Worker processes for the figures and the job-chance validation (default: 2 with two cores or more; 0: none). Same files either way.")] = None,
 ) -> None:
     """The whole study on one dataset: tables, figures and an HTML report beside the published numbers."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -552,7 +553,7 @@ def replicate(
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=1)
-        result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic,
+        result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic, workers=workers,
                                progress=lambda step, i, n: bar.update(task, description=step, completed=i, total=n))
     if policy.statement:
         console.print(policy.statement, markup=False, highlight=False)

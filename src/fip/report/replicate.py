@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from fip.data import Dataset
 from fip.disclosure import DisclosurePolicy
 from fip.report import html
 from fip.report import sections as sec
+from fip.report._render import PoolRenderer, default_workers
 from fip.report.sections import SectionResult
 from fip.study import Study
 
@@ -75,14 +77,17 @@ class ReplicationResult:
     sections: dict[str, SectionResult]
 
 
-def _write(out: Path, result: SectionResult, table_paths: dict[str, Path], figure_paths: dict[str, Path],
-           notice: str | None = None) -> None:
-    """Write a section's tables as CSV and its figures, atomically file by file; ``notice``
-    (a lowered disclosure threshold) is the first line of every CSV, as a ``#`` comment."""
+def _write_tables(out: Path, result: SectionResult, table_paths: dict[str, Path], notice: str | None = None) -> None:
+    """Write a section's tables as CSV, atomically file by file; ``notice`` (a lowered
+    disclosure threshold) is the first line of every CSV, as a ``#`` comment."""
     for name, frame in result.tables.items():
         path = out / "tables" / f"{name}.csv"
         atomic_write_text(path, (f"# {notice}\n" if notice else "") + to_csv(frame))
         table_paths[name] = path
+
+
+def _write_figures(out: Path, result: SectionResult, figure_paths: dict[str, Path]) -> None:
+    """Write a section's figures, atomically file by file."""
     for name, fig in result.figures.items():
         path = out / "figures" / f"{name}.{fig.format}"
         atomic_write_bytes(path, fig.data)
@@ -100,6 +105,7 @@ def replicate(
     until: str | None = None,
     policy: DisclosurePolicy | None = None,
     predict_C: float | str = "auto",
+    workers: int | None = None,
 ) -> ReplicationResult:
     """Run the whole study on ``dataset``; write the report, the tables and the figures.
 
@@ -134,6 +140,11 @@ def replicate(
     predict_C : "auto" or float
         Inverse L2 penalty passed to :func:`fip.predict.train`: ``"auto"`` chooses it by nested
         cross-validation grouped by caseworker (the choices are in ``prediction_<kind>_penalty``).
+    workers : int, optional
+        Worker processes that draw and render the figures, and run the job-chance validation,
+        while this process computes the other sections (:class:`fip.report._render.PoolRenderer`,
+        BLAS limited to one thread there too); 0 does everything here, in turn. Default: 2 on a
+        machine with two cores or more, else 0. The files are the same bytes either way.
 
     Returns
     -------
@@ -154,7 +165,11 @@ def replicate(
       ``until``), the analysis table is built once, each item set's correlation matrix is
       computed once.
     * The study's 2017-2018 restriction of the regressions applies with ``until="2018-12-31"``.
-    * Same dataset and seed give the same bytes (no timestamps in any file).
+    * Same dataset and seed give the same bytes (no timestamps in any file), whatever
+      ``workers``: each figure is drawn afresh from its data and rendered with the same
+      settings in whichever process draws it.
+    * With workers, a section's step in ``timings`` excludes its figures; the ``report`` step
+      includes waiting for them.
     """
     if isinstance(dataset, Study):
         if until is not None or policy is not None:
@@ -164,30 +179,40 @@ def replicate(
         study = Study(dataset, until=until, policy=policy)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    builders: dict[str, Callable[[], SectionResult]] = {
-        "sample": lambda: sec.sample(study),
-        "descriptives": lambda: sec.descriptives(study),
-        "factors": lambda: sec.factors(study, seed=seed),
-        "indices": lambda: sec.indices(study),
-        "regressions": lambda: sec.regressions(study),
-        "prediction": lambda: sec.prediction(study, seed=seed, C=predict_C),
+    if workers is None:
+        workers = default_workers()
+    elif not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
+        raise ValueError(f"workers must be an integer >= 0 or None; got {workers!r}")
+    builders: dict[str, Callable[[PoolRenderer | None], SectionResult]] = {
+        "sample": lambda r: sec.sample(study),
+        "descriptives": lambda r: sec.descriptives(study, renderer=r),
+        "factors": lambda r: sec.factors(study, seed=seed, renderer=r),
+        "indices": lambda r: sec.indices(study),
+        "regressions": lambda r: sec.regressions(study, renderer=r),
+        "prediction": lambda r: sec.prediction(study, seed=seed, C=predict_C, renderer=r),
     }
     results: dict[str, SectionResult] = {}
     table_paths: dict[str, Path] = {}
     figure_paths: dict[str, Path] = {}
     timings: dict[str, float] = {}
     report = out / "report.html"
+    prediction: Callable[[], SectionResult] | None = None
     # one BLAS thread: the problems are small, and threads waiting for each other on a busy
     # machine made the regressions 5-8 times slower (fip.predict.train does the same)
-    with threadpool_limits(1):
+    with threadpool_limits(1), (PoolRenderer(workers) if workers else nullcontext()) as renderer:
         for i, name in enumerate(STEPS):
             if progress is not None:
                 progress(name, i, len(STEPS))
             start = time.perf_counter()
             if name == "report":
+                if renderer is not None:  # wait for the figures; they fill in the sections' placeholders
+                    results = {k: renderer.resolve(r) for k, r in results.items()}
+                for r in results.values():
+                    _write_figures(out, r, figure_paths)
                 summary = sec.summary(results.get("sample"), results.get("descriptives"), results.get("factors"),
                                       results.get("regressions"), synthetic=synthetic)
-                _write(out, summary, table_paths, figure_paths, study.policy.statement)
+                _write_tables(out, summary, table_paths, study.policy.statement)
+                _write_figures(out, summary, figure_paths)
                 notes = tuple(dict.fromkeys(n for r in results.values() for n in r.warnings))
                 closing = sec.about(study, source=source, synthetic=synthetic, seed=seed, notes=notes)
                 shown = ([summary] if summary.blocks else []) + list(results.values()) + [closing]
@@ -197,9 +222,16 @@ def replicate(
                 text = html.page(f"FIP: the VIVE (2020) study replicated on {source}", [r.html() for r in shown])
                 atomic_write_text(report, text)
                 results = {"summary": summary, **results, "about": closing}
+            elif name == "prediction" and prediction is not None:
+                results[name] = prediction()
+                _write_tables(out, results[name], table_paths, study.policy.statement)
             else:
-                results[name] = builders[name]()
-                _write(out, results[name], table_paths, figure_paths, study.policy.statement)
+                results[name] = builders[name](renderer)
+                _write_tables(out, results[name], table_paths, study.policy.statement)
+            if name == "sample" and renderer is not None and "prediction" in builders:
+                # the job-chance validation (a third of the computing) runs on a worker from here on,
+                # with the Study as computed so far (pairing, analysis table)
+                prediction = renderer.call(sec.prediction, study, seed=seed, C=predict_C)
             timings[name] = time.perf_counter() - start
     if progress is not None:
         progress("done", len(STEPS), len(STEPS))

@@ -40,12 +40,14 @@ from fip.disclosure import DisclosurePolicy, Relation, hidden_cells, protect
 from fip.factors.study import StudyComparison
 from fip.report import figures as figs
 from fip.report import html
+from fip.report._render import render_figure
 from fip.report.summary import summary_table
 from fip.study import Study
 from fip.study_config import study_facts
 
 if TYPE_CHECKING:  # sklearn loads only when the prediction section runs
     from fip.predict import ValidationReport
+    from fip.report._render import PoolRenderer
 
 __all__ = [
     "SECTIONS", "DescriptivesResult", "FactorSet", "FactorsResult", "Figure", "IndicesResult", "PredictionResult",
@@ -180,9 +182,14 @@ class SummaryResult(SectionResult):
 
 
 class _Parts:
-    """Collects a section's tables, their n and its figures while it is built."""
+    """Collects a section's tables, their n and its figures while it is built.
 
-    def __init__(self) -> None:
+    ``renderer``: None draws and renders each figure at once; a :class:`~fip.report._render.PoolRenderer`
+    queues it (placeholder block, empty bytes until ``renderer.resolve``).
+    """
+
+    def __init__(self, renderer: PoolRenderer | None = None) -> None:
+        self.renderer = renderer
         self.tables: dict[str, pd.DataFrame] = {}
         self.n: dict[str, int] = {}
         self.figures: dict[str, Figure] = {}
@@ -193,11 +200,14 @@ class _Parts:
             self.n[name] = int(n)
         return frame
 
-    def figure(self, name: str, fig) -> bytes:
-        """Keep ``figures/<name>.png`` for the files; return the SVG that the page embeds."""
-        rendered = figs.figure_bytes_in(fig, ("png", "svg"), dpi=figs.REPORT_DPI)
-        self.figures[name] = Figure(rendered["png"], "png")
-        return rendered["svg"]
+    def figure(self, name: str, caption: str, draw: Callable[..., object], *args, **kwargs) -> str:
+        """The page's block of figure ``draw(*args, **kwargs)`` (SVG); keep ``figures/<name>.png`` for the files."""
+        if self.renderer is not None:
+            self.figures[name] = Figure(b"", "png")
+            return self.renderer.submit(name, caption, draw, args, kwargs)
+        png, svg = render_figure(draw, args, kwargs)
+        self.figures[name] = Figure(png, "png")
+        return html.figure(svg, caption)
 
     def done(self) -> dict[str, object]:
         return {"tables": dict(self.tables), "n": dict(self.n), "figures": dict(self.figures)}
@@ -371,11 +381,11 @@ def _sample(study: Study) -> SampleResult:
                         analysis_sample=sample_table, characteristics=characteristics)
 
 
-def _descriptives(study: Study) -> DescriptivesResult:
+def _descriptives(study: Study, renderer: PoolRenderer | None) -> DescriptivesResult:
     inst = study.instrument
     persons = study.dataset.persons
     m = study.measurements
-    parts = _Parts()
+    parts = _Parts(renderer)
     published = None
     if inst.id == "fip":
         from fip.published import published_item_means
@@ -395,8 +405,10 @@ def _descriptives(study: Study) -> DescriptivesResult:
     wide = wide_table(means, inst, lang="en")
     for col in [c for c in wide.columns if c.startswith("published ")]:
         wide[col.replace("published ", "difference ")] = wide[col.removeprefix("published ")] - wide[col]
-    fig_means = parts.figure("item_means", plot_item_means(means, inst, lang="en"))
-    fig_prog = parts.figure("item_progression", figs.plot_progression(progression, inst, lang="en"))
+    fig_means = parts.figure("item_means", "Item means by gender and round with 95 % confidence intervals",
+                             plot_item_means, means, inst, lang="en")
+    fig_prog = parts.figure("item_progression", "Mean change from round 1 to round 2 with 95 % confidence intervals",
+                            figs.plot_progression, progression, inst, lang="en")
     items = parts.table("instrument", _instrument_table(inst))
     statements = parts.table("item_mean_statements", check_statements(means, progression, inst))
     blocks = [
@@ -405,13 +417,13 @@ def _descriptives(study: Study) -> DescriptivesResult:
         html.table(wide, "Item means by gender and round"
                    + (" (published: the round-1 means quoted in the report's text; its Figures 4.9-4.10 are images)"
                       if published is not None else ""), digits=2),
-        html.figure(fig_means, "Item means by gender and round with 95 % confidence intervals"),
+        fig_means,
         *([html.table(statements, "What the report's text says about the item means (its Figures 4.9-4.12 are "
                                   "images; configs/published_statements.yaml), and whether it holds here")]
           if len(statements) else []),
         html.table(wide_table(progression, inst, lang="en"), "Mean change from round 1 to round 2 "
                    "(persons with both rounds)", digits=2),
-        html.figure(fig_prog, "Mean change from round 1 to round 2 with 95 % confidence intervals"),
+        fig_prog,
         html.paragraph(f"Cells with fewer than {study.policy.threshold} persons, and cells from which such a group "
                        "would follow by subtraction (women = all − men; round 2 − persons with both rounds), are "
                        "suppressed (empty). Full tables with n, sd, se "
@@ -422,20 +434,20 @@ def _descriptives(study: Study) -> DescriptivesResult:
     if stars is not None:
         from fip.star import plot_star
 
-        png = parts.figure("star_average", plot_star(stars, inst, figs.AVERAGE_ID, lang="en",
-                                                     title="FIP star of the average person, rounds 1 and 2"))
-        blocks.append(html.figure(png, "FIP star of the average person: item means of all persons measured in "
-                                       "each round (not one person)"))
+        blocks.append(parts.figure("star_average", "FIP star of the average person: item means of all persons "
+                                                   "measured in each round (not one person)",
+                                   plot_star, stars, inst, figs.AVERAGE_ID, lang="en",
+                                   title="FIP star of the average person, rounds 1 and 2"))
     return DescriptivesResult("descriptives", "Item means by gender and round", tuple(blocks), **parts.done(),
                               means=means, progression=progression, statements=statements)
 
 
-def _factors(study: Study, seed: int) -> FactorsResult:
+def _factors(study: Study, seed: int, renderer: PoolRenderer | None) -> FactorsResult:
     from fip.factors import parallel_analysis, scree_data
     from fip.indices import compare_index_definitions, derive_index_definitions
 
     inst = study.instrument
-    parts = _Parts()
+    parts = _Parts(renderer)
     blocks = [html.paragraph("Principal-factor analyses (Stata `factor`, pf) of the round-1 measurements, unrotated "
                              "and with varimax rotation (unnormalised, Stata's default). Our factors are matched to "
                              "the published ones by Tucker's congruence; signs are aligned before the difference is "
@@ -458,13 +470,12 @@ def _factors(study: Study, seed: int) -> FactorsResult:
         blocks.append(html.table(rot.result.variance, f"Varimax, {rot.result.n_factors} factors: rotated variance"))
         blocks.append(html.table(_wide_loadings(loadings, inst), f"Varimax loadings, {rot.result.n_factors} factors"
                                  + (f", beside {published}" if published else "")))
-        png = parts.figure(f"loadings_{key}", figs.plot_loadings_heatmap(
-            rot.result.loadings, inst, published=rot.published_wide(),
+        blocks.append(parts.figure(
+            f"loadings_{key}", f"Varimax loadings, {rot.result.n_factors} factors"
+            + (f", ours beside {published} (matched by congruence, signs aligned)" if published else "")
+            + f"; bold: |loading| > {figs.LOADING_THRESHOLD}, frame: the item's largest",
+            figs.plot_loadings_heatmap, rot.result.loadings, inst, published=rot.published_wide(),
             title=f"Varimax loadings, {title[0].lower() + title[1:]}"))
-        blocks.append(html.figure(png, f"Varimax loadings, {rot.result.n_factors} factors"
-                                       + (f", ours beside {published} (matched by congruence, signs aligned)"
-                                          if published else "")
-                                       + f"; bold: |loading| > {figs.LOADING_THRESHOLD}, frame: the item's largest"))
         if len(rot.congruence):
             cong = parts.table(f"factor_{key}_varimax_congruence", rot.congruence, n=n)
             blocks.append(html.table(cong, f"Tucker congruence of our factors with {published}"))
@@ -481,9 +492,8 @@ def _factors(study: Study, seed: int) -> FactorsResult:
                                parallel_analysis(corr.correlation, n_obs=n, n_iter=100, seed=seed).table, n=n)
         scree_sets[title] = (scree, parallel)
         sets[key] = FactorSet(key, title, published, unrot, rot, scree, parallel)
-    png = parts.figure("scree", figs.plot_scree(scree_sets))
-    blocks.append(html.figure(png, "Scree plots with parallel-analysis thresholds (mean of 100 random data sets, "
-                                   f"seed {seed})"))
+    blocks.append(parts.figure("scree", "Scree plots with parallel-analysis thresholds (mean of 100 random data sets, "
+                                   f"seed {seed})", figs.plot_scree, scree_sets))
     return FactorsResult("factors", "Factor analyses", tuple(blocks), **parts.done(), sets=sets)
 
 
@@ -521,13 +531,13 @@ def _indices(study: Study) -> IndicesResult:
     return IndicesResult("indices", title, tuple(blocks), **parts.done(), means=means, reliability=rel)
 
 
-def _regressions(study: Study) -> RegressionsResult:
+def _regressions(study: Study, renderer: PoolRenderer | None) -> RegressionsResult:
     from fip.regression import FAMILIES, published_fit_statistics, run_family
     from fip.regression.tables import fit_comparison, publication_table
 
     analysis = study.analysis
     n = len(analysis.table)
-    parts = _Parts()
+    parts = _Parts(renderer)
     blocks = [html.paragraph(
         f"OLS with caseworker fixed effects (Stata areg), n = {n} persons with rounds 1 and 2. "
         "Cells: coefficient, stars (+ p<0.10, * p<0.05, ** p<0.01, *** p<0.001), standard error in brackets; "
@@ -547,12 +557,12 @@ def _regressions(study: Study) -> RegressionsResult:
             part = res[res["table"] == key]
             blocks.append(html.table(_regression_display(part), f"{_published_name(key)}: ours beside the "
                                                                  "published coefficients", scroll=True))
-            png = parts.figure(f"coefficients_{key}", figs.plot_coefficients(
-                part.merge(published_df, on=["table", "outcome", "controls"], how="left"),
+            blocks.append(parts.figure(
+                f"coefficients_{key}", f"{_published_name(key)}: coefficients with 95 % confidence intervals "
+                "(t with the residual df; the published interval uses the printed df where the table prints one, "
+                "else ours)",
+                figs.plot_coefficients, part.merge(published_df, on=["table", "outcome", "controls"], how="left"),
                 title=f"{_published_name(key)}: ours beside the published coefficients", labels=labels))
-            blocks.append(html.figure(png, f"{_published_name(key)}: coefficients with 95 % confidence intervals "
-                                           "(t with the residual df; the published interval uses the printed df "
-                                           "where the table prints one, else ours)"))
         rest = res[~res["table"].isin(keys)]
         if len(rest):
             blocks.append(html.table(publication_table(rest), f"{family}: models without a published table "
@@ -583,10 +593,10 @@ def _inconsistent_fit_note(fit: pd.DataFrame) -> str:
         for row, a, b in zip(fit[odd].itertuples(), implied_adj[odd], implied_r2[odd]))
 
 
-def _prediction(study: Study, seed: int, C: float | str) -> PredictionResult:
+def _prediction(study: Study, seed: int, C: float | str, renderer: PoolRenderer | None) -> PredictionResult:
     from fip.predict import plot_calibration, train
 
-    parts = _Parts()
+    parts = _Parts(renderer)
     blocks = [html.paragraph(
         "Job-chance model (any employment in the 6 months after round 2): L2-penalised logistic regression "
         + ("(penalty C chosen by nested cross-validation, lowest out-of-fold log loss), " if C == "auto"
@@ -612,9 +622,9 @@ def _prediction(study: Study, seed: int, C: float | str) -> PredictionResult:
                    html.table(rate, "Out-of-fold metrics of the expected employment rate"),
                    html.table(by_group, "Logistic model within groups (cells under 5 persons suppressed)"),
                    html.table(chosen, "Penalty C of the final models", digits=4)]
-    png = parts.figure("calibration", plot_calibration(curves, title="Calibration, out of fold"))
-    blocks.append(html.figure(png, "Calibration of the logistic models: observed share with a job by tenth of the "
-                                   "predicted probability (95 % Wilson intervals)"))
+    blocks.append(parts.figure("calibration", "Calibration of the logistic models: observed share with a job by "
+                                              "tenth of the predicted probability (95 % Wilson intervals)",
+                               plot_calibration, curves, title="Calibration, out of fold"))
     return PredictionResult("prediction", "Job-chance validation", tuple(blocks), **parts.done(),
                             validations=validations, C=C)
 
@@ -640,8 +650,16 @@ def sample(study: Study) -> SampleResult:
     return _with_warnings("sample", lambda: _sample(study))
 
 
-def descriptives(study: Study) -> DescriptivesResult:
+def descriptives(study: Study, *, renderer: PoolRenderer | None = None) -> DescriptivesResult:
     """The questionnaire, item means by gender and round, progression, the text's statements, average star.
+
+    Parameters
+    ----------
+    study : Study
+    renderer : PoolRenderer, optional
+        Internal to :func:`fip.report.replicate`: queue the figures on its workers (the result
+        then holds placeholders until ``renderer.resolve(result)``). Default: drawn here, the
+        result complete.
 
     Examples
     --------
@@ -650,12 +668,22 @@ def descriptives(study: Study) -> DescriptivesResult:
     >>> list(d.tables)[:2], d.figures["item_means"].format
     (['item_means', 'item_progression'], 'png')
     """
-    return _with_warnings("descriptives", lambda: _descriptives(study))
+    return _with_warnings("descriptives", lambda: _descriptives(study, renderer))
 
 
-def factors(study: Study, *, seed: int = 0) -> FactorsResult:
+def factors(study: Study, *, seed: int = 0, renderer: PoolRenderer | None = None) -> FactorsResult:
     """Principal-factor analyses of every item set, unrotated and varimax, beside Tables 4.7/4.8;
     scree and parallel analysis (``seed``).
+
+    Parameters
+    ----------
+    study : Study
+    seed : int
+        Seed of parallel analysis.
+    renderer : PoolRenderer, optional
+        Internal to :func:`fip.report.replicate`: queue the figures on its workers (the result
+        then holds placeholders until ``renderer.resolve(result)``). Default: drawn here, the
+        result complete.
 
     Examples
     --------
@@ -664,7 +692,7 @@ def factors(study: Study, *, seed: int = 0) -> FactorsResult:
     >>> list(f.sets), f.sets["citizen"].varimax.result.n_factors
     (['citizen', 'caseworker', 'both'], 3)
     """
-    return _with_warnings("factors", lambda: _factors(study, seed))
+    return _with_warnings("factors", lambda: _factors(study, seed, renderer))
 
 
 def indices(study: Study) -> IndicesResult:
@@ -679,8 +707,16 @@ def indices(study: Study) -> IndicesResult:
     return _with_warnings("indices", lambda: _indices(study))
 
 
-def regressions(study: Study) -> RegressionsResult:
+def regressions(study: Study, *, renderer: PoolRenderer | None = None) -> RegressionsResult:
     """Every regression family (areg with caseworker fixed effects) beside the published tables.
+
+    Parameters
+    ----------
+    study : Study
+    renderer : PoolRenderer, optional
+        Internal to :func:`fip.report.replicate`: queue the figures on its workers (the result
+        then holds placeholders until ``renderer.resolve(result)``). Default: drawn here, the
+        result complete.
 
     Examples
     --------
@@ -689,11 +725,20 @@ def regressions(study: Study) -> RegressionsResult:
     >>> list(r.families)[0]  # doctest: +SKIP
     'items_alone'
     """
-    return _with_warnings("regressions", lambda: _regressions(study))
+    return _with_warnings("regressions", lambda: _regressions(study, renderer))
 
 
-def prediction(study: Study, *, seed: int = 0, C: float | str = "auto") -> PredictionResult:
+def prediction(study: Study, *, seed: int = 0, C: float | str = "auto",
+               renderer: PoolRenderer | None = None) -> PredictionResult:
     """Job-chance validation of the intake and progression models (:func:`fip.predict.train`, penalty ``C``).
+
+    Parameters
+    ----------
+    study : Study
+    renderer : PoolRenderer, optional
+        Internal to :func:`fip.report.replicate`: queue the figures on its workers (the result
+        then holds placeholders until ``renderer.resolve(result)``). Default: drawn here, the
+        result complete.
 
     Examples
     --------
@@ -702,7 +747,7 @@ def prediction(study: Study, *, seed: int = 0, C: float | str = "auto") -> Predi
     >>> sorted(p.validations)  # doctest: +SKIP
     ['intake', 'progression']
     """
-    return _with_warnings("prediction", lambda: _prediction(study, seed, C))
+    return _with_warnings("prediction", lambda: _prediction(study, seed, C, renderer))
 
 
 def summary(
