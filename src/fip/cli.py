@@ -333,9 +333,8 @@ def indices(
 
     from fip._output import emit, to_csv
     from fip._atomic import atomic_write_text
-    from fip.disclosure import protect
     from fip.indices import index_means, load_index_definitions
-    from fip.reliability import item_rest_statistics, reliability_table
+    from fip.reliability import item_rest_statistics, protect_reliability, reliability_table
     from fip.study import Study
 
     check_option("--format", fmt, FORMATS)
@@ -351,8 +350,7 @@ def indices(
         table = pd.concat(per_item, ignore_index=True)[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd"]]
         emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_})")
         return
-    table = reliability_table(answers, defs)
-    table = protect(table, policy, n="n_obs", values=["alpha", "ci_low", "ci_high", "omega", "mean_inter_item_r"])
+    table = protect_reliability(reliability_table(answers, defs), policy)
     means = index_means(scored, defs, policy=policy)
     wide = pd.concat([means.pivot(index="index", columns="round", values=stat).add_prefix(f"{stat} r")
                       for stat in ("mean", "n")], axis=1)
@@ -385,17 +383,17 @@ def regress(
     """
     from fip._output import emit
     from fip.regression import FAMILIES, run_family
-    from fip.disclosure import DisclosurePolicy
     from fip.regression.tables import comparison_table
 
     check_option("--format", fmt, FORMATS)
     check_option("--family", family, FAMILIES)
-    analysis = load_study(data, instrument, store, until=until).analysis
+    study = load_study(data, instrument, store, until=until)
+    analysis = study.analysis
     for name in outcome or ():
         check_option("--outcome", name, analysis.outcomes)
     results = run_family(analysis, family, outcomes=outcome or None, vce=vce)
     if len(results):
-        DisclosurePolicy.default().require(int(results["n"].min()), f"a model of family {family}")
+        study.policy.require(int(results["n"].min()), f"a model of family {family}")
     if fmt in ("csv", "json"):
         emit(results, fmt, out, console)
         return

@@ -55,7 +55,9 @@ _CHANGE_VALUES = ("mean_first", "mean_second", "change", "sd", "se", "ci_low", "
 
 
 def _item_means_spec(table: pd.DataFrame) -> TableSpec:
-    return TableSpec(table, _MEAN_VALUES, margins=(Margin("gender", "all", ("item", "round")),))
+    # ours minus published would give ours back: blanked with it
+    values = _MEAN_VALUES + (("difference",) if "difference" in table.columns else ())
+    return TableSpec(table, values, margins=(Margin("gender", "all", ("item", "round")),))
 
 
 def _progression_spec(table: pd.DataFrame) -> TableSpec:
@@ -183,13 +185,13 @@ def item_means(
     table["gender"] = table["gender"].astype(str)
     table["n"] = table["n"].astype("Int64")
     table["suppressed"] = False
-    policy = resolve_policy(policy)
-    if policy is not None:
-        table = protect_item_tables(policy, means=table)[0]
     if published is not None:
         pub = published[["item", "gender", "round", "mean"]].rename(columns={"mean": "published"})
         table = table.merge(pub, on=["item", "gender", "round"], how="left")
         table["difference"] = table["mean"] - table["published"]
+    policy = resolve_policy(policy)
+    if policy is not None:
+        table = protect_item_tables(policy, means=table)[0]
     return table
 
 

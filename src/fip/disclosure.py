@@ -36,8 +36,8 @@ from fip.errors import ConfigError, FipError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["DEFAULT", "DisclosureError", "DisclosurePolicy", "Margin", "Relation", "TableSpec", "hidden_cells", "load_policy", "protect",
-           "protect_tables", "resolve_policy"]
+__all__ = ["DEFAULT", "DisclosureError", "DisclosurePolicy", "Margin", "Relation", "TableSpec", "hidden_cells",
+           "load_policy", "protect", "protect_tables", "resolve_policy"]
 
 
 class DisclosureError(FipError):

@@ -27,7 +27,8 @@ from fip._tidy import ScalarTidy
 from fip.errors import HeywoodCaseWarning
 from fip.indices import IndexDefinition
 
-__all__ = ["AlphaResult", "cronbach_alpha", "item_rest_statistics", "omega_total", "reliability_table"]
+__all__ = ["AlphaResult", "cronbach_alpha", "item_rest_statistics", "omega_total", "protect_reliability",
+           "reliability_table"]
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,32 @@ def omega_total(items: pd.DataFrame, *, correlation: pd.DataFrame | None = None)
         fit = factor_analysis(pd.DataFrame(values, columns=items.columns), n_factors=1, method="minres")
     total = np.corrcoef(values, rowvar=False).sum()
     return float((total - fit.uniqueness.sum()) / total)
+
+
+def protect_reliability(table: pd.DataFrame, policy) -> pd.DataFrame:
+    """:func:`reliability_table` output with rows resting on 1-4 persons (``n_obs``) blanked.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`reliability_table` output.
+    policy : DisclosurePolicy
+        The small-cell rule (:mod:`fip.disclosure`).
+
+    Examples
+    --------
+    >>> from fip.disclosure import DisclosurePolicy
+    >>> t = pd.DataFrame({"index": ["a", "b"], "n_items": 3, "n_obs": [4, 40], "alpha": [0.7, 0.8],
+    ...                   "ci_low": [0.1, 0.7], "ci_high": [0.9, 0.9], "omega": [0.7, 0.8], "heywood": False,
+    ...                   "mean_inter_item_r": [0.4, 0.5]})
+    >>> protect_reliability(t, DisclosurePolicy(5))[["index", "n_obs", "alpha", "suppressed"]]
+      index  n_obs  alpha  suppressed
+    0     a   <NA>    NaN        True
+    1     b     40    0.8       False
+    """
+    from fip.disclosure import protect
+
+    return protect(table, policy, n="n_obs", values=["alpha", "ci_low", "ci_high", "omega", "mean_inter_item_r"])
 
 
 def reliability_table(

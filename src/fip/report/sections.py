@@ -36,7 +36,7 @@ import pandas as pd
 from fip import __version__
 from fip.describe import (check_statements, funnel_with_published, item_means, item_progression, plot_item_means,
                           protect_funnel, protect_item_tables, sample_characteristics, wide_table)
-from fip.disclosure import DisclosurePolicy, Relation, hidden_cells, protect
+from fip.disclosure import DisclosurePolicy, Relation, hidden_cells
 from fip.factors.study import StudyComparison
 from fip.report import figures as figs
 from fip.report import html
@@ -394,12 +394,9 @@ def _descriptives(study: Study, renderer: PoolRenderer | None) -> DescriptivesRe
     n_round1 = int(m.loc[m["round"] == 1, "person_id"].nunique())
     n_both = len(set(m.loc[m["round"] == 1, "person_id"]) & set(m.loc[m["round"] == 2, "person_id"]))
     # the two tables are shown together: protected together (persons with both rounds within each round)
-    means, progression = protect_item_tables(study.policy, item_means(m, persons, inst, policy=None),
+    means, progression = protect_item_tables(study.policy,
+                                             item_means(m, persons, inst, policy=None, published=published),
                                              item_progression(m, persons, inst, policy=None))
-    if published is not None:
-        pub = published[["item", "gender", "round", "mean"]].rename(columns={"mean": "published"})
-        means = means.merge(pub, on=["item", "gender", "round"], how="left")
-        means["difference"] = means["mean"] - means["published"]
     means = parts.table("item_means", means, n=n_round1)
     progression = parts.table("item_progression", progression, n=n_both)
     wide = wide_table(means, inst, lang="en")
@@ -499,7 +496,7 @@ def _factors(study: Study, seed: int, renderer: PoolRenderer | None) -> FactorsR
 
 def _indices(study: Study) -> IndicesResult:
     from fip.indices import index_means
-    from fip.reliability import reliability_table
+    from fip.reliability import protect_reliability, reliability_table
 
     defs = study.definitions
     title = "Indices and reliability"
@@ -514,9 +511,8 @@ def _indices(study: Study) -> IndicesResult:
     means = parts.table("index_means", index_means(study.index_scores, defs, policy=study.policy))
     round1 = study.round1
     known = {c.items: c.correlation for c in map(study.correlation, study.item_sets)}
-    rel = parts.table("reliability", protect(reliability_table(round1, defs, correlations=known), study.policy,
-                                             n="n_obs", values=["alpha", "ci_low", "ci_high", "omega",
-                                                                "mean_inter_item_r"]), n=len(round1))
+    rel = parts.table("reliability", protect_reliability(reliability_table(round1, defs, correlations=known),
+                                                         study.policy), n=len(round1))
     blocks = [html.table(table, "Index definitions (configs/indices.yaml)"),
               html.table(means, "Index means by round", digits=2),
               html.table(rel, "Reliability of the indices, round 1: Cronbach's alpha (Feldt 95 % CI) and "
