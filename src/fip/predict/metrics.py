@@ -123,6 +123,7 @@ def protect_event_rows(
     within: str | None = None,
     n: str = "n",
     k: str = "n_events",
+    keep_n: bool = False,
 ) -> pd.DataFrame:
     """The small-cell rule for rows of persons with and without an event (employment).
 
@@ -130,7 +131,9 @@ def protect_event_rows(
     without the event, number 1-4; when the rows partition a shown total (``total`` =
     persons and events of the whole sample, e.g. the tenths of a calibration curve or the
     women and men of a gender split, one partition per value of ``within``), a reader
-    subtracting the shown rows from it must not recover 1-4 persons either.
+    subtracting the shown rows from it must not recover 1-4 persons either. ``keep_n``
+    keeps every row's ``n``: for rows whose sizes follow from the sample itself (tenths,
+    tertiles), where the size reveals nothing about the event.
 
     Examples
     --------
@@ -150,7 +153,10 @@ def protect_event_rows(
             parts = tuple(("rows", label) for label in part.index)
             relations += [Relation(cell, parts, c) for c in ("n", "k", "n-k")]
     spec = TableSpec(frame, tuple(values), n=n, k=k)
-    return protect_tables({"rows": spec}, policy, relations, known)["rows"]
+    out = protect_tables({"rows": spec}, policy, relations, known)["rows"]
+    if keep_n:
+        out[n] = frame[n].to_numpy()
+    return out
 
 
 def calibration_bins(y: np.ndarray, p: np.ndarray, n_bins: int = 10,
@@ -182,8 +188,8 @@ def calibration_bins(y: np.ndarray, p: np.ndarray, n_bins: int = 10,
             "mean_predicted": float(p[idx].mean()), "observed": k / n, "ci_low": lo, "ci_high": hi,
         })
     table = pd.DataFrame(rows)
-    shown = protect_event_rows(table, policy, ["observed", "ci_low", "ci_high"], total=(len(y), int(y.sum())))
-    shown["n"] = table["n"]  # tenths of the sample: the bin sizes reveal nothing
+    shown = protect_event_rows(table, policy, ["observed", "ci_low", "ci_high"], total=(len(y), int(y.sum())),
+                               keep_n=True)  # tenths of the sample: the bin sizes reveal nothing
     return shown.drop(columns="n_events")
 
 

@@ -239,8 +239,7 @@ def _bands(p_oof: np.ndarray, y: np.ndarray, policy: DisclosurePolicy) -> dict[s
         rows.append({"band": label, "n": n, "n_events": k, "observed": k / n if n else np.nan,
                      "ci_low": lo, "ci_high": hi})
     shown = protect_event_rows(pd.DataFrame(rows), policy, ["observed", "ci_low", "ci_high"],
-                               total=(len(y), int(y.sum())))
-    shown["n"] = [r["n"] for r in rows]  # band sizes follow from the tertile cuts
+                               total=(len(y), int(y.sum())), keep_n=True)  # sizes follow from the tertile cuts
     rows = [{"band": r.band, "n": int(r.n), **{c: None if pd.isna(getattr(r, c)) else float(getattr(r, c))
                                                for c in ("observed", "ci_low", "ci_high")}}
             for r in shown.itertuples()]
