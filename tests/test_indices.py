@@ -51,9 +51,21 @@ def test_derived_definitions_reproduce_the_study_from_its_loadings(study, table)
     assert comparison["identical"].all(), comparison
 
 
-def test_min_items_rule_is_two_thirds(study):
-    needed = {len(d.items): min_items_answered(d) for d in study}
+def test_the_studys_rule_needs_every_item(study):
+    """Section 4.6.4 ("the sum of the 11 items divided by 11"): missing when any item is."""
+    assert all(min_items_answered(d) == len(d.items) for d in study)
+
+
+def test_two_thirds_rule_on_request():
+    needed = {len(d.items): min_items_answered(d) for d in load_index_definitions(min_share_answered="2/3")}
     assert needed == {11: 8, 6: 4, 5: 4, 4: 3, 3: 2, 2: 2}
+    with pytest.raises(ConfigError, match="min_share_answered"):
+        load_index_definitions(min_share_answered="3/2")
+
+
+def test_derived_definitions_need_a_loading_above_the_threshold():
+    loadings = pd.DataFrame({"F1": [0.3, 0.31, -0.5], "F2": [0.1, 0.2, 0.3]}, index=["a", "b", "c"])
+    assert [d.items for d in derive_index_definitions(loadings, threshold=0.3)] == [("b", "c")]
 
 
 def test_scoring_applies_the_missing_rule():

@@ -15,6 +15,7 @@ from fip.indices import IndexDefinition
 from fip.instrument import load_instrument
 from fip.regression import build_analysis_table
 from fip.simulate import simulate_cohort
+from fip.study import fitting_index_definitions
 
 THREE = Path(__file__).parent / "data" / "instrument_three_raters.yaml"
 INST = load_instrument()
@@ -114,9 +115,11 @@ def test_hand_built_dataset_cell_by_cell():
     assert (e["emp_rate"], e["emp_dummy"], e["edu_dummy"]) == (0, 0, 0)
     # F: education only in month 0 (2018-02) does not count
     assert t.loc["F", "edu_dummy"] == 0
-    # quarters of round 2: A 2018q1, E 2018q2, F 2018q1 -> reference 2018q1, one dummy
-    assert [c for c in at.controls if c.startswith("quarter_")] == ["quarter_2018q2"]
-    assert t["quarter_2018q2"].tolist() == [0, 1, 0]
+    # round 2: A 2018q1, E 2018q2, F 2018q1 -> one year (no dummy), quarter 1 the reference
+    assert [c for c in at.controls if c.startswith(("quarter_", "year_"))] == ["quarter_2"]
+    assert t["quarter_2"].tolist() == [0, 1, 0]
+    old = build_analysis_table(_dataset(), timing="year_quarter")
+    assert [c for c in old.controls if c.startswith(("quarter_", "year_"))] == ["quarter_2018q2"]
 
 
 def test_other_origin_and_missing_items():
@@ -130,8 +133,15 @@ def test_other_origin_and_missing_items():
     c = at.table.set_index("person_id").loc["C"]
     assert (c["origin_other"], c["origin_eritrea"]) == (1, 0)        # Somalia
     assert c["c01_level"] == 3 and np.isnan(c["c01_change"])
-    # index still computed from the 10 answered items (>= 2/3)
-    assert not np.isnan(c["citizen_overall_change"])
+    # the study's rule: the index is missing when an item is; with the 2/3 rule it is computed
+    # from the 10 answered items
+    assert np.isnan(c["citizen_overall_change"])
+    lenient = build_analysis_table(Dataset(ds.persons, forms, outcomes, ds.instrument),
+                                   definitions=fitting_index_definitions(ds.instrument, "2/3"))
+    c = lenient.table.set_index("person_id").loc["C"]
+    level = c[[f"c{k:02d}_level" for k in range(1, 12)]].to_numpy(dtype=float)
+    change = c[[f"c{k:02d}_change" for k in range(1, 12)]].to_numpy(dtype=float)
+    assert c["citizen_overall_change"] == pytest.approx(np.mean((level + change)[1:]) - level.mean())
 
 
 def test_given_pairing_and_definitions_are_used():
@@ -190,9 +200,14 @@ def test_simulated_levels_changes_and_controls(cohort):
     assert_allclose(t["origin_other"], (~p["origin"].isin(["Syria", "Eritrea"])).astype(float))
     years = r2["measured_on"].dt.year - p["birth_year"].astype(float)
     assert_allclose(t["age_41_65"], (years >= 41).astype(float))
-    quarters = [c for c in at.controls if c.startswith("quarter_")]
-    # each person is in exactly one quarter: reference (all zero) or one dummy
-    assert set(t[quarters].sum(axis=1).unique()) <= {0.0, 1.0}
+    # each person is in one year and one quarter of the year: reference (all zero) or one dummy
+    on = r2["measured_on"]
+    for prefix, part in (("year_", on.dt.year), ("quarter_", on.dt.quarter)):
+        dummies = [c for c in at.controls if c.startswith(prefix)]
+        assert len(dummies) == part.nunique() - 1
+        assert set(t[dummies].sum(axis=1).unique()) <= {0.0, 1.0}
+        for c in dummies:
+            assert_allclose(t[c], (part.astype(str) == c.removeprefix(prefix)).astype(float))
     funnel = at.funnel.set_index("step")["n_remaining"]
     assert funnel.iloc[0] == (m.index.get_level_values("round") == 1).sum()
     assert funnel.iloc[-1] == len(t)

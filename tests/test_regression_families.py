@@ -179,3 +179,21 @@ def test_published_fit_statistics_are_internally_consistent():
     assert odd.sum() == 1
     assert_allclose(implied[~odd], pub.loc[~odd, "adj_r2"], atol=0.0015)
     assert abs(implied[odd].iloc[0] - pub.loc[odd, "adj_r2"].iloc[0]) > 0.05
+
+
+def test_with_controls_models_have_the_studys_16_control_parameters():
+    """In the study's sample (forms of 2017-2018) every model with controls estimates 16 control
+    parameters, counted from fip's own output as N - DF - (caseworkers - 1) - regressors - 1:
+    the 12 listed controls of section 4.2.2 plus one year and three quarter-of-year dummies,
+    as the published N - DF imply (Table 4.5: 427 - 312 = 115 = 22 items + 16 + 1 + 76
+    caseworkers; Table 4.12: 427 - 328 = 99 = 6 + 16 + 1 + 76)."""
+    from fip.study import Study
+
+    at = Study(simulate_cohort(seed=0), until="2018-12-31").analysis
+    fits = pd.concat([run_family(at, f) for f in FAMILIES], ignore_index=True)
+    per_model = fits.groupby(["family", "model", "outcome", "controls"]).agg(
+        n=("n", "first"), df=("df_resid", "first"), groups=("n_groups", "first"), k=("term", "size"))
+    implied = per_model["n"] - per_model["df"] - (per_model["groups"] - 1) - per_model["k"] - 1
+    with_controls = implied.xs(True, level="controls")
+    assert len(with_controls) > 100 and (with_controls == 16).all()
+    assert (implied.xs(False, level="controls") == 0).all()

@@ -47,3 +47,14 @@ def test_item_mean_statements_count_those_that_hold():
     said = pd.DataFrame({"id": ["a", "b", "c"], "holds": pd.array([True, False, pd.NA], dtype="boolean")})
     summary = summary_table(item_mean_statements=said)
     assert summary["published"].item() == 3 and summary["value"].item() == 1
+
+
+def test_regression_sample_and_ns_against_the_published():
+    """435 persons in the study's regression sample (Tabel 4.2's last row); the printed N of
+    the fit tables as ``n_difference`` (ours minus published): the largest in absolute value."""
+    funnel = pd.DataFrame({"step": ["measured", "without a round 2"], "n_excluded": [None, 500],
+                           "n_remaining": [940, 440]})
+    fit = pd.DataFrame({"r2_difference": [0.01, -0.02, 0.0], "n_difference": [3, -7, 5]})
+    rows = summary_table(analysis_sample=funnel, fit=fit).set_index("what")
+    assert rows.loc["Regression sample (persons with rounds 1 and 2)", "value"] == 440 - 435
+    assert rows.loc["Tables 4.5, 4.6, 4.12, 4.13: N", ["published", "value"]].tolist() == [3, -7]

@@ -278,7 +278,8 @@ def _published_4_9():
 
 def _controls(persons, meas, index):
     """The study's controls (4.2.2), built here: gender, origin, age group, brought education
-    and work experience, months in Denmark at round 2, days between rounds, quarter of round 2."""
+    and work experience, months in Denmark at round 2, days between rounds, year and quarter
+    of the year of round 2."""
     r1 = meas[meas["round"] == 1].set_index("person_id").loc[index]
     r2 = meas[meas["round"] == 2].set_index("person_id").loc[index]
     p = persons.set_index("person_id").loc[index]
@@ -298,8 +299,9 @@ def _controls(persons, meas, index):
     for col, ref in (("education", "primary"), ("work_experience", "yes")):
         dummies = pd.get_dummies(p[col], prefix=col)
         ctl = ctl.join(dummies.drop(columns=f"{col}_{ref}"))
-    quarter = pd.get_dummies(d2.dt.to_period("Q").astype(str), prefix="q", drop_first=True)
-    return ctl.join(quarter.set_axis(index)).astype("float64")
+    year = pd.get_dummies(d2.dt.year, prefix="year", drop_first=True)
+    quarter = pd.get_dummies(d2.dt.quarter, prefix="q", drop_first=True)
+    return ctl.join(year.set_axis(index)).join(quarter.set_axis(index)).astype("float64")
 
 
 @pytest.fixture(scope="module")

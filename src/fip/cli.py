@@ -83,6 +83,11 @@ MinCellOpt = Annotated[
     typer.Option("--min-cell", min=1, help="Smallest number of persons behind a shown figure (default: configs/disclosure.yaml, 5); "
                                            "below 5 only with --secure-machine."),
 ]
+MinShareOpt = Annotated[
+    Optional[str],
+    typer.Option("--min-share-answered", help="Share of an index's items that must be answered, e.g. 2/3 (default: "
+                                               "configs/indices.yaml, 1 = every item, the study's rule)."),
+]
 SecureOpt = Annotated[
     bool,
     typer.Option("--secure-machine", help="Allow --min-cell below 5 (researchers on a secure machine); every output then says so."),
@@ -322,6 +327,7 @@ def indices(
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    min_share_answered: MinShareOpt = None,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
 ) -> None:
@@ -340,7 +346,7 @@ def indices(
     check_option("--format", fmt, FORMATS)
     policy = _policy(min_cell, secure_machine)
     dataset = load_data(data, instrument, store)
-    defs = load_index_definitions(definitions, instrument=dataset.instrument)
+    defs = load_index_definitions(definitions, instrument=dataset.instrument, min_share_answered=min_share_answered)
     study = Study(dataset, definitions=defs, policy=policy)
     measurements, scored = study.measurements, study.index_scores
     answers = measurements[measurements["round"] == round_]
@@ -526,7 +532,9 @@ def replicate(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic cohort, parallel analysis and CV folds.")] = 0,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
-    until: Annotated[Optional[str], typer.Option("--until", help="Regressions and job-chance validation use only forms answered up to this date (the study: 2018-12-31).")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Regressions and job-chance validation use only forms answered up to this date (default: the study's sample, 2018-12-31).")] = None,
+    whole_period: Annotated[bool, typer.Option("--whole-period", help="Regressions and job-chance validation use every form, not only the study's sample.")] = False,
+    min_share_answered: MinShareOpt = None,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
     workers: Annotated[Optional[int], typer.Option("--workers", min=0, help="Worker processes for the figures and the job-chance validation (default: 2 with two cores or more; 0: none). Same files either way.")] = None,
@@ -538,16 +546,23 @@ def replicate(
     from fip.report import replicate as run_replicate
     from fip.study import Study
 
-    until = None if until is None else iso_date(until, "--until")
+    from fip.study import fitting_index_definitions
+    from fip.study_config import study_facts
+
+    if whole_period and until is not None:
+        raise ValueError("--until and --whole-period exclude each other: give one of them")
+    until = None if whole_period else iso_date(until, "--until") if until is not None else study_facts().until
     policy = _policy(min_cell, secure_machine)
     if data is None and store is None:
         from fip.simulate import simulate_cohort
 
-        study = Study(simulate_cohort(seed=seed, instrument=_instrument(instrument)), until=until, policy=policy)
+        dataset = simulate_cohort(seed=seed, instrument=_instrument(instrument))
         source, synthetic = f"synthetic cohort (seed {seed})", True
     else:
-        study = load_study(data, instrument, store, until=until, policy=policy)
+        dataset = load_data(data, instrument, store)
         source, synthetic = (f"store {store.name}" if store is not None else f"folder {data.name}"), False
+    definitions = fitting_index_definitions(dataset.instrument, min_share_answered)
+    study = Study(dataset, definitions=definitions, until=until, policy=policy)
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=1)

@@ -2,7 +2,7 @@
 
 The study's indices (2 overall, 3 citizen, 4 caseworker and 6 combined factor indices) are
 defined in ``configs/indices.yaml``; :func:`derive_index_definitions` builds definitions from
-any loading matrix with the study's rule (items loading >= 0.3, each item on the factor it
+any loading matrix with the study's rule (items loading above 0.3, each item on the factor it
 loads highest on) so a new factor solution can be compared with the study's indices.
 
 Examples
@@ -43,7 +43,8 @@ __all__ = [
     "score_indices",
 ]
 
-#: Default missing-item rule: an index needs at least two thirds of its items answered.
+#: Missing-item rule of a definitions file without ``min_share_answered``: two thirds of an
+#: index's items answered (the study's own file, ``configs/indices.yaml``, asks for every item).
 MIN_SHARE_ANSWERED = 2 / 3
 
 
@@ -81,7 +82,8 @@ def min_items_answered(definition: IndexDefinition) -> int:
 
 
 def load_index_definitions(
-    path: str | Path | None = None, instrument: Instrument | None = None
+    path: str | Path | None = None, instrument: Instrument | None = None, *,
+    min_share_answered: float | str | None = None,
 ) -> tuple[IndexDefinition, ...]:
     """Load and validate index definitions (default: the study's, ``configs/indices.yaml``).
 
@@ -91,18 +93,31 @@ def load_index_definitions(
         YAML file laid out like ``configs/indices.yaml``.
     instrument : Instrument, optional
         If given, every item must belong to it.
+    min_share_answered : float or str, optional
+        Missing-item rule instead of the file's: the share of an index's items that must be
+        answered, e.g. ``1`` (every item, the study's rule) or ``"2/3"``.
 
     Raises
     ------
     ConfigError
         Naming the file and index: duplicate ids, empty or repeated items, unknown items,
         a ``min_share_answered`` outside (0, 1].
+
+    Examples
+    --------
+    >>> [min_items_answered(d) for d in load_index_definitions() if d.family == "overall"]
+    [11, 11]
+    >>> [min_items_answered(d) for d in load_index_definitions(min_share_answered="2/3")][:2]
+    [8, 8]
     """
     p = Path(path) if path is not None else config_path("indices.yaml")
     raw = read_config(p, "indices.yaml", "index definitions")
     if not isinstance(raw, Mapping) or not isinstance(raw.get("indices"), list):
         raise ConfigError(f"{p.name}: expected a mapping with a list 'indices'")
-    share = _share(raw.get("min_share_answered", MIN_SHARE_ANSWERED), p.name)
+    if min_share_answered is None:
+        share = _share(raw.get("min_share_answered", MIN_SHARE_ANSWERED), p.name)
+    else:
+        share = _share(min_share_answered, "min_share_answered")
     known = set(instrument.item_ids()) if instrument is not None else None
     out: list[IndexDefinition] = []
     for k, entry in enumerate(raw["indices"]):
@@ -172,9 +187,10 @@ def derive_index_definitions(
 ) -> tuple[IndexDefinition, ...]:
     """Index definitions from a loading matrix, with the study's rule.
 
-    Each item goes to the factor it loads highest on (absolute value) if that loading is at
-    least ``threshold``; an index is the set of items of one factor. Items loading below the
-    threshold everywhere are left out. Factors with no item give no index.
+    Each item goes to the factor it loads highest on (absolute value) if that loading is
+    above ``threshold`` (strictly: the study's "loading over 0,3", section 4.6); an index is
+    the set of items of one factor. Items loading at or below the threshold everywhere are
+    left out. Factors with no item give no index.
 
     Parameters
     ----------
@@ -198,13 +214,13 @@ def derive_index_definitions(
     """
     absolute = loadings.abs()
     best = absolute.idxmax(axis=1)
-    keep = absolute.max(axis=1) >= threshold
+    keep = absolute.max(axis=1) > threshold
     out = []
     for factor in loadings.columns:
         items = tuple(i for i in loadings.index if keep[i] and best[i] == factor)
         if items:
             out.append(IndexDefinition(id=f"{prefix}{factor}", items=items, family=family,
-                                       source=f"derived: loading >= {threshold} (highest factor)"))
+                                       source=f"derived: loading > {threshold} (highest factor)"))
     return tuple(out)
 
 

@@ -42,8 +42,13 @@ from fip._options import check_option
 __all__ = ["ItemCorrelation", "Study", "fitting_index_definitions"]
 
 
-def fitting_index_definitions(instrument: Instrument) -> tuple[IndexDefinition, ...]:
+def fitting_index_definitions(
+    instrument: Instrument, min_share_answered: float | str | None = None
+) -> tuple[IndexDefinition, ...]:
     """The study's index definitions (``configs/indices.yaml``) whose items all belong to ``instrument``.
+
+    ``min_share_answered``: the missing-item rule instead of the file's (every item), e.g.
+    ``"2/3"`` (see :func:`fip.indices.load_index_definitions`).
 
     Examples
     --------
@@ -52,7 +57,7 @@ def fitting_index_definitions(instrument: Instrument) -> tuple[IndexDefinition, 
     15
     """
     items = set(instrument.item_ids())
-    return tuple(d for d in load_index_definitions() if set(d.items) <= items)
+    return tuple(d for d in load_index_definitions(min_share_answered=min_share_answered) if set(d.items) <= items)
 
 
 @dataclass(frozen=True, eq=False)

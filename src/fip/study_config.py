@@ -24,7 +24,10 @@ from typing import Any
 from fip._resources import config_path, read_config
 from fip.errors import ConfigError
 
-__all__ = ["StudyFacts", "study_facts"]
+__all__ = ["TIMING_SCHEMES", "StudyFacts", "study_facts"]
+
+#: Codings of the regressions' timing controls (``regression.timing_dummies``).
+TIMING_SCHEMES = ("year_and_quarter", "year_quarter")
 
 _ITEM_SETS = ("citizen", "caseworker", "both")
 
@@ -47,6 +50,13 @@ class StudyFacts:
         Gender code -> group name in the published sample tables (``female`` -> ``women``).
     education_groups : Mapping[str, tuple of str]
         The report's education categories -> education codes of the schema.
+    until : str
+        ISO date: the last day of the study's regression sample (its measurements of
+        2017-2018), the default ``until`` of ``fip replicate``.
+    timing_dummies : str
+        Timing controls of the regressions: ``year_and_quarter`` (a dummy per year and per
+        quarter of the year of round 2, the study's) or ``year_quarter`` (one per calendar
+        quarter); see :data:`TIMING_SCHEMES`.
     source : str
         File name the facts were read from.
     """
@@ -57,6 +67,8 @@ class StudyFacts:
     index_families: Mapping[str, str]
     published_groups: Mapping[str, str]
     education_groups: Mapping[str, tuple[str, ...]]
+    until: str
+    timing_dummies: str
     source: str
 
 
@@ -73,6 +85,7 @@ def _subset(value: Mapping[str, Any], key: str, src: str, allowed: tuple[str, ..
 
 @cache
 def _load(path: str | None) -> StudyFacts:
+    from fip.data.dataset import iso_date
     from fip.data.schema import schema_codes
 
     p = Path(path) if path is not None else config_path("study.yaml")
@@ -120,6 +133,20 @@ def _load(path: str | None) -> StudyFacts:
             raise ConfigError(f"{src}: sample.education_groups.{k}: expected a list of education codes of "
                               f"schema.yaml {list(codes)}; got {v!r}")
 
+    regression = _mapping(top.get("regression"), "regression", src)
+    _subset(regression, "regression", src, ("until", "timing_dummies"))
+    until = regression.get("until")
+    try:
+        until = iso_date(until, "until") if isinstance(until, str) else None
+    except ValueError:
+        until = None
+    if until is None:
+        raise ConfigError(f"{src}: regression.until: expected an ISO date in quotes such as \"2018-12-31\"; "
+                          f"got {regression.get('until')!r}")
+    timing = regression.get("timing_dummies")
+    if timing not in TIMING_SCHEMES:
+        raise ConfigError(f"{src}: regression.timing_dummies: expected one of {list(TIMING_SCHEMES)}; got {timing!r}")
+
     return StudyFacts(
         factors=MappingProxyType({str(k): int(v) for k, v in factors.items()}),
         published_tables=MappingProxyType({str(k): v for k, v in tables.items()}),
@@ -127,6 +154,8 @@ def _load(path: str | None) -> StudyFacts:
         index_families=MappingProxyType({str(k): v for k, v in families.items()}),
         published_groups=MappingProxyType(dict(groups)),
         education_groups=MappingProxyType({str(k): tuple(v) for k, v in education.items()}),
+        until=until,
+        timing_dummies=str(timing),
         source=src,
     )
 

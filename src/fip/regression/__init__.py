@@ -9,7 +9,7 @@ Examples
 3
 """
 
-from fip.regression.analysis_table import OUTCOMES, AnalysisTable, build_analysis_table
+from fip.regression.analysis_table import OUTCOMES, AnalysisTable, build_analysis_table, timing_dummies
 from fip.regression.families import FAMILIES, ModelSpec, fit_models, model_specs, run_family, stars
 from fip.regression.tables import fit_comparison, publication_table
 from fip.regression.reference import published_coefficients, published_fit_statistics
@@ -25,6 +25,7 @@ __all__ = [
     "OUTCOMES",
     "AnalysisTable",
     "build_analysis_table",
+    "timing_dummies",
     "VCE_TYPES",
     "CollinearityWarning",
     "FixedEffectsResult",

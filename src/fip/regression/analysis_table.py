@@ -28,7 +28,7 @@ from fip.data import Dataset, Pairing, pair_forms
 from fip.indices import IndexDefinition, score_indices
 from fip.instrument import Instrument
 
-__all__ = ["AnalysisTable", "OUTCOMES", "OUTCOME_MONTHS", "build_analysis_table"]
+__all__ = ["AnalysisTable", "OUTCOMES", "OUTCOME_MONTHS", "build_analysis_table", "timing_dummies"]
 
 #: Outcome columns (keys of ``outcomes_and_controls.outcomes`` in the reference file).
 OUTCOMES: tuple[str, ...] = ("emp_rate", "emp_dummy", "ord_emp_dummy", "edu_dummy")
@@ -118,12 +118,42 @@ def _controls(persons: pd.DataFrame, r1_on: pd.Series, r2_on: pd.Series,
     return out
 
 
-def _quarter_dummies(r2_on: pd.Series) -> pd.DataFrame:
-    """Year-quarter of round 2 as dummies; the earliest quarter in the sample is the reference."""
+def timing_dummies(r2_on: pd.Series, scheme: str = "year_and_quarter") -> pd.DataFrame:
+    """The regressions' timing controls: dummies of the date of round 2 (index kept).
+
+    Parameters
+    ----------
+    r2_on : Series
+        Date of round 2 per person.
+    scheme : {"year_and_quarter", "year_quarter"}
+        ``year_and_quarter`` (the study's "dummies for år og kvartal", section 4.2.2):
+        ``year_<yyyy>`` for every year in the sample but the earliest, and ``quarter_<q>``
+        for every quarter of the year (1-4) in the sample but the earliest. ``year_quarter``:
+        ``quarter_<yyyy>q<q>`` for every calendar quarter but the earliest.
+
+    Returns
+    -------
+    DataFrame
+        Float 0/1 columns; all zero for the reference period.
+
+    Examples
+    --------
+    >>> on = pd.Series(pd.to_datetime(["2017-02-01", "2017-08-01", "2018-05-01"]))
+    >>> timing_dummies(on).columns.tolist()
+    ['year_2018', 'quarter_2', 'quarter_3']
+    >>> timing_dummies(on, "year_quarter").columns.tolist()
+    ['quarter_2017q3', 'quarter_2018q2']
+    """
     d = pd.to_datetime(r2_on)
-    label = d.dt.year.astype(str) + "q" + d.dt.quarter.astype(str)
-    quarters = sorted(label.unique())
-    return pd.DataFrame({f"quarter_{q}": (label == q).astype("float64") for q in quarters[1:]}, index=r2_on.index)
+    if scheme == "year_quarter":
+        parts = [("quarter_", d.dt.year.astype(str) + "q" + d.dt.quarter.astype(str))]
+    elif scheme == "year_and_quarter":
+        parts = [("year_", d.dt.year.astype(str)), ("quarter_", d.dt.quarter.astype(str))]
+    else:
+        raise ValueError(f"unknown timing scheme {scheme!r}; expected 'year_and_quarter' or 'year_quarter'")
+    columns = {f"{prefix}{v}": (label == v).astype("float64")
+               for prefix, label in parts for v in sorted(label.dropna().unique())[1:]}
+    return pd.DataFrame(columns, index=r2_on.index)
 
 
 def _funnel_row(step: str, excluded: int | None, remaining: int) -> dict[str, object]:
@@ -137,6 +167,7 @@ def build_analysis_table(
     *,
     scores: pd.DataFrame | None = None,
     controls: pd.DataFrame | None = None,
+    timing: str | None = None,
 ) -> AnalysisTable:
     """One row per person with rounds 1 and 2: levels, changes, controls, caseworker, outcomes.
 
@@ -155,6 +186,9 @@ def build_analysis_table(
     controls : DataFrame, optional
         :func:`fip.controls.study_controls` at round 2, indexed by ``person_id`` (text), for
         at least every person with rounds 1 and 2 (e.g. ``Study.controls(2)``).
+    timing : {"year_and_quarter", "year_quarter"}, optional
+        Timing controls (:func:`timing_dummies`); default ``regression.timing_dummies`` of
+        ``configs/study.yaml`` (the study's year and quarter-of-year dummies).
 
     Returns
     -------
@@ -173,8 +207,9 @@ def build_analysis_table(
       ``education_none``, ``education_unknown`` [primary]; ``work_experience_no``,
       ``work_experience_unknown`` [yes]; ``months_in_denmark`` (calendar months from the
       arrival month to the round-2 month); ``days_between_rounds`` (between the dates of the
-      two measurements); ``quarter_<yyyy>q<q>`` dummies of the round-2 quarter, the earliest
-      quarter in the sample being the reference (the report does not name one).
+      two measurements); timing dummies of the round-2 date (:func:`timing_dummies`:
+      ``year_<yyyy>`` and ``quarter_<q>``, the earliest year and quarter of the year in the
+      sample being the references; the report does not name them).
     * Outcomes over the calendar months 1-6 after the month of round 2 (month 0 is the
       measurement month): ``emp_rate`` mean employment rate, ``emp_dummy`` any month with
       employment rate > 0 (wage-subsidy jobs included), ``ord_emp_dummy`` any month in
@@ -222,7 +257,11 @@ def build_analysis_table(
     complete = controls.notna().all(axis=1)
     final = keep[complete.to_numpy()]
     funnel.append(_funnel_row("missing controls", len(keep) - len(final), len(final)))
-    controls = pd.concat([controls.loc[final], _quarter_dummies(r2.loc[final, "measured_on"])], axis=1)
+    if timing is None:
+        from fip.study_config import study_facts
+
+        timing = study_facts().timing_dummies
+    controls = pd.concat([controls.loc[final], timing_dummies(r2.loc[final, "measured_on"], timing)], axis=1)
 
     cols: dict[str, object] = {
         "person_id": pd.array(final, dtype="str"),

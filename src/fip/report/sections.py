@@ -765,6 +765,7 @@ def summary(
     table = summary_table(
         funnel=None if sample_result is None else sample_result.funnel,
         characteristics=None if sample_result is None else sample_result.characteristics,
+        analysis_sample=None if sample_result is None else sample_result.analysis_sample,
         item_means=None if descriptives_result is None else descriptives_result.means,
         item_mean_statements=None if descriptives_result is None else descriptives_result.statements,
         varimax={k: (s.varimax.loadings, s.varimax.congruence) for k, s in sets.items()},

@@ -3,9 +3,10 @@
 :func:`summary_table` takes the comparison tables of the report's sections (the typed fields
 of :mod:`fip.report.sections` results; :func:`fip.report.sections.summary` passes them) and
 condenses every comparison with the published study into one row: the funnel counts, the
-sample description, the quoted item means and the orderings the text states, the loadings
-(Tucker congruence and the largest difference), the statements about the unrotated
-solutions, the 404 regression coefficients and the printed R².
+sample description, the persons of the regression sample (435 published), the quoted item
+means and the orderings the text states, the loadings (Tucker congruence and the largest
+difference), the statements about the unrotated solutions, the 404 regression coefficients,
+the printed N and R².
 
 Examples
 --------
@@ -29,6 +30,7 @@ def summary_table(
     *,
     funnel: pd.DataFrame | None = None,
     characteristics: pd.DataFrame | None = None,
+    analysis_sample: pd.DataFrame | None = None,
     item_means: pd.DataFrame | None = None,
     item_mean_statements: pd.DataFrame | None = None,
     varimax: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None,
@@ -44,6 +46,9 @@ def summary_table(
         The pairing funnel with ``n`` and ``published`` (Tabel 4.2).
     characteristics : DataFrame, optional
         Sample characteristics with ``statistic``, ``characteristic``, ``difference``.
+    analysis_sample : DataFrame, optional
+        The regression sample's funnel (``n_remaining``; its last row is the sample),
+        compared with the study's 435 persons (``sample.responses.regression_sample_persons``).
     item_means, item_mean_statements : DataFrame, optional
         Item means with ``published``/``difference``; the text's statements with ``holds``.
     varimax : mapping of str -> (loadings, congruence), optional
@@ -55,7 +60,7 @@ def summary_table(
         Tidy regression results with ``coef``, ``se``, ``published_coef``, ``published_se``,
         ``published_stars``.
     fit : DataFrame, optional
-        Fit comparison with ``r2_difference``.
+        Fit comparison with ``r2_difference`` and ``n_difference``.
 
     Returns
     -------
@@ -81,6 +86,12 @@ def summary_table(
             if len(part):
                 rows.append(("Sample description (Tabel 4.4 and text)", len(part), measure,
                              float(part["difference"].abs().max())))
+    if analysis_sample is not None and len(analysis_sample) and pd.notna(analysis_sample["n_remaining"].iloc[-1]):
+        from fip.published import load_published
+
+        published = load_published()["sample"]["responses"]["regression_sample_persons"]
+        rows.append(("Regression sample (persons with rounds 1 and 2)", 1, "persons, ours minus published",
+                     float(analysis_sample["n_remaining"].iloc[-1]) - float(published)))
     means = item_means
     if means is not None and "published" in means.columns:
         part = means.dropna(subset=["published", "difference"])
@@ -120,6 +131,10 @@ def summary_table(
                 rows.append(("Tables 4.5, 4.6, 4.9-4.13: coefficients", len(significant),
                              "published significant (p < 0.05): share with the same sign in ours",
                              float((np.sign(significant["coef"]) == np.sign(significant["published_coef"])).mean())))
+    if fit is not None and "n_difference" in fit.columns and fit["n_difference"].notna().any():
+        diff = fit["n_difference"].dropna().astype("float64")
+        rows.append(("Tables 4.5, 4.6, 4.12, 4.13: N", len(diff),
+                     "N, ours minus published (largest in absolute value)", float(diff[diff.abs().idxmax()])))
     if fit is not None and len(fit):
         rows.append(("Tables 4.5, 4.6, 4.12, 4.13: R²", len(fit), "mean R² difference (ours minus published)",
                      float(fit["r2_difference"].mean())))
