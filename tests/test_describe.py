@@ -374,9 +374,37 @@ def test_statement_kinds_on_hand_made_means():
     assert pd.isna(check_statements(means, progression, inst, statements).set_index("id").loc["hi", "holds"])
 
 
+def test_gap_progress_and_share_kinds_on_hand_made_means():
+    from fip.describe import check_statements
+
+    inst = load_instrument()
+    cit = list(inst.item_ids("citizen"))
+    male = {i: 5.0 for i in cit}
+    female = {i: 5.0 - (0.9 if i in ("c05", "c07") else 0.1) for i in cit}
+    means = _means_frame({("male", 1): male, ("female", 1): female})
+    changes = {i: (0.5 if i in ("c09", "c10") else 0.1) for i in cit}
+    changes["c01"] = -0.2          # 10 of 11 changes positive
+    progression = pd.DataFrame({"item": cit, "gender": "female", "change": [changes[i] for i in cit]})
+    statements = {"instrument": "fip", "statements": [
+        {"id": "gap", "text": "", "check": {"kind": "largest_gap", "respondent": "citizen", "round": 1,
+                                            "group": "male", "than": "female", "items": ["c07", "c05"]}},
+        {"id": "gap3", "text": "", "check": {"kind": "largest_gap", "respondent": "citizen", "round": 1,
+                                             "group": "male", "than": "female", "items": ["c07", "c05", "c09"]}},
+        {"id": "most", "text": "", "check": {"kind": "most_progress", "respondent": "citizen", "gender": "female",
+                                             "items": ["c10", "c09"]}},
+        {"id": "all", "text": "", "check": {"kind": "positive_change", "genders": ["female"]}},
+        {"id": "almost", "text": "", "check": {"kind": "positive_change", "genders": ["female"], "min_share": 0.9}},
+    ]}
+    got = check_statements(means, progression, inst, statements).set_index("id")["holds"].to_dict()
+    # gaps: 0.9 for c05 and c07, 0.1 for the other nine, so c09 is not the third largest gap
+    # (it only ties); 10 of 11 changes are positive: 0.91 >= 0.9 but < 1
+    assert got == {"gap": True, "gap3": False, "most": True, "all": False, "almost": True}
+
+
 def test_published_statements_on_the_cohort_against_plain_pandas():
     """The orderings computed here from the raw measurements (gender from persons)."""
     from fip.describe import check_statements
+    from fip.published import ITEM_MEAN_KINDS, published_statements
 
     ds = simulate_cohort(seed=1)
     m = pair_forms(ds).measurements
@@ -390,7 +418,15 @@ def test_published_statements_on_the_cohort_against_plain_pandas():
     citizen = list(ds.instrument.item_ids("citizen"))
     assert got.loc["citizen_men_higher", "holds"] == bool(
         (by_gender.loc["male", citizen] > by_gender.loc["female", citizen]).all())
-    assert len(got) == 10 and got["holds"].notna().all()
+    n_item_mean = sum(e["check"]["kind"] in ITEM_MEAN_KINDS for e in published_statements()["statements"])
+    assert len(got) == n_item_mean >= 17 and got["holds"].notna().all()
+    gap = by_gender.loc["male", citizen] - by_gender.loc["female", citizen]
+    assert got.loc["citizen_largest_gender_gaps", "holds"] == (set(gap.nlargest(3).index) == {"c05", "c07", "c03"})
+    both = m.pivot_table(index="person_id", columns="round", values=citizen)
+    change = (both.xs(2, axis=1, level="round") - both.xs(1, axis=1, level="round")).join(
+        ds.persons.set_index("person_id")["gender"])
+    top_men = change[change["gender"] == "male"][citizen].mean().nlargest(4)
+    assert got.loc["progress_citizen_men", "holds"] == (set(top_men.index) == {"c11", "c08", "c03", "c06"})
 
 
 def test_statements_file_errors(tmp_path):

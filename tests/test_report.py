@@ -147,7 +147,9 @@ def test_descriptive_csvs_equal_library_output(run, dataset):
 
     statements = check_statements(item_means(pairing.measurements, dataset.persons, inst),
                                   item_progression(pairing.measurements, dataset.persons, inst), inst)
-    assert len(statements) == 10
+    from fip.published import ITEM_MEAN_KINDS, published_statements
+
+    assert len(statements) == sum(e["check"]["kind"] in ITEM_MEAN_KINDS for e in published_statements()["statements"])
     _assert_csv_equals(result.table_paths["item_mean_statements"], statements)
 
 
@@ -332,3 +334,20 @@ def test_summary_restates_the_detailed_tables(run, page):
     assert value("Tables 4.5, 4.6, 4.9-4.13: coefficients", "share not significantly") == pytest.approx(
         sum(inside) / len(inside), abs=1e-12)
     assert '<section id="summary">' in page and page.index('id="summary"') < page.index('id="sample"')
+
+
+def test_text_statements_are_all_evaluated_in_the_report(run, page):
+    """Every statement about the sample, outcomes, factors, agreement and regressions gets a
+    verdict on the synthetic cohort (none "not computed"); the summary counts them."""
+    from fip.published import published_statements
+    from fip.statements import TEXT_KINDS
+
+    result, _ = run
+    checks = pd.read_csv(result.table_paths["text_statements"], comment="#")
+    expected = [e["id"] for e in published_statements()["statements"] if e["check"]["kind"] in TEXT_KINDS]
+    assert checks["id"].tolist() == expected
+    assert checks["holds"].notna().all()
+    summary = pd.read_csv(result.table_paths["summary"], comment="#").set_index("what")
+    row = summary.loc["Sample, outcomes, factors, agreement, regressions: statements in the text"]
+    assert row["published"] == len(expected) and row["value"] == checks["holds"].sum()
+    assert "What the text states, checked" in page

@@ -29,7 +29,7 @@ from fip.disclosure import DEFAULT, DisclosurePolicy, Margin, Relation, TableSpe
 from fip.errors import InvalidDataError, Problem
 from fip.instrument import Instrument
 from fip.messages import languages, messages, section
-from fip.published import SAMPLE_KEYS
+from fip.published import ITEM_MEAN_KINDS, SAMPLE_KEYS
 from fip.study_config import study_facts
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -682,8 +682,22 @@ def _check(check: dict, means: pd.DataFrame, progression: pd.DataFrame, instrume
         if change.isna().any() or part.empty:
             return "suppressed cells", pd.NA
         low = part.loc[change.idxmin()]
+        share = float((change > 0).mean())
         return (f"{int((change > 0).sum())} of {len(change)} changes positive; smallest {low['change']:.2f} "
-                f"({low['item']}, {low['gender']})"), bool((change > 0).all())
+                f"({low['item']}, {low['gender']})"), bool(share >= float(check.get("min_share", 1)))
+    if kind == "most_progress":
+        part = progression[(progression["gender"] == check["gender"]) & progression["item"].isin(pool)]
+        change = part.set_index("item")["change"].astype("float64")
+        if change.isna().any() or change.empty:
+            return "suppressed cells", pd.NA
+        top = change.nlargest(len(check["items"]))
+        return "most progress: " + ", ".join(f"{i} ({v:+.2f})" for i, v in top.items()), set(top.index) == set(check["items"])
+    if kind == "largest_gap":
+        gap = (_means_of(means, check["group"], check["round"]) - _means_of(means, check["than"], check["round"])).reindex(pool)
+        if gap.isna().any():
+            return "suppressed cells", pd.NA
+        top = gap.nlargest(len(check["items"]))
+        return "largest gaps: " + ", ".join(f"{i} ({v:.2f})" for i, v in top.items()), set(top.index) == set(check["items"])
     if kind in ("higher", "same"):
         items = list(check["items"]) if kind == "same" else [i for i in pool if i not in check.get("except", [])]
         a = _means_of(means, check["group"], check["round"]).reindex(items)
@@ -756,6 +770,8 @@ def check_statements(
         return pd.DataFrame(columns=columns)
     rows = []
     for k, entry in enumerate(statements["statements"]):
+        if entry["check"]["kind"] not in ITEM_MEAN_KINDS:
+            continue
         ours, holds = _check(entry["check"], means, progression, instrument,
                              f"published statements: statements[{k}] ({entry['id']})")
         rows.append((entry["id"], entry["text"], ours, holds))

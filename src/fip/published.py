@@ -29,6 +29,7 @@ __all__ = [
     "published_loadings",
     "published_sample",
     "published_statements",
+    "ITEM_MEAN_KINDS",
     "published_unrotated",
     "SAMPLE_KEYS",
 ]
@@ -232,12 +233,26 @@ def published_sample() -> pd.DataFrame:
 
 #: Check kinds of ``configs/published_statements.yaml`` and the keys each needs.
 STATEMENT_KINDS: dict[str, tuple[str, ...]] = {
+    # about the item means (fip.describe.check_statements)
     "higher": ("respondent", "round", "group", "than"),
     "same": ("respondent", "round", "group", "than", "items"),
     "lowest": ("respondent", "round", "gender", "items"),
     "highest": ("respondent", "round", "gender", "items"),
     "positive_change": ("genders",),
+    "most_progress": ("respondent", "gender", "items"),
+    "largest_gap": ("respondent", "round", "group", "than", "items"),
+    # about the sample, the outcomes, the factor solutions, agreement and the regressions
+    # (fip.statements.check_text_statements)
+    "share_higher": ("column", "value", "round", "group", "than"),
+    "outcome_higher": ("measure", "higher", "than"),
+    "loads_on_first_factor": ("item_set",),
+    "agreement_order": ("rank", "pairs"),
+    "significant": ("family", "regressors", "type", "outcomes", "controls", "expect"),
 }
+
+#: The kinds about item means, checked by :func:`fip.describe.check_statements`.
+ITEM_MEAN_KINDS: tuple[str, ...] = ("higher", "same", "lowest", "highest", "positive_change", "most_progress",
+                                    "largest_gap")
 
 
 def published_statements(path: str | None = None) -> dict[str, Any]:
@@ -279,4 +294,9 @@ def published_statements(path: str | None = None) -> dict[str, Any]:
         missing = [key for key in STATEMENT_KINDS[kind] if key not in check]
         if missing:
             raise ConfigError(f"{source}: {where} ({entry['id']}): a {kind} check needs {', '.join(missing)}")
+        if kind == "agreement_order" and check["rank"] not in ("highest", "lowest"):
+            raise ConfigError(f"{source}: {where} ({entry['id']}): rank must be highest or lowest; got {check['rank']!r}")
+        if kind == "significant" and check["expect"] not in ("positive", "negative", "none"):
+            raise ConfigError(f"{source}: {where} ({entry['id']}): expect must be positive, negative or none; "
+                              f"got {check['expect']!r}")
     return data

@@ -42,7 +42,8 @@ from fip.study import Study
 __all__ = ["STEPS", "ReplicationResult", "replicate"]
 
 #: Steps reported to the ``progress`` callback, in order.
-STEPS: tuple[str, ...] = ("sample", "descriptives", "factors", "indices", "regressions", "prediction", "report")
+STEPS: tuple[str, ...] = ("sample", "descriptives", "factors", "indices", "regressions", "statements", "prediction",
+                          "report")
 
 Progress = Callable[[str, int, int], None]
 
@@ -189,6 +190,7 @@ def replicate(
         "factors": lambda r: sec.factors(study, seed=seed, renderer=r),
         "indices": lambda r: sec.indices(study),
         "regressions": lambda r: sec.regressions(study, renderer=r),
+        "statements": lambda r: sec.statements(study, results.get("factors"), results.get("regressions")),
         "prediction": lambda r: sec.prediction(study, seed=seed, C=predict_C, renderer=r),
     }
     results: dict[str, SectionResult] = {}
@@ -210,7 +212,7 @@ def replicate(
                 for r in results.values():
                     _write_figures(out, r, figure_paths)
                 summary = sec.summary(results.get("sample"), results.get("descriptives"), results.get("factors"),
-                                      results.get("regressions"), synthetic=synthetic)
+                                      results.get("regressions"), results.get("statements"), synthetic=synthetic)
                 _write_tables(out, summary, table_paths, study.policy.statement)
                 _write_figures(out, summary, figure_paths)
                 notes = tuple(dict.fromkeys(n for r in results.values() for n in r.warnings))

@@ -57,7 +57,7 @@ __all__ = [
 
 #: Sections of the report, in the order of the page (``about`` closes it).
 SECTIONS: tuple[str, ...] = ("summary", "sample", "descriptives", "factors", "indices", "regressions",
-                             "prediction", "about")
+                             "statements", "prediction", "about")
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,13 @@ class RegressionsResult(SectionResult):
 
     families: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     fit: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class StatementsResult(SectionResult):
+    """The text's statements beyond the item means, checked (``checks``)."""
+
+    checks: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -589,6 +596,42 @@ def _inconsistent_fit_note(fit: pd.DataFrame) -> str:
         for row, a, b in zip(fit[odd].itertuples(), implied_adj[odd], implied_r2[odd]))
 
 
+def _statements(study: Study, factors_result: FactorsResult | None,
+                regressions_result: RegressionsResult | None) -> StatementsResult:
+    from fip.agreement import parallel_agreement
+    from fip.outcome_paths import outcome_paths
+    from fip.statements import check_text_statements, visitation_shares
+
+    parts = _Parts()
+    paths = parts.table("outcome_paths", outcome_paths(study), n=len(study.analysis.table))
+    agreement = parts.table("parallel_agreement", parallel_agreement(study),
+                            n=int((study.measurements["round"] == 1).sum()))
+    checks = parts.table("text_statements", check_text_statements(
+        visitation=visitation_shares(study.measurements, study.dataset.persons, study.policy),
+        paths=paths, agreement=agreement,
+        unrotated=None if factors_result is None else {k: s.unrotated.result.loadings
+                                                       for k, s in factors_result.sets.items()},
+        regressions=None if regressions_result is None else dict(regressions_result.families),
+        instrument_id=study.instrument.id))
+    shown_paths = paths.drop(columns="suppressed")
+    blocks = []
+    if len(checks):
+        blocks.append(html.table(checks, "What the text states about the sample, the outcomes after round 2, the "
+                                         "factor solutions, agreement and the regressions "
+                                         "(configs/published_statements.yaml), and whether it holds here"))
+    blocks += [
+        html.table(shown_paths, "Employment and education month by month after round 2, percent, persons of the "
+                                "regression sample (the study's Figures 4.13-4.15)", digits=1),
+        html.table(agreement, "Agreement of citizen and caseworker on the parallel items at round 1 "
+                              "(Pearson r; differences citizen minus caseworker)", digits=2),
+        html.paragraph("A regression statement holds when every coefficient it names has p < 0.05 with the "
+                       "stated sign (or p ≥ 0.05 where the text finds no effect). Months or pairs resting on "
+                       f"fewer than {study.policy.threshold} persons are blank.", note=True),
+    ]
+    return StatementsResult("statements", "What the text states, checked", tuple(blocks), **parts.done(),
+                            checks=checks)
+
+
 def _prediction(study: Study, seed: int, C: float | str, renderer: PoolRenderer | None) -> PredictionResult:
     from fip.predict import plot_calibration, train
 
@@ -724,6 +767,23 @@ def regressions(study: Study, *, renderer: PoolRenderer | None = None) -> Regres
     return _with_warnings("regressions", lambda: _regressions(study, renderer))
 
 
+def statements(study: Study, factors_result: FactorsResult | None = None,
+               regressions_result: RegressionsResult | None = None) -> StatementsResult:
+    """The text's statements beyond the item means, checked; outcome paths after round 2 and agreement.
+
+    The statements about the factor solutions and the regressions need the results of
+    :func:`factors` and :func:`regressions` (without them they are "not computed").
+
+    Examples
+    --------
+    >>> from fip.simulate import simulate_cohort
+    >>> s = statements(Study(simulate_cohort(300, seed=1)))
+    >>> sorted(s.tables)
+    ['outcome_paths', 'parallel_agreement', 'text_statements']
+    """
+    return _with_warnings("statements", lambda: _statements(study, factors_result, regressions_result))
+
+
 def prediction(study: Study, *, seed: int = 0, C: float | str = "auto",
                renderer: PoolRenderer | None = None) -> PredictionResult:
     """Job-chance validation of the intake and progression models (:func:`fip.predict.train`, penalty ``C``).
@@ -751,6 +811,7 @@ def summary(
     descriptives_result: DescriptivesResult | None = None,
     factors_result: FactorsResult | None = None,
     regressions_result: RegressionsResult | None = None,
+    statements_result: StatementsResult | None = None,
     *,
     synthetic: bool = False,
 ) -> SummaryResult:
@@ -772,6 +833,7 @@ def summary(
         unrotated_statements=[s.unrotated.statements for s in sets.values()],
         regressions=() if regressions_result is None else tuple(regressions_result.families.values()),
         fit=None if regressions_result is None else regressions_result.fit,
+        text_statements=None if statements_result is None else statements_result.checks,
     )
     parts = _Parts()
     parts.table("summary", table)

@@ -37,6 +37,7 @@ def summary_table(
     unrotated_statements: Sequence[pd.DataFrame] = (),
     regressions: Sequence[pd.DataFrame] = (),
     fit: pd.DataFrame | None = None,
+    text_statements: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per kind of published number: how many there are and how close ours come.
 
@@ -61,6 +62,8 @@ def summary_table(
         ``published_stars``.
     fit : DataFrame, optional
         Fit comparison with ``r2_difference`` and ``n_difference``.
+    text_statements : DataFrame, optional
+        The text's other statements (:func:`fip.statements.check_text_statements`, ``holds``).
 
     Returns
     -------
@@ -117,6 +120,10 @@ def summary_table(
         said = pd.concat(statements)
         rows.append(("Unrotated solutions: statements in the text", len(said), "statements that hold for ours",
                      int(said["holds"].astype(bool).sum())))
+    if text_statements is not None and len(text_statements):
+        rows.append(("Sample, outcomes, factors, agreement, regressions: statements in the text",
+                     len(text_statements), "statements that hold for ours",
+                     int(text_statements["holds"].fillna(False).astype(bool).sum())))
     regressions = [t for t in regressions if "published_coef" in t.columns]
     if regressions:
         reg = pd.concat(regressions).dropna(subset=["published_coef", "published_se"])
