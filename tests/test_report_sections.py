@@ -211,9 +211,9 @@ def test_one_replicate_run_computes_each_shared_piece_once(dataset, tmp_path, un
         replicate(dataset, tmp_path, seed=0, until=until, predict_C=1.0, workers=0)
     assert counts["pair_forms"].call_count == (1 if until is None else 2)
     assert counts["build_analysis_table"].call_count == 1
-    # score_indices: once per measurement set (all forms; forms up to `until`); the reliability
-    # of the indices does not score them
-    assert counts["score_indices"].call_count == (1 if until is None else 2)
+    # score_indices: once per measurement set (all forms; forms up to `until`), and once with the
+    # two-thirds rule for the open-choices section; the reliability of the indices does not score them
+    assert counts["score_indices"].call_count == (1 if until is None else 2) + 1
     # controls at round 1 (intake model) and at round 2 (analysis table, progression model)
     assert counts["study_controls"].call_count == 2
     ref_dates = [len(c.args[1]) for c in counts["study_controls"].call_args_list]

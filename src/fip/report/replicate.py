@@ -42,8 +42,8 @@ from fip.study import Study
 __all__ = ["STEPS", "ReplicationResult", "replicate"]
 
 #: Steps reported to the ``progress`` callback, in order.
-STEPS: tuple[str, ...] = ("sample", "descriptives", "factors", "indices", "regressions", "statements", "prediction",
-                          "report")
+STEPS: tuple[str, ...] = ("sample", "descriptives", "factors", "indices", "regressions", "statements",
+                          "open_choices", "prediction", "report")
 
 Progress = Callable[[str, int, int], None]
 
@@ -191,6 +191,7 @@ def replicate(
         "indices": lambda r: sec.indices(study),
         "regressions": lambda r: sec.regressions(study, renderer=r),
         "statements": lambda r: sec.statements(study, results.get("factors"), results.get("regressions")),
+        "open_choices": lambda r: sec.open_choices(study, results.get("factors")),
         "prediction": lambda r: sec.prediction(study, seed=seed, C=predict_C, renderer=r),
     }
     results: dict[str, SectionResult] = {}

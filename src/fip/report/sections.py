@@ -57,7 +57,7 @@ __all__ = [
 
 #: Sections of the report, in the order of the page (``about`` closes it).
 SECTIONS: tuple[str, ...] = ("summary", "sample", "descriptives", "factors", "indices", "regressions",
-                             "statements", "prediction", "about")
+                             "statements", "open_choices", "prediction", "about")
 
 
 @dataclass(frozen=True)
@@ -632,6 +632,26 @@ def _statements(study: Study, factors_result: FactorsResult | None,
                             checks=checks)
 
 
+def _open_choices(study: Study, factors_result: FactorsResult | None) -> SectionResult:
+    from fip.open_choices import open_choices
+
+    if study.instrument.id != "fip":
+        return SectionResult("open_choices", "What the text leaves open, and how much it matters", (html.paragraph(
+            f"The open choices concern the study of the FIP questionnaire; not measured for {study.instrument.id}.",
+            note=True),))
+    parts = _Parts()
+    varimax = None if factors_result is None else {k: s.varimax.result for k, s in factors_result.sets.items()}
+    table = parts.table("open_choices", open_choices(study, varimax=varimax).tidy())
+    blocks = (
+        html.table(table, "What the text leaves open: what fip does, the alternative, and how much it changes "
+                          "on these data"),
+        html.paragraph("Coefficient changes are in standard errors of fip's estimate (the overall-index models, "
+                       "Tabel 4.9). Counts under " f"{study.policy.threshold} persons are blank.", note=True),
+    )
+    return SectionResult("open_choices", "What the text leaves open, and how much it matters", blocks,
+                         **parts.done())
+
+
 def _prediction(study: Study, seed: int, C: float | str, renderer: PoolRenderer | None) -> PredictionResult:
     from fip.predict import plot_calibration, train
 
@@ -782,6 +802,18 @@ def statements(study: Study, factors_result: FactorsResult | None = None,
     ['outcome_paths', 'parallel_agreement', 'text_statements']
     """
     return _with_warnings("statements", lambda: _statements(study, factors_result, regressions_result))
+
+
+def open_choices(study: Study, factors_result: FactorsResult | None = None) -> SectionResult:
+    """The choices the text leaves open (:func:`fip.open_choices.open_choices`) as a section.
+
+    Examples
+    --------
+    >>> from fip.simulate import simulate_cohort
+    >>> list(open_choices(Study(simulate_cohort(300, seed=1))).tables)
+    ['open_choices']
+    """
+    return _with_warnings("open_choices", lambda: _open_choices(study, factors_result))
 
 
 def prediction(study: Study, *, seed: int = 0, C: float | str = "auto",
