@@ -373,3 +373,24 @@ def test_unreadable_or_invalid_yaml_names_the_file(tmp_path, loader):
     p.write_text("a: [1, 2\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"en\.yaml: not valid YAML"):
         loader(p)
+
+
+@pytest.mark.parametrize("table", ["table_4_5", "table_4_6", "table_4_12", "table_4_13"])
+def test_published_fit_statistics_agree_with_each_other_except_recorded_misprints(table):
+    """adj R2 = 1 - (1 - R2)(N - 1)/DF (areg's definition) for every printed column, to the
+    rounding of three decimals; the one column where it fails (Table 4.12, ordinary
+    employment without controls) is recorded as a misprint whose likely value satisfies it."""
+    fit = yaml.safe_load(config_path("fip_published.yaml").read_text(encoding="utf-8"))[
+        "regressions"][table]["fit_statistics"]
+    by = {k: {c["column"]: c for c in fit[k]["by_column"]} for k in ("N", "R2", "Adjusted-R2", "DF")}
+    misprints = []
+    for column, r2 in by["R2"].items():
+        n, df, adj = by["N"][column]["value"], by["DF"][column]["value"], by["Adjusted-R2"][column]["value"]
+        implied = 1 - (1 - r2["value"]) * (n - 1) / df
+        if r2.get("misprint"):
+            misprints.append(column)
+            assert abs(implied - adj) > 0.01
+            assert abs(1 - (1 - r2["likely"]) * (n - 1) / df - adj) < 0.0015
+        else:
+            assert abs(implied - adj) < 0.0015, (table, column)
+    assert misprints == ([5] if table == "table_4_12" else [])
