@@ -117,8 +117,8 @@ def test_html_is_self_contained(run, page):
 
 
 def test_html_names_every_published_table(page):
-    for name in ["Tabel 4.2", "Tabel 4.5", "Tabel 4.6", "Tabel 4.7", "Tabel 4.8", "Tabel 4.9", "Tabel 4.10",
-                 "Tabel 4.11", "Tabel 4.12", "Tabel 4.13"]:
+    for name in ["Table 4.2", "Table 4.5", "Table 4.6", "Table 4.7", "Table 4.8", "Table 4.9", "Table 4.10",
+                 "Table 4.11", "Table 4.12", "Table 4.13"]:
         assert name in page, name
     assert "2017-2018" in page  # the restriction not applied is mentioned
 
@@ -159,7 +159,7 @@ def test_sample_characteristics_csv_equals_library_output(run, dataset, page):
 
     expected = sample_characteristics(pair_forms(dataset).measurements, dataset.persons, published=published_sample())
     _assert_csv_equals(run[0].table_paths["sample_characteristics"], expected)
-    assert "Sample characteristics beside those printed in the report (Tabel 4.4" in page
+    assert "Sample characteristics beside those printed in the report (Table 4.4" in page
 
 
 def test_funnel_csv_is_library_funnel_with_small_counts_blanked(run, dataset):
@@ -222,7 +222,13 @@ def test_heywood_case_is_explained_beside_the_reliability_table(run, page):
     rel = pd.read_csv(run[0].table_paths["reliability"])
     flagged = rel.loc[rel["heywood"], "index"].tolist()
     assert flagged  # this cohort has one (w07 in the 3-item combined health index)
-    assert f"Omega of {', '.join(flagged)}: the one-factor model behind omega hit a Heywood case" in page
+    from html import escape
+
+    from fip.indices import load_index_definitions
+
+    label = {d.id: d.label_in("en") for d in load_index_definitions()}   # the page names indices by label
+    assert escape(f"Omega of {', '.join(label[f] for f in flagged)}: the one-factor model behind omega hit a "
+                  "Heywood case") in page
     assert "HeywoodCaseWarning" in page  # and the warning itself is listed under About
 
 
@@ -251,7 +257,7 @@ def test_other_instrument_runs_without_published_tables(tmp_path):
     # group's predictions are constant: reported to the lead; not this module's code)
     result = replicate(simulate_cohort(400, seed=3, instrument=inst), tmp_path)
     text = result.report.read_text(encoding="utf-8")
-    assert "Tabel 4.7" not in text and "Tabel 4.9" not in text
+    assert "Table 4.7" not in text and "Table 4.9" not in text
     assert "factor_placement_varimax_loadings" in result.tables
 
 
@@ -297,7 +303,7 @@ def test_instrument_table_lists_every_item_and_symmetric_pairs(run, dataset, pag
     assert table.loc["c05", "wording (da)"] == inst.item("c05").text["da"]
     partners = {i: v.split(" (")[0] for i, v in table["parallel with"].items() if v}
     assert partners and all(partners[p] == i for i, p in partners.items())
-    assert "(Tabel 4.1)" in page
+    assert "(Table 4.1)" in page
 
 
 def test_until_restricts_only_the_regressions_and_prediction(run, dataset, tmp_path):
@@ -323,9 +329,9 @@ def test_summary_restates_the_detailed_tables(run, page):
     value = lambda what, measure: summary.loc[(summary["what"] == what)  # noqa: E731
                                               & summary["measure"].str.startswith(measure), "value"].item()
     funnel = pd.read_csv(paths["sample_funnel"]).dropna(subset=["published"])
-    assert value("Tabel 4.2: forms and pairs", "counts equal") == int((funnel["n"] == funnel["published"]).sum())
+    assert value("Table 4.2: forms and pairs", "counts equal") == int((funnel["n"] == funnel["published"]).sum())
     cong = pd.read_csv(paths["factor_citizen_varimax_congruence"])
-    assert value("Tabel 4.7: varimax loadings", "lowest Tucker") == pytest.approx(cong["congruence"].min(), abs=1e-12)
+    assert value("Table 4.7: varimax loadings", "lowest Tucker") == pytest.approx(cong["congruence"].min(), abs=1e-12)
     reg = pd.concat([pd.read_csv(p) for k, p in paths.items() if k.startswith("regression_") and k != "regression_fit"])
     reg = reg.dropna(subset=["published_coef"])
     assert len(reg) == 404  # every published coefficient of Tables 4.5, 4.6, 4.9-4.13
@@ -351,3 +357,43 @@ def test_text_statements_are_all_evaluated_in_the_report(run, page):
     row = summary.loc["Sample, outcomes, factors, agreement, regressions: statements in the text"]
     assert row["published"] == len(expected) and row["value"] == checks["holds"].sum()
     assert "What the text states, checked" in page
+
+
+def _visible_text(page: str) -> tuple[list[str], str]:
+    """(table cells, all visible text) of a page, without its style sheet."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.open, self.cells, self.text, self.style = [], [], [], False
+
+        def handle_starttag(self, tag, attrs):
+            self.open.append(tag)
+            self.style = self.style or tag == "style"
+
+        def handle_endtag(self, tag):
+            self.style = self.style and tag != "style"
+            if self.open:
+                self.open.pop()
+
+        def handle_data(self, data):
+            if self.style:
+                return
+            if self.open and self.open[-1] in ("td", "th"):
+                self.cells.append(data.strip())
+            self.text.append(data)
+
+    reader = Reader()
+    reader.feed(page)
+    return reader.cells, " ".join(reader.text)
+
+
+def test_the_page_shows_words_not_codes(page):
+    """No True/False cells, no snake_case codes outside file names, no Danish table names."""
+    cells, text = _visible_text(page)
+    assert not [c for c in cells if c in ("True", "False")]
+    codes = re.findall(r"(?<![\w/.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/]|\.\w)", text)
+    assert codes == []
+    assert "Tabel " not in text
+    assert not [c for c in cells if re.fullmatch(r"-0\.0+", c)]

@@ -158,7 +158,7 @@ def test_indices_and_summary_sections_on_their_own(study):
     empty = sec.summary()
     assert empty.table.empty and empty.blocks == ()
     filled = sec.summary(sec.sample(study))
-    assert set(filled.table["what"]) == {"Tabel 4.2: forms and pairs", "Sample description (Tabel 4.4 and text)",
+    assert set(filled.table["what"]) == {"Table 4.2: forms and pairs", "Sample description (Table 4.4 and text)",
                                          "Regression sample (persons with rounds 1 and 2)"}
     assert filled.blocks and filled.tables["summary"] is filled.table
 

@@ -20,10 +20,14 @@ import base64
 import html as _html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from fip._output import to_html
+
+if TYPE_CHECKING:
+    from fip.report.words import ReportWords
 
 __all__ = ["Section", "figure", "heading", "page", "paragraph", "section", "table"]
 
@@ -62,8 +66,12 @@ def heading(text: str) -> str:
     return f"<h3>{_html.escape(text)}</h3>\n"
 
 
-def table(frame: pd.DataFrame, caption: str, *, digits: int = 3, scroll: bool = False) -> str:
-    """``frame`` as an HTML table with ``caption`` (numbers rounded to ``digits`` here only)."""
+def table(frame: pd.DataFrame, caption: str, *, digits: int = 3, scroll: bool = False,
+          words: ReportWords | None = None) -> str:
+    """``frame`` as an HTML table with ``caption`` (numbers rounded to ``digits`` here only);
+    with ``words`` (:class:`fip.report.words.ReportWords`), codes shown as words."""
+    if words is not None:
+        frame = words.frame(frame, digits)
     text = to_html(frame, digits=digits, title=caption)
     return f'<div class="scroll">{text}</div>\n' if scroll else text
 

@@ -42,6 +42,7 @@ from fip.report import figures as figs
 from fip.report import html
 from fip.report._render import render_figure
 from fip.report.summary import summary_table
+from fip.report.words import ReportWords
 from fip.study import Study
 from fip.study_config import study_facts
 
@@ -129,7 +130,7 @@ class FactorSet:
     key, title : str
         Item set (``citizen``, ``caseworker``, ``both`` ...) and its heading.
     published : str or None
-        The published table it is compared with (``"Tabel 4.7"``), if any.
+        The published table it is compared with (``"Table 4.7"``), if any.
     unrotated, varimax : StudyComparison
     scree, parallel : DataFrame
     """
@@ -195,8 +196,9 @@ class _Parts:
     queues it (placeholder block, empty bytes until ``renderer.resolve``).
     """
 
-    def __init__(self, renderer: PoolRenderer | None = None) -> None:
+    def __init__(self, renderer: PoolRenderer | None = None, study: Study | None = None) -> None:
         self.renderer = renderer
+        self.words = ReportWords() if study is None else ReportWords.for_study(study)
         self.tables: dict[str, pd.DataFrame] = {}
         self.n: dict[str, int] = {}
         self.figures: dict[str, Figure] = {}
@@ -216,8 +218,17 @@ class _Parts:
         self.figures[name] = Figure(png, "png")
         return html.figure(svg, caption)
 
+    def show(self, frame: pd.DataFrame, caption: str, **options) -> str:
+        """The page's block of table ``frame``: codes as words (:class:`~fip.report.words.ReportWords`)."""
+        return html.table(frame, caption, words=self.words, **options)
+
     def done(self) -> dict[str, object]:
         return {"tables": dict(self.tables), "n": dict(self.n), "figures": dict(self.figures)}
+
+
+def _count_or_decimals(values: pd.Series) -> list[str]:
+    """A column mixing counts and shares as text: whole numbers without decimals, others with 3."""
+    return ["" if pd.isna(v) else f"{v:.0f}" if float(v).is_integer() else f"{v:.3f}" for v in values]
 
 
 def _with_warnings(name: str, build: Callable[[], SectionResult]) -> SectionResult:
@@ -230,9 +241,9 @@ def _with_warnings(name: str, build: Callable[[], SectionResult]) -> SectionResu
 
 
 def _published_name(key: str) -> str:
-    """``table_4_9`` -> ``Tabel 4.9``."""
+    """``table_4_9`` -> ``Table 4.9``."""
     parts = key.removeprefix("table_").split("_")
-    return "Tabel " + ".".join(parts)
+    return "Table " + ".".join(parts)
 
 
 def _protect_analysis_sample(funnel: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
@@ -312,7 +323,7 @@ def _instrument_table(instrument) -> pd.DataFrame:
 def _factor_sets(study: Study) -> list[tuple[str, str, str | None]]:
     """(key, title, published table) of the item sets analysed."""
     inst = study.instrument
-    fip_tables = {k: f"Tabel {t}" for k, t in study_facts().published_tables.items()}
+    fip_tables = {k: f"Table {t}" for k, t in study_facts().published_tables.items()}
     sets: list[tuple[str, str, str | None]] = []
     for key in study.item_sets:
         if key == "both":
@@ -346,7 +357,7 @@ def _factor_analyses(study: Study, key: str) -> tuple[StudyComparison, StudyComp
 
 def _sample(study: Study) -> SampleResult:
     inst = study.instrument
-    parts = _Parts()
+    parts = _Parts(study=study)
     published = published_characteristics = None
     if inst.id == "fip":
         from fip.published import published_funnel, published_sample
@@ -370,17 +381,17 @@ def _sample(study: Study) -> SampleResult:
                        f"{len(analysis.table)} persons have rounds 1 and 2, complete controls and a complete "
                        "6-month outcome window (the regression and prediction sample"
                        + (f"; forms answered up to {until}" if until else "") + ")."),
-        html.table(funnel, "Forms per round and respondent, same-month pairs and exclusions "
-                           + ("(published: Tabel 4.2)" if published is not None else ""), digits=0),
+        parts.show(funnel, "Forms per round and respondent, same-month pairs and exclusions "
+                           + ("(published: Table 4.2)" if published is not None else ""), digits=0),
         html.paragraph(f"Counts between 1 and {policy.threshold - 1} are not shown, nor counts from which they "
                        "would follow by subtraction (suppressed).", note=True),
-        html.table(sample_table, "Analysis sample (persons)", digits=0),
-        html.table(shown, "Sample characteristics" + (" beside those printed in the report (Tabel 4.4 and the text "
+        parts.show(sample_table, "Analysis sample (persons)", digits=0),
+        parts.show(shown, "Sample characteristics" + (" beside those printed in the report (Table 4.4 and the text "
                                                       "describing the sample; percent on a 0-100 scale)"
                                                       if published_characteristics is not None else ""), digits=1),
         html.paragraph("Persons with a round-1 measurement unless a round is given; age = year of the round-1 "
                        "measurement minus birth year; visitation shares among measurements with a known category. "
-                       "Tabel 4.3 (years of education) needs a variable the data layout does not have. Where the "
+                       "Table 4.3 (years of education) needs a variable the data layout does not have. Where the "
                        "report gives words rather than a number ('about two thirds') only the printed column "
                        "holds them.", note=True),
     )
@@ -392,7 +403,7 @@ def _descriptives(study: Study, renderer: PoolRenderer | None) -> DescriptivesRe
     inst = study.instrument
     persons = study.dataset.persons
     m = study.measurements
-    parts = _Parts(renderer)
+    parts = _Parts(renderer, study)
     published = None
     if inst.id == "fip":
         from fip.published import published_item_means
@@ -416,16 +427,16 @@ def _descriptives(study: Study, renderer: PoolRenderer | None) -> DescriptivesRe
     items = parts.table("instrument", _instrument_table(inst))
     statements = parts.table("item_mean_statements", check_statements(means, progression, inst))
     blocks = [
-        html.table(items, f"The questionnaire: {inst.id} version {inst.version}, configs/instrument.yaml"
-                   + (" (Tabel 4.1)" if inst.id == "fip" else ""), scroll=True),
-        html.table(wide, "Item means by gender and round"
+        parts.show(items, f"The questionnaire: {inst.id} version {inst.version}, configs/instrument.yaml"
+                   + (" (Table 4.1)" if inst.id == "fip" else ""), scroll=True),
+        parts.show(wide, "Item means by gender and round"
                    + (" (published: the round-1 means quoted in the report's text; its Figures 4.9-4.10 are images)"
                       if published is not None else ""), digits=2),
         fig_means,
-        *([html.table(statements, "What the report's text says about the item means (its Figures 4.9-4.12 are "
+        *([parts.show(statements.drop(columns="id"), "What the report's text says about the item means (its Figures 4.9-4.12 are "
                                   "images; configs/published_statements.yaml), and whether it holds here")]
           if len(statements) else []),
-        html.table(wide_table(progression, inst, lang="en"), "Mean change from round 1 to round 2 "
+        parts.show(wide_table(progression, inst, lang="en"), "Mean change from round 1 to round 2 "
                    "(persons with both rounds)", digits=2),
         fig_prog,
         html.paragraph(f"Cells with fewer than {study.policy.threshold} persons, and cells from which such a group "
@@ -451,7 +462,7 @@ def _factors(study: Study, seed: int, renderer: PoolRenderer | None) -> FactorsR
     from fip.indices import compare_index_definitions, derive_index_definitions
 
     inst = study.instrument
-    parts = _Parts(renderer)
+    parts = _Parts(renderer, study)
     blocks = [html.paragraph("Principal-factor analyses (Stata `factor`, pf) of the round-1 measurements, unrotated "
                              "and with varimax rotation (unnormalised, Stata's default). Our factors are matched to "
                              "the published ones by Tucker's congruence; signs are aligned before the difference is "
@@ -466,13 +477,13 @@ def _factors(study: Study, seed: int, renderer: PoolRenderer | None) -> FactorsR
         var_u = parts.table(f"factor_{key}_unrotated_variance", unrot.result.variance, n=n)
         if len(unrot.statements):
             st = parts.table(f"factor_{key}_unrotated_statements", unrot.statements, n=n)
-            blocks.append(html.table(st, "Unrotated solution: what the report states, and ours"))
-        blocks.append(html.table(var_u, f"Unrotated solution (n = {unrot.result.n_obs}): eigenvalues and "
+            blocks.append(parts.show(st, "Unrotated solution: what the report states, and ours"))
+        blocks.append(parts.show(var_u, f"Unrotated solution (n = {unrot.result.n_obs}): eigenvalues and "
                                         "proportions of the reduced correlation matrix"))
         parts.table(f"factor_{key}_varimax_variance", rot.result.variance, n=n)
         loadings = parts.table(f"factor_{key}_varimax_loadings", rot.loadings, n=n)
-        blocks.append(html.table(rot.result.variance, f"Varimax, {rot.result.n_factors} factors: rotated variance"))
-        blocks.append(html.table(_wide_loadings(loadings, inst), f"Varimax loadings, {rot.result.n_factors} factors"
+        blocks.append(parts.show(rot.result.variance, f"Varimax, {rot.result.n_factors} factors: rotated variance"))
+        blocks.append(parts.show(_wide_loadings(loadings, inst), f"Varimax loadings, {rot.result.n_factors} factors"
                                  + (f", beside {published}" if published else "")))
         blocks.append(parts.figure(
             f"loadings_{key}", f"Varimax loadings, {rot.result.n_factors} factors"
@@ -482,12 +493,12 @@ def _factors(study: Study, seed: int, renderer: PoolRenderer | None) -> FactorsR
             title=f"Varimax loadings, {title[0].lower() + title[1:]}"))
         if len(rot.congruence):
             cong = parts.table(f"factor_{key}_varimax_congruence", rot.congruence, n=n)
-            blocks.append(html.table(cong, f"Tucker congruence of our factors with {published}"))
+            blocks.append(parts.show(cong, f"Tucker congruence of our factors with {published}"))
         study_sets = [d for d in study.definitions if d.family == study_facts().index_families.get(key)]
         if study_sets:
             derived = derive_index_definitions(rot.result.loadings, figs.LOADING_THRESHOLD)
             item_sets = parts.table(f"factor_{key}_item_sets", compare_index_definitions(derived, study_sets))
-            blocks.append(html.table(item_sets, "The study's factor indices (configs/indices.yaml, from the report's "
+            blocks.append(parts.show(item_sets, "The study's factor indices (configs/indices.yaml, from the report's "
                                                 "tables and text) beside the item sets our loadings give (each item "
                                                 f"to its highest |loading| if above {figs.LOADING_THRESHOLD}, the "
                                                 "study's rule)", digits=2))
@@ -510,7 +521,7 @@ def _indices(study: Study) -> IndicesResult:
     if not defs:
         return IndicesResult("indices", title, (html.paragraph(
             "No index definition fits this instrument; section skipped."),))
-    parts = _Parts()
+    parts = _Parts(study=study)
     table = pd.DataFrame({"index": [d.id for d in defs], "family": [d.family for d in defs],
                           "items": [" ".join(d.items) for d in defs],
                           "label": [d.label.get("en", d.label.get("da", "")) if d.label else "" for d in defs]})
@@ -520,14 +531,14 @@ def _indices(study: Study) -> IndicesResult:
     known = {c.items: c.correlation for c in map(study.correlation, study.item_sets)}
     rel = parts.table("reliability", protect_reliability(reliability_table(round1, defs, correlations=known),
                                                          study.policy), n=len(round1))
-    blocks = [html.table(table, "Index definitions (configs/indices.yaml)"),
-              html.table(means, "Index means by round", digits=2),
-              html.table(rel, "Reliability of the indices, round 1: Cronbach's alpha (Feldt 95 % CI) and "
+    blocks = [parts.show(table, "Index definitions (configs/indices.yaml)"),
+              parts.show(means, "Index means by round", digits=2),
+              parts.show(rel, "Reliability of the indices, round 1: Cronbach's alpha (Feldt 95 % CI) and "
                               "McDonald's omega")]
     heywood = rel.loc[rel["heywood"].astype(bool), "index"].tolist()
     if heywood:
         blocks.append(html.paragraph(
-            f"Omega of {', '.join(heywood)}: the one-factor model behind omega hit a Heywood case (an item's "
+            f"Omega of {', '.join(parts.words.word(h) for h in heywood)}: the one-factor model behind omega hit a Heywood case (an item's "
             "communality reached 1; with three items the model is just identified, so this happens whenever one "
             "item's implied loading exceeds 1). Omega then rests on that single item and overstates the index's "
             "reliability; read alpha for these indices. The warning is also listed under About.", note=True))
@@ -540,7 +551,7 @@ def _regressions(study: Study, renderer: PoolRenderer | None) -> RegressionsResu
 
     analysis = study.analysis
     n = len(analysis.table)
-    parts = _Parts(renderer)
+    parts = _Parts(renderer, study)
     blocks = [html.paragraph(
         f"OLS with caseworker fixed effects (Stata areg), n = {n} persons with rounds 1 and 2. "
         "Cells: coefficient, stars (+ p<0.10, * p<0.05, ** p<0.01, *** p<0.001), standard error in brackets; "
@@ -551,14 +562,14 @@ def _regressions(study: Study, renderer: PoolRenderer | None) -> RegressionsResu
                     .rename(columns={"df_resid": "published_df_resid"}))
     for family in FAMILIES:
         res = families[family] = parts.table(f"regression_{family}", run_family(analysis, family), n=n)
-        blocks.append(html.heading(f"Family {family}"))
+        blocks.append(html.heading(f"Models: {parts.words.word(family)}"))
         if res.empty:
             blocks.append(html.paragraph("No models of this family for this instrument and its indices."))
             continue
         keys = [k for k in dict.fromkeys(res["table"]) if isinstance(k, str) and k]
         for key in keys:
             part = res[res["table"] == key]
-            blocks.append(html.table(_regression_display(part), f"{_published_name(key)}: ours beside the "
+            blocks.append(parts.show(_regression_display(part), f"{_published_name(key)}: ours beside the "
                                                                  "published coefficients", scroll=True))
             blocks.append(parts.figure(
                 f"coefficients_{key}", f"{_published_name(key)}: coefficients with 95 % confidence intervals "
@@ -568,28 +579,28 @@ def _regressions(study: Study, renderer: PoolRenderer | None) -> RegressionsResu
                 title=f"{_published_name(key)}: ours beside the published coefficients", labels=labels))
         rest = res[~res["table"].isin(keys)]
         if len(rest):
-            blocks.append(html.table(publication_table(rest), f"{family}: models without a published table "
+            blocks.append(parts.show(publication_table(rest), f"{parts.words.word(family)}: models without a published table "
                                                               "(ours only)", scroll=True))
     fit = fit_comparison(pd.concat(families.values(), ignore_index=True))
     if len(fit):
         parts.table("regression_fit", fit, n=n)
-        blocks += [html.heading("Fit statistics"), html.table(fit, "N, R², adjusted R² and residual df beside "
+        blocks += [html.heading("Fit statistics"), parts.show(fit, "N, R², adjusted R² and residual df beside "
                                                                   "those printed in Tables 4.5, 4.6, 4.12 and 4.13",
                                                         scroll=True),
                    html.paragraph("parameters = N − residual df: the coefficients plus one absorbed intercept per "
-                                  "caseworker (areg's model size)." + _inconsistent_fit_note(fit), note=True)]
+                                  "caseworker (areg's model size)." + _inconsistent_fit_note(fit, parts.words), note=True)]
     return RegressionsResult("regressions", "Regressions", tuple(blocks), **parts.done(), families=families,
                              fit=fit if len(fit) else None)
 
 
-def _inconsistent_fit_note(fit: pd.DataFrame) -> str:
+def _inconsistent_fit_note(fit: pd.DataFrame, words: ReportWords) -> str:
     """Published columns whose adjusted R² does not follow from their R², N and df (1 − (1 − R²)(N − 1)/df)."""
     n, r2, adj, df = (fit[f"published_{k}"] for k in ("n", "r2", "adj_r2", "df_resid"))
     implied_adj = 1 - (1 - r2) * (n - 1) / df
     implied_r2 = 1 - (1 - adj) * df / (n - 1)
     odd = (implied_adj - adj).abs() > 0.0015  # beyond the printed three decimals
     return "".join(
-        f" {_published_name(row.table)}, {row.outcome} {'with' if row.controls else 'without'} controls, prints "
+        f" {_published_name(row.table)}, {words.word(row.outcome)} {'with' if row.controls else 'without'} controls, prints "
         f"R² {row.published_r2:.3f} beside adjusted R² {row.published_adj_r2:.3f} with N {row.published_n} and "
         f"df {row.published_df_resid}, which cannot both hold (R² {row.published_r2:.3f} implies an adjusted R² "
         f"of {a:.3f}; {row.published_adj_r2:.3f} implies R² {b:.3f})."
@@ -602,7 +613,7 @@ def _statements(study: Study, factors_result: FactorsResult | None,
     from fip.outcome_paths import outcome_paths
     from fip.statements import check_text_statements, visitation_shares
 
-    parts = _Parts()
+    parts = _Parts(study=study)
     paths = parts.table("outcome_paths", outcome_paths(study), n=len(study.analysis.table))
     agreement = parts.table("parallel_agreement", parallel_agreement(study),
                             n=int((study.measurements["round"] == 1).sum()))
@@ -616,13 +627,13 @@ def _statements(study: Study, factors_result: FactorsResult | None,
     shown_paths = paths.drop(columns="suppressed")
     blocks = []
     if len(checks):
-        blocks.append(html.table(checks, "What the text states about the sample, the outcomes after round 2, the "
+        blocks.append(parts.show(checks.drop(columns="id"), "What the text states about the sample, the outcomes after round 2, the "
                                          "factor solutions, agreement and the regressions "
                                          "(configs/published_statements.yaml), and whether it holds here"))
     blocks += [
-        html.table(shown_paths, "Employment and education month by month after round 2, percent, persons of the "
+        parts.show(shown_paths, "Employment and education month by month after round 2, percent, persons of the "
                                 "regression sample (the study's Figures 4.13-4.15)", digits=1),
-        html.table(agreement, "Agreement of citizen and caseworker on the parallel items at round 1 "
+        parts.show(agreement, "Agreement of citizen and caseworker on the parallel items at round 1 "
                               "(Pearson r; differences citizen minus caseworker)", digits=2),
         html.paragraph("A regression statement holds when every coefficient it names has p < 0.05 with the "
                        "stated sign (or p ≥ 0.05 where the text finds no effect). Months or pairs resting on "
@@ -639,14 +650,15 @@ def _open_choices(study: Study, factors_result: FactorsResult | None) -> Section
         return SectionResult("open_choices", "What the text leaves open, and how much it matters", (html.paragraph(
             f"The open choices concern the study of the FIP questionnaire; not measured for {study.instrument.id}.",
             note=True),))
-    parts = _Parts()
+    parts = _Parts(study=study)
     varimax = None if factors_result is None else {k: s.varimax.result for k, s in factors_result.sets.items()}
     table = parts.table("open_choices", open_choices(study, varimax=varimax).tidy())
+    shown = table.assign(value=_count_or_decimals(table["value"]))
     blocks = (
-        html.table(table, "What the text leaves open: what fip does, the alternative, and how much it changes "
+        parts.show(shown, "What the text leaves open: what fip does, the alternative, and how much it changes "
                           "on these data"),
         html.paragraph("Coefficient changes are in standard errors of fip's estimate (the overall-index models, "
-                       "Tabel 4.9). Counts under " f"{study.policy.threshold} persons are blank.", note=True),
+                       "Table 4.9). Counts under " f"{study.policy.threshold} persons are blank.", note=True),
     )
     return SectionResult("open_choices", "What the text leaves open, and how much it matters", blocks,
                          **parts.done())
@@ -655,7 +667,7 @@ def _open_choices(study: Study, factors_result: FactorsResult | None) -> Section
 def _prediction(study: Study, seed: int, C: float | str, renderer: PoolRenderer | None) -> PredictionResult:
     from fip.predict import plot_calibration, train
 
-    parts = _Parts(renderer)
+    parts = _Parts(renderer, study)
     blocks = [html.paragraph(
         "Job-chance model (any employment in the 6 months after round 2): L2-penalised logistic regression "
         + ("(penalty C chosen by nested cross-validation, lowest out-of-fold log loss), " if C == "auto"
@@ -677,10 +689,10 @@ def _prediction(study: Study, seed: int, C: float | str, renderer: PoolRenderer 
         chosen = penalty[penalty["chosen"] & penalty["search"].isin(["final", "fixed"])][["model", "C"]]
         blocks += [html.heading(f"Model {kind}" + (" (round 1 only)" if kind == "intake" else
                                                    " (round 1 and the change to round 2)")),
-                   html.table(metrics, "Out-of-fold probability metrics"),
-                   html.table(rate, "Out-of-fold metrics of the expected employment rate"),
-                   html.table(by_group, "Logistic model within groups (cells under 5 persons suppressed)"),
-                   html.table(chosen, "Penalty C of the final models", digits=4)]
+                   parts.show(metrics, "Out-of-fold probability metrics"),
+                   parts.show(rate, "Out-of-fold metrics of the expected employment rate"),
+                   parts.show(by_group, "Logistic model within groups (cells under 5 persons suppressed)"),
+                   parts.show(chosen, "Penalty C of the final models", digits=4)]
     blocks.append(parts.figure("calibration", "Calibration of the logistic models: observed share with a job by "
                                               "tenth of the predicted probability (95 % Wilson intervals)",
                                plot_calibration, curves, title="Calibration, out of fold"))
@@ -700,7 +712,7 @@ def _period_text(until: str | None) -> str:
 
 
 def sample(study: Study) -> SampleResult:
-    """The sample section: pairing funnel beside Tabel 4.2, analysis sample, sample characteristics.
+    """The sample section: pairing funnel beside Table 4.2, analysis sample, sample characteristics.
 
     Examples
     --------
@@ -871,9 +883,9 @@ def summary(
     parts.table("summary", table)
     blocks: tuple[str, ...] = ()
     if len(table):
-        shown = table.assign(value=[f"{v:.0f}" if float(v).is_integer() else f"{v:.3f}" for v in table["value"]])
+        shown = table.assign(value=_count_or_decimals(table["value"]))
         blocks = (
-            html.table(shown, "How close the numbers of this report come to the published ones "
+            parts.show(shown, "How close the numbers of this report come to the published ones "
                               "(details in the sections below)"),
             html.paragraph("A coefficient counts as not significantly different when |ours − published| "
                            "< 1.96 √(se² + published se²), the two samples taken as independent."

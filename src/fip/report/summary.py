@@ -13,7 +13,7 @@ Examples
 >>> import pandas as pd
 >>> funnel = pd.DataFrame({"n": [1150, 1145, 250], "published": [1150, 1146, None]})
 >>> summary_table(funnel=funnel)[["what", "published", "value"]].to_dict("records")
-[{'what': 'Tabel 4.2: forms and pairs', 'published': 2, 'value': 1}]
+[{'what': 'Table 4.2: forms and pairs', 'published': 2, 'value': 1}]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def summary_table(
     Parameters
     ----------
     funnel : DataFrame, optional
-        The pairing funnel with ``n`` and ``published`` (Tabel 4.2).
+        The pairing funnel with ``n`` and ``published`` (Table 4.2).
     characteristics : DataFrame, optional
         Sample characteristics with ``statistic``, ``characteristic``, ``difference``.
     analysis_sample : DataFrame, optional
@@ -54,7 +54,7 @@ def summary_table(
         Item means with ``published``/``difference``; the text's statements with ``holds``.
     varimax : mapping of str -> (loadings, congruence), optional
         Per item set, the tidy varimax loadings (``published``, ``difference``) and the
-        congruence per factor; only ``citizen`` (Tabel 4.7) and ``caseworker`` (4.8) count.
+        congruence per factor; only ``citizen`` (Table 4.7) and ``caseworker`` (4.8) count.
     unrotated_statements : sequence of DataFrame
         The report's statements about the unrotated solutions, with ``holds``.
     regressions : sequence of DataFrame
@@ -76,7 +76,7 @@ def summary_table(
     if funnel is not None and "published" in funnel.columns:
         both = funnel.dropna(subset=["published"])
         if len(both):
-            rows.append(("Tabel 4.2: forms and pairs", len(both), "counts equal to the published",
+            rows.append(("Table 4.2: forms and pairs", len(both), "counts equal to the published",
                          int((both["n"].astype("float64") == both["published"].astype("float64")).sum())))
     sample = characteristics
     if sample is not None and "published" in sample.columns:
@@ -87,7 +87,7 @@ def summary_table(
             if characteristic is not None:
                 part = part[part["characteristic"] == characteristic]
             if len(part):
-                rows.append(("Sample description (Tabel 4.4 and text)", len(part), measure,
+                rows.append(("Sample description (Table 4.4 and text)", len(part), measure,
                              float(part["difference"].abs().max())))
     if analysis_sample is not None and len(analysis_sample) and pd.notna(analysis_sample["n_remaining"].iloc[-1]):
         from fip.published import load_published
@@ -109,7 +109,7 @@ def summary_table(
         loadings, cong = varimax.get(key, (None, None))
         if cong is None or not len(cong) or loadings is None or "published" not in loadings.columns:
             continue
-        name = "Tabel 4.7" if key == "citizen" else "Tabel 4.8"
+        name = "Table 4.7" if key == "citizen" else "Table 4.8"
         part = loadings.dropna(subset=["published"])
         rows.append((f"{name}: varimax loadings", len(part), "lowest Tucker congruence of a factor",
                      float(cong["congruence"].min())))
