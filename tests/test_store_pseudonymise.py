@@ -320,3 +320,26 @@ def test_spaced_cpr_in_free_text_is_refused(tmp_path):
     got = {(p.file, p.column): p.expected for p in err.value.problems}
     assert "row 3" in got[("persons.csv", "origin")] and "row 5" in got[("persons.csv", "municipality")]
     assert "010190" not in str(err.value)
+
+
+def test_screen_ids_gives_the_import_pseudonyms_and_counts(tmp_path, monkeypatch):
+    from fip.store.screen import cpr_id_counts, screen_ids
+
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    ds, ten = _spelled_dataset(n=20)
+    folder = write_dataset(ds, tmp_path / "q1")
+    loaded = load_dataset(folder)
+    assert cpr_id_counts(loaded) == {"persons.person_id": 20, "forms.person_id": len(loaded.forms),
+                                     "outcomes.person_id": len(loaded.outcomes)}
+    with pytest.raises(InvalidDataError) as err:
+        screen_ids(loaded, None)
+    first = err.value.problems[0]
+    assert (first.file, first.column) == ("persons.csv", "person_id") and "rows 2-21" in first.expected
+    screened = screen_ids(loaded, KEY)
+    assert cpr_id_counts(screened) == {}
+    import_dataset(folder, tmp_path / "s.duckdb", key=KEY)
+    stored = load_store(tmp_path / "s.duckdb")
+    for t in ("persons", "forms", "outcomes"):
+        assert screened.table(t)["person_id"].tolist() == stored.table(t)["person_id"].tolist()
+    plain = simulate_cohort(20, seed=1)
+    assert screen_ids(plain, None) is plain
