@@ -62,12 +62,13 @@ _TEN = rf"\d{{6}}{_SEP}\d{{4}}"
 _IN_TEXT = re.compile(rf"(?<!\d){_TEN}(?!\d)")
 _NINE = r"[1-9](?:0[1-9]|1[0-2])[0-9]{6}"
 _WHOLE = re.compile(rf"\s*(?:{_TEN}|{_NINE})\s*")
-# The same as _IN_TEXT in RE2 syntax (pyarrow, vectorised): no look-around, so the
-# neighbours are matched as "start/end or a non-digit".
+# _IN_TEXT or a whole nine-digit value, in RE2 syntax (pyarrow, vectorised): no look-around,
+# so the neighbours are matched as "start/end or a non-digit".
 _RE2_SEP = ("[" + "".join(f"\\x{{{ord(c):04x}}}" for c in CPR_SPACES) + "]{0,2}["
             + "".join(f"\\x{{{ord(c):04x}}}" for c in CPR_DASHES) + "]?["
             + "".join(f"\\x{{{ord(c):04x}}}" for c in CPR_SPACES) + "]{0,2}")
-_RE2_IN_TEXT = rf"(^|\P{{Nd}})\p{{Nd}}{{6}}{_RE2_SEP}\p{{Nd}}{{4}}(\P{{Nd}}|$)"
+_RE2_IN_TEXT = (rf"(^|\P{{Nd}})\p{{Nd}}{{6}}{_RE2_SEP}\p{{Nd}}{{4}}(\P{{Nd}}|$)"
+                rf"|^\s*{_NINE}\s*$")
 MASK = "<cpr-like id>"
 
 
@@ -162,4 +163,4 @@ def contains_cpr(values: pd.Series) -> np.ndarray:
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = arr.cast(pa.string())
     hit = pc.fill_null(pc.match_substring_regex(arr, _RE2_IN_TEXT), False)
-    return hit.to_numpy(zero_copy_only=False).astype(bool) | is_cpr(text)
+    return hit.to_numpy(zero_copy_only=False).astype(bool)
