@@ -44,13 +44,16 @@ def test_console_table_prints_markup_like_data_literally():
 
     from fip._output import emit
 
-    frame = pd.DataFrame({"source [x]": ["FIP [kvartal 3]", "[/]", "[bold]ana[/bold]"], "n": [1, 2, 3]})
+    frame = pd.DataFrame({"source [x]": ["FIP [kvartal 3]", "[/]", "[bold]ana[/bold]", "a\x1b[2Jb\x9b"],
+                          "n": [1, 2, 3, 4]})
     buffer = io.StringIO()
     emit(frame, "table", None, Console(file=buffer, width=120, markup=True), title="Imports [/] into",
          notice="[red]notice[/red]")
     text = buffer.getvalue()
-    for literal in ("FIP [kvartal 3]", "[/]", "[bold]ana[/bold]", "source [x]", "Imports [/] into", "[red]notice"):
+    for literal in ("FIP [kvartal 3]", "[/]", "[bold]ana[/bold]", "source [x]", "Imports [/] into", "[red]notice",
+                    "a\\x1b[2Jb\\x9b"):
         assert literal in text
+    assert "\x1b" not in text and "\x9b" not in text  # no escape sequence reaches the terminal
 
 
 def test_safe_csv_neutralises_formula_cells_only():
