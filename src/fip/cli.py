@@ -197,7 +197,7 @@ def simulate(
     folder = write_dataset(dataset, out, format=fmt)
     console.print(
         f"wrote {len(dataset.persons):,} persons, {len(dataset.forms):,} forms and "
-        f"{len(dataset.outcomes):,} outcome months to {folder}",
+        f"{len(dataset.outcomes):,} outcome months to {mask_personal(folder)}",
         highlight=False,
     )
 
@@ -488,7 +488,7 @@ def train(
     chosen = result.model.content
     console.print(f"penalty C: probability model {chosen['probability_model']['C']:g}, "
                   f"rate model {chosen['rate_model']['C']:g}", highlight=False)
-    console.print(f"wrote {out} (sha256 {result.model.sha256[:12]})", highlight=False)
+    console.print(f"wrote {mask_personal(out)} (sha256 {result.model.sha256[:12]})", highlight=False)
 
 
 @app.command()

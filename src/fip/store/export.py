@@ -3,9 +3,9 @@
 CSV and Excel files are opened by spreadsheets, which run a cell starting with ``=``, ``+``,
 ``-``, ``@``, tab or carriage return as a formula (CSV/formula injection; the rule is
 :func:`fip.formulas.is_formula_like`). Following OWASP, :func:`export_store` prefixes such
-text cells with an apostrophe in those two formats (``neutralise=True``, the default), through
-the one formula-safe writer :func:`fip.formulas.formula_safe`. This is one-way: :func:`fip.data.load_dataset` reads
-the apostrophe as part of the value (and :func:`fip.store.import_dataset` refuses the
+text cells with an apostrophe in those two formats (``neutralise=True``, the default),
+through the one formula-safe writer :func:`fip.formulas.formula_safe`. This is one-way:
+:func:`fip.data.load_dataset` reads the apostrophe as part of the value (and :func:`fip.store.import_dataset` refuses the
 original value anyway). Parquet is written unchanged and round-trips exactly; use it (or
 ``neutralise=False``) to move data between stores.
 """

@@ -1,12 +1,12 @@
 """Keyed pseudonyms for CPR-like ids, and detection of CPR numbers in text.
 
 A CPR number (Danish personal identity number) is ``ddmmyy-xxxx`` or ten digits, with other
-separators and a lost leading zero as :mod:`fip.personal` (the one detector) says. An id cell
-that *is* such a number is replaced by a keyed hash: HMAC-SHA256 of the ten digits (separator
-removed, so ``010190-1234``, ``010190 1234`` and ``0101901234`` give the same pseudonym), truncated to 128
-bits (RFC 2104 allows truncation to half the hash length) and written as 32 hexadecimal
-digits in the alphabet ``a``-``p`` (``0``->``a`` ... ``f``->``p``, the convention of Chrome
-extension ids). The letters-only hex matters: ordinary hex has runs of ten decimal digits in
+separators and a lost leading zero as :mod:`fip.personal` (the one detector) says. An id
+cell that *is* such a number is replaced by a keyed hash: HMAC-SHA256 of the ten digits
+(separator removed, so ``010190-1234``, ``010190 1234`` and ``0101901234`` give the same
+pseudonym), truncated to 128 bits (RFC 2104 allows truncation to half the hash length) and
+written as 32 hexadecimal digits in the alphabet ``a``-``p`` (``0``->``a`` ... ``f``->``p``,
+the convention of Chrome extension ids). The letters-only hex matters: ordinary hex has runs of ten decimal digits in
 about 7 % of 64-digit hashes, and such a pseudonym would itself look like a CPR number to
 every scanner (and to :func:`fip.errors.mask_personal`).
 
