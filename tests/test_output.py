@@ -34,3 +34,31 @@ def test_csv_and_json_keep_full_precision():
     assert "0.0678" in to_csv(FRAME)
     records = json.loads(to_json(FRAME))
     assert records[0]["coef"] == 0.0678 and records[1]["coef"] is None
+
+
+def test_console_table_prints_markup_like_data_literally():
+    """A rich console with markup on (rich's default) still prints data as it is."""
+    import io
+
+    from rich.console import Console
+
+    from fip._output import emit
+
+    frame = pd.DataFrame({"source [x]": ["FIP [kvartal 3]", "[/]", "[bold]ana[/bold]", "a\x1b[2Jb\x9b"],
+                          "n": [1, 2, 3, 4]})
+    buffer = io.StringIO()
+    emit(frame, "table", None, Console(file=buffer, width=120, markup=True), title="Imports [/] into",
+         notice="[red]notice[/red]")
+    text = buffer.getvalue()
+    for literal in ("FIP [kvartal 3]", "[/]", "[bold]ana[/bold]", "source [x]", "Imports [/] into", "[red]notice",
+                    "a\\x1b[2Jb\\x9b"):
+        assert literal in text
+    assert "\x1b" not in text and "\x9b" not in text  # no escape sequence reaches the terminal
+
+
+def test_safe_csv_neutralises_formula_cells_only():
+    from fip._output import safe_csv
+
+    frame = pd.DataFrame({"person_id": ["=1+1", "p1", "-"], "probability": [-0.5, 0.25, 1.0]})
+    lines = safe_csv(frame).splitlines()
+    assert lines == ["person_id,probability", "'=1+1,-0.5", "p1,0.25", "-,1.0"]

@@ -83,11 +83,17 @@ def test_other_key_other_pseudonym(cpr, k1, k2):
         assert key_fingerprint(k1) != key_fingerprint(k2)
 
 
+# the rule of fip.personal written out for this alphabet: six digits, a separator (up to four
+# spaces, or a hyphen with up to two spaces each side), four digits; or nine digits d mm ...
+# with d 1-9 and mm 01-12 (a lost leading zero)
+WHOLE_CPR = re.compile(r"\s*(\d{6}( {0,4}| {0,2}- {0,2})\d{4}|[1-9](0[1-9]|1[0-2])\d{6})\s*")
+
+
 @given(st.text(alphabet="0123456789-ab ", max_size=30))
 @settings(max_examples=300, deadline=None)
 def test_contains_cpr_agrees_with_mask_personal(text):
     assert contains_cpr(pd.Series([text]))[0] == (mask_personal(text) != text)
-    assert is_cpr(pd.Series([text]))[0] == bool(re.fullmatch(r"\s*\d{6}-?\d{4}\s*", text))
+    assert is_cpr(pd.Series([text]))[0] == bool(WHOLE_CPR.fullmatch(text))
 
 
 def test_pseudonymise_keeps_other_ids_and_counts_distinct_numbers():
@@ -245,3 +251,95 @@ def test_cpr_inside_ids_and_text_refused_even_with_key(tmp_path):
     assert "row 4" in got[("persons.csv", "origin")]
     assert "row 2" in got[("forms.csv", "caseworker_id")]
     assert not CPR_ANYWHERE.search(str(err.value).encode())
+
+
+SPELLINGS = ["{a} {b}", "{a}\u2013{b}", "{a} / {b}", "{a} - {b}", "{a}\u00a0{b}"]
+
+
+def _spelled_dataset(n: int = 30, seed: int = 4) -> tuple[Dataset, dict[str, str]]:
+    """Person ids that are CPR numbers written with spaces, dashes and slashes (ten digits each)."""
+    ds = simulate_cohort(n, seed=seed)
+    ten = {pid: f"{1 + k % 28:02d}{1 + k % 12:02d}{(50 + k) % 100:02d}{2000 + 13 * k:04d}"
+           for k, pid in enumerate(ds.persons["person_id"])}
+    spelled = {pid: SPELLINGS[k % len(SPELLINGS)].format(a=t[:6], b=t[6:]) for k, (pid, t) in enumerate(ten.items())}
+    tables = {t: ds.table(t).assign(person_id=ds.table(t)["person_id"].map(spelled).astype("str"))
+              for t in ("persons", "forms", "outcomes")}
+    return Dataset(**tables, instrument=ds.instrument), {spelled[p]: ten[p] for p in ten}
+
+
+def test_cpr_written_with_other_separators_is_refused_without_key_and_hashed_with_one(tmp_path, monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    ds, ten = _spelled_dataset()
+    folder = write_dataset(ds, tmp_path / "q1")
+    with pytest.raises(InvalidDataError) as err:
+        import_dataset(folder, tmp_path / "s.duckdb")
+    assert {(p.file, p.column) for p in err.value.problems} >= {("persons.csv", "person_id")}
+    assert all(t[:6] not in str(err.value) for t in ten.values())
+    assert not (tmp_path / "s.duckdb").exists()
+
+    report = import_dataset(folder, tmp_path / "s.duckdb", key=KEY)
+    assert report.pseudonymised == len(ten)
+    stored = load_store(tmp_path / "s.duckdb").persons["person_id"].tolist()
+    raw = load_dataset(folder).persons["person_id"].tolist()
+    assert stored == [rfc2104_hmac_sha256(KEY, ten[r].encode())[:32].translate(TO_AP) for r in raw]
+    dump = _all_text(tmp_path / "s.duckdb")
+    assert all(t not in dump and t[:6] not in dump for t in ten.values())
+
+
+def test_nine_digit_ids_of_a_numeric_column_get_the_ten_digit_pseudonym(tmp_path):
+    """A CPR number in a numeric column loses its leading zero (0101801000 -> 101801000):
+    it is recognised and hashed as the ten digits, the same pseudonym as the text spelling."""
+    ds = simulate_cohort(20, seed=9)
+    ten = {pid: f"{1 + k % 9:02d}{1 + k % 12:02d}{(70 + k) % 100:02d}{3000 + k:04d}" if k % 2 else
+           f"{10 + k % 18:02d}{1 + k % 12:02d}{(70 + k) % 100:02d}{3000 + k:04d}"
+           for k, pid in enumerate(ds.persons["person_id"])}
+    numeric = {pid: int(t) for pid, t in ten.items()}  # as a spreadsheet stores them
+    assert sum(len(str(v)) == 9 for v in numeric.values()) == 10
+    folder = tmp_path / "q1"
+    folder.mkdir()
+    for t in ("persons", "forms", "outcomes"):
+        ds.table(t).assign(person_id=ds.table(t)["person_id"].map(numeric).astype("int64")).to_parquet(
+            folder / f"{t}.parquet", index=False)
+    report = import_dataset(folder, tmp_path / "s.duckdb", key=KEY)
+    assert report.pseudonymised == len(ten)
+    stored = load_store(tmp_path / "s.duckdb").persons["person_id"].tolist()
+    assert stored == [pseudonym(t, KEY) for t in ten.values()]
+    assert stored == [rfc2104_hmac_sha256(KEY, t.encode())[:32].translate(TO_AP) for t in ten.values()]
+    with pytest.raises(InvalidDataError, match="pseudonymous ids"):
+        import_dataset(folder, tmp_path / "t.duckdb")  # no key: refused like the ten-digit form
+
+
+def test_spaced_cpr_in_free_text_is_refused(tmp_path):
+    ds = simulate_cohort(12, seed=3)
+    persons = ds.persons.copy()
+    persons.loc[1, "origin"] = "010190 1234"
+    persons.loc[3, "municipality"] = "kommune 010190\u20131234"
+    folder = write_dataset(Dataset(persons, ds.forms, ds.outcomes, ds.instrument), tmp_path / "q1")
+    with pytest.raises(InvalidDataError) as err:
+        import_dataset(folder, tmp_path / "s.duckdb", key=KEY)
+    got = {(p.file, p.column): p.expected for p in err.value.problems}
+    assert "row 3" in got[("persons.csv", "origin")] and "row 5" in got[("persons.csv", "municipality")]
+    assert "010190" not in str(err.value)
+
+
+def test_screen_ids_gives_the_import_pseudonyms_and_counts(tmp_path, monkeypatch):
+    from fip.store.screen import cpr_id_counts, screen_ids
+
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    ds, ten = _spelled_dataset(n=20)
+    folder = write_dataset(ds, tmp_path / "q1")
+    loaded = load_dataset(folder)
+    assert cpr_id_counts(loaded) == {"persons.person_id": 20, "forms.person_id": len(loaded.forms),
+                                     "outcomes.person_id": len(loaded.outcomes)}
+    with pytest.raises(InvalidDataError) as err:
+        screen_ids(loaded, None)
+    first = err.value.problems[0]
+    assert (first.file, first.column) == ("persons.csv", "person_id") and "rows 2-21" in first.expected
+    screened = screen_ids(loaded, KEY)
+    assert cpr_id_counts(screened) == {}
+    import_dataset(folder, tmp_path / "s.duckdb", key=KEY)
+    stored = load_store(tmp_path / "s.duckdb")
+    for t in ("persons", "forms", "outcomes"):
+        assert screened.table(t)["person_id"].tolist() == stored.table(t)["person_id"].tolist()
+    plain = simulate_cohort(20, seed=1)
+    assert screen_ids(plain, None) is plain

@@ -92,9 +92,40 @@ def to_csv(frame: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
+def safe_csv(frame: pd.DataFrame) -> str:
+    """CSV of ``frame`` with formula-like text neutralised (:func:`fip.formulas.formula_safe`).
+
+    For person-level rows (scores, index scores): ids and labels that a spreadsheet would run
+    get a leading apostrophe.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(safe_csv(pd.DataFrame({"person_id": ["+cmd", "p1"], "band": ["-", "high"]})), end="")
+    person_id,band
+    '+cmd,-
+    p1,high
+    """
+    from fip.formulas import formula_safe
+
+    return to_csv(formula_safe(frame))
+
+
 def to_json(frame: pd.DataFrame) -> str:
     records = json.loads(frame.to_json(orient="records", date_format="iso"))
     return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+
+
+# Control characters (C0 but tab and line feed, DEL, C1) shown as \xNN in console tables: an
+# escape sequence in a cell (ESC [2J, an OSC title) would otherwise act on the terminal.
+_VISIBLE = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0)]}
+
+
+def _text(value: str):
+    """A rich ``Text`` of ``value``: never read as markup, control characters made visible."""
+    from rich.text import Text
+
+    return Text(str(value).translate(_VISIBLE))
 
 
 def render(frame: pd.DataFrame, fmt: str, *, title: str | None = None, digits: int = 3):
@@ -111,11 +142,13 @@ def render(frame: pd.DataFrame, fmt: str, *, title: str | None = None, digits: i
         return to_latex(frame, digits, title)
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
+    # Text objects: data is never read as rich markup, whatever the console's settings
+    # (``[/]`` in a name would raise MarkupError, ``FIP [kvartal 3]`` would print as ``FIP ``)
+    table = Table(title=None if title is None else _text(title), show_lines=False)
     for col, num in zip(frame.columns, _numeric(frame)):
-        table.add_column(str(col), justify="right" if num else "left")
+        table.add_column(_text(col), justify="right" if num else "left")
     for row in _display(frame, digits).itertuples(index=False, name=None):
-        table.add_row(*row)
+        table.add_row(*(_text(v) for v in row))
     return table
 
 
@@ -129,7 +162,7 @@ def _with_notice(rendered, fmt: str, notice: str):
         return f"% {latex_escape(notice)}\n{rendered}"
     if fmt in ("csv", "md"):
         return f"# {notice}\n{rendered}"
-    rendered.caption = notice  # a rich Table: printed after the title line
+    rendered.caption = _text(notice)  # a rich Table: printed after the title line
     return rendered
 
 

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from fip._options import FORMATS, check_option
-from fip.errors import FipError, InvalidDataError
+from fip.errors import FipError, InvalidDataError, mask_personal
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -24,10 +24,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="fip: the FIP questionnaire toolkit: validate and store data, replicate the VIVE (2020) study (descriptives, factor analysis, indices, areg regressions), job-chance models and the FIP star.",
 )
-console = Console(soft_wrap=True)
+# markup=False: data (names, ids, labels) is printed as it is, never read as rich markup
+# (``[/]`` in a folder name would crash, ``FIP [kvartal 3]`` would lose its bracket)
+console = Console(soft_wrap=True, markup=False)
 if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
-    console = Console(soft_wrap=True, width=200)
-err_console = Console(stderr=True, soft_wrap=True)
+    console = Console(soft_wrap=True, width=200, markup=False)
+err_console = Console(stderr=True, soft_wrap=True, markup=False)
 
 MAX_PROBLEMS_SHOWN = 200
 
@@ -42,14 +44,19 @@ InstrumentOpt = Annotated[
 
 
 def _fail(lines: list[str], code: int = 2) -> None:
-    for line in lines:
-        err_console.print(f"error: {line}", markup=False, highlight=False)
+    for line in lines:  # masked: paths and option values may hold a CPR number
+        err_console.print(f"error: {mask_personal(line)}", highlight=False)
     raise typer.Exit(code)
+
+
+def _warn(message: str) -> None:
+    """One line ``warning: ...`` on stderr (CPR-like numbers masked)."""
+    err_console.print(f"warning: {mask_personal(message)}", highlight=False)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one line on stderr (``warning: ...``), without source paths."""
-    err_console.print(f"warning: {message}", markup=False, highlight=False)
+    _warn(str(message))
 
 
 def handles_errors(command):
@@ -109,6 +116,10 @@ WaitOpt = Annotated[
     float,
     typer.Option("--wait", min=0, help="Seconds to wait while another process uses the store."),
 ]
+KeyFileOpt = Annotated[
+    Optional[Path],
+    typer.Option("--key-file", help="File holding the pseudonym key for CPR-like ids (default: $FIP_PSEUDONYM_KEY)."),
+]
 
 
 def _figure_format(path: Path, option: str) -> str:
@@ -125,33 +136,47 @@ def _write_figure(path: Path, fig) -> None:
     atomic_write_bytes(path, figure_bytes(fig, path.suffix.lower()[1:], dpi=150))
 
 
-def load_data(data: Path | None, instrument_path: Path | None = None, store: Path | None = None):
-    """The dataset in ``data`` or ``store``, or the default synthetic cohort when neither is given."""
+def load_data(data: Path | None, instrument_path: Path | None = None, store: Path | None = None, *,
+              person_rows: bool = False, key_file: Path | None = None):
+    """The dataset in ``data`` or ``store``, or the default synthetic cohort when neither is given.
+
+    ``person_rows``: the command writes person-level rows, so ids are screened as ``fip
+    import`` does (CPR-like ids pseudonymised with the key of ``key_file`` or
+    ``$FIP_PSEUDONYM_KEY``, refused without one; :func:`fip.store.screen.screen_ids`).
+    """
     instrument = _instrument(instrument_path)
     if store is not None:
         if data is not None:
             raise FipError("give a dataset folder or --store, not both")
         from fip.store import load_store
 
-        return load_store(store, instrument)
-    if data is None:
+        dataset = load_store(store, instrument)
+    elif data is None:
         from fip.simulate import simulate_cohort
 
-        return simulate_cohort(seed=0, instrument=instrument)
-    from fip.data import load_dataset
+        dataset = simulate_cohort(seed=0, instrument=instrument)
+    else:
+        from fip.data import load_dataset
 
-    return load_dataset(data, instrument)
+        dataset = load_dataset(data, instrument)
+    if person_rows:
+        from fip.store.pseudonymise import resolve_key
+        from fip.store.screen import screen_ids
+
+        dataset = screen_ids(dataset, resolve_key(key_file=key_file))
+    return dataset
 
 
 def load_study(data: Path | None, instrument_path: Path | None = None, store: Path | None = None, *,
-               until: str | None = None, policy=None):
+               until: str | None = None, policy=None, person_rows: bool = False, key_file: Path | None = None):
     """One :class:`fip.study.Study` of the dataset :func:`load_data` reads; ``until`` as ``--until``,
     ``policy`` the command's disclosure policy (default: the configured one)."""
     from fip.data.dataset import iso_date
     from fip.study import Study
 
     until = None if until is None else iso_date(until, "--until")
-    return Study(load_data(data, instrument_path, store), until=until, policy=policy)
+    return Study(load_data(data, instrument_path, store, person_rows=person_rows, key_file=key_file),
+                 until=until, policy=policy)
 
 
 @app.command()
@@ -172,7 +197,7 @@ def simulate(
     folder = write_dataset(dataset, out, format=fmt)
     console.print(
         f"wrote {len(dataset.persons):,} persons, {len(dataset.forms):,} forms and "
-        f"{len(dataset.outcomes):,} outcome months to {folder}",
+        f"{len(dataset.outcomes):,} outcome months to {mask_personal(folder)}",
         highlight=False,
     )
 
@@ -191,15 +216,21 @@ def validate(
     from fip._output import emit
     from fip.data import load_dataset
     from fip.describe import funnel_with_published, protect_funnel
+    from fip.store.screen import cpr_id_counts
     from fip.study import Study
 
+    shown = mask_personal(data)
     try:
         dataset = load_dataset(data, _instrument(instrument))
     except InvalidDataError as exc:
-        err_console.print(f"{data}: {len(exc.problems)} problem(s)", highlight=False)
+        err_console.print(f"{shown}: {len(exc.problems)} problem(s)", highlight=False)
         raise
+    if counts := cpr_id_counts(dataset):
+        _warn("ids look like CPR numbers (" + ", ".join(f"{k}: {n:,}" for k, n in counts.items())
+              + "); fip import, score, indices --scores, star and export pseudonymise them with a key "
+              "(--key-file or $FIP_PSEUDONYM_KEY) and refuse them without one")
     console.print(
-        f"{data}: valid FIP dataset ({len(dataset.persons):,} persons, {len(dataset.forms):,} forms, "
+        f"{shown}: valid FIP dataset ({len(dataset.persons):,} persons, {len(dataset.forms):,} forms, "
         f"{len(dataset.outcomes):,} outcome months)",
         highlight=False,
     )
@@ -323,6 +354,7 @@ def indices(
     definitions: Annotated[Optional[Path], typer.Option("--definitions", help="Index definitions YAML (default: the study's 15 indices).")] = None,
     scores: Annotated[Optional[Path], typer.Option("--scores", help="Also write the index scores per person and round (CSV).")] = None,
     items: Annotated[bool, typer.Option("--items", help="Per item instead: item-rest correlation and alpha if deleted.")] = False,
+    key_file: KeyFileOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     instrument: InstrumentOpt = None,
@@ -337,7 +369,7 @@ def indices(
     """
     import pandas as pd
 
-    from fip._output import emit, to_csv
+    from fip._output import emit, safe_csv
     from fip._atomic import atomic_write_text
     from fip.indices import index_means, load_index_definitions
     from fip.reliability import item_rest_statistics, protect_reliability, reliability_table
@@ -345,7 +377,7 @@ def indices(
 
     check_option("--format", fmt, FORMATS)
     policy = _policy(min_cell, secure_machine)
-    dataset = load_data(data, instrument, store)
+    dataset = load_data(data, instrument, store, person_rows=scores is not None, key_file=key_file)
     defs = load_index_definitions(definitions, instrument=dataset.instrument, min_share_answered=min_share_answered)
     study = Study(dataset, definitions=defs, policy=policy)
     measurements, scored = study.measurements, study.index_scores
@@ -365,7 +397,7 @@ def indices(
     table.insert(1, "items", [" ".join(d.items) for d in defs])
     emit(table, fmt, out, console, title=f"Indices (reliability on round {round_})", notice=policy.statement)
     if scores is not None:
-        atomic_write_text(scores, to_csv(scored))
+        atomic_write_text(scores, safe_csv(scored))
 
 
 @app.command()
@@ -456,7 +488,7 @@ def train(
     chosen = result.model.content
     console.print(f"penalty C: probability model {chosen['probability_model']['C']:g}, "
                   f"rate model {chosen['rate_model']['C']:g}", highlight=False)
-    console.print(f"wrote {out} (sha256 {result.model.sha256[:12]})", highlight=False)
+    console.print(f"wrote {mask_personal(out)} (sha256 {result.model.sha256[:12]})", highlight=False)
 
 
 @app.command()
@@ -468,21 +500,22 @@ def score(
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    key_file: KeyFileOpt = None,
 ) -> None:
     """Score a cohort: job-chance probability, band, range and the items that move it most."""
     from fip._atomic import atomic_write_text
-    from fip._output import emit, to_csv
+    from fip._output import emit, safe_csv
     from fip.predict import load_model, score as score_cohort
 
     check_option("--lang", lang, ("da", "en"))
-    study = load_study(data, instrument, store)
+    study = load_study(data, instrument, store, person_rows=True, key_file=key_file)
     table = score_cohort(study.measurements, load_model(model), persons=study.dataset.persons,
                          instrument=study.instrument, lang=lang)
     if out is None:
-        emit(table, "table", None, console, title=f"Job chance ({model.name})")
+        emit(table, "table", None, console, title=f"Job chance ({mask_personal(model.name)})")
     else:
-        atomic_write_text(out, to_csv(table))
-        console.print(f"wrote {len(table):,} scores to {out}", highlight=False)
+        atomic_write_text(out, safe_csv(table))
+        console.print(f"wrote {len(table):,} scores to {mask_personal(out)}", highlight=False)
 
 
 @app.command()
@@ -496,6 +529,7 @@ def star(
     by: Annotated[str, typer.Option("--by", help="item or domain.")] = "item",
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    key_file: KeyFileOpt = None,
 ) -> None:
     """The FIP star of one person (citizen vs caseworker, round 1 vs 2) or the citizen card."""
     from fip._atomic import atomic_write_text
@@ -507,7 +541,7 @@ def star(
     check_option("--out suffix", suffix, (".png", ".svg", ".html"))
     if not person:
         raise ValueError("--person is required (a pseudonymous person id)")
-    study = load_study(data, instrument, store)
+    study = load_study(data, instrument, store, person_rows=True, key_file=key_file)
     dataset, measurements = study.dataset, study.measurements
     if suffix == ".html":
         row = None
@@ -521,7 +555,7 @@ def star(
         atomic_write_text(out, card_html(measurements, dataset.instrument, person, row, lang=lang))
     else:
         _write_figure(out, plot_star(measurements, dataset.instrument, person, lang=lang, by=by))
-    console.print(f"wrote {out}", highlight=False)
+    console.print(f"wrote {mask_personal(out)}", highlight=False)
 
 
 @app.command()
@@ -560,7 +594,8 @@ def replicate(
         source, synthetic = f"synthetic cohort (seed {seed})", True
     else:
         dataset = load_data(data, instrument, store)
-        source, synthetic = (f"store {store.name}" if store is not None else f"folder {data.name}"), False
+        source = mask_personal(f"store {store.name}" if store is not None else f"folder {data.name}")
+        synthetic = False
     definitions = fitting_index_definitions(dataset.instrument, min_share_answered)
     study = Study(dataset, definitions=definitions, until=until, policy=policy)
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -569,9 +604,9 @@ def replicate(
         result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic, workers=workers,
                                progress=lambda step, i, n: bar.update(task, description=step, completed=i, total=n))
     if policy.statement:
-        console.print(policy.statement, markup=False, highlight=False)
-    console.print(f"report: {result.report}  ({len(result.tables)} tables in {out / 'tables'}, "
-                  f"{len(result.figure_paths)} figures in {out / 'figures'})", markup=False, highlight=False)
+        console.print(policy.statement, highlight=False)
+    console.print(mask_personal(f"report: {result.report}  ({len(result.tables)} tables in {out / 'tables'}, "
+                                f"{len(result.figure_paths)} figures in {out / 'figures'})"), highlight=False)
 
 
 @app.command("status-note")
@@ -598,8 +633,8 @@ def status_note_cmd(
     note = status_note(load_study(data, instrument, store, policy=policy), municipality, quarter, lang=lang)
     atomic_write_text(out, note.html)
     if policy.statement:
-        console.print(policy.statement, markup=False, highlight=False)
-    console.print(f"wrote {out} ({note.suppressed_cells} figures suppressed: fewer than {policy.threshold} persons, "
+        console.print(policy.statement, highlight=False)
+    console.print(f"wrote {mask_personal(out)} ({note.suppressed_cells} figures suppressed: fewer than {policy.threshold} persons, "
                   "directly or by subtraction)", highlight=False)
 
 
@@ -608,10 +643,7 @@ def status_note_cmd(
 def import_(
     data: Annotated[Path, typer.Argument(help="FIP dataset folder to import (validated first).")],
     store: Annotated[Path, typer.Option("--store", help="Store file; created if absent.")] = Path("fip.duckdb"),
-    key_file: Annotated[
-        Optional[Path],
-        typer.Option("--key-file", help="File holding the pseudonym key for CPR-like ids (default: $FIP_PSEUDONYM_KEY)."),
-    ] = None,
+    key_file: KeyFileOpt = None,
     user: Annotated[Optional[str], typer.Option("--user", help="Name for the import log (default: login name).")] = None,
     wait: WaitOpt = 30.0,
     instrument: InstrumentOpt = None,
@@ -622,7 +654,7 @@ def import_(
     report = import_dataset(data, store, instrument=_instrument(instrument), key_file=key_file,
                             user=user, timeout=wait)
     for line in report.lines():
-        console.print(line, markup=False, highlight=False)
+        console.print(line, highlight=False)
 
 
 @app.command("export")
@@ -636,13 +668,15 @@ def export(
     ] = False,
     wait: WaitOpt = 30.0,
     instrument: InstrumentOpt = None,
+    key_file: KeyFileOpt = None,
 ) -> None:
     """Write the store's dataset to a folder; text that a spreadsheet would run is neutralised."""
     from fip.store import EXPORT_FORMATS, export_store
 
     check_option("--format", fmt, EXPORT_FORMATS)
-    folder = export_store(store, out, fmt, instrument=_instrument(instrument), neutralise=not raw, timeout=wait)
-    console.print(f"wrote the store {store} to {folder}", markup=False, highlight=False)
+    folder = export_store(store, out, fmt, instrument=_instrument(instrument), neutralise=not raw, timeout=wait,
+                          key_file=key_file)
+    console.print(mask_personal(f"wrote the store {store} to {folder}"), highlight=False)
 
 
 @app.command("import-log")
@@ -657,7 +691,7 @@ def import_log_(
     from fip.store import import_log
 
     check_option("--format", fmt, FORMATS)
-    emit(import_log(store, timeout=wait), fmt, None, console, title=f"Imports into {store}")
+    emit(import_log(store, timeout=wait), fmt, None, console, title=f"Imports into {mask_personal(store)}")
 
 
 def main() -> None:

@@ -6,8 +6,9 @@ command-line interface turns them into a one-line message per problem and exit c
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from fip.personal import mask_personal
 
 __all__ = [
     "CollinearityWarning",
@@ -18,23 +19,6 @@ __all__ = [
     "Problem",
     "mask_personal",
 ]
-
-# A CPR number (Danish personal identity number): ddmmyy-xxxx or ten digits.
-_CPR_PATTERN = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
-
-
-def mask_personal(value: object) -> str:
-    """Return ``value`` as text with anything that looks like a CPR number masked.
-
-    Error messages quote offending values; a CPR number must never reach a message or log.
-
-    Examples
-    --------
-    >>> mask_personal("010190-1234 and x")
-    '<cpr-like id> and x'
-    """
-    return _CPR_PATTERN.sub("<cpr-like id>", str(value))
-
 
 class FipError(Exception):
     """Base class of the errors caused by user input (data, configuration, options)."""

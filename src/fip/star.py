@@ -41,9 +41,10 @@ from matplotlib.figure import Figure
 
 from fip._figures import figure_bytes
 from fip._options import check_option
-from fip.errors import FipError, mask_personal
+from fip.errors import FipError
 from fip.instrument import Instrument
 from fip.messages import languages, section
+from fip.personal import has_cpr
 
 __all__ = ["TEXT", "card_html", "figure_bytes", "plot_star", "star_data"]
 
@@ -56,7 +57,7 @@ _SHADES = ("#1f3b73", "#b2451f", "#2e7d4f", "#6a3d9a", "#555555")
 
 def _check_person(person_id: str) -> str:
     pid = str(person_id)
-    if mask_personal(pid) != pid:
+    if has_cpr(pid):
         raise FipError("the person id looks like a CPR number; the star and card use pseudonymous ids only")
     return pid
 

@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -58,10 +58,14 @@ def control_names(kind: str, coding: Mapping[str, Any] = CONTROL_CODING) -> tupl
     return tuple(names)
 
 
-def feature_names(instrument: Instrument, kind: str, coding: Mapping[str, Any] = CONTROL_CODING) -> tuple[str, ...]:
-    """All feature columns of a model kind: item levels, item changes (progression), controls."""
+def feature_names(instrument: Instrument | Sequence[str], kind: str,
+                  coding: Mapping[str, Any] = CONTROL_CODING) -> tuple[str, ...]:
+    """All feature columns of a model kind: item levels, item changes (progression), controls.
+
+    ``instrument`` may also be its item ids (as a model file lists them).
+    """
     check_option("kind", kind, MODEL_KINDS)
-    items = instrument.item_ids()
+    items = instrument.item_ids() if isinstance(instrument, Instrument) else tuple(instrument)
     names = [f"{i}_level" for i in items]
     if kind == "progression":
         names += [f"{i}_change" for i in items]

@@ -30,12 +30,14 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from fip._atomic import atomic_write_text
+from fip._resources import config_path
 from fip.errors import FipError
 
 __all__ = [
@@ -137,65 +139,195 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not allowed in a model file")
 
 
-def _check_structure(content: Mapping[str, Any], source: str) -> None:
-    def fail(message: str) -> ModelFileError:
-        return ModelFileError(f"{source}: {message}")
+#: Longest text of an offending value quoted in a message.
+_SHOWN = 40
 
-    if content.get("format") != FORMAT:
-        raise fail(f"not a fip job-chance model file (format {content.get('format')!r}, expected {FORMAT!r})")
-    if content.get("format_version") != FORMAT_VERSION:
-        raise fail(f"model file format version {content.get('format_version')!r} is not supported "
-                   f"(this fip reads version {FORMAT_VERSION})")
-    required = ("kind", "features", "instrument", "control_coding", "preprocessing",
-                "probability_model", "rate_model", "bands", "calibration_bins")
-    missing = [k for k in required if k not in content]
-    if missing:
-        raise fail(f"missing key(s) {missing}")
+
+def _path(parts) -> str:
+    """JSON path of ``parts`` (``$.bands.labels[0]``); long or odd keys quoted and cut short."""
+    out = "$"
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and part.isidentifier() and len(part) <= _SHOWN:
+            out += f".{part}"
+        else:
+            key = str(part)
+            out += f"[{(key if len(key) <= _SHOWN else key[:_SHOWN - 3] + '...')!r}]"
+    return out
+
+
+def _shown(value: Any) -> str:
+    """A short description of a JSON value for a message (never more than about 60 characters)."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        text = repr(value)
+        return text if len(text) <= _SHOWN else f"a number of {len(text):,} digits"
+    if isinstance(value, str):
+        return repr(value if len(value) <= _SHOWN else value[:_SHOWN - 3] + "...")
+    if isinstance(value, list):
+        return f"a list of {len(value):,} items"
+    return f"an object with {len(value):,} keys"
+
+
+def _schema_message(error) -> str:
+    """One line for a :mod:`jsonschema` error: path, what was expected, what the file holds.
+
+    Built from the error's parts, never from ``error.message`` (it quotes the whole offending
+    value: a 200,000-item list would give a 3 MB message).
+    """
+    kind, bound, value = error.validator, error.validator_value, error.instance
+    where = list(error.absolute_path)
+    if kind == "required":
+        missing = next(k for k in bound if k not in value)
+        return f"{_path([*where, missing])}: missing (required)"
+    if kind == "additionalProperties":
+        allowed = set(error.schema.get("properties", {}))
+        extra = next(k for k in value if k not in allowed)
+        return f"{_path([*where, extra])}: unexpected key (expected only {', '.join(sorted(allowed))})"
+    if kind in ("const", "enum"):
+        options = [bound] if kind == "const" else bound
+        return f"{_path(where)}: expected {' or '.join(_shown(o) for o in options)}; got {_shown(value)}"
+    if kind in ("minItems", "maxItems", "minProperties", "maxProperties"):
+        unit = ("item" if kind.endswith("Items") else "key") + ("" if bound == 1 else "s")
+        side = "at least" if kind.startswith("min") else "at most"
+        return f"{_path(where)}: expected {side} {bound:,} {unit}; got {len(value):,}"
+    if kind == "uniqueItems":
+        return f"{_path(where)}: expected distinct items (one is repeated)"
+    described = error.schema.get("description")
+    expected = described or {"type": f"a JSON {bound if isinstance(bound, str) else ' or '.join(bound)}"}.get(kind, kind)
+    return f"{_path(where)}: expected {expected}; got {_shown(value)}"
+
+
+@cache
+def _validator():
+    import jsonschema
+
+    schema = json.loads(config_path("model_file.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _persons_columns() -> tuple[str, ...]:
+    """Persons columns every dataset has (the control coding may read only these)."""
+    from fip.data.schema import load_schema
+
+    return tuple(c.name for c in load_schema().table("persons").columns if not c.optional and c.name != "person_id")
+
+
+def _check_meaning(content: Mapping[str, Any]) -> str | None:
+    """What the schema cannot say; the first problem as ``path: what``, or ``None``."""
+    from fip.predict.features import MODEL_KINDS, feature_names
+
+    coding = content["control_coding"]
+    columns = _persons_columns()
+    for section, spec in coding.items():
+        if spec["column"] not in columns:
+            return (f"$.control_coding.{section}.column: expected a persons column ({', '.join(columns)}); "
+                    f"got {_shown(spec['column'])}")
+    origin = coding["origin"]
+    for k, group in enumerate(origin["indicators"]):
+        if group != origin["other"] and group not in origin["groups"]:
+            return (f"$.control_coding.origin.indicators[{k}]: expected a group of origin.groups or "
+                    f"{origin['other']!r}; got {_shown(group)}")
+    items = content["instrument"]["items"]
+    kind = content["kind"]
+    expected = {k: feature_names(items, k, coding) for k in MODEL_KINDS}
     features = content["features"]
-    if not isinstance(features, list) or not features or not all(isinstance(f, str) for f in features):
-        raise fail("'features' must be a non-empty list of names")
-    fset = set(features)
-    pre = content["preprocessing"]
-    for key in ("impute_with", "center", "scale"):
-        block = pre.get(key) if isinstance(pre, Mapping) else None
-        if not isinstance(block, Mapping) or set(block) != fset:
-            raise fail(f"preprocessing.{key} must give a number for every feature")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in block.values()):
-            raise fail(f"preprocessing.{key} holds a value that is not a finite number")
-    if not all(v > 0 for v in pre["scale"].values()):
-        raise fail("preprocessing.scale must be positive")
-    for name in ("probability_model", "rate_model"):
-        block = content[name]
-        coefs = block.get("coefficients") if isinstance(block, Mapping) else None
-        if not isinstance(coefs, Mapping) or set(coefs) != fset:
-            raise fail(f"{name}.coefficients must give a number for every feature")
-        values = [*coefs.values(), block.get("intercept")]
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
-            raise fail(f"{name} holds a coefficient that is not a finite number")
-    cuts = content["bands"].get("cuts") if isinstance(content["bands"], Mapping) else None
-    if not (isinstance(cuts, list) and len(cuts) == 2 and 0 < cuts[0] < cuts[1] < 1):
-        raise fail("bands.cuts must be two increasing probabilities in (0, 1)")
+    if set(features) != set(expected[kind]):
+        other = next((k for k in MODEL_KINDS if k != kind and set(features) == set(expected[k])), None)
+        if other is not None:
+            return f"$.kind: {kind!r} does not match the features, which are those of an {other} model"
+        wanted = set(expected[kind])
+        for k, name in enumerate(features):
+            if name not in wanted:
+                return (f"$.features[{k}]: {_shown(name)} is not a feature of an {kind} model on the file's "
+                        "instrument and control coding")
+        lacking = next(f for f in expected[kind] if f not in set(features))
+        return f"$.features: lacks {lacking!r}, a feature of every {kind} model"
+    names = set(features)
+    blocks = [("preprocessing", "impute_with"), ("preprocessing", "center"), ("preprocessing", "scale"),
+              ("probability_model", "coefficients"), ("rate_model", "coefficients")]
+    for outer, inner in blocks:
+        block = content[outer][inner]
+        if set(block) != names:
+            extra = next((k for k in block if k not in names), None)
+            if extra is not None:
+                return f"{_path([outer, inner, extra])}: not a feature of the model"
+            return f"$.{outer}.{inner}: lacks {next(f for f in features if f not in block)!r}"
+    cuts = content["bands"]["cuts"]
+    if not cuts[0] < cuts[1]:
+        return f"$.bands.cuts: expected two increasing probabilities; got {cuts[0]!r}, {cuts[1]!r}"
+    bins = content["calibration_bins"]
+    for k in range(1, len(bins)):
+        if not bins[k - 1]["lower"] <= bins[k]["lower"]:
+            return f"$.calibration_bins[{k}].lower: expected bins in increasing order of 'lower'"
+    for k, b in enumerate(bins):
+        if b["ci_low"] is not None and b["ci_high"] is not None and b["ci_low"] > b["ci_high"]:
+            return f"$.calibration_bins[{k}]: expected ci_low <= ci_high"
+    scale = content["instrument"]["scale"]
+    if not scale["min"] < scale["max"]:
+        return f"$.instrument.scale: expected min < max; got {scale['min']!r}, {scale['max']!r}"
+    return None
+
+
+def _check_structure(content: Mapping[str, Any], source: str) -> None:
+    """Refuse a file whose content is not a usable model (one line: file, JSON path, what)."""
+    if content.get("format") != FORMAT:
+        raise ModelFileError(f"{source}: not a fip job-chance model file (format {_shown(content.get('format'))}, "
+                             f"expected {FORMAT!r})")
+    if content.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(f"{source}: model file format version {_shown(content.get('format_version'))} is not "
+                             f"supported (this fip reads version {FORMAT_VERSION})")
+    error = next(_validator().iter_errors(content), None)
+    problem = _schema_message(error) if error is not None else _check_meaning(content)
+    if problem is not None:
+        raise ModelFileError(f"{source}: {problem}")
 
 
 def model_from_json(text: str, source: str = "<model>") -> Model:
     """Parse a model file's text; check the checksum and the structure.
 
+    The structure is checked against the JSON Schema ``configs/model_file.schema.json``
+    (:mod:`jsonschema`, Draft 2020-12): required parts, types, finite bounded numbers
+    (coefficients and intercepts within [-100, 100], scales within [1e-6, 1e6], probabilities
+    in [0, 1]), plain-text band labels, at most 1,000 features. Then what a schema cannot
+    say: the features are exactly those of the file's ``kind`` on its instrument and control
+    coding (a renamed feature or a changed ``kind`` is refused), every per-feature object
+    names every feature, cuts and calibration bins increase.
+
     Raises
     ------
     ModelFileError
-        Not JSON, no checksum, checksum mismatch (the file was changed after it was
-        written), unknown format or version, or missing or non-numeric parts.
+        One line: the file, the JSON path and what was wrong. Not JSON, no checksum,
+        checksum mismatch (the file was changed after it was written), unknown format or
+        version, or a structure the schema or the checks above refuse.
+
+    Examples
+    --------
+    >>> model_from_json('{"format": "x"}', "m.json")
+    Traceback (most recent call last):
+    ...
+    fip.predict.modelfile.ModelFileError: m.json: the model file has no sha256 checksum; refusing to use it
     """
     try:
         raw = json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
-        raise ModelFileError(f"{source}: not a valid JSON model file ({exc})") from None
+        raise ModelFileError(f"{source}: not a valid JSON model file ({str(exc)[:200]})") from None
+    except RecursionError:
+        raise ModelFileError(f"{source}: not a fip model file (JSON nested too deeply)") from None
     if not isinstance(raw, dict):
         raise ModelFileError(f"{source}: not a fip model file (expected a JSON object)")
     stored = raw.pop("sha256", None)
     if not isinstance(stored, str):
         raise ModelFileError(f"{source}: the model file has no sha256 checksum; refusing to use it")
-    if _digest(raw) != stored:
+    try:
+        digest = _digest(raw)
+    except ValueError:  # 1e400 parses as inf, which canonical JSON refuses
+        raise ModelFileError(f"{source}: the model file holds a number out of range (e.g. 1e400)") from None
+    except RecursionError:
+        raise ModelFileError(f"{source}: not a fip model file (JSON nested too deeply)") from None
+    if digest != stored:
         raise ModelFileError(
             f"{source}: checksum mismatch: the model file was changed after it was written "
             "(coefficients or other content edited); refusing to use it. Retrain with `fip train`."

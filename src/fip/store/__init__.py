@@ -22,7 +22,8 @@ Examples
 """
 
 from fip.store.connection import DEFAULT_STORE, DEFAULT_TIMEOUT, StoreBusyError
-from fip.store.export import EXPORT_FORMATS, export_store, neutralise_formulas
+from fip.formulas import neutralise_formulas
+from fip.store.export import EXPORT_FORMATS, export_store
 from fip.store.importer import ImportReport, TableImport, import_dataset, migrate_store
 from fip.store.pseudonymise import KEY_ENV, pseudonym, resolve_key
 from fip.store.reader import import_log, load_store, replaced_rows

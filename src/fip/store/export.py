@@ -1,10 +1,11 @@
 """Write the store back out as a FIP dataset folder (CSV, Parquet or Excel).
 
 CSV and Excel files are opened by spreadsheets, which run a cell starting with ``=``, ``+``,
-``-``, ``@``, tab or carriage return as a formula (CSV/formula injection). Following OWASP,
-:func:`export_store` prefixes such text cells with an apostrophe in those two formats
-(``neutralise=True``, the default). This is one-way: :func:`fip.data.load_dataset` reads
-the apostrophe as part of the value (and :func:`fip.store.import_dataset` refuses the
+``-``, ``@``, tab or carriage return as a formula (CSV/formula injection; the rule is
+:func:`fip.formulas.is_formula_like`). Following OWASP, :func:`export_store` prefixes such
+text cells with an apostrophe in those two formats (``neutralise=True``, the default),
+through the one formula-safe writer :func:`fip.formulas.formula_safe`. This is one-way:
+:func:`fip.data.load_dataset` reads the apostrophe as part of the value (and :func:`fip.store.import_dataset` refuses the
 original value anyway). Parquet is written unchanged and round-trips exactly; use it (or
 ``neutralise=False``) to move data between stores.
 """
@@ -22,13 +23,14 @@ import pandas as pd
 
 from fip._options import check_option
 from fip.data import TABLES, Dataset, write_dataset
-from fip.data.dataset import TEXT_DTYPE
 from fip.data.schema import Schema, TableSpec, load_schema
 from fip.errors import FipError
+from fip.formulas import formula_safe, neutralise_formulas
 from fip.instrument import Instrument
 from fip.store.connection import DEFAULT_STORE, DEFAULT_TIMEOUT
+from fip.store.pseudonymise import resolve_key
 from fip.store.reader import load_store
-from fip.store.screen import formula_like
+from fip.store.screen import screen_ids
 
 __all__ = ["EXPORT_FORMATS", "export_store", "neutralise_dataset", "neutralise_formulas"]
 
@@ -36,31 +38,14 @@ __all__ = ["EXPORT_FORMATS", "export_store", "neutralise_dataset", "neutralise_f
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "xlsx")
 
 
-def neutralise_formulas(values: pd.Series) -> pd.Series:
-    """Prefix text cells a spreadsheet would run as a formula with ``'`` (OWASP).
-
-    Examples
-    --------
-    >>> neutralise_formulas(pd.Series(["=cmd|' /C calc'!A0", "Aarhus", "-1", None])).tolist()
-    ["'=cmd|' /C calc'!A0", 'Aarhus', "'-1", nan]
-    """
-    text = pd.Series(values, dtype=TEXT_DTYPE)
-    hit = formula_like(text)
-    if not hit.any():
-        return text
-    return text.mask(pd.Series(hit, index=text.index), "'" + text)
-
-
 def neutralise_dataset(dataset: Dataset, schema: Schema | None = None) -> Dataset:
-    """The dataset with every text, id and code cell passed through :func:`neutralise_formulas`."""
+    """The dataset with every text, id and code cell passed through :func:`fip.formulas.formula_safe`."""
     schema = schema or load_schema(dataset.instrument)
     tables = {}
     for t in TABLES:
         frame = dataset.table(t)
-        spec = schema.table(t)
-        cols = {c.name: neutralise_formulas(frame[c.name]) for c in spec.columns
-                if c.type in ("id", "text", "code") and c.name in frame.columns}
-        tables[t] = frame.assign(**cols) if cols else frame
+        text = [c.name for c in schema.table(t).columns if c.type in ("id", "text", "code") and c.name in frame.columns]
+        tables[t] = frame.assign(**formula_safe(frame[text])) if text else frame
     return Dataset(**tables, instrument=dataset.instrument, source=dataset.source)
 
 
@@ -123,6 +108,8 @@ def export_store(
     instrument: Instrument | None = None,
     neutralise: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
+    key: bytes | None = None,
+    key_file: str | Path | None = None,
 ) -> Path:
     """Write the store's dataset to ``folder`` (atomically) as CSV, Parquet or Excel.
 
@@ -138,6 +125,10 @@ def export_store(
         As in :func:`load_store`.
     neutralise : bool
         CSV and Excel only: prefix formula-like text with ``'`` (one-way; see the module notes).
+    key, key_file : optional
+        Pseudonym key (default ``$FIP_PSEUDONYM_KEY``). Ids are screened as on import
+        (:func:`fip.store.screen.screen_ids`): a CPR-like id that reached the store (an older
+        fip, a manual edit) is pseudonymised with the key, or the export is refused.
 
     Returns
     -------
@@ -157,7 +148,7 @@ def export_store(
     True
     """
     fmt = check_option("format", format, EXPORT_FORMATS)
-    dataset = load_store(store, instrument, timeout=timeout)
+    dataset = screen_ids(load_store(store, instrument, timeout=timeout), resolve_key(key, key_file))
     schema = load_schema(dataset.instrument)
     if neutralise and fmt in ("csv", "xlsx"):
         dataset = neutralise_dataset(dataset, schema)

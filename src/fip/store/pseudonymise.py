@@ -1,11 +1,12 @@
 """Keyed pseudonyms for CPR-like ids, and detection of CPR numbers in text.
 
-A CPR number (Danish personal identity number) is ``ddmmyy-xxxx`` or ten digits. An id cell
-that *is* such a number is replaced by a keyed hash: HMAC-SHA256 of the ten digits (hyphen
-removed, so ``010190-1234`` and ``0101901234`` give the same pseudonym), truncated to 128
-bits (RFC 2104 allows truncation to half the hash length) and written as 32 hexadecimal
-digits in the alphabet ``a``-``p`` (``0``->``a`` ... ``f``->``p``, the convention of Chrome
-extension ids). The letters-only hex matters: ordinary hex has runs of ten decimal digits in
+A CPR number (Danish personal identity number) is ``ddmmyy-xxxx`` or ten digits, with other
+separators and a lost leading zero as :mod:`fip.personal` (the one detector) says. An id
+cell that *is* such a number is replaced by a keyed hash: HMAC-SHA256 of the ten digits
+(separator removed, so ``010190-1234``, ``010190 1234`` and ``0101901234`` give the same
+pseudonym), truncated to 128 bits (RFC 2104 allows truncation to half the hash length) and
+written as 32 hexadecimal digits in the alphabet ``a``-``p`` (``0``->``a`` ... ``f``->``p``,
+the convention of Chrome extension ids). The letters-only hex matters: ordinary hex has runs of ten decimal digits in
 about 7 % of 64-digit hashes, and such a pseudonym would itself look like a CPR number to
 every scanner (and to :func:`fip.errors.mask_personal`).
 
@@ -26,13 +27,13 @@ from __future__ import annotations
 
 import hmac
 import os
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from fip.errors import FipError
+from fip.personal import contains_cpr, cpr_digits, is_cpr
 
 __all__ = [
     "KEY_ENV",
@@ -51,10 +52,6 @@ KEY_ENV = "FIP_PSEUDONYM_KEY"
 #: Shortest key accepted, in bytes.
 MIN_KEY_BYTES = 16
 
-_CPR_FULL = re.compile(r"\d{6}-?\d{4}")
-# RE2 (pyarrow) has no look-around: a CPR-like run is 6 digits, an optional hyphen and 4
-# digits not touching further digits (same matches as fip.errors.mask_personal's pattern).
-_CPR_SEARCH_RE2 = r"(^|[^0-9])[0-9]{6}-?[0-9]{4}([^0-9]|$)"
 _HEX_TO_AP = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 _FINGERPRINT_LABEL = b"fip pseudonym key check v1"
 
@@ -73,45 +70,24 @@ def keyed_hash(message: str, key: bytes) -> str:
 def pseudonym(cpr: str, key: bytes) -> str:
     """The pseudonym of one CPR-like id: 32 letters ``a``-``p`` (128 bits of HMAC-SHA256).
 
-    The hyphen and surrounding spaces are removed before hashing.
+    The hash is of the ten digits (:func:`fip.personal.cpr_digits`: separators and
+    surrounding spaces removed, a lost leading zero restored), so every spelling of one
+    number gives one pseudonym.
+
+    Raises
+    ------
+    ValueError
+        If ``cpr`` is not a CPR-like number.
     """
-    digits = cpr.strip().replace("-", "")
+    digits = cpr_digits(cpr)
+    if digits is None:
+        raise ValueError("not a CPR-like number")
     return keyed_hash(digits, key)[:32]
 
 
 def key_fingerprint(key: bytes) -> str:
     """A value identifying ``key`` without revealing it (HMAC of a fixed label), for the store."""
     return keyed_hash(_FINGERPRINT_LABEL.decode(), key)[:32]
-
-
-def is_cpr(values: pd.Series) -> np.ndarray:
-    """Mask of cells that are, as a whole (spaces stripped), a CPR-like number.
-
-    Examples
-    --------
-    >>> is_cpr(pd.Series(["010190-1234", " 0101901234 ", "p01", "01019012345", None])).tolist()
-    [True, True, False, False, False]
-    """
-    text = pd.Series(values, dtype="str").str.strip()
-    return text.str.fullmatch(_CPR_FULL.pattern).to_numpy(dtype=bool, na_value=False)
-
-
-def contains_cpr(values: pd.Series) -> np.ndarray:
-    """Mask of cells holding a CPR-like number anywhere in their text.
-
-    Examples
-    --------
-    >>> contains_cpr(pd.Series(["born 010190-1234", "12345678901", "a 0101901234b", None])).tolist()
-    [True, False, True, False]
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = pa.array(pd.Series(values, dtype="str").array)
-    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-        arr = arr.cast(pa.string())
-    hit = pc.fill_null(pc.match_substring_regex(arr, _CPR_SEARCH_RE2), False)
-    return hit.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _pseudonyms(digits: list[str], key: bytes) -> list[str]:
@@ -129,7 +105,7 @@ def pseudonymise(values: pd.Series, key: bytes, cache: dict[str, str] | None = N
     Each distinct value is hashed once; ``cache`` (raw value -> pseudonym), if given, is
     consulted and filled, so the same ids in several tables are hashed once. Returns the
     new column (string dtype, same index) and the number of distinct CPR numbers hashed
-    (``010190-1234`` and ``0101901234`` count once).
+    (``010190-1234``, ``010190 1234`` and ``0101901234`` count once).
 
     Examples
     --------
@@ -147,10 +123,10 @@ def pseudonymise(values: pd.Series, key: bytes, cache: dict[str, str] | None = N
     mapped = uniques.to_numpy(dtype=object, na_value=None).copy()
     positions = np.flatnonzero(hit)
     todo = [k for k in positions if mapped[k] not in cache]
-    digits = [mapped[k].strip().replace("-", "") for k in todo]
+    digits = [cpr_digits(mapped[k]) for k in todo]
     for k, p in zip(todo, _pseudonyms(digits, key)):
         cache[mapped[k]] = p
-    distinct = {mapped[k].strip().replace("-", "") for k in positions}
+    distinct = {cpr_digits(mapped[k]) for k in positions}
     for k in positions:
         mapped[k] = cache[mapped[k]]
     out = pd.array(mapped, dtype="str").take(codes, allow_fill=True)
