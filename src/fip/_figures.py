@@ -20,15 +20,16 @@ True
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import matplotlib
+from matplotlib.cbook import is_math_text
 from matplotlib.figure import Figure
 
 from fip._options import check_option
 
-__all__ = ["FORMATS", "FigureFormat", "figure_bytes", "figure_bytes_in"]
+__all__ = ["FORMATS", "FigureFormat", "figure_bytes", "figure_bytes_in", "text_inches"]
 
 #: Formats :func:`figure_bytes` writes.
 FigureFormat = Literal["png", "svg"]
@@ -40,6 +41,51 @@ FORMATS: tuple[FigureFormat, ...] = ("png", "svg")
 _RC = {"svg.hashsalt": "fip", "svg.fonttype": "path"}
 # No timestamp or version string in the file.
 _METADATA: dict[str, dict[str, None]] = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
+
+
+def text_inches(texts: Iterable[object], fontsize: float, *, weight: str = "normal") -> tuple[float, float]:
+    """Width of the widest and height of the tallest of ``texts`` in inches, in matplotlib's font.
+
+    For figures that set their margins from their labels instead of running a layout
+    engine (``tight_layout``, ``layout="constrained"``), which lays out every tick and label
+    of the figure once more on every render. Lines of a text with ``\\n`` are measured one
+    by one; a line is ``1.2 * fontsize`` high (matplotlib's line spacing). Widths are the
+    font's advance widths without hinting; a rendered label is at most a few percent wider.
+
+    Parameters
+    ----------
+    texts : iterable
+        Texts (``str()`` of each), drawn with the default font family (``font.family``).
+    fontsize : float
+        Points.
+    weight : str
+        Font weight, e.g. ``"bold"``.
+
+    Returns
+    -------
+    (float, float)
+        (0.0, 0.0) for no texts.
+
+    Examples
+    --------
+    >>> wide, _ = text_inches(["a label", "a much longer label"], 8)
+    >>> narrow, high = text_inches(["a label"], 8)
+    >>> wide > narrow > 0, round(text_inches(["one\\ntwo"], 10)[1], 3)
+    (True, 0.333)
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    prop = FontProperties(size=fontsize, weight=weight)
+    width, lines = 0.0, 0
+    for text in texts:
+        parts = str(text).split("\n")
+        lines = max(lines, len(parts))
+        for part in parts:
+            if part:
+                w, _, _ = text_to_path.get_text_width_height_descent(part, prop, ismath=is_math_text(part))
+                width = max(width, w)
+    return width / 72.0, lines * 1.2 * fontsize / 72.0
 
 
 def figure_bytes(fig: Figure, format: FigureFormat = "png", *, dpi: float = 150) -> bytes:
