@@ -29,7 +29,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from fip._figures import FORMATS, FigureFormat, figure_bytes, figure_bytes_in, text_inches
+from fip._figures import (FORMATS, LABEL_PAD, TICK_PAD, TICK_SPACE, TITLE_PAD, FigureFormat, figure_bytes,
+                          figure_bytes_in, grid_margins, stacked_item_panels, text_inches)
 from fip.errors import InvalidDataError, Problem
 from fip.instrument import Instrument
 from fip.messages import languages, messages, section
@@ -49,14 +50,6 @@ __all__ = [
     "plot_progression",
     "plot_scree",
 ]
-
-# Inches beside the tick labels (tick length 3.5 pt + pad 3.5 pt; the pad alone), under an axes title (6 pt)
-# and between tick labels and an axis label (4 pt): matplotlib's defaults, for figures that
-# set their own margins.
-_TICK_SPACE = 7 / 72
-_TICK_PAD = 3.5 / 72
-_TITLE_PAD = 6 / 72
-_LABEL_PAD = 4 / 72
 
 #: Pseudo person id of the aggregated ("average citizen") star.
 AVERAGE_ID = "average"
@@ -93,7 +86,9 @@ def plot_progression(progression: pd.DataFrame, instrument: Instrument, *, lang:
     genders = [g for g in ("female", "male", "all") if g in set(data["gender"])]
     height = 1.2 + 0.42 * sum(len(instrument.item_ids(r)) for r in respondents)
     fig = Figure(figsize=(7.5, height))
-    axes = fig.subplots(len(respondents), 1, squeeze=False)[:, 0]
+    labels = [instrument.label(i, lang) for r in respondents for i in instrument.item_ids(r)]
+    axes = fig.subplots(len(respondents), 1, squeeze=False,
+                        gridspec_kw=stacked_item_panels((7.5, height), labels, len(respondents)))[:, 0]
     markers = {"female": "o", "male": "s", "all": "D"}
     shades = {"female": "0.55", "male": "0.25", "all": "0.0"}
     names = section(lang, "figures.gender") if lang in languages() else {}
@@ -112,11 +107,10 @@ def plot_progression(progression: pd.DataFrame, instrument: Instrument, *, lang:
         ax.invert_yaxis()
         ax.grid(axis="x", color="0.9")
         resp_label = next(r.label for r in instrument.respondents if r.id == respondent)
-        ax.set_title(resp_label.get(lang, respondent), fontsize=10)
+        ax.set_title(resp_label.get(lang, respondent), fontsize=10, y=1.0)  # y given: not searched for
         ax.set_xlabel(messages(lang if lang in languages() else "en")["figures.change_axis"],
                       fontsize=8)
         ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
     return fig
 
 
@@ -295,13 +289,13 @@ def plot_loadings_heatmap(
     height = 0.9 + (0.5 if title else 0) + 0.17 * label_lines + 0.3 * n_items
     # margins (inches) from the labels' sizes instead of a layout engine (see plot_coefficients)
     col_h = text_inches([n for names in col_names for n in names], 7.5)[1]
-    panel_title_h = text_inches(["Published"], 10)[1] + _TITLE_PAD if len(panels) > 1 else 0.0
-    left = 0.08 + text_inches(ylabels, 8)[0] + _TICK_PAD
-    top = 0.08 + (text_inches([title], 11)[1] + 0.08 if title else 0.0) + panel_title_h + col_h + _TICK_PAD
+    panel_title_h = text_inches(["Published"], 10)[1] + TITLE_PAD if len(panels) > 1 else 0.0
+    left = 0.08 + text_inches(ylabels, 8)[0] + TICK_PAD
+    top = 0.08 + (text_inches([title], 11)[1] + 0.08 if title else 0.0) + panel_title_h + col_h + TICK_PAD
     bottom = 0.12 + text_inches(["Bold"], 7)[1]
     gap = 0.25
     cbar_w = min(1.0, 3.5 / max(height - 1.0, 1.0)) * (height - top - bottom) / 25
-    right = 0.15 + cbar_w + _TICK_SPACE + text_inches(["\N{MINUS SIGN}1.00"], 7)[0] + _LABEL_PAD \
+    right = 0.15 + cbar_w + TICK_SPACE + text_inches(["\N{MINUS SIGN}1.00"], 7)[0] + LABEL_PAD \
         + text_inches(["Loading"], 8)[1] + 0.08
     # the panels take the width left over by the labels, at least panel_w each
     width = max(1.9 + 0.062 * max(len(t) for t in ylabels) + len(panels) * (panel_w + 0.25),
@@ -346,7 +340,7 @@ def plot_loadings_heatmap(
         if ax is not axes[0]:
             ax.set_yticks([])
         if len(panels) > 1:  # above the factor names on top (placed here, not searched for at each draw)
-            ax.set_title(name, fontsize=10, y=1 + (col_h + _TICK_PAD) / axes_h)
+            ax.set_title(name, fontsize=10, y=1 + (col_h + TICK_PAD) / axes_h)
     axes[0].set_yticks(range(n_items), ylabels, fontsize=8)
     cbar_h = min(1.0, 3.5 / max(height - 1.0, 1.0)) * axes_h
     cax = fig.add_axes(((width - right + 0.15) / width, (bottom + (axes_h - cbar_h) / 2) / height,
@@ -532,15 +526,15 @@ def plot_coefficients(
     panels = list(dict.fromkeys(ci[by]))
     # margins set from the labels' sizes (inches), not by a layout engine: constrained layout
     # measured every tick and label once more per render, about half of the figure's time
-    label_w = text_inches(texts, 7.5)[0] + _TICK_SPACE
+    label_w = text_inches(texts, 7.5)[0] + TICK_SPACE
     tick_w, tick_h = text_inches(["\N{MINUS SIGN}0.0000"], 7)
     title_h = text_inches([labels.get(str(p), str(p)) for p in panels], 9)[1]
     left = 0.08 + label_w
     gap = tick_w + 0.1                  # x tick labels may reach half their width past a panel's edge
     right = 0.5 * tick_w + 0.08
-    top = 0.08 + (text_inches([title], 11)[1] + 0.08 if title else 0.0) + title_h + _TITLE_PAD
+    top = 0.08 + (text_inches([title], 11)[1] + 0.08 if title else 0.0) + title_h + TITLE_PAD
     legend_h = text_inches(["Ours"], 8)[1] + 0.16
-    bottom = 0.06 + legend_h + _TICK_SPACE + tick_h + _LABEL_PAD + text_inches(["Coefficient"], 8)[1]
+    bottom = 0.06 + legend_h + TICK_SPACE + tick_h + LABEL_PAD + text_inches(["Coefficient"], 8)[1]
     panel_w = 2.3
     width = left + len(panels) * panel_w + (len(panels) - 1) * gap + right
     height = max(1.3 + (0.35 if title else 0) + (0.34 if any_published else 0.24) * len(rows), top + bottom + 0.5)
