@@ -23,11 +23,13 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-import matplotlib
-from matplotlib.cbook import is_math_text
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from fip._options import check_option
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+# matplotlib is imported where a figure is measured or rendered (it need not load with fip)
 
 __all__ = ["FORMATS", "FigureFormat", "figure_bytes", "figure_bytes_in", "grid_margins", "stacked_item_panels",
            "text_inches"]
@@ -84,6 +86,7 @@ def text_inches(texts: Iterable[object], fontsize: float, *, weight: str = "norm
     >>> wide > narrow > 0, round(text_inches(["one\\ntwo"], 10)[1], 3)
     (True, 0.333)
     """
+    from matplotlib.cbook import is_math_text
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import text_to_path
 
@@ -182,6 +185,8 @@ def figure_bytes(fig: Figure, format: FigureFormat = "png", *, dpi: float = 150)
     >>> figure_bytes(Figure(figsize=(1, 1)), "svg").lstrip()[:5]
     b'<?xml'
     """
+    import matplotlib
+
     check_option("format", format, FORMATS)
     buffer = io.BytesIO()
     with matplotlib.rc_context(_RC):
@@ -232,6 +237,8 @@ def figure_bytes_in(
     >>> rendered["png"] == figure_bytes(draw(), "png"), fig.get_layout_engine() is not None
     (True, True)
     """
+    import matplotlib
+
     formats = [check_option("formats", f, FORMATS) for f in formats]
     if not formats:
         return {}

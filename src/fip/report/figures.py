@@ -18,15 +18,10 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 
-import matplotlib
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib import collections as mcollections
-from matplotlib import colors as mcolors
-from matplotlib import lines as mlines
-from matplotlib import patches as mpatches
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from fip._figures import (FORMATS, LABEL_PAD, TICK_PAD, TICK_SPACE, TITLE_PAD, FigureFormat, figure_bytes,
@@ -35,6 +30,11 @@ from fip.errors import InvalidDataError, Problem
 from fip.instrument import Instrument
 from fip.messages import languages, messages, section
 from fip.study_config import study_facts
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+# matplotlib is imported by the drawing functions: `fip replicate` draws its figures in worker
+# processes, and its main process need not load matplotlib (0.3 s)
 
 __all__ = [
     "FORMATS",
@@ -81,6 +81,8 @@ def plot_progression(progression: pd.DataFrame, instrument: Instrument, *, lang:
     -------
     matplotlib Figure
     """
+    from matplotlib.figure import Figure
+
     respondents = [r for r in instrument.respondent_ids if instrument.item_ids(r)]
     data = progression[~progression["suppressed"].astype(bool)]
     genders = [g for g in ("female", "male", "all") if g in set(data["gender"])]
@@ -129,6 +131,8 @@ def plot_scree(sets: Mapping[str, tuple[pd.DataFrame, pd.DataFrame | None]]) -> 
     matplotlib Figure
         One panel per set; the dotted line is the random-data threshold.
     """
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(3.2 * len(sets), 3.2))
     axes = fig.subplots(1, len(sets), squeeze=False)[0]
     for ax, (name, (scree, parallel)) in zip(axes, sets.items()):
@@ -271,6 +275,12 @@ def plot_loadings_heatmap(
     >>> [t.get_text() for t in fig.axes[0].texts][:3]
     ['0.80', '0.10', '0.70']
     """
+    import matplotlib
+    from matplotlib import collections as mcollections
+    from matplotlib import colors as mcolors
+    from matplotlib import patches as mpatches
+    from matplotlib.figure import Figure
+
     ours = _loadings_frame(loadings, "loadings", instrument)
     panels = [("Ours", ours)]
     if published is not None:
@@ -509,6 +519,11 @@ def plot_coefficients(
     >>> [ax.get_title() for ax in plot_coefficients(r).axes]
     ['y1', 'y2']
     """
+    from matplotlib import collections as mcollections
+    from matplotlib import lines as mlines
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     labels = dict(labels or {})
     ci = coefficient_intervals(results, level)
     if by not in results.columns:
