@@ -10,8 +10,11 @@ the timings more than before: note the load average printed at the end.
 Cold processes: ``python -m fip.cli replicate --out TMP`` (and ``fip --help``) run ``--runs``
 times each for this tree and for ``--ref`` (exported with ``git archive`` into a temporary
 folder and run with its own PYTHONPATH), alternating the two so that a change in machine load
-hits both; the medians and their ratio are printed. With ``--persons`` both read the same
-dataset folder (written by this tree's ``fip simulate``) instead of the default cohort. Then,
+hits both; the medians of wall time and their ratio are printed, and the medians of CPU time
+(user + system of the process and its workers), which other load on the machine moves much
+less than the wall time: on a quiet 2-core machine replicate's wall time is about its CPU
+time before the workers start (imports, about 1 s) plus half of the rest. With ``--persons``
+both read the same dataset folder (written by this tree's ``fip simulate``) instead of the default cohort. Then,
 in this process: seconds per step of one run, and the peer below.
 
 Peer (same process, same data): the report's regression models fitted the way one would
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -75,22 +79,27 @@ def _export(ref: str, into: Path) -> Path:
     return into / "src"
 
 
-def _seconds(src: Path, args: list[str]) -> float:
-    """Wall seconds of one cold ``python -m fip.cli ARGS`` with ``src`` first on the path."""
+def _seconds(src: Path, args: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system of the process and its workers) of one cold
+    ``python -m fip.cli ARGS`` with ``src`` first on the path."""
     env = dict(os.environ, PYTHONPATH=str(src), MPLBACKEND="Agg")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "fip.cli", *args], env=env, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def _cold(trees: dict[str, Path], args: list[str], runs: int) -> dict[str, float]:
-    """Median seconds per tree of ``runs`` cold runs, the trees alternating."""
-    times: dict[str, list[float]] = {name: [] for name in trees}
+def _cold(trees: dict[str, Path], args: list[str], runs: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds per tree of ``runs`` cold runs, the trees alternating."""
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
     for _ in range(runs):
         for name, src in trees.items():
             times[name].append(_seconds(src, args))
-    return {name: statistics.median(t) for name, t in times.items()}
+    return {name: (statistics.median(w for w, _ in t), statistics.median(c for _, c in t))
+            for name, t in times.items()}
 
 
 def _compare(args: argparse.Namespace) -> None:
@@ -109,9 +118,9 @@ def _compare(args: argparse.Namespace) -> None:
         load = os.getloadavg()[0]
         for label, cli in (("fip replicate", command), ("fip --help", ["--help"])):
             medians = _cold(trees, cli, args.runs)
-            new, ref = medians["this tree"], medians[args.ref]
+            (new, new_cpu), (ref, ref_cpu) = medians["this tree"], medians[args.ref]
             print(f"{label:<14} median of {args.runs} cold runs: this tree {new:6.2f} s, {args.ref} {ref:6.2f} s "
-                  f"(ratio {ref / new:.2f}x)")
+                  f"(ratio {ref / new:.2f}x); CPU {new_cpu:.2f} s against {ref_cpu:.2f} s")
         print(f"load average at start {load:.1f}, at end {os.getloadavg()[0]:.1f} (2 cores shared)")
 
 

@@ -380,11 +380,16 @@ def plot_item_means(
     """
     from matplotlib.figure import Figure
 
+    from fip._figures import stacked_item_panels
+
     respondents = list(respondents or instrument.respondent_ids)
     data = means[(means["gender"] != "all") & ~means["suppressed"]]
     combos = sorted(data[["gender", "round"]].drop_duplicates().itertuples(index=False, name=None))
-    fig = Figure(figsize=(7.5, 1.2 + 0.45 * max(len(instrument.item_ids(r)) for r in respondents) * len(respondents)))
-    axes = fig.subplots(len(respondents), 1, squeeze=False)[:, 0]
+    size = (7.5, 1.2 + 0.45 * max(len(instrument.item_ids(r)) for r in respondents) * len(respondents))
+    fig = Figure(figsize=size)
+    labels = [instrument.label(i, lang) for r in respondents for i in instrument.item_ids(r)]
+    axes = fig.subplots(len(respondents), 1, squeeze=False, gridspec_kw=stacked_item_panels(size, labels,
+                                                                                             len(respondents)))[:, 0]
     markers = {"female": "o", "male": "s"}
     colours = {1: "0.55", 2: "0.0"}
     words = _figure_text(lang)
@@ -407,9 +412,8 @@ def plot_item_means(
         ax.set_xlabel(messages(words)["figures.mean_axis"] +
                       f" ({instrument.scale.min}-{instrument.scale.max}), 95 % CI", fontsize=8)
         resp_label = next(r.label for r in instrument.respondents if r.id == respondent)
-        ax.set_title(resp_label.get(lang, respondent), fontsize=10)
+        ax.set_title(resp_label.get(lang, respondent), fontsize=10, y=1.0)  # y given: not searched for
         ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
     return fig
 
 

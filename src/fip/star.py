@@ -33,11 +33,10 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from string import Template
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from fip._figures import figure_bytes
 from fip._options import check_option
@@ -45,6 +44,9 @@ from fip.errors import FipError
 from fip.instrument import Instrument
 from fip.messages import languages, section
 from fip.personal import has_cpr
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["TEXT", "card_html", "figure_bytes", "plot_star", "star_data"]
 
@@ -151,6 +153,8 @@ def plot_star(
     n = len(spokes)
     angles = np.array([2 * math.pi * k / n for k in range(n)])
     lo, hi = instrument.scale.min, instrument.scale.max
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(9.0, 10.0), dpi=100)
     ax = fig.add_subplot(projection="polar")
     ax.set_theta_offset(math.pi / 2)

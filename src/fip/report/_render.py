@@ -61,12 +61,16 @@ def render_figure(draw: Callable[..., Any], args: tuple, kwargs: Mapping[str, An
 
 
 def _worker_init() -> None:
-    """Worker processes leave Ctrl-C to the main process and use one BLAS thread, as it does."""
+    """Worker processes leave Ctrl-C to the main process and use one BLAS thread, as it does;
+    they load matplotlib (which the main process need not) while it computes the first section."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from threadpoolctl import threadpool_limits
 
     # kept for the worker's lifetime: the limit is the process's state, not a module's
     threadpool_limits(1)
+    import matplotlib.backends.backend_agg
+    import matplotlib.backends.backend_svg
+    import matplotlib.figure  # noqa: F401
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -102,9 +106,17 @@ class PoolRenderer:
 
     def __enter__(self) -> PoolRenderer:
         try:
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=_context(), initializer=_worker_init)
+            pool = ProcessPoolExecutor(self._workers, mp_context=_context(), initializer=_worker_init)
         except (OSError, ValueError, NotImplementedError):
-            self._pool = None
+            return self
+        try:
+            # start the workers now (a pool starts them at its first task): they load matplotlib
+            # while this process computes the first section
+            pool.submit(int)
+        except (OSError, RuntimeError):  # no worker could start
+            pool.shutdown(wait=False, cancel_futures=True)
+            return self
+        self._pool = pool
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

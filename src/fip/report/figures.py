@@ -18,21 +18,23 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 
-import matplotlib
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib import colors as mcolors
-from matplotlib import lines as mlines
-from matplotlib import patches as mpatches
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from fip._figures import FORMATS, FigureFormat, figure_bytes, figure_bytes_in
+from fip._figures import (FORMATS, LABEL_PAD, TICK_PAD, TICK_SPACE, TITLE_PAD, FigureFormat, figure_bytes,
+                          figure_bytes_in, grid_margins, stacked_item_panels, text_inches)
 from fip.errors import InvalidDataError, Problem
 from fip.instrument import Instrument
 from fip.messages import languages, messages, section
 from fip.study_config import study_facts
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+# matplotlib is imported by the drawing functions: `fip replicate` draws its figures in worker
+# processes, and its main process need not load matplotlib (0.3 s)
 
 __all__ = [
     "FORMATS",
@@ -79,12 +81,16 @@ def plot_progression(progression: pd.DataFrame, instrument: Instrument, *, lang:
     -------
     matplotlib Figure
     """
+    from matplotlib.figure import Figure
+
     respondents = [r for r in instrument.respondent_ids if instrument.item_ids(r)]
     data = progression[~progression["suppressed"].astype(bool)]
     genders = [g for g in ("female", "male", "all") if g in set(data["gender"])]
     height = 1.2 + 0.42 * sum(len(instrument.item_ids(r)) for r in respondents)
     fig = Figure(figsize=(7.5, height))
-    axes = fig.subplots(len(respondents), 1, squeeze=False)[:, 0]
+    labels = [instrument.label(i, lang) for r in respondents for i in instrument.item_ids(r)]
+    axes = fig.subplots(len(respondents), 1, squeeze=False,
+                        gridspec_kw=stacked_item_panels((7.5, height), labels, len(respondents)))[:, 0]
     markers = {"female": "o", "male": "s", "all": "D"}
     shades = {"female": "0.55", "male": "0.25", "all": "0.0"}
     names = section(lang, "figures.gender") if lang in languages() else {}
@@ -103,11 +109,10 @@ def plot_progression(progression: pd.DataFrame, instrument: Instrument, *, lang:
         ax.invert_yaxis()
         ax.grid(axis="x", color="0.9")
         resp_label = next(r.label for r in instrument.respondents if r.id == respondent)
-        ax.set_title(resp_label.get(lang, respondent), fontsize=10)
+        ax.set_title(resp_label.get(lang, respondent), fontsize=10, y=1.0)  # y given: not searched for
         ax.set_xlabel(messages(lang if lang in languages() else "en")["figures.change_axis"],
                       fontsize=8)
         ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
     return fig
 
 
@@ -126,6 +131,8 @@ def plot_scree(sets: Mapping[str, tuple[pd.DataFrame, pd.DataFrame | None]]) -> 
     matplotlib Figure
         One panel per set; the dotted line is the random-data threshold.
     """
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(3.2 * len(sets), 3.2))
     axes = fig.subplots(1, len(sets), squeeze=False)[0]
     for ax, (name, (scree, parallel)) in zip(axes, sets.items()):
@@ -268,6 +275,12 @@ def plot_loadings_heatmap(
     >>> [t.get_text() for t in fig.axes[0].texts][:3]
     ['0.80', '0.10', '0.70']
     """
+    import matplotlib
+    from matplotlib import collections as mcollections
+    from matplotlib import colors as mcolors
+    from matplotlib import patches as mpatches
+    from matplotlib.figure import Figure
+
     ours = _loadings_frame(loadings, "loadings", instrument)
     panels = [("Ours", ours)]
     if published is not None:
@@ -279,23 +292,43 @@ def plot_loadings_heatmap(
     items = list(ours.index)
     n_items, n_factors = ours.shape
     ylabels = [f"{instrument.label(i, lang)} ({i})" for i in items]
-    label_w = 0.9 + 0.062 * max(len(t) for t in ylabels)
     col_names = [[_wrap(c, 11) for c in frame.columns] for _, frame in panels]
     label_lines = max(n.count("\n") + 1 for names in col_names for n in names)
     widest = max(len(line) for names in col_names for n in names for line in n.split("\n"))
     panel_w = max(max(0.62, 0.058 * widest + 0.08) * n_factors, 1.6)
-    width = label_w + len(panels) * (panel_w + 0.25) + 1.0
     height = 0.9 + (0.5 if title else 0) + 0.17 * label_lines + 0.3 * n_items
-    fig = Figure(figsize=(width, height), layout="constrained")
-    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    # margins (inches) from the labels' sizes instead of a layout engine (see plot_coefficients)
+    col_h = text_inches([n for names in col_names for n in names], 7.5)[1]
+    panel_title_h = text_inches(["Published"], 10)[1] + TITLE_PAD if len(panels) > 1 else 0.0
+    left = 0.08 + text_inches(ylabels, 8)[0] + TICK_PAD
+    top = 0.08 + (text_inches([title], 11)[1] + 0.08 if title else 0.0) + panel_title_h + col_h + TICK_PAD
+    bottom = 0.12 + text_inches(["Bold"], 7)[1]
+    gap = 0.25
+    cbar_w = min(1.0, 3.5 / max(height - 1.0, 1.0)) * (height - top - bottom) / 25
+    right = 0.15 + cbar_w + TICK_SPACE + text_inches(["\N{MINUS SIGN}1.00"], 7)[0] + LABEL_PAD \
+        + text_inches(["Loading"], 8)[1] + 0.08
+    # the panels take the width left over by the labels, at least panel_w each
+    width = max(1.9 + 0.062 * max(len(t) for t in ylabels) + len(panels) * (panel_w + 0.25),
+                left + len(panels) * panel_w + (len(panels) - 1) * gap + right)
+    fig = Figure(figsize=(width, height))
+    # the panels share the rows without sharing the y axis, so only the first has y ticks
+    axes = fig.subplots(1, len(panels), squeeze=False,
+                        gridspec_kw={"left": left / width, "right": (width - right) / width,
+                                     "bottom": bottom / height, "top": 1 - top / height, "wspace": gap / panel_w})[0]
     cmap = matplotlib.colormaps[_LOADINGS_CMAP].with_extremes(bad="0.85")
     norm = mcolors.Normalize(vmin=-1.0, vmax=1.0)
     image = None
     font = 8 if n_factors <= 4 else 7
+    # white lines between the cells (one collection; a grid of minor ticks costs a tick object per line)
+    cell_lines = ([[(c, -0.5), (c, n_items - 0.5)] for c in np.arange(-0.5, n_factors)]
+                  + [[(-0.5, r), (n_factors - 0.5, r)] for r in np.arange(-0.5, n_items)])
+    axes_h = height - top - bottom
     for ax, (name, frame), names in zip(axes, panels, col_names):
         values = frame.to_numpy(dtype="float64")
         image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto",
                           interpolation="nearest")
+        ax.add_collection(mcollections.LineCollection(cell_lines, colors="white", linewidths=1.2, zorder=1.5),
+                          autolim=False)
         for r in range(n_items):
             row = values[r]
             best = int(np.nanargmax(np.abs(row))) if np.isfinite(row).any() else None
@@ -313,20 +346,22 @@ def plot_loadings_heatmap(
                                                 edgecolor="white" if on_dark else "0.1", lw=1.2))
         ax.set_xticks(range(n_factors), names, fontsize=7.5)
         ax.tick_params(axis="x", length=0, labeltop=True, labelbottom=False)
-        ax.set_xticks(np.arange(-0.5, n_factors), minor=True)
-        ax.set_yticks(np.arange(-0.5, n_items), minor=True)
-        ax.grid(which="minor", color="white", lw=1.2)
-        ax.tick_params(which="minor", length=0)
         ax.tick_params(axis="y", length=0)
-        if len(panels) > 1:
-            ax.set_title(name, fontsize=10)
+        if ax is not axes[0]:
+            ax.set_yticks([])
+        if len(panels) > 1:  # above the factor names on top (placed here, not searched for at each draw)
+            ax.set_title(name, fontsize=10, y=1 + (col_h + TICK_PAD) / axes_h)
     axes[0].set_yticks(range(n_items), ylabels, fontsize=8)
-    cbar = fig.colorbar(image, ax=list(axes), shrink=min(1.0, 3.5 / max(height - 1.0, 1.0)), aspect=25, pad=0.02)
+    cbar_h = min(1.0, 3.5 / max(height - 1.0, 1.0)) * axes_h
+    cax = fig.add_axes(((width - right + 0.15) / width, (bottom + (axes_h - cbar_h) / 2) / height,
+                        cbar_w / width, cbar_h / height))
+    cbar = fig.colorbar(image, cax=cax)
     cbar.set_label("Loading", fontsize=8)
     cbar.ax.tick_params(labelsize=7)
-    fig.supxlabel(f"Bold: |loading| > {threshold:g}. Frame: the item's largest |loading|.", fontsize=7, color="0.3")
+    fig.supxlabel(f"Bold: |loading| > {threshold:g}. Frame: the item's largest |loading|.", fontsize=7, color="0.3",
+                  x=(left + (width - left - right) / 2) / width, y=0.06 / height, va="bottom")
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title, fontsize=11, y=1 - 0.08 / height, va="top")
     return fig
 
 
@@ -484,6 +519,11 @@ def plot_coefficients(
     >>> [ax.get_title() for ax in plot_coefficients(r).axes]
     ['y1', 'y2']
     """
+    from matplotlib import collections as mcollections
+    from matplotlib import lines as mlines
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     labels = dict(labels or {})
     ci = coefficient_intervals(results, level)
     if by not in results.columns:
@@ -499,10 +539,28 @@ def plot_coefficients(
     ci["_y"] = [ypos[key] for key in keys]
     any_published = bool(np.isfinite(ci["published_coef"]).any())
     panels = list(dict.fromkeys(ci[by]))
-    label_w = 0.6 + 0.062 * max(len(t) for t in texts)
-    height = 1.3 + (0.35 if title else 0) + (0.34 if any_published else 0.24) * len(rows)
-    fig = Figure(figsize=(label_w + 2.4 * len(panels), height), layout="constrained")
-    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    # margins set from the labels' sizes (inches), not by a layout engine: constrained layout
+    # measured every tick and label once more per render, about half of the figure's time
+    label_w = text_inches(texts, 7.5)[0] + TICK_SPACE
+    tick_w, tick_h = text_inches(["\N{MINUS SIGN}0.0000"], 7)
+    title_h = text_inches([labels.get(str(p), str(p)) for p in panels], 9)[1]
+    left = 0.08 + label_w
+    gap = tick_w + 0.1                  # x tick labels may reach half their width past a panel's edge
+    right = 0.5 * tick_w + 0.08
+    top = 0.08 + (text_inches([title], 11)[1] + 0.08 if title else 0.0) + title_h + TITLE_PAD
+    legend_h = text_inches(["Ours"], 8)[1] + 0.16
+    bottom = 0.06 + legend_h + TICK_SPACE + tick_h + LABEL_PAD + text_inches(["Coefficient"], 8)[1]
+    panel_w = 2.3
+    width = left + len(panels) * panel_w + (len(panels) - 1) * gap + right
+    height = max(1.3 + (0.35 if title else 0) + (0.34 if any_published else 0.24) * len(rows), top + bottom + 0.5)
+    fig = Figure(figsize=(width, height))
+    # the panels share the rows without sharing the y axis: only the first has y ticks (an
+    # inner panel's ticks would be unlabelled marks, and ticks are most of a render's time)
+    axes = fig.subplots(1, len(panels), squeeze=False,
+                        gridspec_kw={"left": left / width, "right": 1 - right / width, "bottom": bottom / height,
+                                     "top": 1 - top / height, "wspace": gap / panel_w})[0]
+    # shaded rows of every other term: one collection, x in axes and y in data coordinates
+    bands = [[(0, y - 0.5), (1, y - 0.5), (1, y + 0.5), (0, y + 0.5)] for y, group in enumerate(groups) if group % 2]
     off = 0.18 if any_published else 0.0
     pct = f"{100 * level:g} %"
     for ax, panel in zip(axes, panels):
@@ -519,21 +577,25 @@ def plot_coefficients(
             ax.containers[-1].set_label("published")
         ax.axvline(0.0, color="0.6", lw=0.8, zorder=0)
         ax.grid(axis="x", color="0.9")
-        for y, group in enumerate(groups):
-            if group % 2:
-                ax.axhspan(y - 0.5, y + 0.5, color="0.96", zorder=-1, lw=0)
+        if bands:
+            ax.add_collection(mcollections.PolyCollection(bands, facecolors="0.96", edgecolors="none", linewidths=0,
+                                                          zorder=-1, transform=ax.get_yaxis_transform()),
+                              autolim=False)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
-        ax.set_title(labels.get(str(panel), str(panel)), fontsize=9)
+        ax.set_title(labels.get(str(panel), str(panel)), fontsize=9, y=1.0)  # y given: no search for top ticks
         ax.tick_params(axis="x", labelsize=7)
         ax.set_xlabel("Coefficient", fontsize=8)
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        if ax is not axes[0]:
+            ax.set_yticks([])
     axes[0].set_yticks(range(len(rows)), texts, fontsize=7.5)
-    axes[0].set_ylim(len(rows) - 0.5, -0.5)
     handles = [mlines.Line2D([], [], marker="o", color="0.0", ms=4, lw=1)]
     names = [f"Ours ({pct} CI)"]
     if any_published:
         handles.append(mlines.Line2D([], [], marker="s", color="0.5", mfc="white", ms=4, lw=1))
         names.append(f"Published ({pct} CI)")
-    fig.legend(handles, names, loc="outside lower center", ncols=len(names), fontsize=8, frameon=False)
+    fig.legend(handles, names, loc="lower center", bbox_to_anchor=(0.5, 0.06 / height), borderaxespad=0,
+               ncols=len(names), fontsize=8, frameon=False)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title, fontsize=11, y=1 - 0.08 / height, va="top")
     return fig

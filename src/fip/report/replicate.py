@@ -229,12 +229,13 @@ def replicate(
                 results[name] = prediction()
                 _write_tables(out, results[name], table_paths, study.policy.statement)
             else:
+                if name == "sample" and renderer is not None:
+                    # the job-chance validation (a third of the computing) runs on a worker from here
+                    # on, with the Study's pairing and analysis table (all the sample section adds)
+                    study.analysis  # noqa: B018  (computed before the Study is sent)
+                    prediction = renderer.call(sec.prediction, study, seed=seed, C=predict_C)
                 results[name] = builders[name](renderer)
                 _write_tables(out, results[name], table_paths, study.policy.statement)
-            if name == "sample" and renderer is not None and "prediction" in builders:
-                # the job-chance validation (a third of the computing) runs on a worker from here on,
-                # with the Study as computed so far (pairing, analysis table)
-                prediction = renderer.call(sec.prediction, study, seed=seed, C=predict_C)
             timings[name] = time.perf_counter() - start
     if progress is not None:
         progress("done", len(STEPS), len(STEPS))
