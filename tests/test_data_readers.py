@@ -99,7 +99,7 @@ def test_sniffers():
     "name, content, fragment",
     [
         ("t.csv", b"", "empty"),
-        ("t.csv", b"a,b\n1,2\n3,4,5\n", "column"),
+        ("t.csv", b"a,b\n1,2\n3,4,5\n", "row 3: expected 2 fields"),
         ("t.csv", b"a,b\n\x81\x8d\xe6,1\n", "decode"),  # bytes undefined in cp1252, invalid UTF-8
         ("t.xlsx", b"PK\x03\x04 not really a zip", ""),
         ("t.parquet", b"PAR1 garbage", ""),

@@ -73,8 +73,8 @@ def test_base_dataset_is_clean(tmp_path):
 # (table, {(row, column): value}, expected problem (file, row, column, value), fragment of "expected")
 CELL_CASES = [
     ("persons", {(2, "gender"): "x"}, ("persons.csv", 2, "gender", "x"), "one of female, male"),
-    ("persons", {(3, "birth_year"): "19x0"}, ("persons.csv", 3, "birth_year", "19x0"), "whole number from 1900 to 2100"),
-    ("persons", {(3, "birth_year"): "1850"}, ("persons.csv", 3, "birth_year", "1850"), "whole number from 1900 to 2100"),
+    ("persons", {(3, "birth_year"): "19x0"}, ("persons.csv", 3, "birth_year", "19x0"), "whole number from 1900 to 2025"),
+    ("persons", {(3, "birth_year"): "1850"}, ("persons.csv", 3, "birth_year", "1850"), "whole number from 1900 to 2025"),
     ("persons", {(2, "arrival_date"): "31-02-2016"}, ("persons.csv", 2, "arrival_date", "31-02-2016"), "a date dd-mm-yyyy"),
     ("persons", {(2, "arrival_date"): "2025-01-02"}, ("persons.csv", 2, "arrival_date", "2025-01-02"), "not after today (2025-01-01)"),
     ("persons", {(3, "education"): "phd"}, ("persons.csv", 3, "education", "phd"), "one of primary, beyond_primary, none, unknown"),
@@ -91,6 +91,18 @@ CELL_CASES = [
     ("forms", {(4, "w11"): "2"}, ("forms.csv", 4, "w11", "2"), "w11 is a caseworker item; this is a citizen form"),
     ("forms", {(5, "answered_on"): "2017-13-01"}, ("forms.csv", 5, "answered_on", "2017-13-01"), "a date"),
     ("forms", {(5, "answered_on"): ""}, ("forms.csv", 5, "answered_on", ""), "must not be empty"),
+    # implausible dates (issue 13.20): bounds from configs/schema.yaml, checks across columns and tables
+    ("forms", {(3, "answered_on"): "1900-01-01"}, ("forms.csv", 3, "answered_on", "1900-01-01"), "a date from 2000-01-01 on"),
+    ("forms", {(3, "answered_on"): "01-01-0001"}, ("forms.csv", 3, "answered_on", "01-01-0001"), "a date from 2000-01-01 on"),
+    ("forms", {(3, "answered_on"): "2031-05-01"}, ("forms.csv", 3, "answered_on", "2031-05-01"), "not after today (2025-01-01)"),
+    ("persons", {(3, "arrival_date"): "1850-06-01"}, ("persons.csv", 3, "arrival_date", "1850-06-01"), "a date from 1900-01-01 on"),
+    ("persons", {(2, "birth_year"): "2030"}, ("persons.csv", 2, "birth_year", "2030"), "from 1900 to 2025 (not after this year)"),
+    ("persons", {(2, "birth_year"): "2017"}, ("persons.csv", 2, "birth_year", "2017"),
+     "a birth year not after the arrival date (2016-01-15)"),
+    ("persons", {(2, "arrival_date"): "2017-06-01"}, ("persons.csv", 2, "arrival_date", "2017-06-01"),
+     "an arrival date not after the person's first form (2017-01-10, forms.csv row 2)"),
+    ("persons", {(3, "arrival_date"): "03-02-2017"}, ("persons.csv", 3, "arrival_date", "2017-02-03"),  # shown as parsed
+     "an arrival date not after the person's first form (2017-02-01, forms.csv row 4)"),
     ("forms", {(4, "caseworker_id"): ""}, ("forms.csv", 4, "caseworker_id", ""), "must not be empty"),
     ("forms", {(3, "person_id"): "p9"}, ("forms.csv", 3, "person_id", "p9"), "a person_id listed in persons.csv"),
     ("outcomes", {(2, "month"): "2017-13"}, ("outcomes.csv", 2, "month", "2017-13"), "a month yyyy-mm"),
