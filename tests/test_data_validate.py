@@ -449,3 +449,129 @@ def test_dataset_from_frames_checks_in_memory_tables():
     with pytest.raises(InvalidDataError) as info:
         dataset_from_frames(persons, forms, bad, today=TODAY)
     assert [(p.file, p.row, p.column) for p in info.value.problems] == [("outcomes", 3, "employment_rate")]
+
+
+# --------------------------------------------------------------------------- issue 13 (reading)
+
+
+def _xlsx_table(path: Path, rows: list[list], cover: list[list] | None = None) -> None:
+    """One workbook: an optional cover sheet first, then the table's rows."""
+    book = openpyxl.Workbook()
+    first = book.active
+    if cover is not None:
+        for r in cover:
+            first.append(r)
+        first = book.create_sheet("Data")
+    for r in rows:
+        first.append(r)
+    book.save(path)
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_nfc_and_nfd_spellings_are_one_municipality(tmp_path, ext):
+    import unicodedata
+
+    tables = _tables(persons={(2, "municipality"): unicodedata.normalize("NFD", "Århus"),
+                              (3, "municipality"): "Århus"})
+    folder = _write(tmp_path / "d", tables)
+    if ext == "xlsx":
+        _xlsx_table(folder / "persons.xlsx", tables["persons"])
+        (folder / "persons.csv").unlink()
+    d = load_dataset(folder, today=TODAY)
+    assert d.persons["municipality"].tolist() == ["Århus", "Århus"]
+    assert d.persons["municipality"].nunique() == 1
+
+
+@pytest.mark.parametrize("table", ["persons", "forms"])
+def test_header_only_table_is_an_error(tmp_path, table):
+    tables = _tables()
+    tables[table] = tables[table][:1]
+    if table == "persons":
+        tables["forms"], tables["outcomes"] = tables["forms"][:1], tables["outcomes"][:1]
+    problems = validate_dataset(_write(tmp_path / "d", tables), today=TODAY)
+    mine = [p for p in problems if p.file == f"{table}.csv"]
+    assert [(p.row, p.column) for p in mine] == [(None, None)]
+    assert "at least one data row below the header" in mine[0].expected
+
+
+def test_header_only_outcomes_is_allowed(tmp_path):
+    tables = _tables()
+    tables["outcomes"] = tables["outcomes"][:1]
+    assert validate_dataset(_write(tmp_path / "d", tables), today=TODAY) == []
+
+
+def test_dash_placeholder_is_empty_in_text_and_code_columns(tmp_path):
+    folder = _write(tmp_path / "d", _tables(persons={(2, "origin"): "-", (2, "education"): " - ",
+                                                     (3, "work_experience"): "-"}))
+    d = load_dataset(folder, today=TODAY)
+    assert pd.isna(d.persons.loc[0, "origin"])
+    assert d.persons["education"].tolist() == ["unknown", "none"]
+    assert d.persons["work_experience"].tolist() == ["yes", "unknown"]
+    problems = validate_dataset(_write(tmp_path / "e", _tables(persons={(3, "municipality"): "-"})), today=TODAY)
+    assert [(p.file, p.row, p.column) for p in problems] == [("persons.csv", 3, "municipality")]
+    assert "must not be empty" in problems[0].expected
+
+
+@pytest.mark.parametrize("layout, where", [
+    ("cover", "it is in row 1 of sheet 'Data': move that sheet first"),
+    ("title", "it is in row 3: delete the rows above it"),
+    ("cover+title", "it is in row 2 of sheet 'Data': move that sheet first and delete the rows above"),
+    ("nowhere", "row 1 names none of the persons columns"),
+])
+def test_misplaced_xlsx_header_gives_one_hint(tmp_path, layout, where):
+    folder = _write(tmp_path / "d", BASE)
+    (folder / "persons.csv").unlink()
+    rows = [list(r) for r in PERSONS]
+    if layout == "cover":
+        _xlsx_table(folder / "persons.xlsx", rows, cover=[["FIP udtræk"], ["Jobcenter Aarhus"]])
+    elif layout == "title":
+        _xlsx_table(folder / "persons.xlsx", [["FIP: borgere"], [None], *rows])
+    elif layout == "cover+title":
+        _xlsx_table(folder / "persons.xlsx", [["Borgere"], *rows], cover=[["Forside"]])
+    else:
+        _xlsx_table(folder / "persons.xlsx", [["a", "b"], ["1", "2"]])
+    problems = validate_dataset(folder, today=TODAY)
+    persons = [p for p in problems if p.file == "persons.xlsx"]
+    assert len(persons) == 1, [str(p) for p in persons]
+    assert "the header row (person_id, municipality" in persons[0].expected
+    assert "as row 1 of the first sheet" in persons[0].expected and where in persons[0].expected
+
+
+def test_parquet_infinity_and_nan_are_reported_with_their_value(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = _write(tmp_path / "d", BASE)
+    (folder / "forms.csv").unlink()
+    cols = {name: [r[k] for r in FORMS[1:]] for k, name in enumerate(FORMS[0])}
+    arrays = {n: pa.array([float(v) if v else None for v in vs]) if n in C_ITEMS + W_ITEMS else pa.array(vs)
+              for n, vs in cols.items()}
+    arrays["c02"] = pa.array([float("inf"), None, float("nan"), None])
+    pq.write_table(pa.table(arrays), folder / "forms.parquet")
+    problems = validate_dataset(folder, today=TODAY)
+    assert [(p.file, p.row, p.column, p.value) for p in problems] == [
+        ("forms.parquet", 2, "c02", "inf"), ("forms.parquet", 4, "c02", "NaN")]
+
+
+def test_schema_date_bounds_are_checked_when_the_schema_loads(tmp_path):
+    from fip._resources import config_path
+    from fip.data.schema import load_schema
+    from fip.errors import ConfigError
+
+    text = config_path("schema.yaml").read_text(encoding="utf-8")
+    for old, new, words in [
+        ("min: 2000-01-01", "min: soon", "min must be a date"),
+        ("min: 1900, max: this_year", "min: 1900, max: next_year", "max must be a number"),
+        ("min: 1900, max", "min: 2200, max", None),
+        ("    min_rows: 1", "    min_rows: -1", "min_rows"),
+        ('placeholders: ["-"]', 'placeholders: [""]', "placeholders"),
+    ]:
+        path = tmp_path / "schema.yaml"
+        assert text.count(old) >= 1
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        if words is None:  # a min above "this year" is legal in the file; no birth year then passes
+            assert load_schema(path=path).table("persons").column("birth_year").min == 2200
+            continue
+        with pytest.raises(ConfigError) as err:
+            load_schema(path=path)
+        assert words in str(err.value) and "schema.yaml" in str(err.value)
