@@ -265,8 +265,8 @@ def _column_at(prefix: str, sep: str, header: list[str]) -> str | None:
 
 
 def _bad_byte_problem(bad: _BadByte, encoding: str, sep: str, header: list[str]) -> RowProblem:
-    column = _column_at(bad.before.decode(encoding if encoding != "cp1252" else "latin-1", errors="replace"),
-                        sep, header)
+    column = None if bad.line == 1 else _column_at(
+        bad.before.decode(encoding if encoding != "cp1252" else "latin-1", errors="replace"), sep, header)
     where = f"byte 0x{bad.byte:02X} at byte offset {bad.offset:,}"
     if encoding.startswith("utf-8"):
         expected = (f"UTF-8 text like the rest of the file ({where} is not UTF-8: the file mixes "
@@ -315,6 +315,31 @@ def _bad_rows(path: Path, encoding: str, sep: str, header: list[str]) -> tuple[R
     return tuple(found)
 
 
+_MAGIC = {b"PK\x03\x04": "a ZIP archive (an Excel .xlsx file renamed to .csv?)",
+          b"PAR1": "a Parquet file renamed to .csv?",
+          b"\xd0\xcf\x11\xe0": "an old Excel .xls file renamed to .csv?"}
+
+
+def _binary_kind(head: bytes) -> str | None:
+    """What a file that is not text is (by its first bytes), or None for text.
+
+    Text has few control characters (a stray one in a cell is for the cell checks); more
+    than 1 % of the first bytes means binary junk, a renamed workbook or UTF-16 without BOM
+    (UTF-16 with a BOM is text).
+    """
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            return what
+    control = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
+    if control <= max(2, len(head) // 100):
+        return None
+    if head.count(b"\x00") > len(head) // 10:
+        return "NUL bytes (UTF-16 text without a byte order mark, or not a text file)"
+    return "control characters (not a text file)"
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -323,6 +348,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
         head = handle.read(1 << 16)
     if not head.strip():
         raise ValueError("the file is empty")
+    binary = _binary_kind(head)
+    if binary:
+        raise ValueError(f"binary data, not text: {binary}")
     encoding = sniff_encoding(head)
     text = head.decode(encoding, errors="replace")
     line = _first_line(text.lstrip("\ufeff"))

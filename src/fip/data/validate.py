@@ -83,6 +83,11 @@ def _display(col: pd.Series, positions: np.ndarray) -> list[str]:
     return [mask_personal(v) for v in text.fillna("").tolist()]
 
 
+#: Columns whose values no problem shows: a person id is personal data even when pseudonymous
+#: (the problem names the row and column instead).
+_HIDDEN = frozenset({"person_id"})
+
+
 @dataclass
 class _Collector:
     """Problems of one file: whole-file and header problems first, then cells by row."""
@@ -93,7 +98,7 @@ class _Collector:
     cells: list[tuple[int, int, int, Problem]] = field(default_factory=list)
 
     def add(self, row: int | None, column: str | None, value: str | None, expected: str) -> None:
-        value = None if value is None else mask_personal(value)
+        value = None if value is None or column in _HIDDEN else mask_personal(value)
         problem = Problem(self.file, row, column, value, expected)
         if row is None:
             self.head.append(problem)
@@ -102,6 +107,8 @@ class _Collector:
 
     def add_cells(self, rows: np.ndarray, column: str | None, values: Sequence[str], expected: str | Sequence[str]) -> None:
         exp = [expected] * len(rows) if isinstance(expected, str) else list(expected)
+        if column in _HIDDEN:
+            values = [None] * len(rows)
         col = self.order.get(column or "", -1)
         start = len(self.cells)
         self.cells.extend(
@@ -414,7 +421,8 @@ def _duplicates(checked: _Checked, spec: TableSpec) -> None:
     if len(key) == 1:
         column, values, what = key[0], parts[0], f"a {key[0]} not used before in this file (row {{}} has it)"
     else:
-        values = [", ".join(f"{k}={v}" for k, v in zip(key, vals)) for vals in zip(*parts)]
+        shown = [(k, part) for k, part in zip(key, parts) if k not in _HIDDEN]
+        values = [", ".join(f"{k}={v}" for (k, _), v in zip(shown, vals)) for vals in zip(*(p for _, p in shown))]
         column, what = None, f"one row per {', '.join(key)} (row {{}} has the same)"
     checked.collector.add_cells(checked.rows[pos], column, values, [what.format(r) for r in first_rows])
 
