@@ -289,7 +289,14 @@ def _bad_rows(path: Path, encoding: str, sep: str, header: list[str]) -> tuple[R
         reader = csv.reader(handle, delimiter=sep)
         next(reader, None)
         last = reader.line_num
-        for record in reader:
+        while True:
+            try:
+                record = next(reader, None)
+            except csv.Error:  # a quoted value longer than the csv module's field limit
+                found.append(_runaway_quote(path, encoding, sep, header, last + 1))
+                break
+            if record is None:
+                break
             start, end, last = last + 1, reader.line_num, reader.line_num
             if not record or len(record) == width:
                 continue
@@ -338,6 +345,18 @@ def _binary_kind(head: bytes) -> str | None:
     if head.count(b"\x00") > len(head) // 10:
         return "NUL bytes (UTF-16 text without a byte order mark, or not a text file)"
     return "control characters (not a text file)"
+
+
+def _runaway_quote(path: Path, encoding: str, sep: str, header: list[str], row: int) -> RowProblem:
+    """The problem of a quote opened in line ``row`` that runs on for more than a field may hold."""
+    import itertools
+
+    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+        line = next(itertools.islice(handle, row - 1, None), "")
+    quote = line.find('"')
+    column = _column_at(line[:quote], sep, header) if quote >= 0 else None
+    return RowProblem(row, column, None, 'a closing quote (") for the value that starts in this row (it runs on '
+                                         "for more than 128 KiB: a stray quote?)")
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
