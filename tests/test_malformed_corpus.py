@@ -435,3 +435,17 @@ def test_malformed_input_is_refused_whole(name, base, base_store, tmp_path, monk
 def test_the_corpus_has_at_least_60_classes():
     assert len(CASES) >= 60
     assert len({(c.where, c.words) for c in CASES.values()}) >= 55  # distinct, not one case repeated
+
+
+def test_dash_placeholder_in_origin_is_imported_as_missing(base, tmp_path):
+    """Issue 13.21: a lone '-' in a text column is 'not stated', not a formula."""
+    from fip.store import load_store
+
+    folder = tmp_path / "case"
+    shutil.copytree(base, folder)
+    _set(folder, "persons.csv", 2, "origin", "-")
+    result = runner.invoke(app, ["import", str(folder), "--store", str(tmp_path / "fip.duckdb")])
+    assert result.exit_code == 0, result.output
+    persons = load_store(tmp_path / "fip.duckdb").persons
+    pid = _get(folder, "persons.csv", 2, "person_id")
+    assert persons.loc[persons["person_id"] == pid, "origin"].isna().all()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as _dt
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -80,7 +81,6 @@ class UnreadableFileError(FipError):
         Format in plain words (``CSV``, ``Excel (.xlsx)``, ...).
     detail : str
         What went wrong (CPR-like numbers masked).
-
     rows : tuple of RowProblem
         Problems located in rows of the file (a CSV row with too many or too few fields, a
         stray quote, a byte that is not UTF-8; an Excel formula without a value), each one
@@ -301,8 +301,9 @@ def _bad_rows(path: Path, encoding: str, sep: str, header: list[str]) -> tuple[R
             if not record or len(record) == width:
                 continue
             if len(found) == _MAX_ROW_PROBLEMS:
-                found.append(RowProblem(start, None, None, f"fewer broken rows (only the first "
-                                                           f"{_MAX_ROW_PROBLEMS} are listed)"))
+                found.append(RowProblem(start, None, None, f"no more broken rows (the first "
+                                                           f"{_MAX_ROW_PROBLEMS} are listed above; this and "
+                                                           "later ones are not)"))
                 break
             spans = [k for k, v in enumerate(record) if "\n" in v or "\r" in v]
             if end > start and spans:
@@ -349,8 +350,6 @@ def _binary_kind(head: bytes) -> str | None:
 
 def _runaway_quote(path: Path, encoding: str, sep: str, header: list[str], row: int) -> RowProblem:
     """The problem of a quote opened in line ``row`` that runs on for more than a field may hold."""
-    import itertools
-
     with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
         line = next(itertools.islice(handle, row - 1, None), "")
     quote = line.find('"')
@@ -456,7 +455,8 @@ def _infer_object_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
 _SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-#: Rows of the other sheets kept for the hint "the header must be row 1 of the first sheet".
+#: Rows searched for a misplaced header: the first rows of the first sheet below row 1 and of
+#: the other sheets of a workbook (the hint "the header must be row 1 of the first sheet").
 HEADER_SEARCH_ROWS = 20
 
 
@@ -617,6 +617,12 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     ints = {t: pd.Int64Dtype() for t in (pa.int8(), pa.int16(), pa.int32(), pa.int64(),
                                           pa.uint8(), pa.uint16(), pa.uint32())}
     table = pq.read_table(path)
+    for k, (name, col) in enumerate(zip(table.column_names, table.columns)):
+        if pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type) or pa.types.is_fixed_size_binary(col.type):
+            try:  # bytes that are UTF-8 text are text; others are no cell fip can read
+                table = table.set_column(k, name, col.cast(pa.string()))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise ValueError(f"column {mask_personal(name)!r} holds bytes that are not UTF-8 text") from None
     special = {name: s for name, col in zip(table.column_names, table.columns)
                if (s := _nonfinite_as_text(col)) is not None}
     frame = table.to_pandas(date_as_object=False, types_mapper=ints.get, split_blocks=True, self_destruct=True)
@@ -696,13 +702,21 @@ def read_table(path: str | Path) -> pd.DataFrame:
         ``k + 2``). CSV cells are text (empty cells are ``""``; separator ``;``, ``,`` or tab
         and encoding UTF-8 with or without BOM, UTF-16 or Windows-1252 are detected and
         recorded in ``attrs["separator"]`` and ``attrs["encoding"]``). Other formats keep
-        their types (numbers, datetimes). Stata and SPSS value labels are kept apart in
-        ``attrs["value_labels"]`` (column -> {code: label}); the cells hold the codes.
+        their types (numbers, datetimes); Parquet NaN and infinity arrive as the text
+        ``NaN``, ``inf``, ``-inf`` (null stays missing). Stata and SPSS value labels are kept
+        apart in ``attrs["value_labels"]`` (column -> {code: label}); the cells hold the
+        codes. A workbook's other sheets lend their first :data:`HEADER_SEARCH_ROWS` rows to
+        ``attrs["other_sheets"]`` (title -> rows), for the hint that the header belongs in row
+        1 of the first sheet. Header and text are in Unicode normal form C.
 
     Raises
     ------
     UnreadableFileError
-        If the file cannot be read (message names the file, the format and the error).
+        If the file cannot be read (message names the file, the format and the error), or
+        has rows that cannot be read: CSV rows with another number of fields than the header,
+        a quote that does not close, a byte that is not in the file's encoding (UTF-8 once
+        UTF-8 characters were seen; see :func:`sniff_encoding`), workbook formulas saved
+        without a result. Those are in ``rows``, one :class:`RowProblem` each.
     FipError
         If the extension is not one of :data:`EXTENSIONS`.
 

@@ -615,11 +615,16 @@ def validate_dataset(folder: str | Path, instrument: Instrument | None = None, *
     Returns
     -------
     list of Problem
-        Missing or duplicate table files, unreadable files, missing and unknown columns,
-        empty required cells, values that do not parse or are out of range (scores off the
-        instrument's scale, future dates, rates outside [0, 1], unknown codes), items
-        filled in on another respondent's form, duplicate keys (naming the earlier row) and
-        persons missing from ``persons``. Never raises for bad data; nothing is capped.
+        Missing or duplicate table files, unreadable files and unreadable rows of a file,
+        a header that is not row 1 of the first sheet (one problem saying where it is),
+        tables with fewer rows than the schema's ``min_rows``, missing and unknown columns,
+        empty required cells (a placeholder such as ``-`` counts as empty), values that do
+        not parse or are out of range (scores off the instrument's scale, future dates or
+        dates before the schema's ``min``, rates outside [0, 1], unknown codes), a birth
+        year after the arrival, an arrival after the person's first form, items filled in
+        on another respondent's form, duplicate keys (naming the earlier row) and persons
+        missing from ``persons``. Person ids are never shown. Never raises for bad data;
+        nothing is capped.
 
     Examples
     --------
