@@ -469,3 +469,17 @@ def test_parquet_nan_and_infinity_keep_their_value(tmp_path):
     plain = tmp_path / "plain.parquet"
     pq.write_table(pa.table({"c01": pa.array([1.0, None])}), plain)
     assert pd.api.types.is_float_dtype(read_table(plain)["c01"])  # untouched without NaN/inf
+
+
+def test_csv_title_row_above_the_header_is_one_problem(tmp_path):
+    path = tmp_path / "persons.csv"
+    path.write_text("FIP borgere 2019\nperson_id,gender\n1,K\n2,M\n", encoding="utf-8")
+    with pytest.raises(UnreadableFileError) as info:
+        read_table(path)
+    assert [(r.row, r.column) for r in info.value.rows] == [(1, None)]
+    assert "title row above the header" in info.value.rows[0].expected
+    # some rows broken, others fine: each broken row is its own problem
+    path.write_text("a;b\n1;2;3\n1;2;3\n4;5\n", encoding="utf-8")
+    with pytest.raises(UnreadableFileError) as info:
+        read_table(path)
+    assert [r.row for r in info.value.rows] == [2, 3]

@@ -89,11 +89,12 @@ edits = st.lists(st.tuples(st.sampled_from(["flip", "insert", "delete", "cut", "
 special = st.sampled_from([b'"', b";", b",", b"\r", b"\n", b"\x00", b"\xe6", b"\xc3", b"\xef\xbb\xbf", b"=", b"-"])
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
 @FUZZ
 @given(table=st.sampled_from(TABLES), changes=edits)
-def test_edited_csv_loads_or_is_refused(table, changes):
-    files = dict(_valid("csv"))
-    files[f"{table}.csv"] = _edit(files[f"{table}.csv"], changes)
+def test_edited_file_loads_or_is_refused(fmt, table, changes):
+    files = dict(_valid(fmt))
+    files[f"{table}.{fmt}"] = _edit(files[f"{table}.{fmt}"], changes)
     _check(files)
 
 
@@ -113,14 +114,6 @@ def test_csv_with_quotes_separators_and_odd_bytes_spliced_in(table, at, pieces):
 def test_random_bytes_in_a_table_file(table, ext, data):
     files = {k: v for k, v in _valid("csv").items() if not k.startswith(table)}
     files[f"{table}{ext}"] = data
-    _check(files)
-
-
-@FUZZ
-@given(table=st.sampled_from(TABLES), changes=edits)
-def test_edited_parquet_loads_or_is_refused(table, changes):
-    files = dict(_valid("parquet"))
-    files[f"{table}.parquet"] = _edit(files[f"{table}.parquet"], changes)
     _check(files)
 
 

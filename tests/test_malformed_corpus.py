@@ -279,6 +279,8 @@ CASES: dict[str, Case] = {
     "unnamed_column_with_data": Case(_unnamed_column, ("persons.csv", None, "<column 10>"), "a column name"),
     "two_files_for_one_table": Case(_two_files, ("persons.*", None, None), "exactly one file for the persons table"),
     "not_a_folder": Case(_not_a_folder, ("case", None, None), "a folder holding the tables"),
+    "csv_title_row": Case(lambda d: _with_bytes(d, "persons.csv", lambda b: b"FIP borgere 2019\n" + b),
+                          ("persons.csv", 1, None), "a title row above the header?"),
     "wrong_separator": Case(_pipe_separated, ("persons.csv", None, None), "the header row (person_id"),
     # CSV parsing and encodings (13.18, 13.19)
     "extra_field_deep": Case(_deep("extra"), ("outcomes.csv", 44001, None), "5 fields as in the header row (got 7"),

@@ -285,6 +285,7 @@ def _bad_rows(path: Path, encoding: str, sep: str, header: list[str]) -> tuple[R
     not close (a stray quote); read with Python's csv module, which counts lines."""
     width = len(header)
     found: list[RowProblem] = []
+    records = 0
     with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=sep)
         next(reader, None)
@@ -298,6 +299,7 @@ def _bad_rows(path: Path, encoding: str, sep: str, header: list[str]) -> tuple[R
             if record is None:
                 break
             start, end, last = last + 1, reader.line_num, reader.line_num
+            records += bool(record)
             if not record or len(record) == width:
                 continue
             if len(found) == _MAX_ROW_PROBLEMS:
@@ -320,7 +322,19 @@ def _bad_rows(path: Path, encoding: str, sep: str, header: list[str]) -> tuple[R
                 found.append(RowProblem(start, header[len(record)], None,
                                         f"{width} fields as in the header row (got {len(record)}: the "
                                         f"values from column {header[len(record)]!r} on are missing)"))
-    return tuple(found)
+    every = len(found) in (records, _MAX_ROW_PROBLEMS + 1)
+    return (_title_row(found, width) if every else None) or tuple(found)
+
+
+def _title_row(found: list[RowProblem], width: int) -> tuple[RowProblem, ...] | None:
+    """One problem for row 1 when every row below it has the same other number of fields
+    (``found`` lists every data row): row 1 is a title above the header."""
+    counts = {re.search(r"\(got (\d+)", p.expected).group(1) for p in found if "(got " in p.expected}
+    if len(found) < 2 or found[0].row != 2 or len(counts) != 1:
+        return None
+    return (RowProblem(1, None, None, f"the header row as row 1, with as many fields as the rows below it "
+                                      f"(row 1 has {width}, the rows below {counts.pop()}: a title row above the "
+                                      "header? delete it)"),)
 
 
 _MAGIC = {b"PK\x03\x04": "a ZIP archive (an Excel .xlsx file renamed to .csv?)",
