@@ -298,3 +298,17 @@ def test_status_note_command(tmp_path):
     assert "p0" not in html.split("data:image")[0]  # no person ids (synthetic ids are p0001...)
     bad = invoke("status-note", "--municipality", "kommune_12", "--quarter", "2018-1", "--out", out)
     assert bad.exit_code == 2 and "2018-1" in bad.stderr
+
+
+def test_status_note_lists_choices_and_refuses_a_quarter_without_data(small_dataset, tmp_path):
+    listed = invoke("status-note", small_dataset, "--list")
+    assert listed.exit_code == 0, listed.output
+    quarters = listed.stdout.splitlines()[1].rsplit(": ", 1)[1].split(", ")
+    assert quarters == sorted(quarters) and all(len(q) == 6 and q[4] == "Q" for q in quarters)
+    municipality = listed.stdout.splitlines()[0].split(": ", 1)[1].split(", ")[0]
+    out = tmp_path / "note.html"
+    year, q = int(quarters[-1][:4]), int(quarters[-1][5])
+    after = f"{year + (q == 4)}Q{q % 4 + 1}"
+    bad = invoke("status-note", small_dataset, "--municipality", municipality, "--quarter", after, "--out", out)
+    assert bad.exit_code == 2 and not out.exists()
+    assert bad.stderr.count("\n") == 1 and f"{quarters[0]}-{quarters[-1]}" in bad.stderr

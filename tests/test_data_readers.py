@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import math
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,7 @@ def test_sniffers():
     "name, content, fragment",
     [
         ("t.csv", b"", "empty"),
-        ("t.csv", b"a,b\n1,2\n3,4,5\n", "column"),
+        ("t.csv", b"a,b\n1,2\n3,4,5\n", "row 3: expected 2 fields"),
         ("t.csv", b"a,b\n\x81\x8d\xe6,1\n", "decode"),  # bytes undefined in cp1252, invalid UTF-8
         ("t.xlsx", b"PK\x03\x04 not really a zip", ""),
         ("t.parquet", b"PAR1 garbage", ""),
@@ -307,3 +308,178 @@ def test_categorical_cells_parse_through_their_categories():
     assert parse_month(s).tolist() == [pd.Period("2017-03", "M"), pd.Period("2017-04", "M"), pd.NaT, pd.Period("2017-03", "M")]
     assert as_text(pd.Series(pd.Categorical([1.0, 2.5, None]))).tolist() == ["1", "2.5", np.nan]
     assert parse_number(pd.Series(pd.Categorical(["0,5", "x"]))).tolist()[0] == 0.5
+
+
+# --------------------------------------------------------------------------- issue 13 (reading)
+
+NFD = unicodedata.normalize("NFD", "Århus")
+
+
+def _xlsx(path: Path, rows: list[list], *, sheets: dict[str, list[list]] | None = None) -> Path:
+    book = openpyxl.Workbook()
+    for r in rows:
+        book.active.append(r)
+    for title, more in (sheets or {}).items():
+        sheet = book.create_sheet(title)
+        for r in more:
+            sheet.append(r)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("ext", [".csv", ".xlsx", ".parquet"])
+def test_text_is_nfc_normalised_on_read(tmp_path, ext):
+    assert NFD != "Århus" and len(NFD) == 6  # the test's premise: two spellings of one name
+    path = tmp_path / f"persons{ext}"
+    header, rows = ["person_id", unicodedata.normalize("NFD", "kommune_ø")], [["1", NFD], ["2", "Århus"]]
+    if ext == ".csv":
+        path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    elif ext == ".xlsx":
+        _xlsx(path, [header, *rows])
+    else:
+        pq.write_table(pa.table({header[0]: [r[0] for r in rows],
+                                 header[1]: pa.array([r[1] for r in rows]).dictionary_encode()}), path)
+    raw = read_table(path)
+    assert list(raw.columns) == ["person_id", "kommune_ø"]
+    assert [unicodedata.is_normalized("NFC", v) for v in raw["kommune_ø"]] == [True, True]
+    assert as_text(raw["kommune_ø"]).nunique() == 1
+
+
+def _utf8_rows(n: int) -> list[str]:
+    return ["person_id;municipality;origin"] + [f"p{k};Århus;Syrien" for k in range(n)]
+
+
+def test_utf8_file_with_one_bad_byte_after_64k_names_row_column_and_offset(tmp_path):
+    rows = _utf8_rows(5000)
+    data = "\n".join(rows).encode("utf-8")
+    cut = data.index(b"p4400;") + len("p4400;Århus;Syr".encode("utf-8"))
+    assert cut > 1 << 16  # beyond the sniffed head
+    data = data[:cut] + b"\xe6" + data[cut:]  # a Windows-1252 'æ' inside UTF-8 text
+    path = tmp_path / "persons.csv"
+    path.write_bytes(data)
+    with pytest.raises(UnreadableFileError) as info:
+        read_table(path)
+    (problem,) = info.value.rows
+    assert (problem.row, problem.column) == (4402, "origin")  # header row 1, p0 on row 2
+    assert f"byte 0xE6 at byte offset {cut:,}" in problem.expected
+    assert "Ã" not in str(info.value)
+
+
+def test_a_bom_declares_utf8_so_a_bad_byte_is_an_error_not_cp1252(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(codecs.BOM_UTF8 + b"a,b\n1,x\n2,y\xf8\n")
+    with pytest.raises(UnreadableFileError) as info:
+        read_table(path)
+    assert [(r.row, r.column) for r in info.value.rows] == [(3, "b")]
+    assert "byte 0xF8 at byte offset 14" in info.value.rows[0].expected
+
+
+def test_cp1252_from_the_first_non_ascii_byte_is_still_cp1252(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("a;b\n1;Køge\n2;Århus\n".encode("cp1252"))
+    raw = read_table(path)
+    assert raw.attrs["encoding"] == "cp1252" and raw["b"].tolist() == ["Køge", "Århus"]
+
+
+def test_byte_undefined_in_cp1252_names_its_row(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"a,b\n1,\xf8\n2,\x81\n")
+    with pytest.raises(UnreadableFileError) as info:
+        read_table(path)
+    assert [(r.row, r.column) for r in info.value.rows] == [(3, "b")]
+    assert "0x81" in info.value.rows[0].expected
+
+
+def _numbered(n: int) -> list[str]:
+    return ["a,b,c,d,e"] + [f"{k},x,y,z,w" for k in range(n)]
+
+
+@pytest.mark.parametrize("line, got, column", [
+    ("1,x,y,z,w,extra,more", 7, None),  # extra fields
+    ("1,x,y", 3, "d"),                  # missing fields: named from the first missing column
+])
+def test_wrong_field_count_deep_in_a_csv_names_the_row(tmp_path, line, got, column):
+    rows = _numbered(50000)
+    rows[44000] = line  # spreadsheet row 44001
+    path = tmp_path / "forms.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(UnreadableFileError) as info:
+        read_table(path)
+    (problem,) = info.value.rows
+    assert (problem.row, problem.column) == (44001, column)
+    assert f"5 fields as in the header row (got {got}" in problem.expected
+    assert str(info.value).startswith("forms.csv, row 44001")
+
+
+def test_stray_quote_names_the_row_it_opens_in(tmp_path):
+    rows = _numbered(50000)
+    rows[44000] = '1,"x,y,z,w'
+    path = tmp_path / "forms.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(UnreadableFileError) as info:
+        read_table(path)
+    (problem,) = info.value.rows
+    assert (problem.row, problem.column) == (44001, "b")
+    assert "closing quote" in problem.expected and "end of the file" in problem.expected
+
+
+def _with_cached_values(path: Path, values: dict[str, str]) -> None:
+    """Give formula cells of sheet 1 a saved result, as Excel does when it saves."""
+    import zipfile
+
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                for ref, value in values.items():
+                    data = data.replace(f'<c r="{ref}">'.encode(), f'<c r="{ref}" t="n">'.encode())
+                    start = data.index(f'<c r="{ref}"'.encode())
+                    end = data.index(b"</c>", start)
+                    data = data[:start] + data[start:end].replace(b"<v />", f"<v>{value}</v>".encode()) + data[end:]
+            dst.writestr(item, data)
+    tmp.replace(path)
+
+
+def test_xlsx_formula_without_saved_value_names_the_cell(tmp_path):
+    path = _xlsx(tmp_path / "persons.xlsx", [["person_id", "birth_year", "origin"], ["1", 1980, "Syria"],
+                                             ["2", "=1900+90", "=B3"]])
+    with pytest.raises(UnreadableFileError) as info:
+        read_table(path)
+    assert [(r.row, r.column, r.value) for r in info.value.rows] == [(3, "birth_year", "=1900+90"),
+                                                                     (3, "origin", "=B3")]
+    assert "cell B3" in info.value.rows[0].expected and "cell C3" in info.value.rows[1].expected
+    _with_cached_values(path, {"B3": "1990", "C3": "1990"})
+    assert read_table(path)["birth_year"].tolist() == [1980, 1990]  # saved results are read
+
+
+def test_xlsx_keeps_the_first_rows_of_other_sheets_for_the_header_hint(tmp_path):
+    path = _xlsx(tmp_path / "persons.xlsx", [["FIP udtræk"], ["lavet 2019"]],
+                 sheets={"Data": [["person_id", "gender"], ["1", "K"]]})
+    raw = read_table(path)
+    assert raw.attrs["other_sheets"] == {"Data": [("person_id", "gender"), ("1", "K")]}
+
+
+def test_parquet_nan_and_infinity_keep_their_value(tmp_path):
+    path = tmp_path / "forms.parquet"
+    pq.write_table(pa.table({"c01": pa.array([1.0, float("nan"), None, float("inf"), -float("inf")])}), path)
+    raw = read_table(path)
+    assert raw["c01"].tolist()[:2] == [1.0, "NaN"] and raw["c01"].tolist()[3:] == ["inf", "-inf"]
+    assert raw["c01"].iloc[2] is None
+    plain = tmp_path / "plain.parquet"
+    pq.write_table(pa.table({"c01": pa.array([1.0, None])}), plain)
+    assert pd.api.types.is_float_dtype(read_table(plain)["c01"])  # untouched without NaN/inf
+
+
+def test_csv_title_row_above_the_header_is_one_problem(tmp_path):
+    path = tmp_path / "persons.csv"
+    path.write_text("FIP borgere 2019\nperson_id,gender\n1,K\n2,M\n", encoding="utf-8")
+    with pytest.raises(UnreadableFileError) as info:
+        read_table(path)
+    assert [(r.row, r.column) for r in info.value.rows] == [(1, None)]
+    assert "title row above the header" in info.value.rows[0].expected
+    # some rows broken, others fine: each broken row is its own problem
+    path.write_text("a;b\n1;2;3\n1;2;3\n4;5\n", encoding="utf-8")
+    with pytest.raises(UnreadableFileError) as info:
+        read_table(path)
+    assert [r.row for r in info.value.rows] == [2, 3]

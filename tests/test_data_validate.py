@@ -73,8 +73,8 @@ def test_base_dataset_is_clean(tmp_path):
 # (table, {(row, column): value}, expected problem (file, row, column, value), fragment of "expected")
 CELL_CASES = [
     ("persons", {(2, "gender"): "x"}, ("persons.csv", 2, "gender", "x"), "one of female, male"),
-    ("persons", {(3, "birth_year"): "19x0"}, ("persons.csv", 3, "birth_year", "19x0"), "whole number from 1900 to 2100"),
-    ("persons", {(3, "birth_year"): "1850"}, ("persons.csv", 3, "birth_year", "1850"), "whole number from 1900 to 2100"),
+    ("persons", {(3, "birth_year"): "19x0"}, ("persons.csv", 3, "birth_year", "19x0"), "whole number from 1900 to 2025"),
+    ("persons", {(3, "birth_year"): "1850"}, ("persons.csv", 3, "birth_year", "1850"), "whole number from 1900 to 2025"),
     ("persons", {(2, "arrival_date"): "31-02-2016"}, ("persons.csv", 2, "arrival_date", "31-02-2016"), "a date dd-mm-yyyy"),
     ("persons", {(2, "arrival_date"): "2025-01-02"}, ("persons.csv", 2, "arrival_date", "2025-01-02"), "not after today (2025-01-01)"),
     ("persons", {(3, "education"): "phd"}, ("persons.csv", 3, "education", "phd"), "one of primary, beyond_primary, none, unknown"),
@@ -91,8 +91,20 @@ CELL_CASES = [
     ("forms", {(4, "w11"): "2"}, ("forms.csv", 4, "w11", "2"), "w11 is a caseworker item; this is a citizen form"),
     ("forms", {(5, "answered_on"): "2017-13-01"}, ("forms.csv", 5, "answered_on", "2017-13-01"), "a date"),
     ("forms", {(5, "answered_on"): ""}, ("forms.csv", 5, "answered_on", ""), "must not be empty"),
+    # implausible dates (issue 13.20): bounds from configs/schema.yaml, checks across columns and tables
+    ("forms", {(3, "answered_on"): "1900-01-01"}, ("forms.csv", 3, "answered_on", "1900-01-01"), "a date from 2000-01-01 on"),
+    ("forms", {(3, "answered_on"): "01-01-0001"}, ("forms.csv", 3, "answered_on", "01-01-0001"), "a date from 2000-01-01 on"),
+    ("forms", {(3, "answered_on"): "2031-05-01"}, ("forms.csv", 3, "answered_on", "2031-05-01"), "not after today (2025-01-01)"),
+    ("persons", {(3, "arrival_date"): "1850-06-01"}, ("persons.csv", 3, "arrival_date", "1850-06-01"), "a date from 1900-01-01 on"),
+    ("persons", {(2, "birth_year"): "2030"}, ("persons.csv", 2, "birth_year", "2030"), "from 1900 to 2025 (not after this year)"),
+    ("persons", {(2, "birth_year"): "2017"}, ("persons.csv", 2, "birth_year", "2017"),
+     "a birth year not after the arrival date (2016-01-15)"),
+    ("persons", {(2, "arrival_date"): "2017-06-01"}, ("persons.csv", 2, "arrival_date", "2017-06-01"),
+     "an arrival date not after the person's first form (2017-01-10, forms.csv row 2)"),
+    ("persons", {(3, "arrival_date"): "03-02-2017"}, ("persons.csv", 3, "arrival_date", "2017-02-03"),  # shown as parsed
+     "an arrival date not after the person's first form (2017-02-01, forms.csv row 4)"),
     ("forms", {(4, "caseworker_id"): ""}, ("forms.csv", 4, "caseworker_id", ""), "must not be empty"),
-    ("forms", {(3, "person_id"): "p9"}, ("forms.csv", 3, "person_id", "p9"), "a person_id listed in persons.csv"),
+    ("forms", {(3, "person_id"): "p9"}, ("forms.csv", 3, "person_id", None), "a person_id listed in persons.csv"),
     ("outcomes", {(2, "month"): "2017-13"}, ("outcomes.csv", 2, "month", "2017-13"), "a month yyyy-mm"),
     ("outcomes", {(2, "month"): "feb 2017"}, ("outcomes.csv", 2, "month", "feb 2017"), "a month yyyy-mm"),
     ("outcomes", {(3, "employment_rate"): "1,5"}, ("outcomes.csv", 3, "employment_rate", "1,5"), "a number from 0 to 1"),
@@ -101,8 +113,8 @@ CELL_CASES = [
     ("outcomes", {(2, "employment_rate"): ""}, ("outcomes.csv", 2, "employment_rate", ""), "must not be empty"),
     ("outcomes", {(2, "ordinary_employment"): "maybe"}, ("outcomes.csv", 2, "ordinary_employment", "maybe"), "ja/nej"),
     ("outcomes", {(3, "education"): "2"}, ("outcomes.csv", 3, "education", "2"), "ja/nej"),
-    ("outcomes", {(3, "person_id"): "p7"}, ("outcomes.csv", 3, "person_id", "p7"), "a person_id listed in persons.csv"),
-    ("outcomes", {(3, "month"): "2017-02", (3, "person_id"): "p1"}, ("outcomes.csv", 3, None, "person_id=p1, month=2017-02"),
+    ("outcomes", {(3, "person_id"): "p7"}, ("outcomes.csv", 3, "person_id", None), "a person_id listed in persons.csv"),
+    ("outcomes", {(3, "month"): "2017-02", (3, "person_id"): "p1"}, ("outcomes.csv", 3, None, "month=2017-02"),
      "one row per person_id, month (row 2 has the same)"),
 ]
 
@@ -118,20 +130,21 @@ def test_each_problem_kind_is_reported_exactly_once_where_it_is(tmp_path, table,
 
 
 def test_person_id_problems_cascade_to_the_rows_of_that_person(tmp_path):
+    # person ids are never shown in problems (row and column say where), not even pseudonymous ones
     problems = validate_dataset(_write(tmp_path / "a", _tables(persons={(2, "person_id"): ""})), today=TODAY)
     assert [(p.file, p.row, p.column, p.value) for p in problems] == [
-        ("persons.csv", 2, "person_id", ""),
-        ("forms.csv", 2, "person_id", "p1"),
-        ("forms.csv", 3, "person_id", "p1"),
-        ("outcomes.csv", 2, "person_id", "p1"),
+        ("persons.csv", 2, "person_id", None),
+        ("forms.csv", 2, "person_id", None),
+        ("forms.csv", 3, "person_id", None),
+        ("outcomes.csv", 2, "person_id", None),
     ]
     assert "must not be empty" in problems[0].expected
     problems = validate_dataset(_write(tmp_path / "b", _tables(persons={(3, "person_id"): "p1"})), today=TODAY)
     assert [(p.file, p.row, p.column, p.value) for p in problems] == [
-        ("persons.csv", 3, "person_id", "p1"),
-        ("forms.csv", 4, "person_id", "p2"),
-        ("forms.csv", 5, "person_id", "p2"),
-        ("outcomes.csv", 3, "person_id", "p2"),
+        ("persons.csv", 3, "person_id", None),
+        ("forms.csv", 4, "person_id", None),
+        ("forms.csv", 5, "person_id", None),
+        ("outcomes.csv", 3, "person_id", None),
     ]
     assert problems[0].expected == "a person_id not used before in this file (row 2 has it)"
 
@@ -142,7 +155,7 @@ def test_duplicate_form_names_the_earlier_row(tmp_path):
     tables["forms"][-1][5] = "1"
     problems = validate_dataset(_write(tmp_path / "d", tables), today=TODAY)
     assert [(p.file, p.row, p.column) for p in problems] == [("forms.csv", 6, None)]
-    assert problems[0].value == "person_id=p2, respondent=citizen, answered_on=2017-02-01"
+    assert problems[0].value == "respondent=citizen, answered_on=2017-02-01"  # the person id is not shown
     assert "row 4" in problems[0].expected
 
 
@@ -243,7 +256,7 @@ def test_not_a_folder():
 def test_cpr_numbers_are_masked_in_problems(tmp_path):
     tables = _tables(forms={(3, "person_id"): "010190-1234"})
     problems = validate_dataset(_write(tmp_path / "d", tables), today=TODAY)
-    assert [(p.row, p.column, p.value) for p in problems] == [(3, "person_id", "<cpr-like id>")]
+    assert [(p.row, p.column, p.value) for p in problems] == [(3, "person_id", None)]
     assert "1234" not in str(problems[0])
 
 
@@ -437,3 +450,129 @@ def test_dataset_from_frames_checks_in_memory_tables():
     with pytest.raises(InvalidDataError) as info:
         dataset_from_frames(persons, forms, bad, today=TODAY)
     assert [(p.file, p.row, p.column) for p in info.value.problems] == [("outcomes", 3, "employment_rate")]
+
+
+# --------------------------------------------------------------------------- issue 13 (reading)
+
+
+def _xlsx_table(path: Path, rows: list[list], cover: list[list] | None = None) -> None:
+    """One workbook: an optional cover sheet first, then the table's rows."""
+    book = openpyxl.Workbook()
+    first = book.active
+    if cover is not None:
+        for r in cover:
+            first.append(r)
+        first = book.create_sheet("Data")
+    for r in rows:
+        first.append(r)
+    book.save(path)
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_nfc_and_nfd_spellings_are_one_municipality(tmp_path, ext):
+    import unicodedata
+
+    tables = _tables(persons={(2, "municipality"): unicodedata.normalize("NFD", "Århus"),
+                              (3, "municipality"): "Århus"})
+    folder = _write(tmp_path / "d", tables)
+    if ext == "xlsx":
+        _xlsx_table(folder / "persons.xlsx", tables["persons"])
+        (folder / "persons.csv").unlink()
+    d = load_dataset(folder, today=TODAY)
+    assert d.persons["municipality"].tolist() == ["Århus", "Århus"]
+    assert d.persons["municipality"].nunique() == 1
+
+
+@pytest.mark.parametrize("table", ["persons", "forms"])
+def test_header_only_table_is_an_error(tmp_path, table):
+    tables = _tables()
+    tables[table] = tables[table][:1]
+    if table == "persons":
+        tables["forms"], tables["outcomes"] = tables["forms"][:1], tables["outcomes"][:1]
+    problems = validate_dataset(_write(tmp_path / "d", tables), today=TODAY)
+    mine = [p for p in problems if p.file == f"{table}.csv"]
+    assert [(p.row, p.column) for p in mine] == [(None, None)]
+    assert "at least one data row below the header" in mine[0].expected
+
+
+def test_header_only_outcomes_is_allowed(tmp_path):
+    tables = _tables()
+    tables["outcomes"] = tables["outcomes"][:1]
+    assert validate_dataset(_write(tmp_path / "d", tables), today=TODAY) == []
+
+
+def test_dash_placeholder_is_empty_in_text_and_code_columns(tmp_path):
+    folder = _write(tmp_path / "d", _tables(persons={(2, "origin"): "-", (2, "education"): " - ",
+                                                     (3, "work_experience"): "-"}))
+    d = load_dataset(folder, today=TODAY)
+    assert pd.isna(d.persons.loc[0, "origin"])
+    assert d.persons["education"].tolist() == ["unknown", "none"]
+    assert d.persons["work_experience"].tolist() == ["yes", "unknown"]
+    problems = validate_dataset(_write(tmp_path / "e", _tables(persons={(3, "municipality"): "-"})), today=TODAY)
+    assert [(p.file, p.row, p.column) for p in problems] == [("persons.csv", 3, "municipality")]
+    assert "must not be empty" in problems[0].expected
+
+
+@pytest.mark.parametrize("layout, where", [
+    ("cover", "it is in row 1 of sheet 'Data': move that sheet first"),
+    ("title", "it is in row 3: delete the rows above it"),
+    ("cover+title", "it is in row 2 of sheet 'Data': move that sheet first and delete the rows above"),
+    ("nowhere", "row 1 names none of the persons columns"),
+])
+def test_misplaced_xlsx_header_gives_one_hint(tmp_path, layout, where):
+    folder = _write(tmp_path / "d", BASE)
+    (folder / "persons.csv").unlink()
+    rows = [list(r) for r in PERSONS]
+    if layout == "cover":
+        _xlsx_table(folder / "persons.xlsx", rows, cover=[["FIP udtræk"], ["Jobcenter Aarhus"]])
+    elif layout == "title":
+        _xlsx_table(folder / "persons.xlsx", [["FIP: borgere"], [None], *rows])
+    elif layout == "cover+title":
+        _xlsx_table(folder / "persons.xlsx", [["Borgere"], *rows], cover=[["Forside"]])
+    else:
+        _xlsx_table(folder / "persons.xlsx", [["a", "b"], ["1", "2"]])
+    problems = validate_dataset(folder, today=TODAY)
+    persons = [p for p in problems if p.file == "persons.xlsx"]
+    assert len(persons) == 1, [str(p) for p in persons]
+    assert "the header row (person_id, municipality" in persons[0].expected
+    assert "as row 1 of the first sheet" in persons[0].expected and where in persons[0].expected
+
+
+def test_parquet_infinity_and_nan_are_reported_with_their_value(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = _write(tmp_path / "d", BASE)
+    (folder / "forms.csv").unlink()
+    cols = {name: [r[k] for r in FORMS[1:]] for k, name in enumerate(FORMS[0])}
+    arrays = {n: pa.array([float(v) if v else None for v in vs]) if n in C_ITEMS + W_ITEMS else pa.array(vs)
+              for n, vs in cols.items()}
+    arrays["c02"] = pa.array([float("inf"), None, float("nan"), None])
+    pq.write_table(pa.table(arrays), folder / "forms.parquet")
+    problems = validate_dataset(folder, today=TODAY)
+    assert [(p.file, p.row, p.column, p.value) for p in problems] == [
+        ("forms.parquet", 2, "c02", "inf"), ("forms.parquet", 4, "c02", "NaN")]
+
+
+def test_schema_date_bounds_are_checked_when_the_schema_loads(tmp_path):
+    from fip._resources import config_path
+    from fip.data.schema import load_schema
+    from fip.errors import ConfigError
+
+    text = config_path("schema.yaml").read_text(encoding="utf-8")
+    for old, new, words in [
+        ("min: 2000-01-01", "min: soon", "min must be a date"),
+        ("min: 1900, max: this_year", "min: 1900, max: next_year", "max must be a number"),
+        ("min: 1900, max", "min: 2200, max", None),
+        ("    min_rows: 1", "    min_rows: -1", "min_rows"),
+        ('placeholders: ["-"]', 'placeholders: [""]', "placeholders"),
+    ]:
+        path = tmp_path / "schema.yaml"
+        assert text.count(old) >= 1
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        if words is None:  # a min above "this year" is legal in the file; no birth year then passes
+            assert load_schema(path=path).table("persons").column("birth_year").min == 2200
+            continue
+        with pytest.raises(ConfigError) as err:
+            load_schema(path=path)
+        assert words in str(err.value) and "schema.yaml" in str(err.value)

@@ -248,14 +248,6 @@ def test_bad_options(cohort, kwargs):
         status_note(cohort, MUNICIPALITY, "2018Q2", **kwargs)
 
 
-def test_quarter_without_data_is_all_suppressed(cohort):
-    note = status_note(cohort, MUNICIPALITY, "2015Q1")
-    assert note.tables["levels"]["municipality_suppressed"].all()
-    assert note.tables["levels"]["all_suppressed"].all()
-    assert list(note.tables["trend"]["quarter"].unique()) == ["2015Q1"]
-    assert np.isnan(note.tables["trend"]["mean"]).all()
-
-
 def _keep_others(cohort, frame, quarter, keep: int):
     """The cohort with only ``keep`` persons outside the municipality (measured a 2nd time in ``quarter``)."""
     outside = frame[(frame["municipality"] != MUNICIPALITY)]
@@ -344,3 +336,31 @@ def test_a_study_gives_the_same_note_as_its_dataset(cohort):
     assert status_note(study, MUNICIPALITY, "2018Q2").html == status_note(cohort, MUNICIPALITY, "2018Q2").html
     lowered = Study(cohort, policy=DisclosurePolicy(2, secure_machine=True))
     assert "SECURE MACHINE ONLY" in status_note(lowered, MUNICIPALITY, "2018Q2").html
+
+
+# --------------------------------------------------------------------------- quarters (issue 13.22)
+
+
+def test_note_choices_are_the_municipalities_and_the_quarters_with_measurements(cohort, frame):
+    from fip.report.status_note import note_choices
+
+    choices = note_choices(cohort)
+    assert choices.municipalities == tuple(sorted(cohort.persons["municipality"].unique()))
+    assert choices.quarters == tuple(sorted(frame["quarter"].unique()))
+
+
+@pytest.mark.parametrize("where", ["after", "before", "far"])
+def test_a_quarter_without_measurements_is_an_error_naming_the_quarters_covered(cohort, frame, where):
+    first, last = pd.Period(frame["quarter"].min(), "Q"), pd.Period(frame["quarter"].max(), "Q")
+    asked = {"after": last + 1, "before": first - 1, "far": last + 7}[where]
+    with pytest.raises(ValueError) as err:
+        status_note(cohort, MUNICIPALITY, str(asked))
+    message = str(err.value)
+    assert f"no measurements in {asked}" in message
+    assert f"{first}-{last}" in message and "\n" not in message
+
+
+def test_the_last_quarter_with_measurements_still_gives_a_note(cohort, frame):
+    last = frame["quarter"].max()
+    municipality = frame.loc[frame["quarter"] == last, "municipality"].iloc[0]
+    assert status_note(cohort, municipality, last).html.startswith("<!DOCTYPE html>")

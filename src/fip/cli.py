@@ -614,19 +614,29 @@ def replicate(
 def status_note_cmd(
     data: DataDir = None,
     municipality: Annotated[str, typer.Option("--municipality", help="Municipality as in persons.municipality.")] = "",
-    quarter: Annotated[str, typer.Option("--quarter", help="Calendar quarter, e.g. 2019Q3 (by measurement date).")] = "",
+    quarter: Annotated[str, typer.Option("--quarter", help="Calendar quarter with measurements, e.g. 2018Q2 (by measurement date; --list shows them).")] = "",
     out: Annotated[Path, typer.Option("--out", help="HTML file for the note.")] = Path("status_note.html"),
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
+    list_choices: Annotated[bool, typer.Option("--list", help="List the municipalities and the quarters with measurements, and stop.")] = False,
 ) -> None:
     """Quarterly status note of one municipality: levels, progression, trend, average star."""
     from fip._atomic import atomic_write_text
+    from fip.errors import mask_personal
     from fip.report import status_note
+    from fip.report.status_note import note_choices
 
     check_option("--lang", lang, ("da", "en"))
+    if list_choices:
+        choices = note_choices(load_study(data, instrument, store))
+        names = ", ".join(mask_personal(m) for m in choices.municipalities)
+        console.print(f"municipalities ({len(choices.municipalities)}): {names}", markup=False, highlight=False)
+        console.print(f"quarters with measurements: {choices.covered()}: {', '.join(choices.quarters)}",
+                      markup=False, highlight=False)
+        return
     if not municipality or not quarter:
         raise ValueError("--municipality and --quarter are required (e.g. --municipality kommune_12 --quarter 2018Q2)")
     policy = _policy(min_cell, secure_machine)

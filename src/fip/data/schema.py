@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -48,6 +49,12 @@ class ColumnSpec:
         The column may be absent from the file (all others must be present).
     min, max : float or None
         Bounds of ``integer``, ``proportion`` and ``score`` columns.
+    max_this_year : bool
+        For ``integer`` columns given ``max: this_year``: the upper bound is the calendar year
+        of the validation day (``max`` is then None).
+    earliest : datetime.date or None
+        For ``date`` columns: the first day accepted (``min`` in the schema file); dates
+        after the validation day are refused in any case.
     codes : Mapping[str, str]
         For ``code`` columns: case-folded alias or code -> canonical code (``""`` maps empty
         cells to a code when the schema lists it as an alias).
@@ -63,6 +70,8 @@ class ColumnSpec:
     optional: bool = False
     min: float | None = None
     max: float | None = None
+    max_this_year: bool = False
+    earliest: _dt.date | None = None
     codes: Mapping[str, str] = field(default_factory=dict)
     canonical: tuple[str, ...] = ()
     respondent: str | None = None
@@ -79,11 +88,13 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One table of a dataset: its columns (schema order, items last) and its key."""
+    """One table of a dataset: its columns (schema order, items last), its key and the
+    fewest data rows it may have (``min_rows``: a header alone is a problem when 1)."""
 
     name: str
     key: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
+    min_rows: int = 0
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -108,11 +119,14 @@ class Schema:
     booleans : Mapping[str, bool]
         Case-folded words accepted in ``bool`` columns.
     instrument : Instrument
+    placeholders : tuple of str
+        Cell texts (e.g. ``-``) that count as empty in ``text`` and ``code`` columns.
     """
 
     tables: Mapping[str, TableSpec]
     booleans: Mapping[str, bool]
     instrument: Instrument
+    placeholders: tuple[str, ...] = ()
 
     def table(self, name: str) -> TableSpec:
         if name not in self.tables:
@@ -141,6 +155,43 @@ def _alias_map(name: str, canonical: list[str], aliases: Mapping[str, Any], sour
     return out
 
 
+def _number(name: str, key: str, value: Any, source: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{source}: column {name}: {key} must be a number; got {value!r}")
+    return float(value)
+
+
+def _bounds(name: str, ctype: str, raw: Mapping[str, Any],
+            source: str) -> tuple[float | None, float | None, bool, _dt.date | None]:
+    """min, max, max_this_year and earliest of a column, checked."""
+    if ctype == "proportion":
+        return 0.0, 1.0, False, None
+    if ctype == "date":
+        if raw.get("max") is not None:
+            raise ConfigError(f"{source}: column {name}: a date column has no max (dates after today are refused)")
+        first = raw.get("min")
+        if first is None:
+            return None, None, False, None
+        if isinstance(first, _dt.datetime):
+            first = first.date()
+        if isinstance(first, str):
+            try:
+                first = _dt.date.fromisoformat(first)
+            except ValueError:
+                first = None
+        if not isinstance(first, _dt.date):
+            raise ConfigError(f"{source}: column {name}: min must be a date yyyy-mm-dd; got {raw.get('min')!r}")
+        return None, None, False, first
+    lo = _number(name, "min", raw.get("min"), source)
+    this_year = raw.get("max") == "this_year" and ctype == "integer"
+    hi = None if this_year else _number(name, "max", raw.get("max"), source)
+    if lo is not None and hi is not None and lo > hi:
+        raise ConfigError(f"{source}: column {name}: min ({lo:g}) must not exceed max ({hi:g})")
+    return lo, hi, this_year, None
+
+
 def _column(name: str, raw: Mapping[str, Any], instrument: Instrument, source: str) -> ColumnSpec:
     ctype = raw.get("type")
     if ctype not in TYPES:
@@ -167,14 +218,16 @@ def _column(name: str, raw: Mapping[str, Any], instrument: Instrument, source: s
         for code, words in (raw.get("aliases") or {}).items():
             aliases.setdefault(str(code), []).extend(words or [])
         codes = _alias_map(name, list(canonical), aliases, source)
-    bounds = {"proportion": (0.0, 1.0)}.get(ctype, (raw.get("min"), raw.get("max")))
+    lo, hi, this_year, earliest = _bounds(name, ctype, raw, source)
     return ColumnSpec(
         name=name,
         type=ctype,
         required=bool(raw.get("required", False)),
         optional=bool(raw.get("optional", False)),
-        min=bounds[0],
-        max=bounds[1],
+        min=lo,
+        max=hi,
+        max_this_year=this_year,
+        earliest=earliest,
         codes=codes,
         canonical=canonical,
     )
@@ -239,8 +292,15 @@ def load_schema(instrument: Instrument | None = None, path: str | Path | None = 
         unknown = [k for k in key if k not in {c.name for c in cols}]
         if unknown:
             raise ConfigError(f"{source}: tables.{tname}.key: unknown column(s) {unknown}")
-        tables[str(tname)] = TableSpec(name=str(tname), key=key, columns=tuple(cols))
-    return Schema(tables=tables, booleans=booleans, instrument=inst)
+        min_rows = traw.get("min_rows", 0)
+        if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 0:
+            raise ConfigError(f"{source}: tables.{tname}.min_rows: expected a whole number >= 0; got {min_rows!r}")
+        tables[str(tname)] = TableSpec(name=str(tname), key=key, columns=tuple(cols), min_rows=min_rows)
+    placeholders = raw.get("placeholders") or []
+    if not isinstance(placeholders, list) or not all(isinstance(w, str) and w.strip() for w in placeholders):
+        raise ConfigError(f"{source}: placeholders: expected a list of non-empty texts; got {placeholders!r}")
+    return Schema(tables=tables, booleans=booleans, instrument=inst,
+                  placeholders=tuple(w.strip() for w in placeholders))
 
 
 @cache

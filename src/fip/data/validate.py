@@ -37,6 +37,7 @@ import pandas as pd
 from fip.data.dataset import INTEGER_DTYPE, TABLES, TEXT_DTYPE, Dataset
 from fip.data.readers import (
     EXTENSIONS,
+    HEADER_SEARCH_ROWS,
     UnreadableFileError,
     as_text,
     find_table_files,
@@ -82,6 +83,11 @@ def _display(col: pd.Series, positions: np.ndarray) -> list[str]:
     return [mask_personal(v) for v in text.fillna("").tolist()]
 
 
+#: Columns whose values no problem shows: a person id is personal data even when pseudonymous
+#: (the problem names the row and column instead).
+_HIDDEN = frozenset({"person_id"})
+
+
 @dataclass
 class _Collector:
     """Problems of one file: whole-file and header problems first, then cells by row."""
@@ -92,7 +98,7 @@ class _Collector:
     cells: list[tuple[int, int, int, Problem]] = field(default_factory=list)
 
     def add(self, row: int | None, column: str | None, value: str | None, expected: str) -> None:
-        value = None if value is None else mask_personal(value)
+        value = None if value is None or column in _HIDDEN else mask_personal(value)
         problem = Problem(self.file, row, column, value, expected)
         if row is None:
             self.head.append(problem)
@@ -101,6 +107,8 @@ class _Collector:
 
     def add_cells(self, rows: np.ndarray, column: str | None, values: Sequence[str], expected: str | Sequence[str]) -> None:
         exp = [expected] * len(rows) if isinstance(expected, str) else list(expected)
+        if column in _HIDDEN:
+            values = [None] * len(rows)
         col = self.order.get(column or "", -1)
         start = len(self.cells)
         self.cells.extend(
@@ -129,25 +137,27 @@ def _labels_applied(col: pd.Series, labels: Mapping[Any, str] | None) -> pd.Seri
     return mapped.where(mapped.notna(), col.astype(object))
 
 
-def _whole_numbers(col: pd.Series, spec: ColumnSpec, empty: np.ndarray) -> tuple[pd.Series, np.ndarray]:
-    """Int64 values of an integer or score column, and the mask of bad non-empty cells."""
+def _whole_numbers(col: pd.Series, lo: float | None, hi: float | None,
+                   empty: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """Int64 values of an integer or score column within [lo, hi], and the mask of bad
+    non-empty cells."""
     if pd.api.types.is_integer_dtype(col.dtype) and not isinstance(col.dtype, pd.CategoricalDtype):
         # parquet/Stata integers: no text round trip, and no copy when every cell is fine
         ints = col.astype(INTEGER_DTYPE)
         data = ints.array._data
         ok = ~ints.array._mask
-        if spec.min is not None:
-            ok &= data >= spec.min
-        if spec.max is not None:
-            ok &= data <= spec.max
+        if lo is not None:
+            ok &= data >= lo
+        if hi is not None:
+            ok &= data <= hi
         bad = ~empty & ~ok
         return (ints if not bad.any() else ints.mask(bad)), bad
     num = parse_number(col).to_numpy()
     ok = np.isfinite(num) & (num == np.round(num))
-    if spec.min is not None:
-        ok &= num >= spec.min
-    if spec.max is not None:
-        ok &= num <= spec.max
+    if lo is not None:
+        ok &= num >= lo
+    if hi is not None:
+        ok &= num <= hi
     data = np.where(ok, num, 0).astype(np.int64)
     return pd.Series(pd.arrays.IntegerArray(data, ~ok), index=col.index), ~empty & ~ok
 
@@ -161,11 +171,12 @@ def _parse(col: pd.Series, spec: ColumnSpec, schema: Schema, labels: Mapping[Any
         values = as_text(labelled if labelled is not None else col).astype(TEXT_DTYPE)
         return values, []
     if t in ("integer", "score"):
-        values, bad = _whole_numbers(col, spec, empty)
+        hi = float(today.year) if spec.max_this_year else spec.max
+        values, bad = _whole_numbers(col, spec.min, hi, empty)
         if t == "score":
-            expected = f"empty or a whole number from {spec.min:g} to {spec.max:g} (the instrument's scale)"
+            expected = f"empty or a whole number from {spec.min:g} to {hi:g} (the instrument's scale)"
         else:
-            expected = f"a whole number from {spec.min:g} to {spec.max:g}"
+            expected = f"a whole number from {spec.min:g} to {hi:g}" + (" (not after this year)" if spec.max_this_year else "")
         return values, [(bad, expected)]
     if t == "proportion":
         num = parse_number(col).to_numpy()
@@ -176,11 +187,15 @@ def _parse(col: pd.Series, spec: ColumnSpec, schema: Schema, labels: Mapping[Any
         values = parse_date(col)
         bad = ~empty & values.isna().to_numpy()
         future = (values > today).to_numpy(dtype=bool, na_value=False)
-        if future.any():
-            values = values.mask(future)
+        early = np.zeros(len(values), dtype=bool) if spec.earliest is None else \
+            (values < pd.Timestamp(spec.earliest)).to_numpy(dtype=bool, na_value=False)
+        if future.any() or early.any():
+            values = values.mask(future | early)
+        first = "" if spec.earliest is None else f"{spec.earliest:%Y-%m-%d}"
         return values, [
             (bad, "a date dd-mm-yyyy or yyyy-mm-dd (also dd.mm.yyyy, dd/mm/yyyy)"),
             (future, f"a date not after today ({today:%Y-%m-%d})"),
+            (early, f"a date from {first} on (an earlier date is a typo or a default date)"),
         ]
     if t == "month":
         values = parse_month(col)
@@ -235,14 +250,65 @@ def _empty(col: pd.Series) -> np.ndarray:
     return col.isna().to_numpy(dtype=bool)
 
 
+def _normalised_name(cell: Any) -> str:
+    return "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else \
+        str(cell).replace("\ufeff", "").strip().casefold()
+
+
+def _looks_like_header(cells: Sequence[Any], known: set[str]) -> bool:
+    """A row naming at least two columns of the table (or all of its non-empty cells)."""
+    names = [n for n in map(_normalised_name, cells) if n]
+    hits = sum(n in known for n in names)
+    return hits >= 2 or (hits >= 1 and hits == len(names))
+
+
+def _misplaced_header(raw: pd.DataFrame, spec: TableSpec) -> str:
+    """What to say when row 1 names none of the table's columns: where the header is, if
+    it is in one of the first rows of the first sheet or on another sheet of a workbook."""
+    known = set(spec.names)
+    required = [c.name for c in spec.columns if not c.optional and c.type != "score"]
+    what = f"the header row ({', '.join(required)}, ...) as row 1"
+    sheets = raw.attrs.get("other_sheets")
+    if sheets is not None:
+        what += " of the first sheet"
+    found = None
+    for k in range(min(len(raw), HEADER_SEARCH_ROWS)):
+        if _looks_like_header(raw.iloc[k].tolist(), known):
+            found = f"it is in row {k + 2}: delete the rows above it"
+            break
+    for title, rows in (sheets or {}).items():
+        if found is not None:
+            break
+        for k, cells in enumerate(rows):
+            if _looks_like_header(cells, known):
+                found = f"it is in row {k + 1} of sheet {mask_personal(title)!r}: move that sheet first" + \
+                        (" and delete the rows above the header" if k else "")
+                break
+    return f"{what} ({found or f'row 1 names none of the {spec.name} columns'})"
+
+
+def _placeholders_emptied(col: pd.Series, placeholders: Sequence[str]) -> pd.Series:
+    """``col`` with cells that hold only a placeholder such as ``-`` made empty."""
+    hit = as_text(col).isin(list(placeholders)).to_numpy(dtype=bool)
+    return col.mask(hit) if hit.any() else col
+
+
 def _check_table(raw: pd.DataFrame, spec: TableSpec, schema: Schema, file: str, today: pd.Timestamp) -> _Checked:
     coll = _Collector(file, {n: k for k, n in enumerate(spec.names)})
     where = _header(raw, spec, schema, coll)
+    if not where and raw.shape[1]:  # one hint instead of a problem per column
+        coll.head.clear()
+        coll.add(None, None, None, _misplaced_header(raw, spec))
+        return _Checked(pd.DataFrame(index=pd.RangeIndex(0)), np.zeros(0, dtype=np.int64), coll)
     for c in spec.columns:
         if c.name not in where and not c.optional:
             coll.add(None, c.name, None, f"a column with this name (the {spec.name} table needs it)")
 
     cols = {c.name: raw.iloc[:, where[c.name]] for c in spec.columns if c.name in where}
+    if schema.placeholders:
+        for c in spec.columns:
+            if c.name in cols and c.type in ("text", "code"):
+                cols[c.name] = _placeholders_emptied(cols[c.name], schema.placeholders)
     empty = {n: _empty(c) for n, c in cols.items()}
     rows = np.arange(len(raw), dtype=np.int64) + 2
     if cols and len(raw):
@@ -255,6 +321,10 @@ def _check_table(raw: pd.DataFrame, spec: TableSpec, schema: Schema, file: str, 
             rows = rows[keep]
             cols = {n: c[keep].reset_index(drop=True) for n, c in cols.items()}
             empty = {n: e[keep] for n, e in empty.items()}
+    if len(rows) < spec.min_rows:
+        need = "one data row" if spec.min_rows == 1 else f"{spec.min_rows} data rows"
+        coll.add(None, None, None, f"at least {need} below the header (the {spec.name} table has "
+                                   f"{len(rows) or 'none'}: an export of an empty selection?)")
     labels = raw.attrs.get("value_labels", {}) or {}
     out: dict[str, pd.Series] = {}
     for spec_col in spec.columns:
@@ -351,7 +421,8 @@ def _duplicates(checked: _Checked, spec: TableSpec) -> None:
     if len(key) == 1:
         column, values, what = key[0], parts[0], f"a {key[0]} not used before in this file (row {{}} has it)"
     else:
-        values = [", ".join(f"{k}={v}" for k, v in zip(key, vals)) for vals in zip(*parts)]
+        shown = [(k, part) for k, part in zip(key, parts) if k not in _HIDDEN]
+        values = [", ".join(f"{k}={v}" for (k, _), v in zip(shown, vals)) for vals in zip(*(p for _, p in shown))]
         column, what = None, f"one row per {', '.join(key)} (row {{}} has the same)"
     checked.collector.add_cells(checked.rows[pos], column, values, [what.format(r) for r in first_rows])
 
@@ -369,6 +440,44 @@ def _unknown_persons(checked: _Checked, persons: pd.Series, persons_file: str) -
         pos = np.flatnonzero(unknown)
         checked.collector.add_cells(checked.rows[pos], "person_id", _display(ids, pos),
                                     f"a person_id listed in {persons_file}")
+
+
+#: Columns the checks across tables use (kept when validating without keeping the tables).
+_CROSS_COLUMNS = ("person_id", "birth_year", "arrival_date", "answered_on")
+
+
+def _born_after_arrival(persons: _Checked) -> None:
+    """A birth year after the year of arrival (either one is a typo)."""
+    frame = persons.frame
+    if "birth_year" not in frame.columns or "arrival_date" not in frame.columns:
+        return
+    arrival = frame["arrival_date"].dt.year.to_numpy(dtype=float, na_value=np.nan)
+    born = frame["birth_year"].to_numpy(dtype=float, na_value=np.nan)
+    bad = np.flatnonzero(born > arrival)
+    if len(bad):
+        dates = _display(frame["arrival_date"], bad)
+        persons.collector.add_cells(persons.rows[bad], "birth_year", _display(frame["birth_year"], bad),
+                                    [f"a birth year not after the arrival date ({d})" for d in dates])
+
+
+def _arrival_after_forms(persons: _Checked, forms: _Checked, forms_file: str) -> None:
+    """An arrival date after the person's first form (a form is filled in in Denmark)."""
+    p, f = persons.frame, forms.frame
+    if not {"person_id", "arrival_date"} <= set(p.columns) or not {"person_id", "answered_on"} <= set(f.columns):
+        return
+    answered = f[["person_id", "answered_on"]].assign(_row=forms.rows).dropna()
+    if not len(answered):
+        return
+    first = answered.sort_values(["answered_on", "_row"]).drop_duplicates("person_id").set_index("person_id")
+    when = p["person_id"].map(first["answered_on"])
+    bad = np.flatnonzero((p["arrival_date"] > when).to_numpy(dtype=bool, na_value=False))
+    if len(bad):
+        shown = _display(pd.Series(when.to_numpy(), dtype=p["arrival_date"].dtype), bad)
+        form_rows = p["person_id"].iloc[bad].map(first["_row"]).tolist()
+        persons.collector.add_cells(
+            persons.rows[bad], "arrival_date", _display(p["arrival_date"], bad),
+            [f"an arrival date not after the person's first form ({d}, {forms_file} row {r})"
+             for d, r in zip(shown, form_rows)])
 
 
 Source = tuple[str, Callable[[], pd.DataFrame], str]
@@ -401,14 +510,15 @@ def _check_sources(sources: Sequence[Source], schema: Schema, today: Today,
         try:
             raw = load()
         except UnreadableFileError as exc:
-            head.setdefault(name, []).append(
-                Problem(exc.file, None, None, None, f"a readable {exc.kind} file (error: {exc.detail})"))
+            head.setdefault(name, []).extend(
+                [r.problem(exc.file) for r in exc.rows] if exc.rows else
+                [Problem(exc.file, None, None, None, f"a readable {exc.kind} file (error: {exc.detail})")])
             continue
         checked[name] = _check_table(raw, schema.table(name), schema, file, day)
         files[name] = file
         if not keep_tables:
             frame = checked[name].frame
-            checked[name].frame = frame[[c for c in ("person_id",) if c in frame.columns]]
+            checked[name].frame = frame[[c for c in _CROSS_COLUMNS if c in frame.columns]]
             del frame
         del raw
         _release_memory()
@@ -417,6 +527,10 @@ def _check_sources(sources: Sequence[Source], schema: Schema, today: Today,
         for name in ("forms", "outcomes"):
             if name in checked:
                 _unknown_persons(checked[name], persons.frame["person_id"], files["persons"])
+    if persons is not None:
+        _born_after_arrival(persons)
+        if "forms" in checked:
+            _arrival_after_forms(persons, checked["forms"], files["forms"])
     problems: list[Problem] = []
     names = list(dict.fromkeys([t for t in TABLES if t in checked or t in head] + list(checked) + list(head)))
     for name in names:
@@ -501,11 +615,16 @@ def validate_dataset(folder: str | Path, instrument: Instrument | None = None, *
     Returns
     -------
     list of Problem
-        Missing or duplicate table files, unreadable files, missing and unknown columns,
-        empty required cells, values that do not parse or are out of range (scores off the
-        instrument's scale, future dates, rates outside [0, 1], unknown codes), items
-        filled in on another respondent's form, duplicate keys (naming the earlier row) and
-        persons missing from ``persons``. Never raises for bad data; nothing is capped.
+        Missing or duplicate table files, unreadable files and unreadable rows of a file,
+        a header that is not row 1 of the first sheet (one problem saying where it is),
+        tables with fewer rows than the schema's ``min_rows``, missing and unknown columns,
+        empty required cells (a placeholder such as ``-`` counts as empty), values that do
+        not parse or are out of range (scores off the instrument's scale, future dates or
+        dates before the schema's ``min``, rates outside [0, 1], unknown codes), a birth
+        year after the arrival, an arrival after the person's first form, items filled in
+        on another respondent's form, duplicate keys (naming the earlier row) and persons
+        missing from ``persons``. Person ids are never shown. Never raises for bad data;
+        nothing is capped.
 
     Examples
     --------
@@ -573,13 +692,16 @@ def dataset_from_frames(
     >>> p = pd.DataFrame({"person_id": ["a"], "municipality": ["Aarhus"], "gender": ["K"],
     ...     "birth_year": ["1990"], "origin": ["Syrien"], "education": [""],
     ...     "work_experience": ["ja"], "arrival_date": ["01-02-2016"]})
-    >>> f = pd.DataFrame(columns=["person_id", "caseworker_id", "respondent", "answered_on",
-    ...     "language", *load_instrument().item_ids()])
+    >>> items = load_instrument().item_ids()
+    >>> f = pd.DataFrame([["a", "k1", "Borger", "10-01-2017", "ar", *[4] * 11, *[None] * 11]],
+    ...     columns=["person_id", "caseworker_id", "respondent", "answered_on", "language", *items])
     >>> o = pd.DataFrame({"person_id": ["a"], "month": ["2017-01"], "employment_rate": ["0,5"],
     ...     "ordinary_employment": ["1"], "education": ["nej"]})
     >>> d = dataset_from_frames(p, f, o)
     >>> d.persons.loc[0, ["gender", "education", "work_experience"]].tolist()
     ['female', 'unknown', 'yes']
+    >>> d.forms.loc[0, "respondent"], int(d.forms.loc[0, "c01"])
+    ('citizen', 4)
     """
     schema = load_schema(_instrument(instrument))
     raw = {"persons": (persons, "persons"), "forms": (forms, "forms"), "outcomes": (outcomes, "outcomes")}

@@ -187,8 +187,9 @@ def write_dataset(dataset: Dataset, folder: str | Path, format: str = "csv") -> 
     >>> persons = pd.DataFrame({"person_id": ["007"], "municipality": ["Aarhus"], "gender": ["K"],
     ...     "birth_year": [1990], "origin": ["Syrien"], "education": ["ingen"],
     ...     "work_experience": ["ja"], "arrival_date": ["01-02-2016"]})
-    >>> forms = pd.DataFrame(columns=["person_id", "caseworker_id", "respondent", "answered_on",
-    ...     "language", *load_instrument().item_ids()])
+    >>> items = load_instrument().item_ids()
+    >>> forms = pd.DataFrame([["007", "k1", "citizen", "2017-01-10", "ar", *[4] * 11, *[None] * 11]],
+    ...     columns=["person_id", "caseworker_id", "respondent", "answered_on", "language", *items])
     >>> outcomes = pd.DataFrame({"person_id": ["007"], "month": ["2017-01"],
     ...     "employment_rate": [0.5], "ordinary_employment": [True], "education": [False]})
     >>> dataset = dataset_from_frames(persons, forms, outcomes)

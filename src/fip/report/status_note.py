@@ -67,7 +67,7 @@ from fip.report import html as H
 from fip.report.figures import AVERAGE_ID, figure_bytes
 from fip.report.goals import GOALS, quarter_goals
 
-__all__ = ["StatusNote", "status_note"]
+__all__ = ["NoteChoices", "StatusNote", "note_choices", "status_note"]
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _TREND_QUARTERS = 6
@@ -103,6 +103,73 @@ class StatusNote:
     html: str
     tables: dict[str, pd.DataFrame]
     suppressed_cells: int
+
+
+@dataclass(frozen=True)
+class NoteChoices:
+    """What a status note can be made for: the municipalities of the persons table and the
+    calendar quarters with at least one measurement (any municipality), both sorted.
+
+    Attributes
+    ----------
+    municipalities : tuple of str
+    quarters : tuple of str
+        Such as ``"2018Q2"``; a quarter between the first and the last without any
+        measurement is left out.
+    """
+
+    municipalities: tuple[str, ...]
+    quarters: tuple[str, ...]
+
+    def covered(self) -> str:
+        """The quarters in words, e.g. ``2017Q1-2019Q2 (10 quarters)``, for messages."""
+        if not self.quarters:
+            return "no quarter (the data hold no measurement)"
+        span = self.quarters[0] if len(self.quarters) == 1 else f"{self.quarters[0]}-{self.quarters[-1]}"
+        first, last = pd.Period(self.quarters[0], "Q"), pd.Period(self.quarters[-1], "Q")
+        gaps = (last - first).n + 1 - len(self.quarters)
+        return f"{span} ({len(self.quarters)} quarters{f', {gaps} without measurements' if gaps else ''})"
+
+
+def _measurements(dataset):
+    """The Dataset and its paired measurements (a Study lends its own)."""
+    from fip.study import Study
+
+    if isinstance(dataset, Study):
+        return dataset.dataset, dataset.measurements
+    return dataset, pair_forms(dataset).measurements
+
+
+def _choices(dataset, measurements: pd.DataFrame) -> NoteChoices:
+    municipalities = tuple(sorted(set(dataset.persons["municipality"].dropna().astype(str))))
+    quarters = measurements["measured_on"].dropna().dt.to_period("Q").unique()
+    return NoteChoices(municipalities, tuple(str(q) for q in sorted(quarters)))
+
+
+def note_choices(dataset) -> NoteChoices:
+    """The municipalities and quarters a status note can be made for.
+
+    Parameters
+    ----------
+    dataset : Dataset or Study
+        As for :func:`status_note`.
+
+    Returns
+    -------
+    NoteChoices
+        Municipalities (from the persons table) and quarters with measurements (from the
+        paired forms: a measurement belongs to the quarter of its ``measured_on`` date).
+        No counts: a list of names and quarters shows no figure about persons.
+
+    Examples
+    --------
+    >>> from fip.simulate import simulate_cohort
+    >>> choices = note_choices(simulate_cohort(40, seed=1))
+    >>> choices.quarters[0] <= choices.quarters[-1], len(choices.municipalities) > 0
+    (True, True)
+    """
+    dataset, m = _measurements(dataset)
+    return _choices(dataset, m)
 
 
 def _parse_quarter(quarter: str) -> pd.Period:
@@ -316,8 +383,9 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
     Raises
     ------
     ValueError
-        Unknown municipality (a few known ones are listed), malformed quarter or unknown
-        ``lang``.
+        Unknown municipality (a few known ones are listed), malformed quarter, a quarter
+        without any measurement (the message names the quarters the data cover; see
+        :func:`note_choices`) or unknown ``lang``.
 
     Examples
     --------
@@ -354,6 +422,10 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
     resp_label = {r.id: r.label.get(lang, r.id) for r in instrument.respondents}
 
     m = study.measurements if study is not None else pair_forms(dataset).measurements
+    choices = _choices(dataset, m)
+    if str(period) not in choices.quarters:
+        raise ValueError(f"no measurements in {period}: a status note needs data in its quarter; the data "
+                         f"cover {choices.covered()} (fip status-note --list shows them)")
     scores = score_indices(m, defs, keys=("person_id", "round")) if defs else m[["person_id", "round"]].copy()
     frame = m[["person_id", "round"]].copy()
     for i in items:

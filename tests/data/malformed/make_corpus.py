@@ -1,8 +1,8 @@
 """Regenerate the malformed-input corpus beside this file (one dataset folder per case).
 
 Each case is a small valid dataset (``fip.simulate.simulate_cohort(12, seed=5)`` written
-as CSV) with one defect. tests/test_store_malformed.py imports every case and expects a
-clear error and an unchanged store. The folders are committed; rerun only to add cases:
+as CSV) with one defect. tests/test_malformed_corpus.py runs every case (and more built
+there) through the CLI and expects a clear error and an unchanged store. The folders are committed; rerun only to add cases:
 
     python tests/data/malformed/make_corpus.py
 """
