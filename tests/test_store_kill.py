@@ -24,16 +24,16 @@ from fip.store import import_dataset, load_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="needs SIGKILL")]
 
-# The child prints a line when it starts opening the store (validation is over), so the
+# The child prints a line when its merge transaction starts (validation is over), so the
 # parent can aim its kill at the transaction rather than at Python's start-up.
 _CHILD = textwrap.dedent("""
     import sys
     import fip.store.importer as imp
-    real = imp.open_store
+    real = imp._transaction
     def marked(*args, **kwargs):
         print("store", flush=True)
         return real(*args, **kwargs)
-    imp.open_store = marked
+    imp._transaction = marked
     imp.import_dataset(sys.argv[1], sys.argv[2], user="quarterly", timeout=60)
     print("done", flush=True)
 """)

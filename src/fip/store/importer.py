@@ -394,15 +394,18 @@ def _stored_persons(store: Path, name: str, timeout: float):
 
 def _known_persons(stored, key: bytes | None, name: str) -> KnownPersons:
     """Persons of the store, for validation: ids are compared as they would be stored
-    (CPR-like ones pseudonymised with ``key``)."""
+    (CPR-like ones pseudonymised with ``key``; without a key they pass here and
+    :func:`_pseudonymise_delta` refuses them, naming the missing key)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     def contains(ids: pd.Series) -> np.ndarray:
-        if key is not None:
-            ids = pseudonymise(ids, key)[0]
+        if key is None:  # CPR-like ids cannot be matched: refused after screening, asking for the key
+            cpr = is_cpr(ids)
+        else:
+            ids, cpr = pseudonymise(ids, key)[0], np.zeros(len(ids), dtype=bool)
         found = pc.is_in(pa.array(pd.Series(ids, dtype="str").array), value_set=stored)
-        return found.to_numpy(zero_copy_only=False).astype(bool)
+        return found.to_numpy(zero_copy_only=False).astype(bool) | cpr
 
     return KnownPersons(contains, f"the store {name}")
 
