@@ -242,8 +242,14 @@ def test_html_shows_published_beside_ours(run, page):
 
 
 def test_same_seed_same_bytes(run, dataset, tmp_path):
-    again = replicate(dataset, tmp_path, seed=0)
+    out = tmp_path / "out"
+    _earlier_run(out)  # a rerun over an earlier run (of another instrument) replaces the whole folder
+    again = replicate(dataset, out, seed=0)
     first = run[0]
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert files == sorted(["report.html", *(str(p.relative_to(first.out_dir)) for p in
+                                             [*first.table_paths.values(), *first.figure_paths.values()])])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert again.report.read_bytes() == first.report.read_bytes()
     for name, path in first.table_paths.items():
         assert again.table_paths[name].read_bytes() == path.read_bytes(), name
@@ -397,3 +403,35 @@ def test_the_page_shows_words_not_codes(page):
     assert codes == []
     assert "Tabel " not in text
     assert not [c for c in cells if re.fullmatch(r"-0\.0+", c)]
+
+
+def _earlier_run(out: Path) -> dict[str, bytes]:
+    (out / "tables").mkdir(parents=True)
+    (out / "figures").mkdir()
+    (out / "report.html").write_text("<html>earlier</html>")
+    (out / "tables" / "factor_placement_varimax_loadings.csv").write_text("stale,table\n")
+    (out / "figures" / "old.png").write_bytes(b"\x89PNG")
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_a_failing_run_leaves_the_earlier_output_byte_identical(tmp_path):
+    out = tmp_path / "out"
+    before = _earlier_run(out)
+    with pytest.raises(ValueError):  # 20 persons: too few for the fixed-effects regressions
+        replicate(simulate_cohort(20, seed=0), out, workers=0, predict_C=1.0)
+    assert {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+
+
+def test_a_folder_that_is_not_a_replication_is_refused(dataset, tmp_path):
+    from fip.errors import FipError
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text("mine")
+    with pytest.raises(FipError, match="is not the output of fip replicate .it has no report.html."):
+        replicate(dataset, home)
+    (home / "report.html").write_text("x")
+    with pytest.raises(FipError, match="it holds .bashrc"):
+        replicate(dataset, home)
+    assert sorted(p.name for p in home.iterdir()) == [".bashrc", "report.html"]

@@ -24,16 +24,16 @@ from fip.store import import_dataset, load_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="needs SIGKILL")]
 
-# The child prints a line when it starts opening the store (validation is over), so the
+# The child prints a line when its merge transaction starts (validation is over), so the
 # parent can aim its kill at the transaction rather than at Python's start-up.
 _CHILD = textwrap.dedent("""
     import sys
     import fip.store.importer as imp
-    real = imp.open_store
+    real = imp._transaction
     def marked(*args, **kwargs):
         print("store", flush=True)
         return real(*args, **kwargs)
-    imp.open_store = marked
+    imp._transaction = marked
     imp.import_dataset(sys.argv[1], sys.argv[2], user="quarterly", timeout=60)
     print("done", flush=True)
 """)
@@ -116,3 +116,29 @@ def test_kill_during_import_leaves_all_or_nothing(setup, tmp_path):
         assert state(store) == setup["after"]
     # the seeded kill times landed on both sides of the commit at least once (not vacuous)
     assert "before" in seen, seen
+
+
+def test_kill_while_creating_a_store_leaves_no_store_or_a_whole_one(setup, tmp_path):
+    """A first import builds the store aside: killed, it leaves no store file (only hidden
+    leftovers, removed by the next import) or the complete store."""
+    rng = np.random.default_rng(20240602)
+    q0 = setup["q1"].parent / "q0"
+    seen = []
+    for trial in range(3):
+        folder = tmp_path / f"t{trial}"
+        folder.mkdir()
+        store = folder / "fip.duckdb"
+        child = _run(q0, store)
+        assert child.stdout.readline().strip() == "store"
+        time.sleep(rng.uniform(0, 0.8 * setup["store_phase"]))
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=60)
+        if store.exists():
+            assert state(store) == setup["before"], f"trial {trial}: a store, but not the whole import"
+            seen.append("whole")
+        else:
+            seen.append("none")
+        import_dataset(q0, store, user="quarterly")  # removes the leftovers, then imports (or finds it all there)
+        assert state(store) == setup["before"]
+        assert sorted(p.name for p in folder.iterdir()) == ["fip.duckdb"]
+    assert "none" in seen, seen

@@ -114,12 +114,22 @@ StoreOpt = Annotated[
 ]
 WaitOpt = Annotated[
     float,
-    typer.Option("--wait", min=0, help="Seconds to wait while another process uses the store."),
+    typer.Option("--wait", min=0, help="Seconds to wait while another process (an import) uses the store; 0: fail at once."),
 ]
 KeyFileOpt = Annotated[
     Optional[Path],
     typer.Option("--key-file", help="File holding the pseudonym key for CPR-like ids (default: $FIP_PSEUDONYM_KEY)."),
 ]
+WAIT = 30.0  # the default of --wait (fip.store.DEFAULT_TIMEOUT)
+
+
+def _check_outputs(*outputs: tuple[str, Path | None]) -> None:
+    """Check every output file of a command before computing: ``(option, path)`` pairs."""
+    from fip._atomic import check_output_file
+
+    for option, path in outputs:
+        if path is not None:
+            check_output_file(path, option)
 
 
 def _figure_format(path: Path, option: str) -> str:
@@ -127,18 +137,19 @@ def _figure_format(path: Path, option: str) -> str:
     return check_option(f"{option} suffix", path.suffix.lower(), (".png", ".svg"))[1:]
 
 
-def _write_figure(path: Path, fig) -> None:
+def _write_figure(path: Path, fig, private: bool = False) -> None:
     """Write ``fig`` to ``path`` as PNG or SVG (by suffix, checked before with :func:`_figure_format`),
-    byte-reproducibly, at 150 dpi."""
+    byte-reproducibly, at 150 dpi; ``private``: a new file is ``0o600`` (one person's figure)."""
     from fip._atomic import atomic_write_bytes
     from fip._figures import figure_bytes
 
-    atomic_write_bytes(path, figure_bytes(fig, path.suffix.lower()[1:], dpi=150))
+    atomic_write_bytes(path, figure_bytes(fig, path.suffix.lower()[1:], dpi=150), private=private)
 
 
-def load_data(data: Path | None, instrument_path: Path | None = None, store: Path | None = None, *,
-              person_rows: bool = False, key_file: Path | None = None):
-    """The dataset in ``data`` or ``store``, or the default synthetic cohort when neither is given.
+def load_data(data: Path | None, instrument_path: Path | None = None, store: Path | None = None, wait: float = WAIT,
+              *, person_rows: bool = False, key_file: Path | None = None):
+    """The dataset in ``data`` or ``store`` (waiting ``wait`` seconds for a busy store), or the
+    default synthetic cohort when neither is given.
 
     ``person_rows``: the command writes person-level rows, so ids are screened as ``fip
     import`` does (CPR-like ids pseudonymised with the key of ``key_file`` or
@@ -150,7 +161,7 @@ def load_data(data: Path | None, instrument_path: Path | None = None, store: Pat
             raise FipError("give a dataset folder or --store, not both")
         from fip.store import load_store
 
-        dataset = load_store(store, instrument)
+        dataset = load_store(store, instrument, timeout=wait)
     elif data is None:
         from fip.simulate import simulate_cohort
 
@@ -168,14 +179,15 @@ def load_data(data: Path | None, instrument_path: Path | None = None, store: Pat
 
 
 def load_study(data: Path | None, instrument_path: Path | None = None, store: Path | None = None, *,
-               until: str | None = None, policy=None, person_rows: bool = False, key_file: Path | None = None):
+               until: str | None = None, policy=None, wait: float = WAIT, person_rows: bool = False,
+               key_file: Path | None = None):
     """One :class:`fip.study.Study` of the dataset :func:`load_data` reads; ``until`` as ``--until``,
     ``policy`` the command's disclosure policy (default: the configured one)."""
     from fip.data.dataset import iso_date
     from fip.study import Study
 
     until = None if until is None else iso_date(until, "--until")
-    return Study(load_data(data, instrument_path, store, person_rows=person_rows, key_file=key_file),
+    return Study(load_data(data, instrument_path, store, wait, person_rows=person_rows, key_file=key_file),
                  until=until, policy=policy)
 
 
@@ -190,9 +202,11 @@ def simulate(
 ) -> None:
     """Write a synthetic FIP dataset calibrated to the published study."""
     from fip.data import write_dataset
+    from fip.data.writers import check_dataset_target
     from fip.simulate import simulate_cohort
 
     check_option("--format", fmt, ("csv", "parquet"))
+    check_dataset_target(out, "--out")
     dataset = simulate_cohort(persons, seed=seed, instrument=_instrument(instrument))
     folder = write_dataset(dataset, out, format=fmt)
     console.print(
@@ -254,6 +268,7 @@ def describe(
     lang: Annotated[str, typer.Option("--lang", help="Label language: da or en.")] = "da",
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    wait: WaitOpt = WAIT,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
 ) -> None:
@@ -268,8 +283,9 @@ def describe(
     check_option("--lang", lang, ("da", "en"))
     if figure is not None:
         _figure_format(figure, "--figure")
+    _check_outputs(("--out", out), ("--figure", figure))
     policy = _policy(min_cell, secure_machine)
-    study = load_study(data, instrument, store, policy=policy)
+    study = load_study(data, instrument, store, policy=policy, wait=wait)
     dataset, measurements = study.dataset, study.measurements
     inst = dataset.instrument
     published = None
@@ -305,6 +321,7 @@ def factor(
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the loadings table to this file.")] = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    wait: WaitOpt = WAIT,
 ) -> None:
     """Factor analysis as the study ran it (Stata pf + varimax), published loadings beside ours.
 
@@ -319,7 +336,8 @@ def factor(
     check_option("--method", method, METHODS)
     check_option("--rotation", rotation, ("none", *ROTATIONS))
     check_option("respondent", respondent, ("citizen", "caseworker", "both"))
-    study = load_study(data, instrument, store)
+    _check_outputs(("--out", out))
+    study = load_study(data, instrument, store, wait=wait)
     options = {"method": method, "rotation": None if rotation == "none" else rotation, "n_factors": n_factors}
     if round_ == 1:  # the Study's round-1 correlation matrix of the item set
         corr = study.correlation(respondent)
@@ -360,6 +378,7 @@ def indices(
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     min_share_answered: MinShareOpt = None,
+    wait: WaitOpt = WAIT,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
 ) -> None:
@@ -376,8 +395,9 @@ def indices(
     from fip.study import Study
 
     check_option("--format", fmt, FORMATS)
+    _check_outputs(("--out", out), ("--scores", scores))
     policy = _policy(min_cell, secure_machine)
-    dataset = load_data(data, instrument, store, person_rows=scores is not None, key_file=key_file)
+    dataset = load_data(data, instrument, store, wait, person_rows=scores is not None, key_file=key_file)
     defs = load_index_definitions(definitions, instrument=dataset.instrument, min_share_answered=min_share_answered)
     study = Study(dataset, definitions=defs, policy=policy)
     measurements, scored = study.measurements, study.index_scores
@@ -397,7 +417,7 @@ def indices(
     table.insert(1, "items", [" ".join(d.items) for d in defs])
     emit(table, fmt, out, console, title=f"Indices (reliability on round {round_})", notice=policy.statement)
     if scores is not None:
-        atomic_write_text(scores, safe_csv(scored))
+        atomic_write_text(scores, safe_csv(scored), private=True)  # per person
 
 
 @app.command()
@@ -412,6 +432,7 @@ def regress(
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    wait: WaitOpt = WAIT,
 ) -> None:
     """OLS with caseworker fixed effects (Stata areg) of the study's model families.
 
@@ -425,7 +446,8 @@ def regress(
 
     check_option("--format", fmt, FORMATS)
     check_option("--family", family, FAMILIES)
-    study = load_study(data, instrument, store, until=until)
+    _check_outputs(("--out", out))
+    study = load_study(data, instrument, store, until=until, wait=wait)
     analysis = study.analysis
     for name in outcome or ():
         check_option("--outcome", name, analysis.outcomes)
@@ -458,6 +480,7 @@ def train(
     calibration_figure: Annotated[Optional[Path], typer.Option("--calibration-figure", help="Also draw the calibration curve (.png or .svg).")] = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    wait: WaitOpt = WAIT,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
 ) -> None:
@@ -471,9 +494,12 @@ def train(
     check_option("--model", model, ("intake", "progression"))
     if calibration_figure is not None:
         _figure_format(calibration_figure, "--calibration-figure")
+    _check_outputs(("--out", out), ("--calibration-figure", calibration_figure))
     policy = _policy(min_cell, secure_machine)
-    result = train_model(load_study(data, instrument, store, policy=policy), model, C=penalty, seed=seed,
+    result = train_model(load_study(data, instrument, store, policy=policy, wait=wait), model, C=penalty, seed=seed,
                          n_folds=folds, created_at=created_at)
+    figure = None if calibration_figure is None else plot_calibration(
+        result.validation.calibration, title=f"{model} model, held-out caseworkers")
     save_model(result.model, out)
     from fip._output import emit
 
@@ -482,9 +508,8 @@ def train(
     emit(result.validation.by_group, "table", None, console,
          title=f"Within groups (hidden where fewer than {policy.threshold} persons, with or without a job, "
                "directly or by subtraction)")
-    if calibration_figure is not None:
-        _write_figure(calibration_figure, plot_calibration(result.validation.calibration,
-                                                           title=f"{model} model, held-out caseworkers"))
+    if figure is not None:
+        _write_figure(calibration_figure, figure)
     chosen = result.model.content
     console.print(f"penalty C: probability model {chosen['probability_model']['C']:g}, "
                   f"rate model {chosen['rate_model']['C']:g}", highlight=False)
@@ -501,6 +526,7 @@ def score(
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     key_file: KeyFileOpt = None,
+    wait: WaitOpt = WAIT,
 ) -> None:
     """Score a cohort: job-chance probability, band, range and the items that move it most."""
     from fip._atomic import atomic_write_text
@@ -508,13 +534,14 @@ def score(
     from fip.predict import load_model, score as score_cohort
 
     check_option("--lang", lang, ("da", "en"))
-    study = load_study(data, instrument, store, person_rows=True, key_file=key_file)
+    _check_outputs(("--out", out))
+    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file)
     table = score_cohort(study.measurements, load_model(model), persons=study.dataset.persons,
                          instrument=study.instrument, lang=lang)
     if out is None:
         emit(table, "table", None, console, title=f"Job chance ({mask_personal(model.name)})")
     else:
-        atomic_write_text(out, safe_csv(table))
+        atomic_write_text(out, safe_csv(table), private=True)  # per person
         console.print(f"wrote {len(table):,} scores to {mask_personal(out)}", highlight=False)
 
 
@@ -530,6 +557,7 @@ def star(
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     key_file: KeyFileOpt = None,
+    wait: WaitOpt = WAIT,
 ) -> None:
     """The FIP star of one person (citizen vs caseworker, round 1 vs 2) or the citizen card."""
     from fip._atomic import atomic_write_text
@@ -541,7 +569,8 @@ def star(
     check_option("--out suffix", suffix, (".png", ".svg", ".html"))
     if not person:
         raise ValueError("--person is required (a pseudonymous person id)")
-    study = load_study(data, instrument, store, person_rows=True, key_file=key_file)
+    _check_outputs(("--out", out))
+    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file)
     dataset, measurements = study.dataset, study.measurements
     if suffix == ".html":
         row = None
@@ -552,9 +581,9 @@ def star(
                                   instrument=dataset.instrument, lang=lang)
             hit = scores[scores["person_id"] == person]
             row = hit.iloc[0].to_dict() if len(hit) else None
-        atomic_write_text(out, card_html(measurements, dataset.instrument, person, row, lang=lang))
+        atomic_write_text(out, card_html(measurements, dataset.instrument, person, row, lang=lang), private=True)
     else:
-        _write_figure(out, plot_star(measurements, dataset.instrument, person, lang=lang, by=by))
+        _write_figure(out, plot_star(measurements, dataset.instrument, person, lang=lang, by=by), private=True)
     console.print(f"wrote {mask_personal(out)}", highlight=False)
 
 
@@ -569,6 +598,7 @@ def replicate(
     until: Annotated[Optional[str], typer.Option("--until", help="Regressions and job-chance validation use only forms answered up to this date (default: the study's sample, 2018-12-31).")] = None,
     whole_period: Annotated[bool, typer.Option("--whole-period", help="Regressions and job-chance validation use every form, not only the study's sample.")] = False,
     min_share_answered: MinShareOpt = None,
+    wait: WaitOpt = WAIT,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
     workers: Annotated[Optional[int], typer.Option("--workers", min=0, help="Worker processes for the figures and the job-chance validation (default: 2 with two cores or more; 0: none). Same files either way.")] = None,
@@ -578,6 +608,7 @@ def replicate(
 
     from fip.data.dataset import iso_date
     from fip.report import replicate as run_replicate
+    from fip.report.replicate import check_replication_target
     from fip.study import Study
 
     from fip.study import fitting_index_definitions
@@ -586,6 +617,7 @@ def replicate(
     if whole_period and until is not None:
         raise ValueError("--until and --whole-period exclude each other: give one of them")
     until = None if whole_period else iso_date(until, "--until") if until is not None else study_facts().until
+    check_replication_target(out, "--out")
     policy = _policy(min_cell, secure_machine)
     if data is None and store is None:
         from fip.simulate import simulate_cohort
@@ -593,7 +625,7 @@ def replicate(
         dataset = simulate_cohort(seed=seed, instrument=_instrument(instrument))
         source, synthetic = f"synthetic cohort (seed {seed})", True
     else:
-        dataset = load_data(data, instrument, store)
+        dataset = load_data(data, instrument, store, wait)
         source = mask_personal(f"store {store.name}" if store is not None else f"folder {data.name}")
         synthetic = False
     definitions = fitting_index_definitions(dataset.instrument, min_share_answered)
@@ -619,6 +651,7 @@ def status_note_cmd(
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
+    wait: WaitOpt = WAIT,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
     list_choices: Annotated[bool, typer.Option("--list", help="List the municipalities and the quarters with measurements, and stop.")] = False,
@@ -639,8 +672,9 @@ def status_note_cmd(
         return
     if not municipality or not quarter:
         raise ValueError("--municipality and --quarter are required (e.g. --municipality kommune_12 --quarter 2018Q2)")
+    _check_outputs(("--out", out))
     policy = _policy(min_cell, secure_machine)
-    note = status_note(load_study(data, instrument, store, policy=policy), municipality, quarter, lang=lang)
+    note = status_note(load_study(data, instrument, store, policy=policy, wait=wait), municipality, quarter, lang=lang)
     atomic_write_text(out, note.html)
     if policy.statement:
         console.print(policy.statement, highlight=False)
@@ -655,7 +689,7 @@ def import_(
     store: Annotated[Path, typer.Option("--store", help="Store file; created if absent.")] = Path("fip.duckdb"),
     key_file: KeyFileOpt = None,
     user: Annotated[Optional[str], typer.Option("--user", help="Name for the import log (default: login name).")] = None,
-    wait: WaitOpt = 30.0,
+    wait: WaitOpt = WAIT,
     instrument: InstrumentOpt = None,
 ) -> None:
     """Validate a dataset folder and add it to the store (idempotent; corrections logged)."""
@@ -676,14 +710,17 @@ def export(
     raw: Annotated[
         bool, typer.Option("--raw", help="CSV/XLSX: do not neutralise formula-like text (unsafe in spreadsheets).")
     ] = False,
-    wait: WaitOpt = 30.0,
+    wait: WaitOpt = WAIT,
     instrument: InstrumentOpt = None,
     key_file: KeyFileOpt = None,
 ) -> None:
     """Write the store's dataset to a folder; text that a spreadsheet would run is neutralised."""
     from fip.store import EXPORT_FORMATS, export_store
 
+    from fip.data.writers import check_dataset_target
+
     check_option("--format", fmt, EXPORT_FORMATS)
+    check_dataset_target(out, "--out")
     folder = export_store(store, out, fmt, instrument=_instrument(instrument), neutralise=not raw, timeout=wait,
                           key_file=key_file)
     console.print(mask_personal(f"wrote the store {store} to {folder}"), highlight=False)
@@ -693,7 +730,7 @@ def export(
 @handles_errors
 def import_log_(
     store: Annotated[Path, typer.Option("--store", help="Store file.")] = Path("fip.duckdb"),
-    wait: WaitOpt = 30.0,
+    wait: WaitOpt = WAIT,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
 ) -> None:
     """List the store's imports: who, when, which files (sha256) and what changed."""

@@ -52,9 +52,32 @@ from fip.data.schema import ColumnSpec, Schema, TableSpec, load_schema
 from fip.errors import InvalidDataError, Problem, mask_personal
 from fip.instrument import Instrument, load_instrument
 
-__all__ = ["dataset_from_frames", "load_dataset", "validate_dataset", "validate_frames"]
+__all__ = ["KnownPersons", "dataset_from_frames", "load_dataset", "validate_dataset", "validate_frames"]
 
 Today = _dt.date | _dt.datetime | pd.Timestamp | str | None
+
+
+@dataclass(frozen=True)
+class KnownPersons:
+    """Persons listed outside the folder (e.g. already in a store), for a delta import.
+
+    Attributes
+    ----------
+    contains : callable
+        ``contains(person_ids)`` gets a string Series and returns a boolean array: which
+        ids are known.
+    where : str
+        Where they are listed, for messages (e.g. ``"the store fip.duckdb"``).
+
+    Examples
+    --------
+    >>> known = KnownPersons(lambda ids: ids.isin(["p1"]).to_numpy(), "the store")
+    >>> known.contains(pd.Series(["p1", "p2"])).tolist()
+    [True, False]
+    """
+
+    contains: Callable[[pd.Series], np.ndarray]
+    where: str
 
 
 def _today(today: Today) -> pd.Timestamp:
@@ -427,19 +450,26 @@ def _duplicates(checked: _Checked, spec: TableSpec) -> None:
     checked.collector.add_cells(checked.rows[pos], column, values, [what.format(r) for r in first_rows])
 
 
-def _unknown_persons(checked: _Checked, persons: pd.Series, persons_file: str) -> None:
+def _unknown_persons(checked: _Checked, persons: pd.Series | None, persons_file: str | None,
+                     elsewhere: KnownPersons | None = None) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if "person_id" not in checked.frame.columns:
         return
     ids = checked.frame["person_id"]
-    known = pc.is_in(pa.array(ids.array), value_set=pa.array(persons.dropna().array))
-    unknown = ids.notna().to_numpy() & ~known.to_numpy(zero_copy_only=False).astype(bool)
+    unknown = ids.notna().to_numpy().copy()
+    if persons is not None:
+        known = pc.is_in(pa.array(ids.array), value_set=pa.array(persons.dropna().array))
+        unknown &= ~known.to_numpy(zero_copy_only=False).astype(bool)
+    if elsewhere is not None and unknown.any():
+        pos = np.flatnonzero(unknown)
+        unknown[pos[np.asarray(elsewhere.contains(ids.iloc[pos].reset_index(drop=True)), dtype=bool)]] = False
     if unknown.any():
         pos = np.flatnonzero(unknown)
-        checked.collector.add_cells(checked.rows[pos], "person_id", _display(ids, pos),
-                                    f"a person_id listed in {persons_file}")
+        where = " or ".join(([f"listed in {persons_file}"] if persons_file else [])
+                            + ([f"already in {elsewhere.where}"] if elsewhere is not None else []))
+        checked.collector.add_cells(checked.rows[pos], "person_id", _display(ids, pos), f"a person_id {where}")
 
 
 #: Columns the checks across tables use (kept when validating without keeping the tables).
@@ -496,7 +526,8 @@ def _release_memory() -> None:
 
 def _check_sources(sources: Sequence[Source], schema: Schema, today: Today,
                    head: Mapping[str, list[Problem]] | None = None,
-                   keep_tables: bool = True) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+                   keep_tables: bool = True,
+                   known_persons: KnownPersons | None = None) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Read (via each loader) and check tables one at a time, then across tables.
 
     Each raw table is dropped once checked, so memory holds one raw table at a time; with
@@ -526,7 +557,11 @@ def _check_sources(sources: Sequence[Source], schema: Schema, today: Today,
     if persons is not None and "person_id" in persons.frame.columns:
         for name in ("forms", "outcomes"):
             if name in checked:
-                _unknown_persons(checked[name], persons.frame["person_id"], files["persons"])
+                _unknown_persons(checked[name], persons.frame["person_id"], files["persons"], known_persons)
+    elif persons is None and known_persons is not None:  # a delta import without a persons file
+        for name in ("forms", "outcomes"):
+            if name in checked:
+                _unknown_persons(checked[name], None, None, known_persons)
     if persons is not None:
         _born_after_arrival(persons)
         if "forms" in checked:
@@ -577,7 +612,8 @@ def _instrument(instrument: Instrument | None) -> Instrument:
 
 
 def _collect(folder: str | Path, instrument: Instrument | None, today: Today,
-             keep_tables: bool = True) -> tuple[dict[str, pd.DataFrame], list[Problem], Schema]:
+             keep_tables: bool = True, known_persons: KnownPersons | None = None,
+             optional_tables: Sequence[str] = ()) -> tuple[dict[str, pd.DataFrame], list[Problem], Schema]:
     schema = load_schema(_instrument(instrument))
     path = Path(folder)
     if not path.is_dir():
@@ -585,7 +621,10 @@ def _collect(folder: str | Path, instrument: Instrument | None, today: Today,
         return {}, [Problem(path.name or str(path), None, None, None, f"{what} (no such folder)")], schema
     head: dict[str, list[Problem]] = {t: [] for t in TABLES}
     sources: list[Source] = []
-    for table, candidates in find_table_files(path).items():
+    found = find_table_files(path)
+    for table, candidates in found.items():
+        if not candidates and table in optional_tables and any(found.values()):
+            continue
         if not candidates:
             names = [f"{table}{e}" for e in EXTENSIONS]
             head[table].append(Problem(f"{table}.*", None, None, None,
@@ -595,7 +634,12 @@ def _collect(folder: str | Path, instrument: Instrument | None, today: Today,
                                        f"exactly one file for the {table} table (remove or rename the others)"))
         else:
             sources.append((table, (lambda p=candidates[0]: read_table(p)), candidates[0].name))
-    tables, problems = _check_sources(sources, schema, today, head, keep_tables)
+    tables, problems = _check_sources(sources, schema, today, head, keep_tables, known_persons)
+    for table in optional_tables:
+        if table not in tables and not found.get(table):  # absent: an empty table of the schema's columns
+            spec = schema.table(table)
+            empty = pd.DataFrame({c.name: pd.Series([], dtype=object) for c in spec.columns if not c.optional})
+            tables[table] = _check_table(empty, spec, schema, table, _today(today)).frame
     return tables, problems, schema
 
 
@@ -634,13 +678,20 @@ def validate_dataset(folder: str | Path, instrument: Instrument | None = None, *
     return _collect(folder, instrument, today, keep_tables=False)[1]
 
 
-def load_dataset(folder: str | Path, instrument: Instrument | None = None, *, today: Today = None) -> Dataset:
+def load_dataset(folder: str | Path, instrument: Instrument | None = None, *, today: Today = None,
+                 known_persons: KnownPersons | None = None, optional_tables: Sequence[str] = ()) -> Dataset:
     """Read, check and normalise the dataset in ``folder``.
 
     Parameters
     ----------
     folder, instrument, today
         As in :func:`validate_dataset`.
+    known_persons : KnownPersons, optional
+        Persons listed elsewhere (a store, for a delta import): a form or outcome of one of
+        them needs no row in ``persons``.
+    optional_tables : sequence of str
+        Tables whose file may be absent (an empty table then); at least one file must be
+        there. For delta imports.
 
     Returns
     -------
@@ -662,7 +713,8 @@ def load_dataset(folder: str | Path, instrument: Instrument | None = None, *, to
     ...
     fip.errors.InvalidDataError: folder: expected a folder holding the tables persons, forms and outcomes (no such folder)
     """
-    tables, problems, schema = _collect(folder, instrument, today)
+    tables, problems, schema = _collect(folder, instrument, today, known_persons=known_persons,
+                                        optional_tables=optional_tables)
     if problems:
         raise InvalidDataError(problems)
     return Dataset(**{t: tables[t] for t in TABLES}, instrument=schema.instrument, source=Path(folder))

@@ -11,27 +11,31 @@ same bytes (with the same pyarrow version: Parquet files record the writer's ver
 Text is written as it is; the loader strips surrounding spaces, so a normalised Dataset
 (whose text has none) is what round-trips exactly.
 
-The tables are written into a temporary sibling folder that is then renamed into place,
-so an interrupted write leaves the old folder (or nothing), never half a dataset.
+The tables are written into a temporary sibling folder that then takes the place of the
+target in one step (:func:`fip._atomic.replace_folder`), so an interrupted write leaves
+the old folder (or nothing), never half a dataset; a killed write's leftovers are removed
+by the next write to the same folder.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from fip._atomic import check_output_folder, replace_folder
 from fip._options import check_option
 from fip.data.dataset import TABLES, TEXT_DTYPE, Dataset
 from fip.data.readers import find_table_files
 from fip.data.schema import ColumnSpec, TableSpec, load_schema
 from fip.errors import FipError
 
-__all__ = ["FORMATS", "table_to_arrow", "write_dataset"]
+__all__ = ["FORMATS", "check_dataset_target", "dataset_folder", "looks_like_dataset", "table_to_arrow",
+           "write_dataset"]
 
 #: Formats :func:`write_dataset` writes.
 FORMATS: tuple[str, ...] = ("csv", "parquet")
@@ -136,24 +140,39 @@ def _is_table_file(p: Path) -> bool:
     return p.is_file() and p.stem.casefold() in TABLES and p.suffix.lower() in EXTENSIONS
 
 
-def _check_target(folder: Path) -> bool:
-    """True if ``folder`` exists (as a dataset or empty folder); refuse anything else."""
-    if not folder.exists():
-        return False
-    if not folder.is_dir():
-        raise FipError(f"{folder}: exists and is not a folder; choose a new or empty folder")
-    if not any(folder.iterdir()):
-        return True
+def looks_like_dataset(folder: Path) -> str | None:
+    """``None`` if ``folder`` holds a FIP dataset (a file per table), else what it lacks
+    (a check for :func:`fip._atomic.replace_folder`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> looks_like_dataset(pathlib.Path(tempfile.mkdtemp()))
+    'it lacks persons, forms, outcomes'
+    """
     found = find_table_files(folder)
     if not all(found.values()):
-        raise FipError(
-            f"{folder}: the folder is not empty and is not a FIP dataset (it lacks "
-            f"{', '.join(t for t, v in found.items() if not v)}); refusing to overwrite it"
-        )
-    return True
+        return f"it lacks {', '.join(t for t, v in found.items() if not v)}"
+    return None
 
 
-def write_dataset(dataset: Dataset, folder: str | Path, format: str = "csv") -> Path:  # noqa: A002
+def check_dataset_target(folder: str | Path, option: str | None = None) -> Path:
+    """Check before computing that ``folder`` may receive a dataset: new, empty, or a FIP
+    dataset; return it with symlinks resolved (:func:`fip._atomic.check_output_folder`)."""
+    return check_output_folder(folder, looks_like_dataset, "a FIP dataset", option)
+
+
+@contextmanager
+def dataset_folder(folder: str | Path) -> Iterator[Path]:
+    """A staging folder that replaces ``folder`` (new, empty or a FIP dataset) when the block
+    ends; the old folder's files other than table files are carried over."""
+    with replace_folder(folder, looks_like=looks_like_dataset, what="a FIP dataset",
+                        keep=lambda entry: not _is_table_file(entry)) as staging:
+        yield staging
+
+
+def write_dataset(dataset: Dataset, folder: str | Path, format: str = "csv", *,  # noqa: A002
+                  private: bool = False) -> Path:
     """Write ``persons``, ``forms`` and ``outcomes`` to ``folder`` as CSV or Parquet.
 
     Parameters
@@ -164,6 +183,8 @@ def write_dataset(dataset: Dataset, folder: str | Path, format: str = "csv") -> 
         Target folder: new, empty, or an existing FIP dataset (its table files are
         replaced; other files in it are kept).
     format : {"csv", "parquet"}
+    private : bool
+        Create the table files ``0o600`` (person-level data, e.g. an export of a store).
 
     Returns
     -------
@@ -203,41 +224,14 @@ def write_dataset(dataset: Dataset, folder: str | Path, format: str = "csv") -> 
     True
     """
     fmt = check_option("format", format, FORMATS)
-    target = Path(folder)
-    exists = _check_target(target)
+    check_dataset_target(folder)
     schema = load_schema(dataset.instrument)
     tables = {t: table_to_arrow(dataset.table(t), schema.table(t), fmt) for t in TABLES}
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    backup: Path | None = None
-    try:
+    with dataset_folder(folder) as staging:
         for name, table in tables.items():
-            path = tmp / f"{name}.{fmt}"
+            path = staging / f"{name}.{fmt}"
             (_write_csv if fmt == "csv" else _write_parquet)(table, path)
-        if exists:
-            for entry in target.iterdir():  # keep the user's other files
-                if not _is_table_file(entry):
-                    dest = tmp / entry.name
-                    if entry.is_dir():
-                        shutil.copytree(entry, dest, symlinks=True)
-                    else:
-                        shutil.copy2(entry, dest, follow_symlinks=False)
-            backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-            os.rmdir(backup)
-            os.replace(target, backup)
-        try:
-            os.replace(tmp, target)
-        except BaseException:
-            if backup is not None:
-                os.replace(backup, target)
-                backup = None
-            raise
-        os.chmod(target, 0o755)  # mkdtemp made it private
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
-    return target
+            if private:
+                os.chmod(path, 0o600)
+    return Path(folder)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from fip._atomic import atomic_write_bytes, atomic_write_text
+from fip._atomic import check_output_folder, replace_folder
 from fip._output import to_csv
 from fip.data import Dataset
 from fip.disclosure import DisclosurePolicy
@@ -39,7 +39,7 @@ from fip.report._render import PoolRenderer, default_workers
 from fip.report.sections import SectionResult
 from fip.study import Study
 
-__all__ = ["STEPS", "ReplicationResult", "replicate"]
+__all__ = ["STEPS", "ReplicationResult", "check_replication_target", "looks_like_replication", "replicate"]
 
 #: Steps reported to the ``progress`` callback, in order.
 STEPS: tuple[str, ...] = ("sample", "descriptives", "factors", "indices", "regressions", "statements",
@@ -78,20 +78,70 @@ class ReplicationResult:
     sections: dict[str, SectionResult]
 
 
+#: What an earlier output of :func:`replicate` may hold: the report, tables and figures.
+_LAYOUT = {"report.html": None, "tables": (".csv",), "figures": (".png", ".svg")}
+
+
+def looks_like_replication(folder: Path) -> str | None:
+    """``None`` if ``folder`` holds an earlier output of :func:`replicate` (``report.html``,
+    ``tables/*.csv``, ``figures/*.png|svg`` and nothing else), else what is in the way.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> home = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (home / "thesis.docx").write_text("precious")
+    >>> looks_like_replication(home)
+    'it has no report.html'
+    """
+    if not (folder / "report.html").is_file():
+        return "it has no report.html"
+    for entry in sorted(folder.iterdir()):
+        if entry.name not in _LAYOUT:
+            return f"it holds {entry.name}"
+        suffixes = _LAYOUT[entry.name]
+        if suffixes is None:
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            return f"{entry.name} is not a folder"
+        for item in entry.iterdir():
+            if item.is_symlink() or not item.is_file() or item.suffix not in suffixes:
+                return f"it holds {entry.name}/{item.name}"
+    return None
+
+
+def check_replication_target(out_dir: str | Path, option: str | None = None) -> Path:
+    """Check before computing that :func:`replicate` may write ``out_dir`` (new, empty or an
+    earlier replication); return it with symlinks resolved.
+
+    Raises
+    ------
+    FipError
+        ``out_dir`` is a file or a folder holding anything else (a home folder, a dataset).
+    """
+    return check_output_folder(out_dir, looks_like_replication, "the output of fip replicate", option)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write one file into the private staging folder (made durable before the swap)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 def _write_tables(out: Path, result: SectionResult, table_paths: dict[str, Path], notice: str | None = None) -> None:
-    """Write a section's tables as CSV, atomically file by file; ``notice`` (a lowered
-    disclosure threshold) is the first line of every CSV, as a ``#`` comment."""
+    """Write a section's tables as CSV; ``notice`` (a lowered disclosure threshold) is the
+    first line of every CSV, as a ``#`` comment."""
     for name, frame in result.tables.items():
         path = out / "tables" / f"{name}.csv"
-        atomic_write_text(path, (f"# {notice}\n" if notice else "") + to_csv(frame))
+        _write(path, ((f"# {notice}\n" if notice else "") + to_csv(frame)).encode("utf-8"))
         table_paths[name] = path
 
 
 def _write_figures(out: Path, result: SectionResult, figure_paths: dict[str, Path]) -> None:
-    """Write a section's figures, atomically file by file."""
+    """Write a section's figures."""
     for name, fig in result.figures.items():
         path = out / "figures" / f"{name}.{fig.format}"
-        atomic_write_bytes(path, fig.data)
+        _write(path, fig.data)
         figure_paths[name] = path
 
 
@@ -118,8 +168,11 @@ def replicate(
         ``until`` is the Study's and must not be given; what it has already computed is
         reused, and warnings raised while computing it earlier are not in the report).
     out_dir : str or Path
-        Created if needed; ``report.html``, ``tables/`` and ``figures/`` are (over)written
-        atomically file by file.
+        New, empty, or an earlier output of :func:`replicate` (anything else is refused:
+        :func:`check_replication_target`). Everything is written into a temporary sibling
+        folder that replaces ``out_dir`` in one step at the end
+        (:func:`fip._atomic.replace_folder`): a run that fails or is killed leaves the old
+        folder as it was, and no table of an earlier run stays behind.
     progress : callable, optional
         ``progress(step, i, n)`` is called before step ``i`` (0-based) of the ``n`` in
         :data:`STEPS`, and once more with ``("done", n, n)`` at the end. Library code never
@@ -178,8 +231,7 @@ def replicate(
         study = dataset
     else:
         study = Study(dataset, until=until, policy=policy)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir)
     if workers is None:
         workers = default_workers()
     elif not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
@@ -198,11 +250,12 @@ def replicate(
     table_paths: dict[str, Path] = {}
     figure_paths: dict[str, Path] = {}
     timings: dict[str, float] = {}
-    report = out / "report.html"
     prediction: Callable[[], SectionResult] | None = None
     # one BLAS thread: the problems are small, and threads waiting for each other on a busy
     # machine made the regressions 5-8 times slower (fip.predict.train does the same)
-    with threadpool_limits(1), (PoolRenderer(workers) if workers else nullcontext()) as renderer:
+    with replace_folder(final, looks_like=looks_like_replication, what="the output of fip replicate") as out, \
+            threadpool_limits(1), (PoolRenderer(workers) if workers else nullcontext()) as renderer:
+        report = out / "report.html"
         for i, name in enumerate(STEPS):
             if progress is not None:
                 progress(name, i, len(STEPS))
@@ -223,7 +276,7 @@ def replicate(
                     shown.insert(0, SectionResult("secure-machine", "Secure machine only",
                                                   (html.paragraph(study.policy.statement),)))
                 text = html.page(f"FIP: the VIVE (2020) study replicated on {source}", [r.html() for r in shown])
-                atomic_write_text(report, text)
+                _write(report, text.encode("utf-8"))
                 results = {"summary": summary, **results, "about": closing}
             elif name == "prediction" and prediction is not None:
                 results[name] = prediction()
@@ -240,5 +293,7 @@ def replicate(
     if progress is not None:
         progress("done", len(STEPS), len(STEPS))
     tables = {name: frame for r in results.values() for name, frame in r.tables.items()}
-    return ReplicationResult(out_dir=out, report=report, tables=tables, table_paths=table_paths,
-                             figure_paths=figure_paths, timings=timings, notes=notes, sections=results)
+    moved = lambda paths: {k: final / p.relative_to(out) for k, p in paths.items()}  # noqa: E731
+    return ReplicationResult(out_dir=final, report=final / "report.html", tables=tables,
+                             table_paths=moved(table_paths), figure_paths=moved(figure_paths),
+                             timings=timings, notes=notes, sections=results)

@@ -3,6 +3,10 @@
 DuckDB lets one process at a time open a database file for writing (readers in other
 processes are locked out meanwhile). :func:`open_store` retries while the file is locked and
 raises :class:`StoreBusyError` after ``timeout`` seconds, naming the process that holds it.
+
+Any DuckDB error while the store is open (a damaged block, a full disk, memory) becomes one
+:class:`StoreError` line naming the store and what to do (:func:`store_error`), never a
+DuckDB traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from pathlib import Path
 
 from fip.errors import FipError, mask_personal
 
-__all__ = ["DEFAULT_STORE", "DEFAULT_TIMEOUT", "DUCKDB_MEMORY_LIMIT", "StoreBusyError", "open_store", "store_name"]
+__all__ = ["DEFAULT_STORE", "DEFAULT_TIMEOUT", "DUCKDB_MEMORY_LIMIT", "StoreBusyError", "StoreError", "open_store",
+           "store_error", "store_name"]
 
 #: Store file used when no path is given (relative to the working folder).
 DEFAULT_STORE = Path("fip.duckdb")
@@ -49,6 +54,51 @@ class StoreBusyError(FipError):
         )
 
 
+class StoreError(FipError):
+    """DuckDB failed on the store: a damaged file, a full disk, too little memory.
+
+    Attributes
+    ----------
+    reason : {"damaged", "full", "memory", "other"}
+    """
+
+    def __init__(self, message: str, reason: str):
+        self.reason = reason
+        super().__init__(message)
+
+
+_FULL = ("no space left", "file too large", "disk quota", "not enough space")
+_DAMAGED = ("corrupt", "checksum", "invalidated", "serializ", "internal error",
+            "failed to read", "could not read", "deserializ")
+
+
+def store_error(name: str, exc: BaseException, *, outcome: str | None = None) -> StoreError:
+    """One line for a DuckDB error ``exc`` on the store ``name`` (CPR-like numbers masked).
+
+    ``outcome`` says what became of the store when the caller knows (e.g. "the store is
+    unchanged" after a transaction that did not commit).
+
+    Examples
+    --------
+    >>> str(store_error("fip.duckdb", OSError("IO Error: No space left on device"), outcome="the store is unchanged"))
+    'fip.duckdb: no space left on the disk (or the file size limit) while writing the store; the store is unchanged; free space and try again (DuckDB: IO Error: No space left on device)'
+    """
+    text = str(exc).strip()
+    detail = mask_personal(text.splitlines()[0] if text else type(exc).__name__)
+    low = text.casefold()
+    kept = f"; {outcome}" if outcome else ""
+    if any(k in low for k in _FULL):
+        return StoreError(f"{name}: no space left on the disk (or the file size limit) while writing the store{kept}; "
+                          f"free space and try again (DuckDB: {detail})", "full")
+    if "out of memory" in low or type(exc).__name__ == "OutOfMemoryException":
+        return StoreError(f"{name}: DuckDB ran out of memory{kept}; close other programs or use a larger machine "
+                          f"(DuckDB: {detail})", "memory")
+    if any(k in low for k in _DAMAGED):
+        return StoreError(f"{name}: the store file is damaged and cannot be read{kept}; restore it from a backup "
+                          f"(DuckDB: {detail})", "damaged")
+    return StoreError(f"{name}: the store could not be used{kept} (DuckDB: {detail})", "other")
+
+
 def store_name(path: str | Path) -> str:
     """The store path as shown in messages (CPR-like numbers masked)."""
     return mask_personal(str(path))
@@ -66,6 +116,9 @@ def _connect(path: Path, read_only: bool, timeout: float):
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" not in text.casefold():
+                error = store_error(store_name(path), exc)
+                if error.reason != "other":
+                    raise error from None
                 detail = mask_personal(text.splitlines()[0] if text else type(exc).__name__)
                 raise FipError(f"{store_name(path)}: not a readable fip store ({detail})") from None
             remaining = deadline - time.monotonic()
@@ -77,6 +130,8 @@ def _connect(path: Path, read_only: bool, timeout: float):
         except duckdb.ConnectionException as exc:  # same process, other read_only setting
             raise FipError(f"{store_name(path)}: the store is already open in this process in another "
                            f"mode ({mask_personal(str(exc).splitlines()[0])})") from None
+        except duckdb.Error as exc:  # a damaged file found while opening it
+            raise store_error(store_name(path), exc) from None
 
 
 @contextmanager
@@ -95,6 +150,8 @@ def open_store(path: str | Path, *, read_only: bool, timeout: float = DEFAULT_TI
     ------
     StoreBusyError
         If the file is still locked after ``timeout`` seconds.
+    StoreError
+        A DuckDB error while the store is open (damaged file, full disk, memory): one line.
     FipError
         If the file does not exist (read-only) or is not a DuckDB database.
 
@@ -113,8 +170,15 @@ def open_store(path: str | Path, *, read_only: bool, timeout: float = DEFAULT_TI
         raise FipError(f"{store_name(p)}: is a folder; a store is a single DuckDB file")
     if not p.parent.is_dir():
         raise FipError(f"{store_name(p)}: the folder {store_name(p.parent)} does not exist")
+    import duckdb
+
     con = _connect(p, read_only, timeout)
     try:
         yield con
+    except duckdb.Error as exc:
+        raise store_error(store_name(p), exc) from None
     finally:
-        con.close()
+        try:
+            con.close()
+        except duckdb.Error:  # the database was invalidated by the error being raised
+            pass

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,9 @@ import pandas as pd
 
 from fip._options import check_option
 from fip.data import TABLES, Dataset, write_dataset
+from fip.data.dataset import TEXT_DTYPE
 from fip.data.schema import Schema, TableSpec, load_schema
+from fip.data.writers import check_dataset_target, dataset_folder
 from fip.errors import FipError
 from fip.formulas import formula_safe, neutralise_formulas
 from fip.instrument import Instrument
@@ -75,12 +75,7 @@ def _cells(frame: pd.DataFrame, spec: TableSpec) -> list[list]:
 def _write_xlsx(dataset: Dataset, schema: Schema, folder: Path) -> Path:
     import openpyxl
 
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise FipError(f"{folder}: exists and is not an empty folder; choose a new or empty folder for an "
-                       f"Excel export")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-    try:
+    with dataset_folder(folder) as staging:
         for t in TABLES:
             spec = schema.table(t)
             frame = dataset.table(t)
@@ -89,14 +84,8 @@ def _write_xlsx(dataset: Dataset, schema: Schema, folder: Path) -> Path:
             sheet.append([c.name for c in spec.columns if c.name in frame.columns])
             for row in _cells(frame, spec):
                 sheet.append(row)
-            book.save(tmp / f"{t}.xlsx")
-        if folder.exists():
-            folder.rmdir()
-        os.replace(tmp, folder)
-        os.chmod(folder, 0o755)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            book.save(staging / f"{t}.xlsx")
+            os.chmod(staging / f"{t}.xlsx", 0o600)
     return folder
 
 
@@ -118,8 +107,10 @@ def export_store(
     store : str or Path
         Store file (default ``./fip.duckdb``).
     folder : str or Path
-        Target folder. CSV/Parquet: new, empty, or an existing FIP dataset (as
-        :func:`fip.data.write_dataset`). Excel: new or empty.
+        Target folder: new, empty, or an existing FIP dataset (an earlier export, in any
+        format). It is replaced in one step when the new export is complete (the old table
+        files go, other files are kept, as :func:`fip.data.write_dataset`); the table files
+        are created ``0o600`` (person-level data).
     format : {"csv", "parquet", "xlsx"}
     instrument : Instrument, optional
         As in :func:`load_store`.
@@ -148,10 +139,11 @@ def export_store(
     True
     """
     fmt = check_option("format", format, EXPORT_FORMATS)
+    check_dataset_target(folder)
     dataset = screen_ids(load_store(store, instrument, timeout=timeout), resolve_key(key, key_file))
     schema = load_schema(dataset.instrument)
     if neutralise and fmt in ("csv", "xlsx"):
         dataset = neutralise_dataset(dataset, schema)
     if fmt == "xlsx":
         return _write_xlsx(dataset, schema, Path(folder))
-    return write_dataset(dataset, folder, format=fmt)
+    return write_dataset(dataset, folder, format=fmt, private=True)

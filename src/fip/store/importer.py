@@ -14,6 +14,17 @@ matched on the table's key (``configs/schema.yaml``: persons by ``person_id``, f
   values, linked to the import (who, when, which files with their sha256).
 
 Columns a file lacks (optional ones such as ``visitation``) keep their stored values.
+
+**Delta imports**: into a store that already holds persons, a folder may leave out the
+persons file (``forms`` and ``outcomes`` with the quarter's new rows); a form or outcome of
+a person already in the store needs no row in ``persons``. A person neither in the store nor
+in the folder's ``persons`` is still an error naming file, row and column.
+
+**Faults**: a DuckDB error (damaged file, full disk) rolls the transaction back and raises
+one :class:`~fip.store.connection.StoreError` line. A new store is built in a temporary
+sibling file and given its name only once complete (``0o600``: it holds person-level data),
+so a failed or killed first import leaves no store file behind; its leftovers are removed
+by the next import.
 """
 
 from __future__ import annotations
@@ -22,22 +33,24 @@ import datetime as _dt
 import getpass
 import hashlib
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from fip._atomic import clean_leftovers, leftover_name, publish_new
 from fip.data import TABLES, load_dataset
 from fip.data.readers import find_table_files
 from fip.data.schema import ColumnSpec, Schema, TableSpec, load_schema
-from fip.data.validate import Today
+from fip.data.validate import KnownPersons, Today
 from fip.data.writers import table_to_arrow
-from fip.errors import FipError, mask_personal
+from fip.errors import FipError, InvalidDataError, Problem, mask_personal
 from fip.instrument import Instrument, load_instrument
-from fip.store.connection import DEFAULT_STORE, DEFAULT_TIMEOUT, open_store, store_name
-from fip.store.pseudonymise import key_fingerprint, resolve_key
-from fip.store.schema import create_data_tables, instrument_signature, migrate, quote
+from fip.store.connection import DEFAULT_STORE, DEFAULT_TIMEOUT, StoreError, open_store, store_error, store_name
+from fip.store.pseudonymise import is_cpr, key_fingerprint, pseudonymise, resolve_key
+from fip.store.schema import create_data_tables, instrument_signature, migrate, quote, schema_version
 from fip.store.screen import screen_dataset
 
 __all__ = ["ImportReport", "TableImport", "import_dataset", "migrate_store"]
@@ -82,7 +95,8 @@ class ImportReport:
     imported_at : str
         UTC time, ISO 8601.
     tables : tuple of TableImport
-        One per table, in the order persons, forms, outcomes.
+        One per table file imported, in the order persons, forms, outcomes (a delta import
+        may leave out persons).
     pseudonymised : int
         Distinct CPR-like ids replaced by keyed hashes.
     """
@@ -211,9 +225,9 @@ def _merge(con, spec: TableSpec, frames: dict[str, pd.DataFrame], import_id: int
                         f"WHERE NOT EXISTS (SELECT 1 FROM {table} m WHERE {on}) ORDER BY _row",
                         [import_id, import_id])  # file order (load_store reads in insertion order)
         return n_rows, inserted, replaced, matched - replaced
-    finally:
-        con.execute("DROP VIEW IF EXISTS _stage")
-        con.unregister("_incoming")
+    finally:  # quietly: after a DuckDB error the transaction is aborted, and that error must show
+        _quietly(con, lambda: con.execute("DROP VIEW IF EXISTS _stage"))
+        _quietly(con, lambda: con.unregister("_incoming"))
 
 
 def _meta(con) -> dict[str, str]:
@@ -251,10 +265,12 @@ def _write(con, name: str, schema: Schema, tables: dict[str, pd.DataFrame], key:
     import_id = int(con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0])
     results = []
     for t in TABLES:
+        if t not in files:  # a delta import without a persons file
+            continue
         spec = schema.table(t)
         optional = [c.name for c in spec.columns if c.optional and c.name in tables[t].columns]
         rows, inserted, replaced, unchanged = _merge(con, spec, tables, import_id)
-        file, sha = files.get(t, (t, ""))
+        file, sha = files[t]
         results.append(TableImport(t, file, sha, rows, inserted, replaced, unchanged))
         seen = json.loads(meta.get(f"optional_columns.{t}", "[]"))
         if set(optional) - set(seen):
@@ -332,32 +348,158 @@ def import_dataset(
     store = Path(store)
     name = store_name(store)
     schema = load_schema(instrument if instrument is not None else load_instrument())
+    clean_leftovers(store)  # of imports killed while building a new store
     paths = _table_files(folder)
     hashes = {t: _sha256(p) for t, p in paths.items()}
-    dataset = load_dataset(folder, schema.instrument, today=today)
     resolved = resolve_key(key, key_file)
+    stored = _stored_persons(store, name, timeout)
+    known = None if stored is None else _known_persons(stored, resolved, name)
+    dataset = load_dataset(folder, schema.instrument, today=today, known_persons=known,
+                           optional_tables=("persons",) if known is not None else ())
     screened = screen_dataset(dataset, schema, resolved, paths)
     del dataset
     tables = dict(screened.tables)  # the only reference from here: _merge frees each table
-    pseudonymised = screened.pseudonymised
+    pseudonymised = screened.pseudonymised + _pseudonymise_delta(tables, resolved, paths)
     del screened
     files = {t: (mask_personal(paths[t].name), hashes[t]) for t in paths}
     source = mask_personal(folder.resolve().name or str(folder))
     who = _user(user)
     now = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    work = (schema, tables, resolved, pseudonymised, files, source, who, now)
 
-    with open_store(store, read_only=False, timeout=timeout) as con:
-        con.execute("BEGIN TRANSACTION")
+    if store.exists():
+        with open_store(store, read_only=False, timeout=timeout) as con:
+            import_id, results = _transaction(con, name, work, "the store is unchanged")
+    else:
         try:
-            import_id, results = _write(con, name, schema, tables, resolved,
-                                        pseudonymised, files, source, who, now)
-            con.execute("COMMIT" if import_id is not None else "ROLLBACK")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            import_id, results = _new_store(store, name, work)
+        except FileExistsError:  # another import created the store meanwhile: merge into it
+            return import_dataset(folder, store, instrument=schema.instrument, key=resolved, user=user,
+                                  today=today, timeout=timeout)
     return ImportReport(store=store, import_id=import_id, source=source, user=who,
                         imported_at=now.isoformat() + "Z", tables=tuple(results),
                         pseudonymised=pseudonymised)
+
+
+def _stored_persons(store: Path, name: str, timeout: float):
+    """The person ids in the store (an Arrow array), or None without a store or persons."""
+    if not store.is_file():
+        return None
+    with open_store(store, read_only=True, timeout=timeout) as con:
+        if schema_version(con, name) == 0 or "persons" not in {r[0] for r in con.execute(
+                "SELECT table_name FROM duckdb_tables()").fetchall()}:
+            return None
+        return con.sql("SELECT person_id FROM persons").to_arrow_table().column(0).combine_chunks()
+
+
+def _known_persons(stored, key: bytes | None, name: str) -> KnownPersons:
+    """Persons of the store, for validation: ids are compared as they would be stored
+    (CPR-like ones pseudonymised with ``key``; without a key they pass here and
+    :func:`_pseudonymise_delta` refuses them, naming the missing key)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def contains(ids: pd.Series) -> np.ndarray:
+        if key is None:  # CPR-like ids cannot be matched: refused after screening, asking for the key
+            cpr = is_cpr(ids)
+        else:
+            ids, cpr = pseudonymise(ids, key)[0], np.zeros(len(ids), dtype=bool)
+        found = pc.is_in(pa.array(pd.Series(ids, dtype="str").array), value_set=stored)
+        return found.to_numpy(zero_copy_only=False).astype(bool) | cpr
+
+    return KnownPersons(contains, f"the store {name}")
+
+
+def _pseudonymise_delta(tables: dict[str, pd.DataFrame], key: bytes | None, paths: dict[str, Path]) -> int:
+    """CPR-like person ids of forms and outcomes that the screen left (persons already in the
+    store, not in the folder's persons table): pseudonymised with ``key``, refused without."""
+    problems, total = [], 0
+    for t in TABLES[1:]:
+        frame = tables[t]
+        if "person_id" not in frame.columns or not len(frame):
+            continue
+        hit = is_cpr(frame["person_id"])
+        if not hit.any():
+            continue
+        if key is None:
+            file = paths[t].name if t in paths else t
+            problems.append(Problem(mask_personal(file), None, "person_id", None,
+                                    f"pseudonymous ids; {int(hit.sum()):,} rows hold CPR-like ids of persons "
+                                    "not in the persons table (give the pseudonym key: --key-file or "
+                                    "$FIP_PSEUDONYM_KEY)"))
+            continue
+        new, n = pseudonymise(frame["person_id"], key)
+        tables[t] = frame.assign(person_id=new)
+        total += n
+    if problems:
+        raise InvalidDataError(problems)
+    return total
+
+
+def _quietly(con, step) -> None:
+    """Run a clean-up ``step``, ignoring DuckDB errors (the error that led here is the one to show)."""
+    import duckdb
+
+    try:
+        step()
+    except duckdb.Error:
+        pass
+
+
+def _rollback(con) -> None:
+    """Roll back, quietly: after a DuckDB error there may be no transaction left to end."""
+    _quietly(con, lambda: con.execute("ROLLBACK"))
+
+
+def _transaction(con, name: str, work: tuple, outcome: str) -> tuple[int | None, list[TableImport]]:
+    """Run the merge in one transaction; a DuckDB error rolls it back and becomes one line."""
+    import duckdb
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        import_id, results = _write(con, name, *work)
+        con.execute("COMMIT" if import_id is not None else "ROLLBACK")
+    except duckdb.Error as exc:
+        _rollback(con)
+        raise store_error(name, exc, outcome=outcome) from None
+    except BaseException:
+        _rollback(con)
+        raise
+    return import_id, results
+
+
+def _new_store(store: Path, name: str, work: tuple) -> tuple[int | None, list[TableImport]]:
+    """Build a new store in a temporary sibling and give it the store's name once complete.
+
+    Raises
+    ------
+    FileExistsError
+        Another process created the store meanwhile (nothing of this import is in it).
+    """
+    if not store.parent.is_dir():
+        raise FipError(f"{name}: the folder {store_name(store.parent)} does not exist")
+    tmp = leftover_name(store)
+    side = [tmp, tmp.with_name(tmp.name + ".wal")]
+    outcome = "no store was created"
+    try:
+        with open_store(tmp, read_only=False, timeout=0) as con:
+            import_id, results = _transaction(con, name, work, outcome)
+            if import_id is None:
+                return None, results
+            con.execute("CHECKPOINT")  # everything into the store file: the WAL stays behind
+        if side[1].exists() and side[1].stat().st_size:
+            raise StoreError(f"{name}: the new store could not be completed (its write-ahead log was not "
+                             f"written back); {outcome}", "other")
+        tmp.chmod(0o600)
+        publish_new(tmp, store)
+    except StoreError as exc:
+        text = str(exc).replace(store_name(tmp), name)
+        raise StoreError(text if outcome in text else f"{text}; {outcome}", exc.reason) from None
+    finally:
+        for path in side:
+            path.unlink(missing_ok=True)
+        shutil.rmtree(tmp.with_name(tmp.name + ".tmp"), ignore_errors=True)  # DuckDB's spill folder
+    return import_id, results
 
 
 def migrate_store(store: str | Path = DEFAULT_STORE, *, timeout: float = DEFAULT_TIMEOUT) -> int:
