@@ -76,3 +76,12 @@ def service(db, cohort, key, fast_hasher):
 @pytest.fixture
 def live_service(transactional_db, cohort, key, fast_hasher):
     return _populate(cohort)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """No persistent connections in tests (the live server's thread would keep the test
+    database open at teardown)."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0

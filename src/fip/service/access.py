@@ -72,4 +72,5 @@ def audit(request, action: str, person: Person | None = None, detail: str = "") 
 def role_context(request) -> dict:
     """Template context: the user's role and municipality."""
     p = profile(request.user)
-    return {"fip_role": p.role if p else None, "fip_municipality": p.municipality if p else None}
+    return {"fip_role": p.role if p else None, "fip_role_label": p.get_role_display() if p else None,
+            "fip_municipality": p.municipality if p else None}

@@ -39,7 +39,7 @@ class NewCitizenForm(forms.Form):
     origin = forms.CharField(label=_("Country of origin"), max_length=100)
     education = forms.ChoiceField(label=_("Education brought from the home country"), choices=())
     work_experience = forms.ChoiceField(label=_("Work experience from the home country"), choices=())
-    arrival_date = forms.DateField(label=_("Arrival in Denmark"), widget=forms.DateInput(attrs={"type": "date"}))
+    arrival_date = forms.DateField(label=_("Arrival in Denmark"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,6 +53,8 @@ class NewCitizenForm(forms.Form):
     def clean_origin(self) -> str:
         value = self.cleaned_data["origin"].strip()
         if _CPR.search(value):
+            self.data = self.data.copy()
+            self.data["origin"] = ""          # not rendered back into the page
             raise forms.ValidationError(_("This looks like a CPR number; write the country."))
         if value[:1] in ("=", "+", "-", "@"):
             raise forms.ValidationError(_("Write the country without a leading =, +, - or @."))
@@ -66,7 +68,7 @@ def answer_form_class(instrument: Instrument, respondent: str, answer_languages:
                                          error_messages={"required": _("Choose an answer.")})
               for it in instrument.item_ids(respondent)}
     fields["submission_token"] = forms.UUIDField(widget=forms.HiddenInput)
-    fields["answered_on"] = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    fields["answered_on"] = forms.DateField(label=_("Date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     fields["language"] = forms.ChoiceField(choices=[(x, x) for x in answer_languages], required=False)
 
     def clean_answered_on(self):

@@ -3,7 +3,9 @@ CPR number in a path, so none reaches an access log)."""
 
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from fip.service import views
 from fip.service.throttle import ThrottledLoginView
@@ -21,4 +23,5 @@ urlpatterns = [
     path("citizens/<int:pk>/card/", views.card, name="card"),
     path("citizens/<int:pk>/forms/<slug:respondent>/", views.enter_form, name="enter_form"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", RedirectView.as_view(url=static("fipservice/favicon.svg"))),
 ]
