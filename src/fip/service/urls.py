@@ -7,7 +7,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from fip.service import views
+from fip.service import manager, views
 from fip.service.throttle import ThrottledLoginView
 
 urlpatterns = [
@@ -22,6 +22,8 @@ urlpatterns = [
     path("citizens/<int:pk>/star.svg", views.star_svg, name="star_svg"),
     path("citizens/<int:pk>/card/", views.card, name="card"),
     path("citizens/<int:pk>/forms/<slug:respondent>/", views.enter_form, name="enter_form"),
+    path("manager/", manager.manager, name="manager"),
+    path("manager/note/", manager.manager_note, name="manager_note"),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=static("fipservice/favicon.svg"))),
 ]

@@ -59,6 +59,8 @@ def home(request):
         return redirect("citizens")
     if r == "administrator":
         return redirect("admin:index")
+    if r == "manager":
+        return redirect("manager")
     return render(request, "fipservice/home.html", {})
 
 
