@@ -42,6 +42,15 @@ def shot(page, shots: Path, name: str) -> None:
     page.screenshot(path=str(shots / f"service_{name}.png"), full_page=True)
 
 
+def log_in(page, login) -> None:
+    """Type the user name (the field has the focus on load), Tab, the password, Enter."""
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_username'")
+    page.keyboard.type(login.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(login.password)
+    page.keyboard.press("Enter")
+
+
 def keyboard_form(page, respondent: str, values: list[int]) -> None:
     """Answer every item with the keyboard: the first by Tab and arrow keys, the rest by digits."""
     items = instrument().item_ids(respondent)
@@ -68,10 +77,7 @@ def test_caseworker_enters_both_forms_with_the_keyboard(browser_page, live_servi
     login = live_service.logins["caseworker-kommune_03"]
     page.goto(url + "/login/")
     shot(page, shots, "login")
-    page.keyboard.type(login.username)     # the user name field has the focus
-    page.keyboard.press("Tab")
-    page.keyboard.type(login.password)
-    page.keyboard.press("Enter")
+    log_in(page, login)
     page.wait_for_url(re.compile(r"/citizens/$"))
     shot(page, shots, "citizens")
 
@@ -118,3 +124,17 @@ def test_caseworker_enters_both_forms_with_the_keyboard(browser_page, live_servi
     pdf = page.pdf(format="A4")
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1     # the card prints on one page
     assert problems == []                                       # no CSP violation, no script error
+
+
+def test_manager_sees_the_status_note(browser_page, live_service):
+    page, url, shots, problems = browser_page
+    login = live_service.logins["manager-kommune_03"]
+    page.goto(url + "/login/")
+    log_in(page, login)
+    page.wait_for_url(re.compile(r"/manager/$"))
+    frame = page.frame_locator("iframe.note")
+    frame.locator("h1").first.wait_for()
+    assert "kommune_03" in frame.locator("body").inner_text()
+    assert page.locator("#caseload tbody tr").count() >= 2
+    shot(page, shots, "manager")
+    assert problems == []

@@ -35,9 +35,17 @@ def _all_data(version: tuple):
     return dataset, pair_forms(dataset).measurements
 
 
-def _quarters(measurements: pd.DataFrame, persons: pd.DataFrame, municipality: str) -> list[str]:
-    mine = measurements["person_id"].isin(persons.loc[persons["municipality"] == municipality, "person_id"])
-    return sorted(set(measurements.loc[mine, "measured_on"].dt.to_period("Q").astype(str)), reverse=True)
+def _quarters(measurements: pd.DataFrame, persons: pd.DataFrame, municipality: str) -> pd.Series:
+    """Persons of the municipality measured per quarter, latest quarter first."""
+    m = measurements[measurements["person_id"].isin(persons.loc[persons["municipality"] == municipality, "person_id"])]
+    counts = m.groupby(m["measured_on"].dt.to_period("Q").astype(str))["person_id"].nunique()
+    return counts.sort_index(ascending=False)
+
+
+def _default_quarter(counts: pd.Series, policy: DisclosurePolicy) -> str | None:
+    """The latest quarter with enough persons measured for figures to show, else the latest."""
+    enough = counts[counts >= policy.threshold]
+    return enough.index[0] if len(enough) else (counts.index[0] if len(counts) else None)
 
 
 def caseload(municipality, quarter: str, measurements: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
@@ -63,11 +71,13 @@ def caseload(municipality, quarter: str, measurements: pd.DataFrame, policy: Dis
 def manager(request):
     p = profile(request.user)
     dataset, measurements = _all_data(_version())
-    quarters = _quarters(measurements, dataset.persons, p.municipality.code)
-    quarter = request.GET.get("quarter") or (quarters[0] if quarters else None)
+    policy = DisclosurePolicy.default()
+    counts = _quarters(measurements, dataset.persons, p.municipality.code)
+    quarters = list(counts.index)
+    quarter = request.GET.get("quarter") or _default_quarter(counts, policy)
     if quarter is not None and quarter not in quarters:
         raise Http404
-    table = caseload(p.municipality, quarter, measurements, DisclosurePolicy.default()) if quarter else None
+    table = caseload(p.municipality, quarter, measurements, policy) if quarter else None
     updated = Form.objects.aggregate(entered=Max("entered_at"), answered=Max("answered_on"))
     rows = [] if table is None else [
         {"caseworker": r.caseworker, "n": None if pd.isna(r.n) else int(r.n),
@@ -85,7 +95,7 @@ def manager_note(request):
     p = profile(request.user)
     dataset, measurements = _all_data(_version())
     quarter = request.GET.get("quarter", "")
-    if quarter not in _quarters(measurements, dataset.persons, p.municipality.code):
+    if quarter not in _quarters(measurements, dataset.persons, p.municipality.code).index:
         raise Http404
     note = status_note(dataset, p.municipality.code, quarter, lang=_lang())
     audit(request, "status note", detail=f"{p.municipality.code} {quarter}")
