@@ -138,3 +138,30 @@ def test_manager_sees_the_status_note(browser_page, live_service):
     assert page.locator("#caseload tbody tr").count() >= 2
     shot(page, shots, "manager")
     assert problems == []
+
+
+def test_analyst_uploads_a_broken_file_and_sees_its_problems(browser_page, live_service, tmp_path):
+    import pandas as pd
+
+    from fip.data import write_dataset
+    from fip.simulate import simulate_cohort
+
+    page, url, shots, problems = browser_page
+    ds = simulate_cohort(20, seed=5)
+    folder = write_dataset(ds, tmp_path / "up", "csv")
+    forms = pd.read_csv(folder / "forms.csv", dtype=str)
+    forms.loc[0, "w02"] = "12"
+    forms.to_csv(folder / "forms.csv", index=False)
+    before = Person.objects.count()
+    page.goto(url + "/login/")
+    log_in(page, live_service.logins["analyst-kommune_03"])
+    page.wait_for_url(re.compile(r"/analyst/upload/$"))
+    for table in ("persons", "forms", "outcomes"):
+        page.set_input_files(f"#id_{table}", str(folder / f"{table}.csv"))
+    page.click("button.primary")
+    page.locator("#problems").wait_for()
+    text = page.inner_text("#problems")
+    assert "forms.csv\t2\tw02\t12" in text
+    shot(page, shots, "upload")
+    assert Person.objects.count() == before
+    assert problems == [] or all("400" in p for p in problems)   # the page itself answers 400

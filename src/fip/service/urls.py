@@ -7,7 +7,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from fip.service import manager, views
+from fip.service import analyst, manager, views
 from fip.service.throttle import ThrottledLoginView
 
 urlpatterns = [
@@ -24,6 +24,7 @@ urlpatterns = [
     path("citizens/<int:pk>/forms/<slug:respondent>/", views.enter_form, name="enter_form"),
     path("manager/", manager.manager, name="manager"),
     path("manager/note/", manager.manager_note, name="manager_note"),
+    path("analyst/upload/", analyst.upload, name="upload"),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=static("fipservice/favicon.svg"))),
 ]

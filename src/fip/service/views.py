@@ -61,6 +61,8 @@ def home(request):
         return redirect("admin:index")
     if r == "manager":
         return redirect("manager")
+    if r == "analyst":
+        return redirect("upload")
     return render(request, "fipservice/home.html", {})
 
 
