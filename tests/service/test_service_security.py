@@ -9,7 +9,6 @@ import subprocess
 import uuid
 from pathlib import Path
 
-import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.test import Client

@@ -11,8 +11,10 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.views.decorators.cache import never_cache
 
 from fip.service.models import AuditEvent, Person, Profile
 
@@ -49,8 +51,9 @@ def visible_persons(user) -> QuerySet[Person]:
     return mine.filter(caseworker_id=p.caseworker_id)
 
 
-def requires_role(*roles: str):
-    """View decorator: 403 unless the logged-in user has one of ``roles``."""
+def role_page(*roles: str):
+    """View decorator of every page with person or municipality data: log in first (else a
+    redirect to the login page), 403 unless the user has one of ``roles``, never cached."""
 
     def wrap(view):
         @wraps(view)
@@ -59,7 +62,7 @@ def requires_role(*roles: str):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        return inner
+        return login_required(never_cache(inner))
 
     return wrap
 

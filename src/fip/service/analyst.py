@@ -13,17 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from django import forms as djforms
-from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 
 from fip.data import TABLES, load_dataset
 from fip.data.schema import load_schema
 from fip.errors import FipError, InvalidDataError, Problem, mask_personal
-from fip.service.access import audit, profile, requires_role
+from fip.service.access import audit, profile, role_page
 from fip.service.data import instrument, load_into_service
 from fip.store.pseudonymise import resolve_key
 from fip.store.screen import screen_dataset
@@ -88,9 +86,7 @@ def import_upload(uploads: dict, municipality: str) -> tuple[dict[str, int] | No
                               _("persons not yet in the service (some are already there; nothing was imported)"))]
 
 
-@login_required
-@requires_role("analyst")
-@never_cache
+@role_page("analyst")
 def upload(request):
     p = profile(request.user)
     form = UploadForm(request.POST or None, request.FILES or None)

@@ -7,16 +7,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 import pandas as pd
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max
 from django.http import Http404
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
 
 from fip.data import pair_forms
 from fip.disclosure import DisclosurePolicy, Margin, protect
 from fip.report.status_note import status_note
-from fip.service.access import audit, profile, requires_role
+from fip.service.access import audit, profile, role_page
 from fip.service.data import service_dataset
 from fip.service.models import Form, Outcome, Person
 from fip.service.views import _document, _lang
@@ -65,9 +63,7 @@ def caseload(municipality, quarter: str, measurements: pd.DataFrame, policy: Dis
     return protect(table, policy, values=["share", "measured_n"], k="k", margins=[Margin("caseworker", "all")])
 
 
-@login_required
-@requires_role("manager")
-@never_cache
+@role_page("manager")
 def manager(request):
     p = profile(request.user)
     dataset, measurements = _all_data(_version())
@@ -88,9 +84,7 @@ def manager(request):
                                                        "updated": updated})
 
 
-@login_required
-@requires_role("manager")
-@never_cache
+@role_page("manager")
 def manager_note(request):
     p = profile(request.user)
     dataset, measurements = _all_data(_version())

@@ -53,7 +53,8 @@ def database_from_url(url: str) -> dict:
             "CONN_MAX_AGE": 60,
         }
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path)}
+        # sqlite:///relative.db, sqlite:////absolute/path.db
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path[1:])}
     # the URL may hold a password: name the scheme only
     raise FipError(f"FIP_DATABASE_URL: expected postgresql://user:password@host:port/name or "
                    f"sqlite:///path; got a URL of scheme {parts.scheme!r}")

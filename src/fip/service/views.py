@@ -17,13 +17,12 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from fip.data import pair_forms
 from fip.errors import FipError, InvalidDataError
 from fip.messages import section
-from fip.service.access import audit, profile, requires_role, role, visible_persons
+from fip.service.access import audit, profile, role, role_page, visible_persons
 from fip.service.chance import person_chance
 from fip.service.data import instrument, service_dataset
 from fip.service.forms import CprForm, NewCitizenForm, answer_form_class
@@ -74,17 +73,13 @@ def _citizen_list(request, cpr_errors=(), status=200):
                                                             "cpr_errors": list(cpr_errors)}, status=status)
 
 
-@login_required
-@requires_role("caseworker")
-@never_cache
+@role_page("caseworker")
 def citizens(request):
     return _citizen_list(request)
 
 
-@login_required
-@requires_role("caseworker")
+@role_page("caseworker")
 @require_POST
-@never_cache
 def find_citizen(request):
     """A CPR number typed in is hashed at once; neither it nor its pseudonym is shown or logged."""
     form = CprForm(request.POST)
@@ -111,9 +106,7 @@ def find_citizen(request):
     return redirect("new_citizen")
 
 
-@login_required
-@requires_role("caseworker")
-@never_cache
+@role_page("caseworker")
 def new_citizen(request):
     pid = request.session.get(_SESSION_NEW)
     p = profile(request.user)
@@ -132,7 +125,7 @@ def new_citizen(request):
             messages.error(request, _("This citizen has just been created by someone else."))
             return redirect("citizens")
         except InvalidDataError as exc:
-            form.add_error(None, "; ".join(p.expected for p in exc.problems))
+            form.add_error(None, "; ".join(problem.expected for problem in exc.problems))
         else:
             del request.session[_SESSION_NEW]
             audit(request, "create citizen", person)
@@ -163,9 +156,7 @@ def _person_data(person: Person):
     return dataset, pair_forms(dataset).measurements
 
 
-@login_required
-@requires_role("caseworker")
-@never_cache
+@role_page("caseworker")
 def citizen(request, pk: int):
     person = get_object_or_404(visible_persons(request.user), pk=pk)
     audit(request, "open citizen", person)
@@ -179,13 +170,10 @@ def citizen(request, pk: int):
         "person": person, "measured": measured, "chance": _chance_view(chance, lang),
         "forms": [(respondents.get(f.respondent, f.respondent), f) for f in forms],
         "respondents": list(respondents.items()),
-        "language_names": LANGUAGE_NAMES,
     })
 
 
-@login_required
-@requires_role("caseworker")
-@never_cache
+@role_page("caseworker")
 def star_svg(request, pk: int):
     person = get_object_or_404(visible_persons(request.user), pk=pk)
     _, measurements = _person_data(person)
@@ -198,9 +186,7 @@ def star_svg(request, pk: int):
     return _document(figure_bytes(fig, "svg"), "image/svg+xml")
 
 
-@login_required
-@requires_role("caseworker")
-@never_cache
+@role_page("caseworker")
 def card(request, pk: int):
     person = get_object_or_404(visible_persons(request.user), pk=pk)
     dataset, measurements = _person_data(person)
@@ -226,9 +212,7 @@ def _items(instrument_, respondent: str, text_lang: str, form):
     return out
 
 
-@login_required
-@requires_role("caseworker")
-@never_cache
+@role_page("caseworker")
 def enter_form(request, pk: int, respondent: str):
     """One FIP form. A token rendered into the page makes the submission idempotent: the
     same token stored twice (a double click, a request resent after a dropped connection)
@@ -273,7 +257,7 @@ def enter_form(request, pk: int, respondent: str):
                 form.add_error("answered_on", _("A form of this kind is already saved for this citizen on this "
                                                 "date."))
             except InvalidDataError as exc:
-                form.add_error(None, "; ".join(p.expected for p in exc.problems))
+                form.add_error(None, "; ".join(problem.expected for problem in exc.problems))
             else:
                 audit(request, "enter form", person, respondent)
                 messages.success(request, _("Form saved."))
