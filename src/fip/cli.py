@@ -741,6 +741,21 @@ def import_log_(
     emit(import_log(store, timeout=wait), fmt, None, console, title=f"Imports into {mask_personal(store)}")
 
 
+@app.command()
+@handles_errors
+def serve(
+    demo: Annotated[bool, typer.Option("--demo", help="Load a synthetic cohort, deploy job-chance models trained on it, print demo logins.")] = False,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    data: Annotated[Path, typer.Option("--data", help="Data folder (SQLite file, secret key) unless FIP_DATABASE_URL is set.")] = Path("fip-service-data"),
+    persons: Annotated[int, typer.Option("--persons", min=100, help="Persons of the demo cohort.")] = 1000,
+) -> None:
+    """The FIP web service (Django): caseworkers enter forms and see the star and the job chance."""
+    from fip.service.server import serve as run_service
+
+    run_service(host, port, data_dir=data, demo=demo, persons=persons, echo=lambda line: console.print(line, markup=False, highlight=False))
+
+
 def main() -> None:
     """Entry point of the ``fip`` console script."""
     app()

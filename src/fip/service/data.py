@@ -1,0 +1,120 @@
+"""The service's tables as a FIP dataset, and a FIP dataset into the service's tables.
+
+:func:`service_dataset` reads persons (any queryset, e.g. one citizen or one
+municipality) with their forms and outcomes into frames of the FIP dataset layout and
+checks them with the library's validators (:func:`fip.data.dataset_from_frames`), so the
+star, the job chance and the status note see exactly what the CLI sees for the same data.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+from django.db import transaction
+from django.db.models import QuerySet
+
+from fip.data import Dataset, dataset_from_frames
+from fip.instrument import Instrument, load_instrument
+from fip.service.models import Caseworker, Form, Municipality, Outcome, Person
+
+PERSON_COLUMNS = ("gender", "birth_year", "origin", "education", "work_experience", "arrival_date",
+                  "residence_ground")
+
+
+@lru_cache(maxsize=1)
+def instrument() -> Instrument:
+    """The instrument of the service (configs/instrument.yaml)."""
+    return load_instrument()
+
+
+def _blank_as_none(value):
+    return None if value == "" else value
+
+
+def service_dataset(persons: QuerySet[Person], *, outcomes: bool = True) -> Dataset:
+    """The persons of ``persons`` with their forms (and outcomes) as a validated Dataset."""
+    inst = instrument()
+    rows = list(persons.order_by("id").values_list("id", "person_id", "municipality__code", *PERSON_COLUMNS))
+    pid_of = {r[0]: r[1] for r in rows}
+    person_frame = pd.DataFrame([[r[1], r[2], *map(_blank_as_none, r[3:])] for r in rows],
+                                columns=["person_id", "municipality", *PERSON_COLUMNS])
+    items = inst.item_ids()
+    form_rows = []
+    qs = Form.objects.filter(person_id__in=pid_of).order_by("id").values_list(
+        "person_id", "caseworker__caseworker_id", "respondent", "answered_on", "language", "visitation", "answers")
+    for person, cw, resp, day, lang, visit, answers in qs:
+        form_rows.append([pid_of[person], cw, resp, day.isoformat(), _blank_as_none(lang), _blank_as_none(visit),
+                          *(answers.get(i) for i in items)])
+    forms = pd.DataFrame(form_rows, columns=["person_id", "caseworker_id", "respondent", "answered_on", "language",
+                                             "visitation", *items])
+    outcome_rows = []
+    if outcomes:
+        for person, month, rate, ordinary, edu in Outcome.objects.filter(person_id__in=pid_of).order_by("id").values_list(
+                "person_id", "month", "employment_rate", "ordinary_employment", "education"):
+            outcome_rows.append([pid_of[person], month.strftime("%Y-%m"), rate, ordinary, edu])
+    out = pd.DataFrame(outcome_rows, columns=["person_id", "month", "employment_rate", "ordinary_employment",
+                                              "education"])
+    if not outcome_rows:
+        out = out.astype({"employment_rate": "float64", "ordinary_employment": "bool", "education": "bool"})
+    return dataset_from_frames(person_frame, forms, out, inst)
+
+
+def _text(value) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _caseworker_municipality(dataset: Dataset) -> dict[str, str]:
+    """Caseworker id -> the municipality of most of the persons on their forms."""
+    f = dataset.forms[["person_id", "caseworker_id"]].merge(dataset.persons[["person_id", "municipality"]])
+    counts = f.groupby(["caseworker_id", "municipality"]).size().reset_index(name="n")
+    counts = counts.sort_values(["caseworker_id", "n", "municipality"], ascending=[True, False, True])
+    return dict(counts.drop_duplicates("caseworker_id")[["caseworker_id", "municipality"]].itertuples(index=False))
+
+
+@transaction.atomic
+def load_into_service(dataset: Dataset) -> dict[str, int]:
+    """Add a validated dataset to the service's tables, in one transaction (all or nothing).
+
+    Persons already in the service are refused by the database's unique key (the whole
+    load is then rolled back). Returns the number of rows added per table.
+    """
+    inst = dataset.instrument
+    p = dataset.persons
+    municipalities = {m.code: m for m in Municipality.objects.all()}
+    for code in sorted(set(p["municipality"].astype(str))):
+        if code not in municipalities:
+            municipalities[code] = Municipality.objects.create(code=code)
+    cw_mun = _caseworker_municipality(dataset)
+    caseworkers = {c.caseworker_id: c for c in Caseworker.objects.all()}
+    Caseworker.objects.bulk_create([Caseworker(caseworker_id=c, municipality=municipalities[m])
+                                    for c, m in sorted(cw_mun.items()) if c not in caseworkers])
+    caseworkers = {c.caseworker_id: c for c in Caseworker.objects.all()}
+    f = dataset.forms
+    own = f[f["respondent"] == inst.caseworker_from].sort_values("answered_on", kind="stable")
+    responsible = dict(own.drop_duplicates("person_id")[["person_id", "caseworker_id"]].itertuples(index=False))
+    has_ground = "residence_ground" in p.columns
+    Person.objects.bulk_create([
+        Person(person_id=r.person_id, municipality=municipalities[r.municipality],
+               caseworker=caseworkers.get(responsible.get(r.person_id)), gender=r.gender,
+               birth_year=None if pd.isna(r.birth_year) else int(r.birth_year), origin=_text(r.origin),
+               education=_text(r.education), work_experience=_text(r.work_experience),
+               arrival_date=None if pd.isna(r.arrival_date) else r.arrival_date.date(),
+               residence_ground=_text(r.residence_ground) if has_ground else "")
+        for r in p.itertuples(index=False)], batch_size=2000)
+    pk = dict(Person.objects.filter(person_id__in=list(p["person_id"])).values_list("person_id", "id"))
+    items = [i for i in inst.item_ids() if i in f.columns]
+    values = f[items].to_numpy(dtype=object)
+    has_visit = "visitation" in f.columns
+    Form.objects.bulk_create([
+        Form(person_id=pk[r.person_id], caseworker=caseworkers[r.caseworker_id], respondent=r.respondent,
+             answered_on=r.answered_on.date(), language=_text(r.language),
+             visitation=_text(r.visitation) if has_visit else "",
+             answers={i: int(v) for i, v in zip(items, values[k]) if not pd.isna(v)})
+        for k, r in enumerate(f.itertuples(index=False))], batch_size=2000)
+    o = dataset.outcomes
+    Outcome.objects.bulk_create([
+        Outcome(person_id=pk[r.person_id], month=r.month.to_timestamp().date(), employment_rate=float(r.employment_rate),
+                ordinary_employment=bool(r.ordinary_employment), education=bool(r.education))
+        for r in o.itertuples(index=False)], batch_size=5000)
+    return {"persons": len(p), "forms": len(f), "outcomes": len(o)}

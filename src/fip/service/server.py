@@ -1,0 +1,64 @@
+"""``fip serve``: prepare the data folder, migrate, (demo) load, and serve over HTTP."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from fip.errors import FipError
+
+SECRET_FILE = "secret_key"
+DEMO_KEY_FILE = "demo_pseudonym.key"
+
+
+def _secret(path: Path, nbytes: int) -> str:
+    """The secret in ``path``, created (readable by the owner only) if absent."""
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(nbytes))
+    return path.read_text(encoding="ascii").strip()
+
+
+def setup(data_dir: Path, *, demo: bool) -> None:
+    """Environment for the settings (data folder, secret key; a demo pseudonym key), then Django."""
+    try:
+        import django
+    except ImportError:
+        raise FipError('fip serve needs the service extra: pip install -e ".[service]"') from None
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["FIP_SERVICE_DATA"] = str(data_dir)
+    os.environ.setdefault("FIP_SERVICE_SECRET_KEY", _secret(data_dir / SECRET_FILE, 32))
+    if demo and not os.environ.get("FIP_PSEUDONYM_KEY"):
+        os.environ["FIP_PSEUDONYM_KEY"] = _secret(data_dir / DEMO_KEY_FILE, 32)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fip.service.settings")
+    django.setup()
+
+
+def serve(host: str, port: int, *, data_dir: Path, demo: bool, persons: int, echo=print) -> None:
+    """Migrate the database, load the demo (``demo``) and serve until interrupted."""
+    setup(data_dir, demo=demo)
+    from django.conf import settings
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.management import call_command
+    from django.core.servers.basehttp import WSGIServer, run
+    from django.core.wsgi import get_wsgi_application
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if demo:
+        from fip.service.demo import load_demo
+
+        logins, notes = load_demo(persons)
+        for line in notes:
+            echo(line)
+        echo("demo logins (user name, password, role, municipality):")
+        for d in logins:
+            echo(f"  {d.username:<28} {d.password:<18} {d.role:<14} {d.municipality or '-'}")
+    if not os.environ.get("FIP_PSEUDONYM_KEY"):
+        echo("warning: FIP_PSEUDONYM_KEY is not set; citizens cannot be found or created by CPR number")
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    echo(f"FIP service on http://{host}:{port}/ (database: {engine}; data folder {data_dir}); Ctrl+C stops it")
+    WSGIServer.request_queue_size = 64
+    run(host, port, StaticFilesHandler(get_wsgi_application()), threading=True)

@@ -1,0 +1,30 @@
+"""URLs of the FIP service. Citizens appear by internal row number only (never a person id or
+CPR number in a path, so none reaches an access log)."""
+
+from django.contrib import admin
+from django.contrib.auth.views import LogoutView
+from django.templatetags.static import static
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from fip.service import analyst, manager, views
+from fip.service.throttle import ThrottledLoginView
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("citizens/", views.citizens, name="citizens"),
+    path("citizens/find/", views.find_citizen, name="find_citizen"),
+    path("citizens/new/", views.new_citizen, name="new_citizen"),
+    path("citizens/<int:pk>/", views.citizen, name="citizen"),
+    path("citizens/<int:pk>/star.svg", views.star_svg, name="star_svg"),
+    path("citizens/<int:pk>/card/", views.card, name="card"),
+    path("citizens/<int:pk>/forms/<slug:respondent>/", views.enter_form, name="enter_form"),
+    path("manager/", manager.manager, name="manager"),
+    path("manager/note/", manager.manager_note, name="manager_note"),
+    path("analyst/upload/", analyst.upload, name="upload"),
+    path("admin/", admin.site.urls),
+    path("favicon.ico", RedirectView.as_view(url=static("fipservice/favicon.svg"))),
+]

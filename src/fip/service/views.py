@@ -1,0 +1,287 @@
+"""Pages of the service. Each view is a thin shell over the library (fip.star, fip.predict,
+fip.data validators, fip.store's keyed hash); person-level data come only through
+:func:`fip.service.access.visible_persons`."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from fip.data import pair_forms
+from fip.errors import FipError, InvalidDataError
+from fip.messages import section
+from fip.service.access import audit, profile, role, role_page, visible_persons
+from fip.service.chance import person_chance
+from fip.service.data import instrument, service_dataset
+from fip.service.forms import CprForm, NewCitizenForm, answer_form_class
+from fip.service.middleware import DOCUMENT_POLICY
+from fip.service.models import Form, Person
+from fip.star import _in_words, card_html, figure_bytes, plot_star
+from fip.store.pseudonymise import pseudonym, resolve_key
+
+LANGUAGE_NAMES = {"da": gettext_lazy("Danish"), "ar": gettext_lazy("Arabic"), "so": gettext_lazy("Somali"),
+                  "fa": gettext_lazy("Farsi"), "ti": gettext_lazy("Tigrinya"), "en": gettext_lazy("English")}
+#: Answer languages written right to left.
+RTL = frozenset({"ar", "fa"})
+_SESSION_NEW = "fip_new_citizen"
+
+
+def _lang() -> str:
+    """The page language for library texts (an instrument label language)."""
+    lang = (get_language() or "da")[:2]
+    return lang if lang in instrument().label_languages else "da"
+
+
+def _document(body: str | bytes, content_type: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Security-Policy"] = DOCUMENT_POLICY
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@login_required
+def home(request):
+    r = role(request.user)
+    if r == "caseworker":
+        return redirect("citizens")
+    if r == "administrator":
+        return redirect("admin:index")
+    if r == "manager":
+        return redirect("manager")
+    if r == "analyst":
+        return redirect("upload")
+    return render(request, "fipservice/home.html", {})
+
+
+def _citizen_list(request, cpr_errors=(), status=200):
+    """The caseworker's citizens and the CPR search (a typed number is never rendered back)."""
+    persons = (visible_persons(request.user).annotate(last_form=Max("forms__answered_on"), n_forms=Count("forms"))
+               .order_by("-last_form", "-id")[:100])
+    return render(request, "fipservice/citizens.html", {"persons": persons, "cpr_form": CprForm(),
+                                                            "cpr_errors": list(cpr_errors)}, status=status)
+
+
+@role_page("caseworker")
+def citizens(request):
+    return _citizen_list(request)
+
+
+@role_page("caseworker")
+@require_POST
+def find_citizen(request):
+    """A CPR number typed in is hashed at once; neither it nor its pseudonym is shown or logged."""
+    form = CprForm(request.POST)
+    if not form.is_valid():
+        return _citizen_list(request, form.errors["cpr"], status=400)
+    try:
+        key = resolve_key()
+    except FipError:
+        key = None
+    if key is None:
+        messages.error(request, _("The service has no pseudonym key (FIP_PSEUDONYM_KEY); citizens cannot be "
+                                  "found or created by CPR number. Ask an administrator."))
+        return _citizen_list(request, status=503)
+    pid = pseudonym(form.cleaned_data["cpr"], key)
+    del form
+    person = visible_persons(request.user).filter(person_id=pid).first()
+    if person is not None:
+        return redirect("citizen", pk=person.pk)
+    if Person.objects.filter(person_id=pid).exists():
+        messages.error(request, _("This CPR number belongs to a citizen you cannot open. Ask an administrator "
+                                  "to move the citizen to you."))
+        return redirect("citizens")
+    request.session[_SESSION_NEW] = pid
+    return redirect("new_citizen")
+
+
+@role_page("caseworker")
+def new_citizen(request):
+    pid = request.session.get(_SESSION_NEW)
+    p = profile(request.user)
+    if pid is None:
+        return redirect("citizens")
+    if p.caseworker is None:
+        raise PermissionDenied
+    form = NewCitizenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                person = Person.objects.create(person_id=pid, municipality=p.municipality, caseworker=p.caseworker,
+                                               **form.cleaned_data)
+                service_dataset(Person.objects.filter(pk=person.pk))   # the library's validators
+        except IntegrityError:
+            messages.error(request, _("This citizen has just been created by someone else."))
+            return redirect("citizens")
+        except InvalidDataError as exc:
+            form.add_error(None, "; ".join(problem.expected for problem in exc.problems))
+        else:
+            del request.session[_SESSION_NEW]
+            audit(request, "create citizen", person)
+            messages.success(request, _("Citizen created."))
+            return redirect("enter_form", pk=person.pk, respondent=instrument().respondent_ids[0])
+    return render(request, "fipservice/new_citizen.html", {"form": form})
+
+
+def _chance_view(chance, lang: str):
+    if chance is None:
+        return None
+    row = chance.row
+    text = section(lang, "star")
+    sentence, rng = _in_words(float(row["probability"]), row.get("ci_low"), row.get("ci_high"), text)
+    ups, downs = [], []
+    for k in range(1, 4):
+        item, c = row.get(f"item_{k}"), row.get(f"item_{k}_contribution")
+        if item is not None and c:
+            (ups if c > 0 else downs).append(instrument().label(str(item), lang))
+    return {"sentence": sentence, "range": rng, "band": text.get(f"band_{row['band']}", row["band"]),
+            "model": text.get(f"model_{row['model']}", ""), "up": ups, "down": downs,
+            "up_label": text["up"], "down_label": text["down"], "caveat": text["caveat"],
+            "sha": chance.model_sha256[:12]}
+
+
+def _person_data(person: Person):
+    dataset = service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)
+    return dataset, pair_forms(dataset).measurements
+
+
+@role_page("caseworker")
+def citizen(request, pk: int):
+    person = get_object_or_404(visible_persons(request.user), pk=pk)
+    audit(request, "open citizen", person)
+    dataset, measurements = _person_data(person)
+    lang = _lang()
+    measured = bool((measurements["person_id"] == person.person_id).any())
+    chance = person_chance(dataset, measurements, person.person_id, lang) if measured else None
+    forms = Form.objects.filter(person=person).order_by("-answered_on", "respondent")
+    respondents = {r.id: r.label[lang] for r in instrument().respondents}
+    return render(request, "fipservice/citizen.html", {
+        "person": person, "measured": measured, "chance": _chance_view(chance, lang),
+        "forms": [(respondents.get(f.respondent, f.respondent), f) for f in forms],
+        "respondents": list(respondents.items()),
+    })
+
+
+@role_page("caseworker")
+def star_svg(request, pk: int):
+    person = get_object_or_404(visible_persons(request.user), pk=pk)
+    _, measurements = _person_data(person)
+    try:
+        # titled without the person id: the page says which citizen it is
+        fig = plot_star(measurements, instrument(), person.person_id, lang=_lang(),
+                        title=section(_lang(), "star")["star"])
+    except FipError:
+        raise Http404 from None
+    return _document(figure_bytes(fig, "svg"), "image/svg+xml")
+
+
+@role_page("caseworker")
+def card(request, pk: int):
+    person = get_object_or_404(visible_persons(request.user), pk=pk)
+    dataset, measurements = _person_data(person)
+    lang = _lang()
+    chance = person_chance(dataset, measurements, person.person_id, lang)
+    try:
+        page = card_html(measurements, dataset.instrument, person.person_id, chance.row if chance else None, lang=lang)
+    except FipError:
+        raise Http404 from None
+    audit(request, "print card", person)
+    return _document(page, "text/html; charset=utf-8")
+
+
+def _items(instrument_, respondent: str, text_lang: str, form):
+    anchors = instrument_.scale.anchors.get(text_lang, {})
+    out = []
+    for k, it in enumerate(instrument_.item_ids(respondent), start=1):
+        item = instrument_.item(it)
+        value = form[it].value()
+        out.append({"id": it, "number": k, "text": item.text[text_lang], "domain": item.domain,
+                    "errors": form.errors.get(it, []), "value": str(value) if value is not None else "",
+                    "choices": [(str(v), anchors.get(v, "")) for v in instrument_.scale.values]})
+    return out
+
+
+@role_page("caseworker")
+def enter_form(request, pk: int, respondent: str):
+    """One FIP form. A token rendered into the page makes the submission idempotent: the
+    same token stored twice (a double click, a request resent after a dropped connection)
+    gives one form."""
+    person = get_object_or_404(visible_persons(request.user), pk=pk)
+    inst = instrument()
+    if respondent not in inst.respondent_ids:
+        raise Http404
+    caseworker = profile(request.user).caseworker
+    if caseworker is None:
+        raise PermissionDenied
+    citizen_form = respondent == inst.respondent_ids[0]
+    answer_langs = inst.answer_languages if citizen_form else (_lang(),)
+    cls = answer_form_class(inst, respondent, answer_langs)
+    if request.method == "POST":
+        form = cls(request.POST)
+        lang = request.POST.get("language") or answer_langs[0]
+        token = request.POST.get("submission_token", "")
+        try:
+            done = Form.objects.filter(submission_token=uuid.UUID(token)).first()
+        except ValueError:
+            done = None
+        if done is not None:
+            if done.person_id != person.pk or done.respondent != respondent:
+                raise PermissionDenied
+            messages.info(request, _("This form was already saved."))
+            return _after_save(person, respondent)
+        if form.is_valid():
+            data = form.cleaned_data
+            answers = {it: data[it] for it in inst.item_ids(respondent)}
+            try:
+                with transaction.atomic():
+                    Form.objects.create(person=person, caseworker=caseworker, respondent=respondent,
+                                        answered_on=data["answered_on"], language=data["language"] or lang,
+                                        answers=answers, submission_token=data["submission_token"],
+                                        entered_by=request.user)
+                    service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)
+            except IntegrityError:
+                if Form.objects.filter(submission_token=data["submission_token"]).exists():
+                    messages.info(request, _("This form was already saved."))
+                    return _after_save(person, respondent)
+                form.add_error("answered_on", _("A form of this kind is already saved for this citizen on this "
+                                                "date."))
+            except InvalidDataError as exc:
+                form.add_error(None, "; ".join(problem.expected for problem in exc.problems))
+            else:
+                audit(request, "enter form", person, respondent)
+                messages.success(request, _("Form saved."))
+                return _after_save(person, respondent)
+    else:
+        lang = request.GET.get("lang", answer_langs[0])
+        if lang not in answer_langs:
+            lang = answer_langs[0]
+        form = cls(initial={"submission_token": uuid.uuid4(), "answered_on": timezone.localdate(),
+                            "language": lang})
+    text_lang = lang if lang in inst.label_languages else "da"
+    respondent_label = {r.id: r.label[_lang()] for r in inst.respondents}[respondent]
+    return render(request, "fipservice/enter_form.html", {
+        "person": person, "form": form, "respondent": respondent, "respondent_label": respondent_label,
+        "citizen_form": citizen_form, "items": _items(inst, respondent, text_lang, form),
+        "lang": lang, "text_lang": text_lang, "rtl": lang in RTL and text_lang == lang,
+        "untranslated": text_lang != lang, "lang_name": LANGUAGE_NAMES.get(lang, lang),
+        "answer_languages": [(x, LANGUAGE_NAMES.get(x, x)) for x in answer_langs],
+    }, status=400 if request.method == "POST" else 200)
+
+
+def _after_save(person: Person, respondent: str):
+    ids = instrument().respondent_ids
+    k = ids.index(respondent)
+    if k + 1 < len(ids):
+        return redirect("enter_form", pk=person.pk, respondent=ids[k + 1])
+    return redirect("citizen", pk=person.pk)
