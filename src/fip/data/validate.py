@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -727,12 +727,15 @@ def dataset_from_frames(
     instrument: Instrument | None = None,
     *,
     today: Today = None,
+    require_rows: bool = False,
 ) -> Dataset:
     """Check and normalise in-memory tables (e.g. a simulated cohort) like :func:`load_dataset`.
 
     Cells may be raw text or already typed. Problems name the tables ``persons``,
     ``forms`` and ``outcomes`` in place of files; rows count as in a spreadsheet (the
-    first row of the frame is row 2).
+    first row of the frame is row 2). A table without rows is allowed (a new person has no
+    forms yet) unless ``require_rows``, which applies the schema's ``min_rows`` as the file
+    readers do (a header-only file is an export of an empty selection).
 
     Raises
     ------
@@ -756,6 +759,8 @@ def dataset_from_frames(
     ('citizen', 4)
     """
     schema = load_schema(_instrument(instrument))
+    if not require_rows:
+        schema = replace(schema, tables={n: replace(t, min_rows=0) for n, t in schema.tables.items()})
     raw = {"persons": (persons, "persons"), "forms": (forms, "forms"), "outcomes": (outcomes, "outcomes")}
     tables, problems = validate_frames(raw, schema, today=today)
     if problems:
