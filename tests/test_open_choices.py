@@ -89,3 +89,16 @@ def test_a_study_on_the_two_thirds_rule_scores_nothing_again(monkeypatch):
     assert calls == []
     assert rows["persons in the overall-index models, two thirds answered"] >= \
         rows["persons in the overall-index models, every item answered"]
+
+
+def test_a_small_difference_between_the_index_rules_is_not_shown():
+    """Two persons with one unanswered item: the two-thirds count would give them by subtraction."""
+    ds = simulate_cohort(seed=4)
+    study = Study(ds, until="2018-12-31")
+    first = study.analysis.table["person_id"].iloc[:2]
+    forms = ds.forms.copy()
+    forms.loc[forms["person_id"].isin(first) & (forms["respondent"] == "citizen"), "c03"] = pd.NA
+    values = open_choices(Study(Dataset(ds.persons, forms, ds.outcomes, ds.instrument),
+                                until="2018-12-31")).tidy().set_index("measure")["value"]
+    assert values["persons in the overall-index models, every item answered"] > 5
+    assert np.isnan(values["persons in the overall-index models, two thirds answered"])
