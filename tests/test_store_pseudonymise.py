@@ -343,3 +343,36 @@ def test_screen_ids_gives_the_import_pseudonyms_and_counts(tmp_path, monkeypatch
         assert screened.table(t)["person_id"].tolist() == stored.table(t)["person_id"].tolist()
     plain = simulate_cohort(20, seed=1)
     assert screen_ids(plain, None) is plain
+
+
+def test_export_and_person_level_commands_refuse_another_key(tmp_path, monkeypatch):
+    """A key whose fingerprint is not the store's would give other pseudonyms: refused
+    before anything is written, by the library and by the CLI (one line, exit 2)."""
+    from typer.testing import CliRunner
+
+    from fip.cli import app
+    from fip.store import export_store
+    from fip.store.reader import check_store_key
+
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    ds, _ = _cpr_dataset()
+    store = tmp_path / "s.duckdb"
+    import_dataset(write_dataset(ds, tmp_path / "q1"), store, key=KEY)
+    check_store_key(store, KEY)  # the store's own key passes
+    other = b"another-key-of-enough-length"
+    with pytest.raises(FipError, match="not the key of this store"):
+        export_store(store, tmp_path / "out", "csv", key=other)
+    assert not (tmp_path / "out").exists()
+    assert export_store(store, tmp_path / "out", "csv", key=KEY).is_dir()
+
+    key_file = tmp_path / "other.key"
+    key_file.write_bytes(other)
+    runner = CliRunner()
+    for args in (["export", "--store", str(store), "--out", str(tmp_path / "out2"), "--key-file", str(key_file)],
+                 ["score", "--store", str(store), "--out", str(tmp_path / "s.csv"), "--key-file", str(key_file),
+                  "--model", str(tmp_path / "absent.json")]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and "not the key of this store" in lines[0] and "Traceback" not in result.output
+    assert not (tmp_path / "out2").exists() and not (tmp_path / "s.csv").exists()

@@ -174,7 +174,12 @@ def load_data(data: Path | None, instrument_path: Path | None = None, store: Pat
         from fip.store.pseudonymise import resolve_key
         from fip.store.screen import screen_ids
 
-        dataset = screen_ids(dataset, resolve_key(key_file=key_file))
+        key = resolve_key(key_file=key_file)
+        if store is not None:
+            from fip.store.reader import check_store_key
+
+            check_store_key(store, key, timeout=wait)
+        dataset = screen_ids(dataset, key)
     return dataset
 
 

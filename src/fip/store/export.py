@@ -29,7 +29,7 @@ from fip.formulas import formula_safe, neutralise_formulas
 from fip.instrument import Instrument
 from fip.store.connection import DEFAULT_STORE, DEFAULT_TIMEOUT
 from fip.store.pseudonymise import resolve_key
-from fip.store.reader import load_store
+from fip.store.reader import check_store_key, load_store
 from fip.store.screen import screen_ids
 
 __all__ = ["EXPORT_FORMATS", "export_store", "neutralise_dataset", "neutralise_formulas"]
@@ -140,7 +140,9 @@ def export_store(
     """
     fmt = check_option("format", format, EXPORT_FORMATS)
     check_dataset_target(folder)
-    dataset = screen_ids(load_store(store, instrument, timeout=timeout), resolve_key(key, key_file))
+    resolved = resolve_key(key, key_file)
+    check_store_key(store, resolved, timeout=timeout)
+    dataset = screen_ids(load_store(store, instrument, timeout=timeout), resolved)
     schema = load_schema(dataset.instrument)
     if neutralise and fmt in ("csv", "xlsx"):
         dataset = neutralise_dataset(dataset, schema)

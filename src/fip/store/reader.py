@@ -165,6 +165,43 @@ def load_store(store: str | Path = DEFAULT_STORE, instrument: Instrument | None 
     return Dataset(**tables, instrument=schema.instrument, source=path)
 
 
+def check_store_key(store: str | Path, key: bytes | None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Refuse ``key`` when it is not the key the store's imports pseudonymised with.
+
+    A store keeps the fingerprint of its pseudonym key (never the key). Screening the ids
+    of a store's data with another key would give a CPR-like id that reached the store
+    another pseudonym than the imported ones, so exports and person-level outputs check the
+    key first. Nothing happens without a key or when the store has no fingerprint (no
+    import pseudonymised anything).
+
+    Raises
+    ------
+    FipError
+        The key's fingerprint differs from the store's.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from fip.data import write_dataset
+    >>> from fip.simulate import simulate_cohort
+    >>> from fip.store import import_dataset
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = import_dataset(write_dataset(simulate_cohort(25, seed=2), tmp / "q1"), tmp / "s.duckdb")
+    >>> check_store_key(tmp / "s.duckdb", b"a key of at least sixteen bytes")  # no fingerprint yet
+    """
+    if key is None:
+        return
+    from fip.store.pseudonymise import key_fingerprint
+
+    path = Path(store)
+    with open_store(path, read_only=True, timeout=timeout) as con:
+        row = con.execute("SELECT value FROM store_meta WHERE key = 'key_fingerprint'").fetchall()
+    if row and row[0][0] != key_fingerprint(key):
+        raise FipError(f"{store_name(path)}: the pseudonym key is not the key of this store's imports; "
+                       f"ids would get other pseudonyms than the imported ones. Give the store's key "
+                       f"(--key-file or $FIP_PSEUDONYM_KEY)")
+
+
 def import_log(store: str | Path = DEFAULT_STORE, *, timeout: float = DEFAULT_TIMEOUT) -> pd.DataFrame:
     """One row per table file of each import: who, when, which file (sha256), what changed.
 
