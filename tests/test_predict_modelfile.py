@@ -160,10 +160,10 @@ BROKEN = {  # case -> (edit, the one line the loader must give after "m.json: ")
     "long band label": (_set("bands.labels.1", "m" * 41), "$.bands.labels[1]: expected plain text of at most 40"),
     "empty calibration bins": (_set("calibration_bins", []), "$.calibration_bins: expected at least 1 item; got 0"),
     "calibration bin above 1": (_set("calibration_bins.3.ci_high", 1.5), "$.calibration_bins[3].ci_high: expected a probability"),
-    "empty control coding": (_set("control_coding", {}), "$.control_coding.gender: missing (required)"),
+    "empty control coding": (_set("control_coding", {}), "$.control_coding: missing 'gender', "),
     "unknown control column": (_set("control_coding.age.column", "shoe_size"),
                                "$.control_coding.age.column: expected a persons column"),
-    "empty instrument": (_set("instrument", {}), "$.instrument.id: missing (required)"),
+    "empty instrument": (_set("instrument", {}), "$.instrument: missing 'id', "),
     "kind changed": (_set("kind", "progression"),
                      "$.kind: 'progression' does not match the features, which are those of an intake model"),
     "unknown kind": (_set("kind", "exit"), "$.kind: expected 'intake' or 'progression'; got 'exit'"),
@@ -177,7 +177,7 @@ BROKEN = {  # case -> (edit, the one line the loader must give after "m.json: ")
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
-def test_valid_checksum_broken_content_gives_one_short_line(model, tmp_path, case):
+def test_valid_checksum_broken_content_gives_short_lines(model, tmp_path, case):
     edit, expected = BROKEN[case]
     raw = json.loads(model.to_json())
     edit(raw)
@@ -185,9 +185,33 @@ def test_valid_checksum_broken_content_gives_one_short_line(model, tmp_path, cas
     path.write_text(resealed(raw), encoding="utf-8")
     with pytest.raises(ModelFileError) as err:
         load_model(path)
-    message = str(err.value)
-    assert message.startswith("m.json: " + expected), message
-    assert "\n" not in message and len(message) < 300
+    lines = str(err.value).splitlines()
+    assert any(line.startswith("m.json: " + expected) for line in lines), lines
+    assert all(line.startswith("m.json: ") and len(line) < 300 for line in lines)
+    assert len(lines) <= 21  # at most 20 problems and a "... and N more" line
+
+
+def test_every_structure_problem_is_reported_at_once(model, tmp_path):
+    """Three independent schema problems give three lines, in the CLI too (exit 2)."""
+    from typer.testing import CliRunner
+
+    from fip.cli import app
+
+    raw = json.loads(model.to_json())
+    for edit, _ in (BROKEN["coefficient 1e308"], BROKEN["missing band labels"], BROKEN["unknown kind"]):
+        edit(raw)
+    path = tmp_path / "m.json"
+    path.write_text(resealed(raw), encoding="utf-8")
+    with pytest.raises(ModelFileError) as err:
+        load_model(path)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 3, lines
+    for case in ("coefficient 1e308", "missing band labels", "unknown kind"):
+        assert sum(line.startswith("m.json: " + BROKEN[case][1]) for line in lines) == 1, (case, lines)
+    result = CliRunner().invoke(app, ["score", "--model", str(path), "--out", str(tmp_path / "s.csv")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    shown = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(shown) == 3, result.output
 
 
 def test_infinite_number_is_refused_before_the_checksum(model):
@@ -233,7 +257,8 @@ def _load_or_refuse(text: str, cohort=None):
     try:
         loaded = model_from_json(text, "m.json")
     except ModelFileError as exc:
-        assert str(exc).startswith("m.json: ") and "\n" not in str(exc) and len(str(exc)) < 400
+        lines = str(exc).splitlines()
+        assert 1 <= len(lines) <= 21 and all(line.startswith("m.json: ") and len(line) < 400 for line in lines)
         event("refused")
         return None
     event("loaded")

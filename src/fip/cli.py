@@ -74,7 +74,10 @@ def handles_errors(command):
                 shown.append(f"... and {len(problems) - len(shown)} more problems (run `fip validate`)")
             _fail(shown)
         except (FipError, ValueError, OSError) as exc:
-            _fail([str(exc).splitlines()[0] if str(exc) else type(exc).__name__])
+            lines = str(exc).splitlines()
+            if not getattr(exc, "one_line_per_problem", False):  # e.g. ModelFileError lists them all
+                lines = lines[:1]
+            _fail(lines or [type(exc).__name__])
 
     return wrapper
 

@@ -58,7 +58,14 @@ FORMAT_VERSION = 2  # 2: calibration bins and bands say ci_low/ci_high (1: obser
 
 class ModelFileError(FipError, ValueError):
     """A model file cannot be used: not JSON, changed after writing, incomplete, or made for
-    other data (instrument version or items do not match)."""
+    other data (instrument version or items do not match). One line per problem (the
+    structure's problems all at once, at most :data:`MAX_PROBLEMS`)."""
+
+    one_line_per_problem = True  # the CLI shows every line
+
+
+#: Schema problems listed at most in one :class:`ModelFileError` (then "... and N more").
+MAX_PROBLEMS = 20
 
 
 def jsonable(value: Any) -> Any:
@@ -179,9 +186,11 @@ def _schema_message(error) -> str:
     """
     kind, bound, value = error.validator, error.validator_value, error.instance
     where = list(error.absolute_path)
-    if kind == "required":
-        missing = next(k for k in bound if k not in value)
-        return f"{_path([*where, missing])}: missing (required)"
+    if kind == "required":  # one message for all missing keys (jsonschema gives one error per key)
+        missing = [k for k in bound if k not in value]
+        if len(missing) == 1:
+            return f"{_path([*where, missing[0]])}: missing (required)"
+        return f"{_path(where)}: missing {', '.join(map(repr, missing))} (required)"
     if kind == "additionalProperties":
         allowed = set(error.schema.get("properties", {}))
         extra = next(k for k in value if k not in allowed)
@@ -279,10 +288,16 @@ def _check_structure(content: Mapping[str, Any], source: str) -> None:
     if content.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(f"{source}: model file format version {_shown(content.get('format_version'))} is not "
                              f"supported (this fip reads version {FORMAT_VERSION})")
-    error = next(_validator().iter_errors(content), None)
-    problem = _schema_message(error) if error is not None else _check_meaning(content)
-    if problem is not None:
-        raise ModelFileError(f"{source}: {problem}")
+    errors = sorted(_validator().iter_errors(content), key=lambda e: [str(k) for k in e.absolute_path])
+    problems = list(dict.fromkeys(_schema_message(e) for e in errors))  # every schema problem, once
+    if not problems:  # the meaning checks build on a valid structure, so only the first of them
+        meaning = _check_meaning(content)
+        problems = [] if meaning is None else [meaning]
+    if problems:
+        shown = problems[:MAX_PROBLEMS]
+        if len(problems) > MAX_PROBLEMS:
+            shown.append(f"... and {len(problems) - MAX_PROBLEMS:,} more problems")
+        raise ModelFileError("\n".join(f"{source}: {line}" for line in shown))
 
 
 def model_from_json(text: str, source: str = "<model>") -> Model:
