@@ -19,9 +19,12 @@ THREE = "tests/data/instrument_three_raters.yaml"
 
 @pytest.fixture(scope="module")
 def big():
-    """30,000 simulated persons, about 11,800 with rounds 1 and 2 and ~2,000 caseworkers."""
+    """30,000 simulated persons, about 11,800 with rounds 1 and 2 and ~2,000 caseworkers.
+
+    Both kinds predict the study's window (after round 2), so that they compare on one outcome."""
     ds = simulate_cohort(30_000, seed=7)
-    return {kind: train(ds, kind, seed=3, created_at="2020-01-01T00:00:00Z") for kind in ("intake", "progression")}
+    return {kind: train(ds, kind, seed=3, created_at="2020-01-01T00:00:00Z", window="round_2")
+            for kind in ("intake", "progression")}
 
 
 @pytest.fixture(scope="module")
@@ -147,13 +150,38 @@ def test_three_rater_instrument_trains():
 
 def test_errors(small_ds):
     with pytest.raises(FipError, match="at least 50"):
-        train(simulate_cohort(60, seed=1), "intake", compare=False)
+        train(simulate_cohort(45, seed=1), "intake", compare=False)
     with pytest.raises(ValueError, match="kind"):
         train(small_ds, "later")
     with pytest.raises(ValueError, match="outcome"):
         train(small_ds, outcome="emp_rate")
     with pytest.raises(FipError, match="caseworkers"):
         train(small_ds, n_folds=100_000, compare=False)
+
+
+def _with_jobs(ds, n_jobs: int):
+    """``ds`` with employment kept for the first ``n_jobs`` persons with a job after round 1, none for the rest."""
+    from dataclasses import replace
+
+    from fip.regression import outcome_window
+
+    w = outcome_window(ds, after="round_1").table
+    keep = set(w.index[w["emp_dummy"] == 1][:n_jobs])
+    o = ds.outcomes.copy()
+    o.loc[~o["person_id"].astype("str").isin(keep), "employment_rate"] = 0.0
+    return replace(ds, outcomes=o)
+
+
+def test_few_events_refused_then_warned(small_ds):
+    from fip.errors import FewEventsWarning
+    from fip.predict.model import FEW_EVENTS_PER_FEATURE, MIN_EVENTS
+
+    with pytest.raises(FipError, match=f"only {MIN_EVENTS - 1} of .* persons with 'emp_dummy'.*at least {MIN_EVENTS}"):
+        train(_with_jobs(small_ds, MIN_EVENTS - 1), "intake", compare=False, C=0.1)
+    n_features = len(feature_names(small_ds.instrument, "intake"))
+    few = FEW_EVENTS_PER_FEATURE * n_features - 1
+    with pytest.warns(FewEventsWarning, match=f"{few} persons with 'emp_dummy' for {n_features} features"):
+        train(_with_jobs(small_ds, few), "intake", compare=False, C=0.1)
 
 
 # --- the penalty: C="auto" (nested cross-validation grouped by caseworker) -----------------

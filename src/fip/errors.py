@@ -12,6 +12,7 @@ from fip.personal import mask_personal
 
 __all__ = [
     "CollinearityWarning",
+    "FewEventsWarning",
     "FipError",
     "HeywoodCaseWarning",
     "ConfigError",
@@ -92,4 +93,14 @@ class CollinearityWarning(UserWarning):
     Stata omits such variables ("omitted because of collinearity"); fip does the same and names
     them in the warning and in ``FixedEffectsResult.dropped``. Check for a regressor that is
     constant within every group (e.g. a caseworker-level variable) or a complete set of dummies.
+    """
+
+
+class FewEventsWarning(UserWarning):
+    """A job-chance model learnt from few persons with (or without) a job.
+
+    Below :data:`fip.predict.model.MIN_EVENTS` such persons ``train`` refuses; below
+    :data:`fip.predict.model.FEW_EVENTS_PER_FEATURE` per feature it warns. Such a model's
+    probabilities are unstable from sample to sample even with the penalty: check the
+    calibration slope and the intervals, or train on more measurements.
     """

@@ -36,7 +36,13 @@ from fip.disclosure import DisclosurePolicy
 from fip.factors._input import correlation_input
 from fip.indices import IndexDefinition, load_index_definitions, score_indices
 from fip.instrument import Instrument
-from fip.regression.analysis_table import AnalysisTable, build_analysis_table
+from fip.regression.analysis_table import (
+    OUTCOME_WINDOWS,
+    AnalysisTable,
+    OutcomeWindow,
+    build_analysis_table,
+    outcome_window,
+)
 from fip._options import check_option
 
 __all__ = ["ItemCorrelation", "Study", "fitting_index_definitions"]
@@ -149,6 +155,7 @@ class Study:
         init(self, "_features", {})
         init(self, "_correlations", {})
         init(self, "_controls", {})
+        init(self, "_windows", {})
 
     dataset: Dataset
     until: str | None
@@ -262,6 +269,14 @@ class Study:
         """The regressions' analysis table (:func:`fip.regression.build_analysis_table`) of :attr:`model_dataset`."""
         return build_analysis_table(self.model_dataset, self.model_pairing, self.definitions,
                                     scores=self.model_index_scores, controls=self.controls(2))
+
+    def outcome_window(self, after: str = "round_2") -> OutcomeWindow:
+        """Outcomes over the 6 months after round 1 or 2 (:func:`fip.regression.outcome_window`)
+        of :attr:`model_dataset`, cached per window."""
+        check_option("after", after, OUTCOME_WINDOWS)
+        if after not in self._windows:
+            self._windows[after] = outcome_window(self.model_dataset, self.model_pairing, after)
+        return self._windows[after]
 
     def features(self, kind: str) -> pd.DataFrame:
         """Features of a job-chance model kind (:func:`fip.predict.build_features`), cached per kind."""

@@ -1,8 +1,9 @@
 """fip.predict: the job-chance indicator (train, validate, save, load, score).
 
-Two models predict any employment in the 6 months after the follow-up measurement (and the
-expected monthly employment rate): ``intake`` from round 1 alone, ``progression`` from round
-1 and the change to round 2. See ``docs/predict.md``.
+Two models predict any employment in a 6-month window (and the expected monthly employment
+rate): ``intake`` from round 1 alone, for the 6 months after round 1; ``progression`` from
+round 1 and the change to round 2, for the 6 months after round 2. Each person's probability
+comes with an interval (:mod:`fip.predict.interval`). See ``docs/predict.md``.
 
 Examples
 --------

@@ -65,6 +65,8 @@ __all__ = [
     "select_C",
 ]
 
+
+
 #: Linear-probability predictions are clipped to this range before log loss and calibration.
 LPM_CLIP = (0.005, 0.995)
 _MAX_ITER = 5000

@@ -11,6 +11,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -24,8 +25,9 @@ import fip
 from fip._options import check_option
 from fip.data import Dataset, Pairing, pair_forms
 from fip.disclosure import DisclosurePolicy
-from fip.errors import FipError
+from fip.errors import FewEventsWarning, FipError
 from fip.predict.features import CONTROL_CODING, MODEL_KINDS, build_features, feature_names
+from fip.predict.interval import INTERVAL_LEVEL, INTERVAL_METHOD, posterior_covariance
 from fip.predict.learners import (
     C_GRID,
     CRITERION,
@@ -48,13 +50,25 @@ from fip.predict.metrics import (
     wilson_interval,
 )
 from fip.predict.modelfile import FORMAT, FORMAT_VERSION, Model
-from fip.regression import build_analysis_table
+from fip.regression import OUTCOME_MONTHS, OUTCOME_WINDOWS, OUTCOMES, outcome_window
 from fip.study import Study
 
-__all__ = ["BAND_LABELS", "TrainResult", "ValidationReport", "train"]
+__all__ = ["BAND_LABELS", "DEFAULT_WINDOW", "FEW_EVENTS_PER_FEATURE", "MIN_EVENTS", "TrainResult", "ValidationReport", "train"]
 
 BAND_LABELS: tuple[str, ...] = ("low", "middle", "high")
 _BINARY_OUTCOMES = ("emp_dummy", "ord_emp_dummy", "edu_dummy")
+#: The outcome window a model kind predicts unless told otherwise (see :func:`train`).
+DEFAULT_WINDOW: dict[str, str] = {"intake": "round_1", "progression": "round_2"}
+_ROUNDS_OF = {"intake": "a round 1", "progression": "rounds 1 and 2"}
+#: ``train`` refuses a sample with fewer persons than this with a job, or without one. At 3
+#: events a model still reported an AUC of 0.59; at 20 the grouped 5-fold cross-validation
+#: has about 4 events per test fold, the least that gives an AUC at all in every fold.
+MIN_EVENTS = 20
+#: ``train`` warns (:class:`fip.errors.FewEventsWarning`) below this many events per feature
+#: in the smaller class: the "10 events per variable" rule of thumb (Peduzzi et al. 1996),
+#: relaxed to 5 because the penalty is chosen by cross-validation (Riley et al. 2019 argue
+#: for a calculation instead of a fixed rule; see docs/predict.md).
+FEW_EVENTS_PER_FEATURE = 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -271,23 +285,24 @@ def train(
     created_at: str | None = None,
     pairing: Pairing | None = None,
     policy: DisclosurePolicy | None = None,
+    window: str | None = None,
 ) -> TrainResult:
     """Fit and validate a job-chance model (probability of any employment, expected rate).
 
     Parameters
     ----------
     dataset : Dataset or Study
-        Persons, forms and outcomes. The training sample is the study's analysis sample
-        (:func:`fip.regression.build_analysis_table`): persons with rounds 1 and 2, complete
-        controls and a complete 6-month outcome window after round 2. A
-        :class:`fip.study.Study` lends its analysis table and features (forms up to its
-        ``until``), computed once for every model trained from it.
+        Persons, forms and outcomes. The training sample is every person with the model's
+        rounds (round 1 for ``intake``, rounds 1 and 2 for ``progression``) and a complete
+        outcome window (:func:`fip.regression.outcome_window`). A :class:`fip.study.Study`
+        lends its window and features (forms up to its ``until``), computed once for every
+        model trained from it.
     kind : {"intake", "progression"}
         ``intake``: round-1 answers and controls at round 1. ``progression``: round-1 answers,
         the changes to round 2 and controls at round 2 (see :mod:`fip.predict.features`).
     outcome : {"emp_dummy", "ord_emp_dummy", "edu_dummy"}
         Binary outcome of the probability model (default: any employment, wage subsidy
-        included, in months 1-6 after round 2).
+        included, in the window).
     rate_outcome : str
         Share outcome of the rate model (default ``emp_rate``, the mean monthly employment rate).
     C : "auto" or float
@@ -312,6 +327,13 @@ def train(
         seconds). Pass a fixed value to get byte-identical files from identical training runs.
     pairing : Pairing, optional
         ``pair_forms(dataset)`` if not given (not with a Study, which has its own).
+    window : {"round_1", "round_2"}, optional
+        The round whose 6 following calendar months the outcome covers. Default: the
+        question the caseworker asks when the model is used, ``round_1`` for ``intake``
+        ("a job within 6 months from now", at intake) and ``round_2`` for ``progression``
+        (the study's window). ``intake`` with ``round_2`` trains on the study's window
+        (the persons with a round 2 only); ``progression`` needs ``round_2``, since its
+        features include round 2. Written into the model file and into every score.
     policy : DisclosurePolicy, optional
         Small-cell rule of the validation tables and the model file (default: the Study's
         policy, else the configured one): metrics resting on 1-4 persons with or without a
@@ -326,7 +348,8 @@ def train(
     Raises
     ------
     FipError
-        Fewer than 50 persons, fewer caseworkers than folds, or an outcome with one value only.
+        Fewer than 50 persons, fewer caseworkers than folds, or fewer than :data:`MIN_EVENTS`
+        persons with (or without) a job.
     ValueError
         Bad options, e.g. ``C`` neither "auto" nor positive, or ``C="auto"`` with ``n_folds=2``.
 
@@ -344,6 +367,11 @@ def train(
     """
     check_option("kind", kind, MODEL_KINDS)
     check_option("outcome", outcome, _BINARY_OUTCOMES)
+    window = DEFAULT_WINDOW[kind] if window is None else window
+    check_option("window", window, OUTCOME_WINDOWS)
+    if kind == "progression" and window != "round_2":
+        raise ValueError("window must be 'round_2' for a progression model: its features include round 2, "
+                         f"which falls inside the window after round 1; got window={window!r}")
     if policy is None:
         policy = dataset.policy if isinstance(dataset, Study) else DisclosurePolicy.default()
     fixed_C = _parse_C(C)
@@ -356,16 +384,16 @@ def train(
         if pairing is not None:
             raise ValueError("pairing must not be given with a Study (the Study pairs its own forms)")
         inst, pairing = dataset.instrument, dataset.model_pairing
-        at, feats = dataset.analysis, dataset.features(kind)
+        outcomes, feats = dataset.outcome_window(window), dataset.features(kind)
     else:
         inst = dataset.instrument
         if pairing is None:
             pairing = pair_forms(dataset)
-        at = build_analysis_table(dataset, pairing)
+        outcomes = outcome_window(dataset, pairing, window)
         feats = build_features(pairing.measurements, dataset.persons, inst, kind)
-    if rate_outcome not in at.table.columns:
-        raise ValueError(f"rate_outcome must be one of {list(at.outcomes)}; got {rate_outcome!r}")
-    table = at.table.set_index("person_id")
+    if rate_outcome not in OUTCOMES:
+        raise ValueError(f"rate_outcome must be one of {list(OUTCOMES)}; got {rate_outcome!r}")
+    table = outcomes.table
     ids = table.index.intersection(feats.index).sort_values()
     names = list(feature_names(inst, kind))
     X = feats.loc[ids, names]
@@ -375,11 +403,21 @@ def train(
     cw = table.loc[ids, "caseworker_id"].astype("str").to_numpy(dtype=object)
     n_cw = len(np.unique(cw))
     if len(ids) < 50:
-        raise FipError(f"only {len(ids)} persons with rounds 1 and 2 and a complete outcome window; need at least 50")
+        raise FipError(f"only {len(ids)} persons with {_ROUNDS_OF[kind]} and a complete outcome window "
+                       f"({outcomes.describe()}); need at least 50")
     if n_cw < n_folds:
         raise FipError(f"only {n_cw} caseworkers; need at least n_folds={n_folds} for grouped cross-validation")
+    smaller = int(min(y.sum(), len(y) - y.sum()))
     if not 0 < y.sum() < len(y):
         raise FipError(f"outcome {outcome!r} has one value only in the training sample")
+    if smaller < MIN_EVENTS:
+        raise FipError(f"only {smaller} of {len(ids)} persons {'with' if y.sum() == smaller else 'without'} "
+                       f"{outcome!r} in the training sample; a model needs at least {MIN_EVENTS} of each")
+    if smaller < FEW_EVENTS_PER_FEATURE * len(names):
+        warnings.warn(f"{smaller} persons {'with' if y.sum() == smaller else 'without'} {outcome!r} for "
+                      f"{len(names)} features ({smaller / len(names):.1f} per feature, fewer than "
+                      f"{FEW_EVENTS_PER_FEATURE}): the probabilities may be unstable; check the calibration slope",
+                      FewEventsWarning, stacklevel=2)
 
     folds = np.empty(len(ids), dtype=np.int64)
     splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
@@ -426,6 +464,7 @@ def train(
         pipe = fit_logistic(Xa, y, C=C_final)
         frac = fit_fractional_logit(pipe[:-1].transform(Xa), rate, C=C_rate_final)
     imputer, scaler, logit = pipe.named_steps["impute"], pipe.named_steps["scale"], pipe.named_steps["logit"]
+    covariance = posterior_covariance(pipe[:-1].transform(Xa), pipe.predict_proba(Xa)[:, 1], C_final)
     if created_at is None:
         created_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     months = pairing.measurements.loc[pairing.measurements["person_id"].astype("str").isin(ids)]
@@ -435,6 +474,7 @@ def train(
         "kind": kind,
         "outcome": outcome,
         "rate_outcome": rate_outcome,
+        "window": {"after": window, "months": OUTCOME_MONTHS},
         "created_at": created_at,
         "fip_version": fip.__version__,
         "instrument": {"id": inst.id, "version": inst.version, "items": list(inst.item_ids()),
@@ -451,7 +491,10 @@ def train(
             "learner": "logistic regression, L2 penalty (scikit-learn LogisticRegression, lbfgs)",
             "link": "logit", "C": C_final, "penalty_selection": _selection_record(selection, "y", n_folds),
             "intercept": logit.intercept_[0], "coefficients": dict(zip(names, logit.coef_[0])),
+            "covariance": covariance.tolist(),
         },
+        "interval": {"level": INTERVAL_LEVEL, "method": INTERVAL_METHOD,
+                     "covariance": "probability_model.covariance: (intercept, coefficients in the order of features)"},
         "rate_model": {
             "learner": "fractional logit, L2 penalty (quasi-likelihood; LogisticRegression on weighted copies)",
             "link": "logit", "C": C_rate_final, "penalty_selection": _selection_record(selection, "rate", n_folds),
@@ -464,7 +507,7 @@ def train(
             "n_events": None if few_events else int(y.sum()),
             "observed": None if few_events else float(y.mean()), "mean_rate": float(rate.mean()),
             "first_month": str(months["month"].min()), "last_month": str(months["month"].max()),
-            "sample": "persons with rounds 1 and 2, complete controls and a complete 6-month outcome window after round 2",
+            "sample": f"persons with {_ROUNDS_OF[kind]} and a complete outcome window ({outcomes.describe()})",
             "caseworkers": "not used as features (new cohorts have new caseworkers); cross-validation holds out whole caseworkers",
             "seed": seed, "n_folds": n_folds, "min_cell": policy.threshold,
         },

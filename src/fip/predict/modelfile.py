@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 FORMAT = "fip-job-chance-model"
-FORMAT_VERSION = 2  # 2: calibration bins and bands say ci_low/ci_high (1: observed_low/observed_high)
+FORMAT_VERSION = 3  # 3: window and probability_model.covariance (2: bins say ci_low/ci_high; 1: observed_low/high)
 
 
 class ModelFileError(FipError, ValueError):
@@ -254,6 +254,19 @@ def _check_meaning(content: Mapping[str, Any]) -> str | None:
                         "instrument and control coding")
         lacking = next(f for f in expected[kind] if f not in set(features))
         return f"$.features: lacks {lacking!r}, a feature of every {kind} model"
+    if kind == "progression" and content["window"]["after"] != "round_2":
+        return "$.window.after: a progression model predicts the window after round 2 (its features include round 2)"
+    cov = content["probability_model"]["covariance"]
+    size = len(features) + 1
+    if len(cov) != size or any(len(row) != size for row in cov):
+        return f"$.probability_model.covariance: expected a {size} x {size} matrix (intercept and {len(features)} features)"
+    V = np.array(cov, dtype=np.float64)
+    if not np.allclose(V, V.T, rtol=1e-9, atol=1e-12):
+        return "$.probability_model.covariance: expected a symmetric matrix"
+    try:
+        np.linalg.cholesky(V)
+    except np.linalg.LinAlgError:
+        return "$.probability_model.covariance: expected a positive definite matrix"
     names = set(features)
     blocks = [("preprocessing", "impute_with"), ("preprocessing", "center"), ("preprocessing", "scale"),
               ("probability_model", "coefficients"), ("rate_model", "coefficients")]

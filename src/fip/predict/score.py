@@ -1,4 +1,4 @@
-"""Score a cohort with a model file: probability, band, range, expected rate, main items.
+"""Score a cohort with a model file: probability, its interval, band, window, expected rate, main items.
 
 Scoring uses only the numbers in the model file (no scikit-learn object):
 ``z = (x - center) / scale``, with a missing x replaced by ``impute_with``;
@@ -28,6 +28,7 @@ from fip.data import Dataset, pair_forms
 from fip.errors import FipError
 from fip.instrument import Instrument
 from fip.predict.features import build_features, item_of_feature
+from fip.predict.interval import probability_interval
 from fip.predict.modelfile import Model, ModelFileError
 
 __all__ = ["N_REASONS", "check_compatible", "score"]
@@ -103,12 +104,12 @@ def score(
         Columns:
 
         * ``person_id`` and ``model`` (the kind);
-        * ``probability``: chance of any employment in the 6 months after the follow-up
-          measurement;
+        * ``probability``: chance of any employment in the model's window (``window``);
         * ``band``: ``low``/``middle``/``high``, cut at the model's ``bands.cuts``;
-        * ``ci_low``, ``ci_high``: 95 % interval of the share with a job among the
-          validation persons in the same tenth of predicted probability (NaN if that cell
-          was suppressed);
+        * ``ci_low``, ``ci_high``: the person's 95 % interval of that probability
+          (:mod:`fip.predict.interval`: the uncertainty of the model's coefficients); it
+          always contains ``probability``;
+        * ``window``: the outcome window, e.g. ``6 months after round 1``;
         * ``expected_emp_rate``: expected mean monthly employment rate;
         * ``item_k``, ``item_k_label``, ``item_k_contribution`` for k = 1..3: the items
           with the largest absolute contribution (log-odds), largest first;
@@ -149,19 +150,15 @@ def score(
     missing = np.isnan(X)
     X = np.where(missing, impute, X)
     Z = (X - center) / scale
-    eta, parts = _linear(Z, content["probability_model"], features)
-    p = expit(eta)
+    block = content["probability_model"]
+    eta, parts = _linear(Z, block, features)
+    p, lo, hi = probability_interval(Z, block["intercept"], np.array([block["coefficients"][f] for f in features]),
+                                     np.array(block["covariance"], dtype=np.float64), content["interval"]["level"])
     rate_eta, _ = _linear(Z, content["rate_model"], features)
 
     cuts = content["bands"]["cuts"]
     labels = np.array(content["bands"]["labels"])
     band = labels[np.digitize(p, cuts)]
-    bins = content["calibration_bins"]
-    lowers = np.array([b["lower"] for b in bins])
-    which = np.clip(np.searchsorted(lowers, p, side="right") - 1, 0, len(bins) - 1)
-    nan = float("nan")
-    lo = np.array([nan if bins[k]["ci_low"] is None else bins[k]["ci_low"] for k in which])
-    hi = np.array([nan if bins[k]["ci_high"] is None else bins[k]["ci_high"] for k in which])
 
     items = list(content["instrument"]["items"])
     item_idx = {it: [j for j, f in enumerate(features) if item_of_feature(f, items) == it] for it in items}
@@ -174,6 +171,7 @@ def score(
         "band": pd.array(band, dtype="str"),
         "ci_low": lo,
         "ci_high": hi,
+        "window": f"{content['window']['months']} months after {content['window']['after'].replace('_', ' ')}",
         "expected_emp_rate": expit(rate_eta),
     })
     item_arr = np.array(items)

@@ -9,7 +9,16 @@ Examples
 3
 """
 
-from fip.regression.analysis_table import OUTCOMES, AnalysisTable, build_analysis_table, timing_dummies
+from fip.regression.analysis_table import (
+    OUTCOME_MONTHS,
+    OUTCOME_WINDOWS,
+    OUTCOMES,
+    AnalysisTable,
+    OutcomeWindow,
+    build_analysis_table,
+    outcome_window,
+    timing_dummies,
+)
 from fip.regression.families import FAMILIES, ModelSpec, fit_models, model_specs, run_family, stars
 from fip.regression.tables import fit_comparison, publication_table
 from fip.regression.reference import published_coefficients, published_fit_statistics
@@ -24,7 +33,11 @@ from fip.regression.fixed_effects import (
 __all__ = [
     "OUTCOMES",
     "AnalysisTable",
+    "OUTCOME_MONTHS",
+    "OUTCOME_WINDOWS",
+    "OutcomeWindow",
     "build_analysis_table",
+    "outcome_window",
     "timing_dummies",
     "VCE_TYPES",
     "CollinearityWarning",

@@ -23,17 +23,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fip._options import check_option
 from fip.controls import month_ordinal, study_controls
 from fip.data import Dataset, Pairing, pair_forms
 from fip.indices import IndexDefinition, score_indices
 from fip.instrument import Instrument
 
-__all__ = ["AnalysisTable", "OUTCOMES", "OUTCOME_MONTHS", "build_analysis_table", "timing_dummies"]
+__all__ = ["AnalysisTable", "OUTCOMES", "OUTCOME_MONTHS", "OUTCOME_WINDOWS", "OutcomeWindow",
+           "build_analysis_table", "outcome_window", "timing_dummies"]
 
 #: Outcome columns (keys of ``outcomes_and_controls.outcomes`` in the reference file).
 OUTCOMES: tuple[str, ...] = ("emp_rate", "emp_dummy", "ord_emp_dummy", "edu_dummy")
 #: Outcome window: calendar months 1..6 after the month of round 2 (footnote 16).
 OUTCOME_MONTHS = 6
+#: The rounds an outcome window may follow: ``round_2`` is the study's; ``round_1`` is the
+#: window a caseworker asks about at intake ("a job within 6 months from now").
+OUTCOME_WINDOWS: tuple[str, ...] = ("round_1", "round_2")
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,6 +109,93 @@ def _window_outcomes(outcomes: pd.DataFrame, anchor: pd.Series) -> pd.DataFrame:
     })
     complete = (counts == OUTCOME_MONTHS).all(axis=1)
     return out[complete.reindex(out.index, fill_value=False)]
+
+
+@dataclass(frozen=True, eq=False)
+class OutcomeWindow:
+    """Result of :func:`outcome_window`: the outcomes of every person over one window.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Indexed by ``person_id`` (text, sorted): ``caseworker_id`` (of the round the window
+        follows), ``measured_on`` (that round's date), ``month`` (its calendar month) and the
+        :data:`OUTCOMES` columns (float; dummies 0/1).
+    funnel : DataFrame
+        ``step``, ``n_excluded``, ``n_remaining``: persons measured in the round, then those
+        excluded for an incomplete window.
+    after : str
+        ``"round_1"`` or ``"round_2"``.
+    months : int
+        Length of the window in calendar months (:data:`OUTCOME_MONTHS`).
+    """
+
+    table: pd.DataFrame
+    funnel: pd.DataFrame
+    after: str
+    months: int = OUTCOME_MONTHS
+
+    def tidy(self) -> pd.DataFrame:
+        """The window's table with ``person_id`` as a column."""
+        return self.table.reset_index()
+
+    def describe(self, lang: str = "en") -> str:
+        """The window in words, e.g. ``"the 6 months after round 1"``."""
+        rnd = self.after.split("_")[1]
+        if lang == "da":
+            return f"de {self.months} måneder efter {rnd}. besvarelse"
+        return f"the {self.months} months after round {rnd}"
+
+
+def outcome_window(dataset: Dataset, pairing: Pairing | None = None, after: str = "round_2") -> OutcomeWindow:
+    """Outcomes over the calendar months 1-6 after each person's round 1 or round 2.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Persons, forms and the monthly outcome panel.
+    pairing : Pairing, optional
+        ``pair_forms(dataset)`` if not given.
+    after : {"round_2", "round_1"}
+        The round the window follows. ``round_2`` is the study's window (and that of the
+        analysis table); ``round_1`` the window of a prediction made at intake. With
+        ``round_1`` a person needs no round 2.
+
+    Returns
+    -------
+    OutcomeWindow
+        Every person measured in that round whose six months are all in the panel.
+
+    Examples
+    --------
+    >>> from fip.simulate import simulate_cohort
+    >>> w = outcome_window(simulate_cohort(300, seed=1), after="round_1")
+    >>> w.describe(), list(w.table.columns[:2])
+    ('the 6 months after round 1', ['caseworker_id', 'measured_on'])
+    """
+    check_option("after", after, OUTCOME_WINDOWS)
+    if pairing is None:
+        pairing = pair_forms(dataset)
+    m = pairing.measurements
+    rows = m[m["round"] == int(after[-1])]
+    rows = rows.assign(person_id=rows["person_id"].astype("str")).drop_duplicates("person_id")
+    rows = rows.set_index("person_id").sort_index()
+    anchor = pd.Series(rows["month"].array.asi8, index=rows.index)
+    window = _window_outcomes(dataset.outcomes.assign(person_id=dataset.outcomes["person_id"].astype("str")), anchor)
+    keep = rows.index[rows.index.isin(window.index)]
+    table = pd.concat([
+        pd.DataFrame({"caseworker_id": pd.array(rows.loc[keep, "caseworker_id"].to_numpy(), dtype="str"),
+                      "measured_on": rows.loc[keep, "measured_on"].to_numpy(),
+                      "month": rows.loc[keep, "month"].array}, index=keep),
+        window.loc[keep, list(OUTCOMES)].astype("float64"),
+    ], axis=1)
+    table.index.name = "person_id"
+    funnel = pd.DataFrame([
+        _funnel_row(f"persons measured in round {after[-1]}", None, len(rows)),
+        _funnel_row(f"incomplete outcome window ({OUTCOME_MONTHS} months after round {after[-1]})",
+                    len(rows) - len(keep), len(keep)),
+    ]).astype({"step": "str", "n_excluded": "Int64", "n_remaining": "int64"})
+    return OutcomeWindow(table=table, funnel=funnel, after=after)
 
 
 def _controls(persons: pd.DataFrame, r1_on: pd.Series, r2_on: pd.Series,

@@ -669,7 +669,8 @@ def _prediction(study: Study, seed: int, C: float | str, renderer: PoolRenderer 
 
     parts = _Parts(renderer, study)
     blocks = [html.paragraph(
-        "Job-chance model (any employment in the 6 months after round 2): L2-penalised logistic regression "
+        "Job-chance models (any employment in the 6 months after round 1 for the intake model, after round 2 "
+        "for the progression model): L2-penalised logistic regression "
         + ("(penalty C chosen by nested cross-validation, lowest out-of-fold log loss), " if C == "auto"
            else f"(C = {C}), ")
         + f"cross-validated with folds of whole caseworkers (seed {seed}); the study's "
