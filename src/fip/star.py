@@ -1,13 +1,14 @@
 """The FIP star (radar chart of a person's answers) and the one-page citizen card.
 
-The star has one spoke per item, and the spokes are grouped by domain. Within a domain,
-each respondent's items sit side by side, so parallel items are neighbours. Each respondent
-and round is one closed line through that respondent's own spokes. Respondents differ by
-marker and shade, and rounds differ by line style (dashed with open markers for the first
-round shown, solid with filled markers for the last), so the chart reads in grey print.
-``by="domain"`` draws one spoke per domain instead, at the mean of the respondent's items
-in that domain. Items, domains, respondents, labels and the scale all come from the
-instrument.
+The star is drawn as caseworkers know it: one star per form, side by side (citizen,
+caseworker), each with one spoke per item of its form, grouped by domain, so every label
+appears once. Items asked in both forms (``parallel_items`` of the instrument) carry the
+same number in a filled box (a dashed box for a loose pair). Rounds are lines: the last
+round red and solid, the one before blue and dashed, earlier ones grey and dotted, with
+different markers, so the chart reads in grey print. Given the smallest detectable change
+per item, a change beyond it is marked ▲/▼. ``by="domain"`` draws one spoke per domain
+instead, at the mean of the respondent's items in that domain. Items, domains,
+respondents, labels and the scale all come from the instrument.
 
 The citizen card is a self-contained HTML page. It holds the star as a base64 PNG and the
 job-chance indicator in plain words, with its range. It shows no identifier other than the
