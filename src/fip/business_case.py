@@ -247,13 +247,17 @@ class Account:
 
 
 def _number(value: Any, where: str, field: str, problems: list[str], *, minimum: Decimal | None = Decimal(0),
-            maximum: Decimal | None = None, expected: str = "a number >= 0") -> Decimal | None:
-    """``value`` as a Decimal, or None after adding a problem line."""
+            maximum: Decimal | None = None, expected: str = "a number >= 0",
+            decimal_comma: bool = False) -> Decimal | None:
+    """``value`` as a Decimal, or None after adding a problem line.
+
+    A comma is read as the decimal sign only where ``decimal_comma`` (a ``;``-separated
+    CSV, as Danish Excel writes it); elsewhere "3,000" is ambiguous and refused."""
     bad = isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal))
     d = None
     if not bad:
         text = str(value).strip()
-        if isinstance(value, str) and "," in text and "." not in text:
+        if decimal_comma and "," in text and "." not in text:
             text = text.replace(",", ".")  # Danish decimal comma
         try:
             d = Decimal(text)
@@ -262,7 +266,8 @@ def _number(value: Any, where: str, field: str, problems: list[str], *, minimum:
         else:
             bad = not d.is_finite() or (minimum is not None and d < minimum) or (maximum is not None and d > maximum)
     if bad:
-        problems.append(f"{where}: {field}: got {mask_personal(repr(value))}; expected {expected}")
+        at = f"{where}: {field}" if field else where
+        problems.append(f"{at}: got {mask_personal(repr(value))}; expected {expected}")
         return None
     return d
 
@@ -395,7 +400,12 @@ def read_accounts(path: str | Path, rules: BusinessCaseRules | None = None) -> t
 
     Examples
     --------
-    >>> accounts = read_accounts("examples/business_case/julia.yaml")  # doctest: +SKIP
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "efforts.yaml"
+    >>> _ = path.write_text("{hourly_rate: 363, citizens: [{id: julia, income: {tax: 10826},"
+    ...                     " efforts: [{what: counselling, hours: 5}]}]}")
+    >>> [(a.id, a.expenses, a.gain) for a in read_accounts(path)]
+    [('julia', 1815, 9011)]
     """
     from fip._resources import parse_yaml
 
@@ -491,7 +501,15 @@ class CohortAccount:
             {"figure": "expected_gain", "estimate": kroner(self.expected_gain),
              "low": kroner(self.expected_gain_low), "high": kroner(self.expected_gain_high)},
         ]
-        return pd.DataFrame(rows, columns=["figure", "estimate", "low", "high"])
+        return pd.DataFrame(rows, columns=["figure", "estimate", "low", "high"], dtype=object)
+
+    def record(self) -> dict[str, Any]:
+        """The JSON form: ``persons`` and, per figure, a number or ``{estimate, low, high}``."""
+        out: dict[str, Any] = {}
+        for row in self.tidy().itertuples():
+            out[row.figure] = row.estimate if row.low is None else {"estimate": row.estimate, "low": row.low,
+                                                                    "high": row.high}
+        return out
 
 
 def read_cohort(path: str | Path) -> pd.DataFrame:
@@ -531,6 +549,7 @@ def read_cohort(path: str | Path) -> pd.DataFrame:
         raise BusinessCaseError(problems)
     if frame.empty:
         raise BusinessCaseError([f"{file}: no rows"])
+    comma = frame.attrs.get("separator") == ";"
     out = []
     for k, row in enumerate(frame.to_dict("records")):
         where = f"{file}, row {k + 2}"
@@ -542,13 +561,14 @@ def read_cohort(path: str | Path) -> pd.DataFrame:
             problems.append(f"{where}, column 'id': looks like a CPR number; use pseudonymous ids")
         rec["id"] = pid
         for c in ("probability", "interval_low", "interval_high"):
-            rec[c] = _number(row[c], where, f"column {c!r}", problems, maximum=Decimal(1),
-                             expected="a probability between 0 and 1")
+            rec[c] = _number(row[c], f"{where}, column {c!r}", "", problems, maximum=Decimal(1),
+                             expected="a probability between 0 and 1", decimal_comma=comma)
         for c in ("expenses", "income", "refunds"):
             if c == "refunds" and (c not in row or str(row[c]).strip() == ""):
                 rec[c] = Decimal(0)
                 continue
-            rec[c] = _number(row[c], where, f"column {c!r}", problems, expected="kroner >= 0")
+            rec[c] = _number(row[c], f"{where}, column {c!r}", "", problems, expected="kroner >= 0",
+                             decimal_comma=comma)
         lo, p_, hi = rec["interval_low"], rec["probability"], rec["interval_high"]
         if None not in (lo, p_, hi) and not lo <= p_ <= hi:
             problems.append(f"{where}, column 'probability': the interval {lo}-{hi} does not hold {p_}; "

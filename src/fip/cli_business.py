@@ -42,18 +42,23 @@ def business_case(
     if suffix == ".csv":  # a cohort: an aggregate, through the disclosure policy
         policy = _policy(min_cell, secure_machine)
         acc = cohort_account(read_cohort(file), policy)
-        frame = acc.tidy()
         if fmt == "json":
-            record = {row.figure: (row.estimate if row.low is None or row.low != row.low
-                                   else {"estimate": row.estimate, "low": row.low, "high": row.high})
-                      for row in frame.itertuples()}
-            text = json.dumps(({"notice": policy.statement} if policy.statement else {}) | record, indent=1) + "\n"
+            text = json.dumps(({"notice": policy.statement} if policy.statement else {}) | acc.record(), indent=1) + "\n"
             if out is None:
                 console.print(text, end="", markup=False, highlight=False)
             else:
                 atomic_write_text(out, text)
                 console.print(f"wrote {mask_personal(out)}", highlight=False)
             return
+        frame = acc.tidy()
+        if fmt == "table":  # kroner with thousands separators; jobs with one decimal
+            def shown(figure, v):
+                if v is None:
+                    return ""
+                return f"{v:,.1f}" if figure == "expected_jobs" else (f"{v:,}" if figure == "persons" else f"{v:,} kr.")
+
+            frame = frame.assign(**{c: [shown(f, v) for f, v in zip(frame["figure"], frame[c])]
+                                    for c in ("estimate", "low", "high")})
         emit(frame, fmt, out, console, title=f"Expected business case of {acc.n:,} persons", notice=policy.statement)
         if out is not None:
             console.print(f"wrote {mask_personal(out)}", highlight=False)
