@@ -288,7 +288,8 @@ def plot_star(
                             "edgecolor": _SHARED_EDGE, "linestyle": "-" if kind == "parallel" else "--"})
         ax.grid(color="0.8", linewidth=0.6)
         ax.spines["polar"].set_color("0.6")
-        ax.set_title(resp.label[lang], fontsize=12, fontweight="bold", pad=36)
+        top_lines = labels[0].count("\n") + 1 if labels else 1  # the title clears the top spoke's label
+        ax.set_title(resp.label[lang], fontsize=12, fontweight="bold", pad=14 + 11 * top_lines)
         # domains: alternate light shading of the sectors of a domain's spokes
         if by == "item":
             width = 2 * math.pi / n
