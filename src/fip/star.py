@@ -253,6 +253,7 @@ def plot_star(
     resps = [r for r in instrument.respondents if by == "domain" or any(it.respondent == r.id for it in instrument.items)]
     fig = Figure(figsize=(5.6 * len(resps), 5.1 if _card else 6.2), dpi=100)
     label_size = 8.5
+    top_lines: list[int] = []
     for k, resp in enumerate(resps):
         spokes = _axes_spec(instrument, by, lang, resp.id)
         n = len(spokes)
@@ -288,8 +289,7 @@ def plot_star(
                             "edgecolor": _SHARED_EDGE, "linestyle": "-" if kind == "parallel" else "--"})
         ax.grid(color="0.8", linewidth=0.6)
         ax.spines["polar"].set_color("0.6")
-        top_lines = labels[0].count("\n") + 1 if labels else 1  # the title clears the top spoke's label
-        ax.set_title(resp.label[lang], fontsize=12, fontweight="bold", pad=14 + 11 * top_lines)
+        top_lines.append(labels[0].count("\n") + 1 if labels else 1)
         # domains: alternate light shading of the sectors of a domain's spokes
         if by == "item":
             width = 2 * math.pi / n
@@ -327,6 +327,8 @@ def plot_star(
                     ax.plot([a for a, _ in ring], [v for _, v in ring], linestyle="none", marker="o",
                             markersize=13, markerfacecolor="none", markeredgecolor="black",
                             markeredgewidth=1.3, zorder=10, label="_beyond")
+    for ax, resp in zip(fig.axes, resps):  # titles in one row, clear of the top spokes' labels
+        ax.set_title(resp.label[lang], fontsize=12, fontweight="bold", pad=14 + 11 * max(top_lines))
     handles = [Line2D([], [], color=styles[r]["color"], linestyle=styles[r]["linestyle"],
                       linewidth=styles[r]["linewidth"], marker=styles[r]["marker"], markersize=6,
                       markerfacecolor=styles[r]["color"] if styles[r]["filled"] else "white",
