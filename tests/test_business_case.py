@@ -78,6 +78,8 @@ def test_each_line_is_rounded_half_up_and_refunds_follow_the_rules():
     assert acc.refunds == 5001 + 251 + 1500
     assert acc.income == 1000 + 2000 + acc.refunds and acc.gain == acc.income - acc.expenses
     assert kroner(Decimal("-2.5")) == -3
+    with pytest.raises(BusinessCaseError, match=r"citizen 'z': efforts\[0\]: hours: got -2"):
+        account({"id": "z", "efforts": [{"what": "m", "hours": -2}], "income": {"tax": 0}}, hourly_rate=363)
 
 
 @pytest.mark.parametrize(("line", "field"), [

@@ -320,9 +320,8 @@ def plot_star(
                     marker=st["marker"], markersize=6, markerfacecolor=st["color"] if st["filled"] else "white",
                     markeredgecolor=st["color"], label=text["round"].format(r=r), zorder=3 + ri)
             if r == rounds_shown[-1] and beyond:
-                ring = [(a, v) for (a, v), s in zip(
-                    [(a, score.get(s["key"], np.nan)) for a, s in zip(angles, spokes)], spokes)
-                    if s["key"] in beyond and not np.isnan(v)]
+                ring = [(a, score[s["key"]]) for a, s in zip(angles, spokes)
+                        if s["key"] in beyond and not np.isnan(score[s["key"]])]
                 if ring:
                     ax.plot([a for a, _ in ring], [v for _, v in ring], linestyle="none", marker="o",
                             markersize=13, markerfacecolor="none", markeredgecolor="black",
