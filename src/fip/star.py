@@ -128,7 +128,7 @@ def shared_items(instrument: Instrument) -> dict[str, tuple[int, str]]:
 
 #: Line style of a round by its place among the rounds shown: the last round red and solid
 #: with filled squares, the one before it blue and dashed with open circles, any earlier
-#: one grey and dotted with open triangles. One round alone is blue. Colour, dash and marker
+#: one grey and dotted with open triangles. One round alone is blue, solid. Colour, dash and marker
 #: each tell the rounds apart, so the star reads in grey print.
 _ROUND_STYLE = {
     "last": {"color": "#c0392b", "linestyle": "-", "marker": "s", "linewidth": 2.3, "filled": True},
@@ -140,8 +140,8 @@ _SHARED_FACE, _SHARED_EDGE = "#ffe8a3", "#8a6d00"
 
 def _round_styles(rounds: Sequence[int]) -> dict[int, Mapping[str, Any]]:
     rounds = list(rounds)
-    if len(rounds) == 1:
-        return {rounds[0]: _ROUND_STYLE["previous"]}
+    if len(rounds) == 1:  # blue, but solid and filled: nothing to tell it from
+        return {rounds[0]: {**_ROUND_STYLE["previous"], "linestyle": "-", "filled": True}}
     out = {r: _ROUND_STYLE["earlier"] for r in rounds[:-2]}
     out[rounds[-2]] = _ROUND_STYLE["previous"]
     out[rounds[-1]] = _ROUND_STYLE["last"]
