@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from fip.business_case import (BusinessCaseError, account, cohort_account, kroner, load_rules, read_accounts,
@@ -219,3 +221,32 @@ def test_bad_cohort_files(tmp_path):
     assert res.exit_code == 2 and "missing.yaml" in res.stderr
     res = invoke(tmp_path / "cohort.txt")
     assert res.exit_code == 2 and "FILE suffix" in res.stderr
+
+_MONEY = st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
+_HOURS = st.decimals(min_value=0, max_value=500, places=3, allow_nan=False, allow_infinity=False)
+
+
+def _half_up(f: Fraction) -> int:
+    """Round a non-negative fraction to an integer, halves up (reference, independent of Decimal)."""
+    return int((f * 2 + 1) // 2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rate=st.decimals(min_value=1, max_value=2000, places=2), tax=_MONEY, grant=_MONEY,
+       lines=st.lists(st.tuples(st.one_of(st.none(), _HOURS), st.one_of(st.none(), _MONEY),
+                                st.sampled_from([None, "wage_subsidy", "mentor", "mileage"])),
+                      min_size=1, max_size=6).filter(lambda ls: all(h is not None or c is not None for h, c, _ in ls)))
+def test_account_invariants(rate, tax, grant, lines):
+    efforts = [{"what": f"line {j}", **({"hours": str(h)} if h is not None else {}),
+                **({"cost": str(c)} if c is not None else {}), **({"kind": k} if k else {})}
+               for j, (h, c, k) in enumerate(lines)]
+    acc = account({"id": "h", "efforts": efforts, "income": {"tax": str(tax), "result_grant": str(grant)}},
+                  hourly_rate=str(rate), year=2014)
+    share = {"wage_subsidy": Fraction(1, 2), "mentor": Fraction(1, 2)}
+    amounts = [_half_up(Fraction(h or 0) * Fraction(rate) + Fraction(c or 0)) for h, c, _ in lines]
+    refunds = [_half_up(Fraction(c or 0) * share.get(k, 0)) for _, c, k in lines]
+    assert [ln.amount for ln in acc.lines] == amounts
+    assert [ln.refund for ln in acc.lines] == refunds
+    assert acc.expenses == sum(amounts)
+    assert acc.income == _half_up(Fraction(tax)) + _half_up(Fraction(grant)) + sum(refunds)
+    assert acc.gain == acc.income - acc.expenses
