@@ -190,6 +190,16 @@ def test_cohort_below_the_threshold_is_refused(tmp_path):
     assert cohort_account(read_cohort(small), DisclosurePolicy(3, secure_machine=True)).n == 4
 
 
+def test_cohort_reads_the_columns_of_fip_score(tmp_path):
+    p = _cohort_csv(tmp_path, ROWS)
+    text = p.read_text().replace("id,", "person_id,", 1).replace("interval_low", "ci_low").replace("interval_high", "ci_high")
+    p.write_text(text)
+    assert Fraction(cohort_account(read_cohort(p)).expected_gain) == _expected(ROWS, "probability")
+    p.write_text("".join(f"{line.split(',')[0]},{line}\n" for line in text.splitlines()).replace("person_id,", "id,", 1))
+    res = invoke(p)
+    assert res.exit_code == 2 and "columns 'person_id' and 'id': give one of them" in res.stderr
+
+
 def test_cohort_semicolon_and_decimal_comma(tmp_path):
     rows = [(r[0], r[1].replace(".", ","), r[2].replace(".", ","), r[3].replace(".", ","), *r[4:]) for r in ROWS]
     acc = cohort_account(read_cohort(_cohort_csv(tmp_path, rows, sep=";")))

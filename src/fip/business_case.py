@@ -518,8 +518,9 @@ def read_cohort(path: str | Path) -> pd.DataFrame:
     effort's expenses, kroner), ``income`` (tax revenue + result grant if the citizen gets
     a job, kroner) and optionally ``refunds`` (kroner refunded whatever the outcome).
 
-    ``;`` or ``,`` separated; a decimal comma is read in a ``;`` file. Returns a frame with
-    Decimal values.
+    ``;`` or ``,`` separated; a decimal comma is read in a ``;`` file. The column names of
+    ``fip score`` output (``person_id``, ``ci_low``, ``ci_high``) are accepted for ``id``,
+    ``interval_low``, ``interval_high``. Returns a frame with Decimal values.
 
     Raises
     ------
@@ -541,6 +542,12 @@ def read_cohort(path: str | Path) -> pd.DataFrame:
     except (OSError, ValueError) as exc:
         raise BusinessCaseError([f"{file}: {getattr(exc, 'strerror', None) or str(exc).splitlines()[0]}"]) from None
     cols = [str(c).strip() for c in frame.columns]
+    # the column names of `fip score` output are read as the contract's names
+    alias = {"person_id": "id", "ci_low": "interval_low", "ci_high": "interval_high"}
+    for a, name in alias.items():
+        if a in cols and name in cols:
+            raise BusinessCaseError([f"{file}: columns {a!r} and {name!r}: give one of them"])
+    cols = [alias.get(c, c) for c in cols]
     frame.columns = cols
     allowed = (*COHORT_COLUMNS, "refunds")
     problems = [f"{file}: column {c!r}: missing" for c in COHORT_COLUMNS if c not in cols]
