@@ -115,11 +115,14 @@ def test_bad_lines_name_file_citizen_and_field(tmp_path, line, field):
     ({"hourly_rate": 363, "citizens": [{"id": "010190-1234", "income": {"tax": 1}}]}, "citizens[0]: id: looks like a CPR"),
     ({"hourly_rate": 363, "rate": 1, "citizens": [{"id": "x", "income": {"tax": 1}}]}, "efforts.yaml: unknown key 'rate'"),
     ("citizens: [", "not valid YAML"),
+    ({"hourly_rate": -363, "citizens": [{"id": "x", "efforts": [{"what": "m", "hours": 1}], "income": {"tax": 1}}]},
+     "efforts.yaml: hourly_rate: got -363; expected a positive number"),
 ])
 def test_bad_files_are_one_line_each(tmp_path, doc, message):
     res = invoke(_write(tmp_path, doc))
     assert res.exit_code == 2 and message in res.stderr, res.stderr
     assert "1234" not in res.stderr and "Traceback" not in res.output
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr                # one problem, one line
 
 
 def test_year_gives_the_rate_and_rules_are_validated(tmp_path):

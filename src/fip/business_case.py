@@ -439,6 +439,8 @@ def read_accounts(path: str | Path, rules: BusinessCaseRules | None = None) -> t
         rate = _number(raw["hourly_rate"], file, "hourly_rate", problems, expected="a positive number of kroner")
         if rate is not None and rate <= 0:
             problems.append(f"{file}: hourly_rate: got {raw['hourly_rate']!r}; expected a positive number of kroner")
+        if rate is None or rate <= 0:
+            rate = Decimal(0)  # reported once above, not again for every citizen with hours
     elif year is not None:
         rate = yr.hourly_rate
     citizens = raw.get("citizens")
