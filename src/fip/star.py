@@ -251,8 +251,9 @@ def plot_star(
     from matplotlib.lines import Line2D
 
     resps = [r for r in instrument.respondents if by == "domain" or any(it.respondent == r.id for it in instrument.items)]
-    fig = Figure(figsize=(5.6 * len(resps), 5.1 if _card else 6.2), dpi=100)
-    label_size = 8.5
+    # the card's figure is narrower, so that its labels print larger on A4
+    fig = Figure(figsize=(4.6 * len(resps), 4.4) if _card else (5.6 * len(resps), 6.2), dpi=100)
+    label_size, wrap = (8.0, 12) if _card else (8.5, 14)
     top_lines: list[int] = []
     for k, resp in enumerate(resps):
         spokes = _axes_spec(instrument, by, lang, resp.id)
@@ -268,7 +269,7 @@ def plot_star(
         ax.set_xticks(angles)
         labels = []
         for s in spokes:
-            label = "\n".join(textwrap.wrap(s["label"], 14, break_long_words=False, break_on_hyphens=False))
+            label = "\n".join(textwrap.wrap(s["label"], wrap, break_long_words=False, break_on_hyphens=False))
             if s["key"] in shared:
                 label = f"{shared[s['key']][0]}  {label}"
             if s["key"] in beyond:
@@ -335,7 +336,7 @@ def plot_star(
     if _card:  # the card prints its own title and the notes in HTML, at full size
         fig.legend(handles, [text["round"].format(r=r) for r in rounds_shown], loc="lower center",
                    bbox_to_anchor=(0.5, 0.0), ncol=len(rounds_shown), frameon=False, fontsize=10)
-        fig.subplots_adjust(left=0.13, right=0.87, top=0.85, bottom=0.14, wspace=0.9)
+        fig.subplots_adjust(left=0.14, right=0.86, top=0.84, bottom=0.14, wspace=0.85)
         return fig
     fig.legend(handles, [text["round"].format(r=r) for r in rounds_shown], loc="lower center",
                bbox_to_anchor=(0.5, 0.115), ncol=len(rounds_shown), frameon=False, fontsize=10)
