@@ -764,6 +764,9 @@ def serve(
     run_service(host, port, data_dir=data, demo=demo, persons=persons, echo=lambda line: console.print(line, markup=False, highlight=False))
 
 
+import fip.cli_business  # noqa: E402,F401  (registers `fip business-case`)
+
+
 def main() -> None:
     """Entry point of the ``fip`` console script."""
     app()

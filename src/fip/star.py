@@ -1,13 +1,14 @@
 """The FIP star (radar chart of a person's answers) and the one-page citizen card.
 
-The star has one spoke per item, and the spokes are grouped by domain. Within a domain,
-each respondent's items sit side by side, so parallel items are neighbours. Each respondent
-and round is one closed line through that respondent's own spokes. Respondents differ by
-marker and shade, and rounds differ by line style (dashed with open markers for the first
-round shown, solid with filled markers for the last), so the chart reads in grey print.
-``by="domain"`` draws one spoke per domain instead, at the mean of the respondent's items
-in that domain. Items, domains, respondents, labels and the scale all come from the
-instrument.
+The star is drawn as caseworkers know it: one star per form, side by side (citizen,
+caseworker), each with one spoke per item of its form, grouped by domain, so every label
+appears once. Items asked in both forms (``parallel_items`` of the instrument) carry the
+same number in a filled box (a dashed box for a loose pair). Rounds are lines: the last
+round red and solid, the one before blue and dashed, earlier ones grey and dotted, with
+different markers, so the chart reads in grey print. Given the smallest detectable change
+per item, a change beyond it is marked ▲/▼. ``by="domain"`` draws one spoke per domain
+instead, at the mean of the respondent's items in that domain. Items, domains,
+respondents, labels and the scale all come from the instrument.
 
 The citizen card is a self-contained HTML page. It holds the star as a base64 PNG and the
 job-chance indicator in plain words, with its range. It shows no identifier other than the
@@ -48,13 +49,11 @@ from fip.personal import has_cpr
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["TEXT", "card_html", "figure_bytes", "plot_star", "star_data"]
+__all__ = ["TEXT", "card_html", "figure_bytes", "plot_star", "shared_items", "star_data"]
 
 #: Interface text of the star and the card, per language (item texts come from the
 #: instrument): section ``star`` of each message catalogue, configs/messages/<lang>.yaml.
 TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType({lang: section(lang, "star") for lang in languages()})
-_MARKERS = ("o", "s", "^", "D", "v")
-_SHADES = ("#1f3b73", "#b2451f", "#2e7d4f", "#6a3d9a", "#555555")
 
 
 def _check_person(person_id: str) -> str:
@@ -95,19 +94,88 @@ def star_data(
     return pd.DataFrame(rows)
 
 
-def _axes_spec(instrument: Instrument, by: str, lang: str) -> list[dict[str, Any]]:
-    """Spokes in drawing order: ``key``, ``label``, ``domain``, ``respondent`` (None for domains)."""
-    spokes = []
-    for d in instrument.domains:
-        if by == "domain":
-            spokes.append({"key": d.id, "label": d.label[lang], "domain": d.id, "respondent": None})
-            continue
-        for r in instrument.respondent_ids:
-            for it in instrument.items:
-                if it.domain == d.id and it.respondent == r:
-                    spokes.append({"key": it.id, "label": instrument.label(it.id, lang), "domain": d.id,
-                                   "respondent": r})
-    return spokes
+def _axes_spec(instrument: Instrument, by: str, lang: str, respondent: str) -> list[dict[str, Any]]:
+    """Spokes of one respondent's star in drawing order: ``key``, ``label``, ``domain``.
+
+    ``by="item"``: the respondent's own items, grouped by domain in instrument order.
+    ``by="domain"``: every domain of the instrument (the same spokes on each star).
+    """
+    if by == "domain":
+        return [{"key": d.id, "label": d.label[lang], "domain": d.id} for d in instrument.domains]
+    return [{"key": it.id, "label": instrument.label(it.id, lang), "domain": d.id}
+            for d in instrument.domains for it in instrument.items
+            if it.domain == d.id and it.respondent == respondent]
+
+
+def shared_items(instrument: Instrument) -> dict[str, tuple[int, str]]:
+    """Items asked of more than one respondent: item id -> (group number from 1, kind).
+
+    Groups are numbered in the order of ``parallel_items`` in the instrument file; ``kind``
+    is ``"parallel"`` (the same question) or ``"loose"`` (a related question).
+
+    Examples
+    --------
+    >>> from fip.instrument import load_instrument
+    >>> shared_items(load_instrument())["w01"]
+    (1, 'parallel')
+    """
+    out: dict[str, tuple[int, str]] = {}
+    for k, group in enumerate(instrument.parallel, start=1):
+        for it in group.items:
+            out[it] = (k, group.kind)
+    return out
+
+
+#: Line style of a round by its place among the rounds shown: the last round red and solid
+#: with filled squares, the one before it blue and dashed with open circles, any earlier
+#: one grey and dotted with open triangles. One round alone is blue, solid. Colour, dash and marker
+#: each tell the rounds apart, so the star reads in grey print.
+_ROUND_STYLE = {
+    "last": {"color": "#c0392b", "linestyle": "-", "marker": "s", "linewidth": 2.3, "filled": True},
+    "previous": {"color": "#1f5fae", "linestyle": "--", "marker": "o", "linewidth": 1.7, "filled": False},
+    "earlier": {"color": "#8c8c8c", "linestyle": ":", "marker": "^", "linewidth": 1.5, "filled": False},
+}
+_SHARED_FACE, _SHARED_EDGE = "#ffe8a3", "#8a6d00"
+
+
+def _round_styles(rounds: Sequence[int]) -> dict[int, Mapping[str, Any]]:
+    rounds = list(rounds)
+    if len(rounds) == 1:  # blue, but solid and filled: nothing to tell it from
+        return {rounds[0]: {**_ROUND_STYLE["previous"], "linestyle": "-", "filled": True}}
+    out = {r: _ROUND_STYLE["earlier"] for r in rounds[:-2]}
+    out[rounds[-2]] = _ROUND_STYLE["previous"]
+    out[rounds[-1]] = _ROUND_STYLE["last"]
+    return out
+
+
+def _beyond(data: pd.DataFrame, rounds: Sequence[int], smallest_change: Mapping[str, float] | None) -> dict[str, int]:
+    """Items whose change from the second-last to the last round shown exceeds its
+    smallest detectable change: item -> +1 (better) or -1 (worse)."""
+    if not smallest_change or len(rounds) < 2:
+        return {}
+    a = data[data["round"] == rounds[-2]].set_index("item")["score"]
+    b = data[data["round"] == rounds[-1]].set_index("item")["score"]
+    out = {}
+    for item, sdc in smallest_change.items():
+        if item in a.index and item in b.index and sdc is not None and not pd.isna(sdc):
+            change = b[item] - a[item]
+            if not pd.isna(change) and abs(change) > float(sdc):
+                out[str(item)] = 1 if change > 0 else -1
+    return out
+
+
+def _star_notes(instrument: Instrument, shared: Mapping[str, tuple[int, str]], beyond: Mapping[str, int],
+                lang: str) -> list[str]:
+    """Lines explaining the star's marks: the scale, shared items, SDC marks."""
+    text, view = section(lang, "star"), section(lang, "star_view")
+    notes = [text["scale"].format(lo=instrument.scale.min, hi=instrument.scale.max)]
+    if shared:
+        notes.append(view["shared"])
+        if any(kind == "loose" for _, kind in shared.values()):
+            notes.append(view["loose"])
+    if beyond:
+        notes.append(view["beyond"])
+    return notes
 
 
 def plot_star(
@@ -119,8 +187,16 @@ def plot_star(
     lang: str = "da",
     by: str = "item",
     title: str | None = None,
+    smallest_change: Mapping[str, float] | None = None,
+    _card: bool = False,
 ) -> Figure:
-    """Draw the FIP star of one person.
+    """Draw the FIP star of one person: one star per form, side by side.
+
+    Each respondent of the instrument (citizen, caseworker) gets a star of its own with one
+    spoke per item of its form, so every item label appears once. Items asked in both forms
+    (``parallel_items`` of the instrument) carry the same number in a filled box (a dashed
+    box for ``kind: loose``). Rounds are lines: the last round shown red and solid, the one
+    before blue and dashed, earlier ones grey and dotted (markers differ too, for grey print).
 
     Parameters
     ----------
@@ -135,86 +211,140 @@ def plot_star(
         Label language, ``"da"`` (default) or ``"en"`` (any instrument label language with
         a message catalogue, :mod:`fip.messages`).
     by : {"item", "domain"}
-        One spoke per item grouped by domain (default), or one per domain (item mean).
+        One spoke per item of the form, grouped by domain (default), or one spoke per domain
+        of the instrument (the mean of the respondent's items there; a domain without
+        items of that respondent is skipped by its line).
     title : str, optional
         Default: "FIP-stjerne" / "FIP star" and the person id.
+    smallest_change : mapping item id -> float, optional
+        Smallest detectable change of each item, in scale points (from the validity
+        analysis). An item whose change from the second-last to the last round shown is
+        larger gets ▲ (better) or ▼ (worse) beside its label and a ring on its point.
 
     Returns
     -------
     matplotlib Figure
-        Made without pyplot (nothing to close). Render it with :func:`figure_bytes`
-        (``figure_bytes(fig, "svg")``), which gives the same bytes for the same answers.
+        Made without pyplot (nothing to close), one polar axes per respondent. Render it
+        with :func:`figure_bytes` (``figure_bytes(fig, "svg")``), which gives the same bytes
+        for the same answers.
+
+    Examples
+    --------
+    >>> from fip.simulate import simulate_cohort
+    >>> from fip.data import pair_forms
+    >>> ds = simulate_cohort(300, seed=1)
+    >>> m = pair_forms(ds).measurements
+    >>> fig = plot_star(m, ds.instrument, m["person_id"].iloc[0], lang="en")
+    >>> [ax.get_title() for ax in fig.axes]
+    ['Citizen', 'Caseworker']
     """
     check_option("lang", lang, [x for x in instrument.label_languages if x in languages()])
     check_option("by", by, ("item", "domain"))
     data = star_data(measurements, instrument, person_id, rounds)
-    text = section(lang, "star")
-    spokes = _axes_spec(instrument, by, lang)
-    n = len(spokes)
-    angles = np.array([2 * math.pi * k / n for k in range(n)])
+    text, view = section(lang, "star"), section(lang, "star_view")
     lo, hi = instrument.scale.min, instrument.scale.max
+    rounds_shown = [int(r) for r in sorted(data["round"].unique())]
+    styles = _round_styles(rounds_shown)
+    shared = shared_items(instrument) if by == "item" else {}
+    beyond = _beyond(data, rounds_shown, smallest_change) if by == "item" else {}
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
-    fig = Figure(figsize=(9.0, 10.0), dpi=100)
-    ax = fig.add_subplot(projection="polar")
-    ax.set_theta_offset(math.pi / 2)
-    ax.set_theta_direction(-1)
-    ax.set_ylim(lo - 1, hi + 0.01)
-    ax.set_yticks(list(instrument.scale.values))
-    ax.set_yticklabels([str(v) for v in instrument.scale.values], fontsize=7, color="0.35")
-    ax.set_rlabel_position(180 / n)
-    ax.set_xticks(angles)
-    ax.set_xticklabels(["\n".join(textwrap.wrap(s["label"], 16, break_long_words=False)) for s in spokes], fontsize=7.5)
-    ax.tick_params(axis="x", pad=8 if by == "item" else 14)
-    ax.grid(color="0.8", linewidth=0.6)
-    ax.spines["polar"].set_color("0.6")
-
-    # domain sectors: alternate light shading and the domain name outside the ring
-    if by == "item":
-        width = 2 * math.pi / n
-        domains = [s["domain"] for s in spokes]
-        labels = {d.id: d.label[lang] for d in instrument.domains}
-        start = 0
-        for k in range(1, n + 1):
-            if k == n or domains[k] != domains[start]:
-                block = len(range(start, k))
-                centre = angles[start] + width * (block - 1) / 2
-                if len({d for d in domains[:start]}) % 2 == 0:
-                    ax.bar(centre, hi + 0.01 - (lo - 1), width=width * block, bottom=lo - 1,
-                           color="0.93", edgecolor="none", zorder=0)
-                # in axes fractions: the polar disc has radius 0.5 around (0.5, 0.5)
-                ax.text(0.5 + 0.71 * math.sin(centre), 0.5 + 0.71 * math.cos(centre),
-                        "\n".join(textwrap.wrap(labels[domains[start]], 16)), transform=ax.transAxes,
-                        ha="center", va="center", fontsize=8.5, fontweight="bold", color="0.15")
-                start = k
-
-    rounds_shown = sorted(data["round"].unique())
-    for ri, r in enumerate(rounds_shown):
-        last = ri == len(rounds_shown) - 1 and len(rounds_shown) > 1
-        for k, resp in enumerate(instrument.respondent_ids):
-            d = data[(data["round"] == r) & (data["respondent"] == resp)]
+    resps = [r for r in instrument.respondents if by == "domain" or any(it.respondent == r.id for it in instrument.items)]
+    # the card's figure is narrower, so that its labels print larger on A4
+    fig = Figure(figsize=(4.6 * len(resps), 4.4) if _card else (5.6 * len(resps), 6.2), dpi=100)
+    label_size, wrap = (8.0, 12) if _card else (8.5, 14)
+    top_lines: list[int] = []
+    for k, resp in enumerate(resps):
+        spokes = _axes_spec(instrument, by, lang, resp.id)
+        n = len(spokes)
+        angles = np.array([2 * math.pi * j / n for j in range(n)])
+        ax = fig.add_subplot(1, len(resps), k + 1, projection="polar")
+        ax.set_theta_offset(math.pi / 2)
+        ax.set_theta_direction(-1)
+        ax.set_ylim(lo - 1, hi + 0.01)
+        ax.set_yticks(list(instrument.scale.values))
+        ax.set_yticklabels([str(v) for v in instrument.scale.values], fontsize=7, color="0.35")
+        ax.set_rlabel_position(180 / n)
+        ax.set_xticks(angles)
+        labels = []
+        for s in spokes:
+            label = "\n".join(textwrap.wrap(s["label"], wrap, break_long_words=False, break_on_hyphens=False))
+            if s["key"] in shared:
+                label = f"{shared[s['key']][0]}  {label}"
+            if s["key"] in beyond:
+                label = f"{label} {'▲' if beyond[s['key']] > 0 else '▼'}"
+            labels.append(label)
+        # spoke labels placed by hand: anchored on their inner side, so no label covers the ring
+        ax.set_xticklabels([])
+        for s, a, label in zip(spokes, angles, labels):
+            x, y = math.sin(a), math.cos(a)
+            t = ax.text(a, hi + 0.55, label, fontsize=label_size, clip_on=False, linespacing=1.1,
+                        ha="center" if abs(x) < 0.2 else ("left" if x > 0 else "right"),
+                        va="center" if abs(y) < 0.35 else ("bottom" if y > 0 else "top"),
+                        fontweight="bold" if s["key"] in beyond else "normal")
+            if s["key"] in shared:
+                kind = shared[s["key"]][1]
+                t.set_bbox({"boxstyle": "round,pad=0.25", "linewidth": 0.9,
+                            "facecolor": _SHARED_FACE if kind == "parallel" else "white",
+                            "edgecolor": _SHARED_EDGE, "linestyle": "-" if kind == "parallel" else "--"})
+        ax.grid(color="0.8", linewidth=0.6)
+        ax.spines["polar"].set_color("0.6")
+        top_lines.append(labels[0].count("\n") + 1 if labels else 1)
+        # domains: alternate light shading of the sectors of a domain's spokes
+        if by == "item":
+            width = 2 * math.pi / n
+            domains = [s["domain"] for s in spokes]
+            start, block_no = 0, 0
+            for j in range(1, n + 1):
+                if j == n or domains[j] != domains[start]:
+                    if block_no % 2 == 0:
+                        centre = angles[start] + width * (j - start - 1) / 2
+                        ax.bar(centre, hi + 0.01 - (lo - 1), width=width * (j - start), bottom=lo - 1,
+                               color="0.93", edgecolor="none", zorder=0)
+                    start, block_no = j, block_no + 1
+        for ri, r in enumerate(rounds_shown):
+            st = styles[r]
+            d = data[(data["round"] == r) & (data["respondent"] == resp.id)]
             if by == "domain":
                 means = d.groupby("domain")["score"].mean()
                 points = [(a, means.get(s["key"], np.nan)) for a, s in zip(angles, spokes)]
             else:
                 score = dict(zip(d["item"], d["score"]))
-                points = [(a, score[s["key"]]) for a, s in zip(angles, spokes) if s["respondent"] == resp]
+                points = [(a, score[s["key"]]) for a, s in zip(angles, spokes)]
             points = [(a, v) for a, v in points if not np.isnan(v)]
             if not points:
                 continue
             th = [a for a, _ in points] + [points[0][0]]
             rv = [v for _, v in points] + [points[0][1]]
-            colour = _SHADES[k % len(_SHADES)]
-            label = f"{instrument.respondents[k].label[lang]}, {text['round'].format(r=r)}"
-            ax.plot(th, rv, color=colour, linestyle="-" if last or len(rounds_shown) == 1 else "--",
-                    linewidth=2.2 if last else 1.4, marker=_MARKERS[k % len(_MARKERS)],
-                    markersize=6 if last else 5, markerfacecolor=colour if last else "white",
-                    markeredgecolor=colour, label=label, zorder=3 + ri)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False, fontsize=9)
+            ax.plot(th, rv, color=st["color"], linestyle=st["linestyle"], linewidth=st["linewidth"],
+                    marker=st["marker"], markersize=6, markerfacecolor=st["color"] if st["filled"] else "white",
+                    markeredgecolor=st["color"], label=text["round"].format(r=r), zorder=3 + ri)
+            if r == rounds_shown[-1] and beyond:
+                ring = [(a, score[s["key"]]) for a, s in zip(angles, spokes)
+                        if s["key"] in beyond and not np.isnan(score[s["key"]])]
+                if ring:
+                    ax.plot([a for a, _ in ring], [v for _, v in ring], linestyle="none", marker="o",
+                            markersize=13, markerfacecolor="none", markeredgecolor="black",
+                            markeredgewidth=1.3, zorder=10, label="_beyond")
+    for ax, resp in zip(fig.axes, resps):  # titles in one row, clear of the top spokes' labels
+        ax.set_title(resp.label[lang], fontsize=12, fontweight="bold", pad=14 + 11 * max(top_lines))
+    handles = [Line2D([], [], color=styles[r]["color"], linestyle=styles[r]["linestyle"],
+                      linewidth=styles[r]["linewidth"], marker=styles[r]["marker"], markersize=6,
+                      markerfacecolor=styles[r]["color"] if styles[r]["filled"] else "white",
+                      markeredgecolor=styles[r]["color"]) for r in rounds_shown]
+    if _card:  # the card prints its own title and the notes in HTML, at full size
+        fig.legend(handles, [text["round"].format(r=r) for r in rounds_shown], loc="lower center",
+                   bbox_to_anchor=(0.5, 0.0), ncol=len(rounds_shown), frameon=False, fontsize=10)
+        fig.subplots_adjust(left=0.14, right=0.86, top=0.84, bottom=0.14, wspace=0.85)
+        return fig
+    fig.legend(handles, [text["round"].format(r=r) for r in rounds_shown], loc="lower center",
+               bbox_to_anchor=(0.5, 0.115), ncol=len(rounds_shown), frameon=False, fontsize=10)
+    fig.text(0.5, 0.015, "\n".join(_star_notes(instrument, shared, beyond, lang)), ha="center", va="bottom",
+             fontsize=8.5, color="0.25", linespacing=1.5)
     fig.suptitle(title if title is not None else f"{text['star']} – {text['person'].lower()} {data['person_id'].iloc[0]}",
-                 fontsize=13, y=0.98)
-    fig.text(0.5, 0.015, text["scale"].format(lo=lo, hi=hi), ha="center", fontsize=8, color="0.35")
-    fig.subplots_adjust(left=0.2, right=0.8, top=0.8, bottom=0.26)
+                 fontsize=14, y=0.975)
+    fig.subplots_adjust(left=0.13, right=0.87, top=0.8, bottom=0.27, wspace=0.9)
     return fig
 
 
@@ -230,27 +360,58 @@ def _in_words(p: float, lo: float | None, hi: float | None, text: Mapping[str, s
     return sentence, rng
 
 
+def _window_text(window: Any, lang: str) -> str:
+    """The outcome window of a score row in words ("" if absent or unreadable).
+
+    Accepts a mapping with ``months`` and ``after`` (or ``anchor``: a round number,
+    ``"round_1"``/``"round_2"``, ``"intake"`` or ``"follow_up"``), or a ready sentence.
+    """
+    view = section(lang, "star_view")
+    if window is None or (isinstance(window, float) and math.isnan(window)):
+        return ""
+    if isinstance(window, str):
+        return window.strip()
+    if not isinstance(window, Mapping):
+        return ""
+    months = window.get("months", 6)
+    anchor = window.get("after", window.get("anchor"))
+    names = {"intake": 1, "round_1": 1, "round1": 1, "follow_up": 2, "followup": 2, "round_2": 2, "round2": 2}
+    r = names.get(str(anchor).lower(), anchor)
+    try:
+        r, months = int(r), int(months)
+    except (TypeError, ValueError):
+        return ""
+    where = view.get(f"window_anchor_{r}") or view["window_anchor_n"].format(r=r)
+    return view["window"].format(months=months, anchor=where)
+
+
 _CARD = Template("""<!DOCTYPE html>
 <html lang="$lang"><head><meta charset="utf-8">
 <title>$title</title>
 <style>
-@page { size: A4; margin: 14mm; }
-body { font-family: "DejaVu Sans", Arial, sans-serif; color: #111; max-width: 180mm; margin: 0 auto; font-size: 11pt; }
-h1 { font-size: 17pt; margin: 0 0 2mm 0; }
-.meta { color: #444; font-size: 9.5pt; margin-bottom: 3mm; }
-.star { text-align: center; }
-.star img { width: 100%; max-width: 172mm; }
-.chance { border: 1.5pt solid #333; border-radius: 3mm; padding: 3mm 5mm; margin-top: 2mm; }
-.chance h2 { font-size: 12.5pt; margin: 0 0 1.5mm 0; }
-.big { font-size: 13pt; font-weight: bold; }
+@page { size: A4 portrait; margin: 12mm 13mm; }
+html, body { margin: 0; padding: 0; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; color: #111; max-width: 184mm; margin: 0 auto; font-size: 10.5pt; }
+h1 { font-size: 16pt; margin: 0 0 1.5mm 0; }
+.meta { color: #444; font-size: 9pt; margin-bottom: 2mm; }
+.star { text-align: center; break-inside: avoid; page-break-inside: avoid; }
+.star img { width: 100%; max-width: 184mm; max-height: 150mm; object-fit: contain; }
+.notes { color: #333; font-size: 8.5pt; text-align: left; margin: 0 0 1mm 0; }
+.chance { border: 1.5pt solid #333; border-radius: 3mm; padding: 2.5mm 5mm; margin-top: 2mm;
+          break-inside: avoid; page-break-inside: avoid; }
+.chance h2 { font-size: 12pt; margin: 0 0 1.5mm 0; }
+.chance p { margin: 1mm 0; }
+.big { font-size: 12.5pt; font-weight: bold; }
 .band { font-weight: bold; text-transform: uppercase; letter-spacing: 0.05em; }
-ul { margin: 1mm 0 0 0; padding-left: 5mm; }
-.caveat { color: #444; font-size: 8.5pt; margin-top: 2.5mm; }
+.window { font-weight: bold; }
+ol { margin: 1mm 0 0 0; padding-left: 6mm; }
+.caveat { color: #444; font-size: 8.5pt; margin-top: 2mm; }
+@media print { body { max-width: none; } }
 </style></head>
 <body>
-<h1>$title</h1>
+<h1>$title – $star_word</h1>
 <div class="meta">$person_word: $person_id &nbsp;·&nbsp; $measured_word: $measured</div>
-<div class="star"><img alt="$star_word" src="data:image/png;base64,$png"></div>
+<div class="star"><img alt="$star_word" src="data:image/png;base64,$png"><div class="notes">$notes</div></div>
 <div class="chance">
 <h2>$chance_word: <span class="band">$band</span> <small>($model_word)</small></h2>
 $body
@@ -268,33 +429,56 @@ def card_html(
     *,
     lang: str = "da",
     rounds: Sequence[int] | None = None,
+    smallest_change: Mapping[str, float] | None = None,
 ) -> str:
     """One-page citizen card: the FIP star and the job-chance indicator in plain words.
 
+    The card holds the star (both forms side by side), the chance in words with its range,
+    the outcome window when the score row carries one, the three items that move the
+    chance most (largest absolute contribution first, each with its direction) and a
+    caveat. Its print CSS (A4, no box split across pages) makes it one A4 page in Chromium.
+
     Parameters
     ----------
-    measurements, instrument, person_id, rounds, lang
+    measurements, instrument, person_id, rounds, lang, smallest_change
         As for :func:`plot_star`.
     score_row : mapping or Series, optional
         The person's row of :func:`fip.predict.score` (``probability``, ``band``,
-        ``ci_low``, ``ci_high``, ``model``, ``item_k`` and ``item_k_contribution``).
-        Without it the card shows the star only.
+        ``ci_low``, ``ci_high``, ``model``, ``item_k`` and ``item_k_contribution``, and
+        ``window`` if the model provides one, see :func:`_window_text`). Without it the
+        card shows the star only.
 
     Returns
     -------
     str
         A self-contained HTML page (no external files; the star is an embedded PNG). Write
         it with :func:`fip._atomic.atomic_write_text`.
+
+    Examples
+    --------
+    >>> from fip.simulate import simulate_cohort
+    >>> from fip.data import pair_forms
+    >>> ds = simulate_cohort(300, seed=1)
+    >>> m = pair_forms(ds).measurements
+    >>> page = card_html(m, ds.instrument, m["person_id"].iloc[0], {"probability": 0.3}, lang="en")
+    >>> "About 3 in 10 people" in page
+    True
     """
     text = section(check_option("lang", lang, [x for x in instrument.label_languages if x in languages()]), "star")
+    view = section(lang, "star_view")
     pid = _check_person(person_id)
-    fig = plot_star(measurements, instrument, pid, rounds=rounds, lang=lang)
-    png = base64.b64encode(figure_bytes(fig, "png", dpi=110)).decode("ascii")
+    fig = plot_star(measurements, instrument, pid, rounds=rounds, lang=lang, smallest_change=smallest_change,
+                    _card=True)
+    png = base64.b64encode(figure_bytes(fig, "png", dpi=150)).decode("ascii")
+    data = star_data(measurements, instrument, pid, rounds)
+    shown_rounds = [int(r) for r in sorted(data["round"].unique())]
+    notes = _star_notes(instrument, shared_items(instrument), _beyond(data, shown_rounds, smallest_change), lang)
     m = measurements[measurements["person_id"].astype("str") == pid].sort_values("round")
     shown = star_data(measurements, instrument, pid, rounds)["round"].unique()
     measured = ", ".join(f"{text['round'].format(r=int(r))}: {m.loc[m['round'] == r, 'month'].iloc[0]}"
                          for r in shown if "month" in m.columns)
     band = model_word = ""
+    caveat = text["caveat"]
     if score_row is None:
         body = f"<p>{html.escape(text['no_score'])}</p>"
     else:
@@ -304,26 +488,29 @@ def card_html(
         sentence, rng = _in_words(float(row["probability"]), row.get("ci_low"), row.get("ci_high"), text)
         band = text.get(f"band_{row.get('band')}", str(row.get("band", "")))
         model_word = text.get(f"model_{row.get('model')}", "")
-        ups, downs = [], []
+        moves = []
         for k in range(1, 4):
             item, c = row.get(f"item_{k}"), row.get(f"item_{k}_contribution")
             if item is None or c is None or pd.isna(c) or c == 0:
                 continue
-            (ups if c > 0 else downs).append(html.escape(instrument.label(str(item), lang)))
+            moves.append((abs(float(c)), html.escape(instrument.label(str(item), lang)),
+                          view["moves_up"] if c > 0 else view["moves_down"]))
+        moves.sort(key=lambda t: -t[0])
         lines = [f"<p class=\"big\">{html.escape(sentence)}</p>"]
         if rng:
             lines.append(f"<p>{html.escape(rng)}</p>")
-        items = []
-        if ups:
-            items.append(f"<li>{html.escape(text['up'])}: {', '.join(ups)}</li>")
-        if downs:
-            items.append(f"<li>{html.escape(text['down'])}: {', '.join(downs)}</li>")
-        if items:
-            lines.append("<ul>" + "".join(items) + "</ul>")
+        window = _window_text(row.get("window"), lang)
+        if window:
+            lines.append(f"<p class=\"window\">{html.escape(window)}</p>")
+            caveat = caveat.replace(view["caveat_window"], "").strip()
+        if moves:
+            lines.append(f"<p>{html.escape(view['moves'])}:</p><ol>"
+                         + "".join(f"<li>{label} ({html.escape(way)})</li>" for _, label, way in moves) + "</ol>")
         body = "\n".join(lines)
     return _CARD.substitute(
         lang=lang, title=html.escape(text["card"]), person_word=html.escape(text["person"]),
         person_id=html.escape(pid), measured_word=html.escape(text["measured"]), measured=html.escape(measured),
         star_word=html.escape(text["star"]), png=png, chance_word=html.escape(text["chance"]),
-        band=html.escape(band), model_word=html.escape(model_word), body=body, caveat=html.escape(text["caveat"]),
+        band=html.escape(band), model_word=html.escape(model_word), body=body, caveat=html.escape(caveat),
+        notes="<br>".join(html.escape(x) for x in notes),
     )
