@@ -260,13 +260,13 @@ def test_cpr_like_ids_are_refused(cohort):
 
 def test_card_shows_the_window_when_the_model_gives_one(cohort):
     ds, m, pid = cohort
-    row = {"person_id": pid, "probability": 0.31, "window": {"months": 6, "after": "round_1"}}
+    row = {"person_id": pid, "probability": 0.31, "window": "6 months after round 1"}  # as fip.predict.score writes it
     page = card_html(m, ds.instrument, pid, row, lang="en")
     assert '<p class="window">A job within 6 months after the 1st measurement.</p>' in page
     assert "count from the follow-up measurement" not in page   # the default window sentence is dropped
-    page = card_html(m, ds.instrument, pid, dict(row, window={"months": 6, "after": 2}))
+    page = card_html(m, ds.instrument, pid, dict(row, window="6 months after round 2"))
     assert "Job inden for 6 måneder efter 2. måling." in page
-    for unreadable in (None, float("nan"), {"months": "six"}, 3):
+    for unreadable in (None, float("nan"), {"months": 6, "after": "round_1"}, "six months after round 1", 3):
         assert 'class="window"' not in card_html(m, ds.instrument, pid, dict(row, window=unreadable))
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from string import Template
@@ -360,27 +361,17 @@ def _in_words(p: float, lo: float | None, hi: float | None, text: Mapping[str, s
     return sentence, rng
 
 
-def _window_text(window: Any, lang: str) -> str:
-    """The outcome window of a score row in words ("" if absent or unreadable).
+_WINDOW = re.compile(r"(\d+) months after round (\d+)")
 
-    Accepts a mapping with ``months`` and ``after`` (or ``anchor``: a round number,
-    ``"round_1"``/``"round_2"``, ``"intake"`` or ``"follow_up"``), or a ready sentence.
-    """
+
+def _window_text(window: Any, lang: str) -> str:
+    """A score row's ``window`` (``"6 months after round 1"``, as :func:`fip.predict.score`
+    writes it) in the card's language; "" when absent or not of that form."""
+    match = _WINDOW.fullmatch(window.strip()) if isinstance(window, str) else None
+    if match is None:
+        return ""
+    months, r = (int(g) for g in match.groups())
     view = section(lang, "star_view")
-    if window is None or (isinstance(window, float) and math.isnan(window)):
-        return ""
-    if isinstance(window, str):
-        return window.strip()
-    if not isinstance(window, Mapping):
-        return ""
-    months = window.get("months", 6)
-    anchor = window.get("after", window.get("anchor"))
-    names = {"intake": 1, "round_1": 1, "round1": 1, "follow_up": 2, "followup": 2, "round_2": 2, "round2": 2}
-    r = names.get(str(anchor).lower(), anchor)
-    try:
-        r, months = int(r), int(months)
-    except (TypeError, ValueError):
-        return ""
     where = view.get(f"window_anchor_{r}") or view["window_anchor_n"].format(r=r)
     return view["window"].format(months=months, anchor=where)
 
@@ -498,7 +489,7 @@ def card_html(
         moves.sort(key=lambda t: -t[0])
         lines = [f"<p class=\"big\">{html.escape(sentence)}</p>"]
         if rng:
-            lines.append(f"<p>{html.escape(rng)}</p>")
+            lines.append(f"<p>{html.escape(rng)} {html.escape(view['range_meaning'])}</p>")
         window = _window_text(row.get("window"), lang)
         if window:
             lines.append(f"<p class=\"window\">{html.escape(window)}</p>")
