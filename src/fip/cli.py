@@ -773,4 +773,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # ``python -m fip.cli``: the command modules registered their commands on ``fip.cli.app``,
+    # which is not this ``__main__`` module's app; run that one
+    from fip.cli import main as _main
+
+    _main()
