@@ -104,6 +104,38 @@ SecureOpt = Annotated[
 ]
 
 
+RespondentOpt = Annotated[
+    Optional[str],
+    typer.Option("--respondent", help="Item set: a respondent of the instrument (FIP: citizen, caseworker) or both (all items)."),
+]
+ItemsOpt = Annotated[
+    Optional[str],
+    typer.Option("--items", help="Only these items, comma-separated (e.g. A1,A2,A3); ids as in the instrument."),
+]
+
+
+def _nan_policy_opt(default: str, what: str):
+    return typer.Option("--nan-policy", help=f"Missing answers: listwise (complete rows) or pairwise; default {default} ({what}).")
+
+
+def _item_selection(instrument, respondent: str | None, items: str | None) -> list[str] | None:
+    """Items chosen by ``--respondent`` and ``--items`` (``None``: no choice made)."""
+    if respondent is None and items is None:
+        return None
+    if respondent is not None:
+        check_option("--respondent", respondent, (*instrument.respondent_ids, "both"))
+    pool = list(instrument.item_ids(None if respondent in (None, "both") else respondent))
+    if items is None:
+        return pool
+    chosen = [i.strip() for i in items.split(",") if i.strip()]
+    unknown = [i for i in chosen if i not in pool]
+    if unknown or not chosen:
+        where = f"the {respondent} items" if respondent not in (None, "both") else f"instrument {instrument.id!r}"
+        raise FipError(f"--items: unknown item(s) {', '.join(unknown) or '(none given)'} for {where}; "
+                       f"expected some of {', '.join(pool)}")
+    return chosen
+
+
 def _policy(min_cell: int | None, secure_machine: bool):
     """The disclosure policy of a command's --min-cell / --secure-machine options."""
     from fip.disclosure import load_policy
@@ -251,6 +283,18 @@ def validate(
         _warn("ids look like CPR numbers (" + ", ".join(f"{k}: {n:,}" for k, n in counts.items())
               + "); fip import, score, indices --scores, star and export pseudonymise them with a key "
               "(--key-file or $FIP_PSEUDONYM_KEY) and refuse them without one")
+    if not dataset.instrument.pairs_forms:  # the smallest layout: nothing is paired, no funnel
+        inst = dataset.instrument
+        background = [c for c in dataset.persons.columns if c != "person_id"]
+        items = list(inst.item_ids())
+        complete = int(dataset.forms[items].notna().all(axis=1).sum())
+        console.print(
+            f"{shown}: valid dataset for instrument {inst.id!r} ({len(dataset.persons):,} persons, "
+            f"{len(dataset.forms):,} forms, {len(items)} items, {complete:,} forms with every item answered; "
+            f"one measurement per person; background columns: {', '.join(background) or 'none'})",
+            highlight=False,
+        )
+        return
     console.print(
         f"{shown}: valid FIP dataset ({len(dataset.persons):,} persons, {len(dataset.forms):,} forms, "
         f"{len(dataset.outcomes):,} outcome months)",
@@ -273,12 +317,15 @@ def describe(
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     progression: Annotated[bool, typer.Option("--progression", help="Change between rounds 1 and 2 instead of means.")] = False,
     figure: Annotated[Optional[Path], typer.Option("--figure", help="Also draw the means (.png or .svg).")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Label language: da or en.")] = "da",
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Label language (default: the instrument's first, FIP: da).")] = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     wait: WaitOpt = WAIT,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
+    respondent: RespondentOpt = None,
+    items: ItemsOpt = None,
+    nan_policy: Annotated[str, _nan_policy_opt("pairwise", "each item's answers")] = "pairwise",
 ) -> None:
     """Item means by gender and round (or their change), published means beside ours.
 
@@ -288,7 +335,9 @@ def describe(
     from fip import describe as d
 
     check_option("--format", fmt, FORMATS)
-    check_option("--lang", lang, ("da", "en"))
+    check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
+    if lang is not None and instrument is None:
+        check_option("--lang", lang, ("da", "en"))
     if figure is not None:
         _figure_format(figure, "--figure")
     _check_outputs(("--out", out), ("--figure", figure))
@@ -296,6 +345,18 @@ def describe(
     study = load_study(data, instrument, store, policy=policy, wait=wait)
     dataset, measurements = study.dataset, study.measurements
     inst = dataset.instrument
+    languages = inst.label_languages or ("en",)
+    lang = languages[0] if lang is None else check_option("--lang", lang, languages)
+    chosen = _item_selection(inst, respondent, items)
+    if chosen is not None or nan_policy == "listwise":
+        from dataclasses import replace as _replace
+
+        chosen = list(inst.item_ids()) if chosen is None else chosen
+        inst = _replace(inst, items=tuple(i for i in inst.items if i.id in chosen))
+        if nan_policy == "listwise":  # the rows (per round) answering every chosen item
+            measurements = measurements.dropna(subset=chosen)
+    if progression and (measurements["round"] >= 2).sum() == 0:
+        raise FipError("--progression needs two rounds; this dataset has one measurement per person")
     published = None
     if inst.id == "fip":
         from fip.published import published_item_means
@@ -307,6 +368,8 @@ def describe(
     else:
         table = d.item_means(measurements, dataset.persons, inst, published=published, policy=policy)
         title = "Item means by gender and round"
+    n_rows = int(measurements["round"].isin([1, 2]).sum())
+    title += f" ({nan_policy}, {n_rows:,} measurements)"
     shown = table if fmt in ("csv", "json") else d.wide_table(table, inst, lang=lang)
     from fip._output import emit
 
@@ -320,7 +383,7 @@ def describe(
 @handles_errors
 def factor(
     data: DataDir = None,
-    respondent: Annotated[str, typer.Option("--respondent", help="citizen, caseworker or both (all items).")] = "citizen",
+    respondent: Annotated[Optional[str], typer.Option("--respondent", help="Item set: a respondent of the instrument (FIP: citizen, the default; caseworker) or both (all items).")] = None,
     method: Annotated[str, typer.Option("--method", help="pf (Stata default), ipf, minres, ml, pcf, pca.")] = "pf",
     rotation: Annotated[str, typer.Option("--rotation", help="none, varimax (Stata), varimax_kaiser, promax, promax_kaiser, oblimin.")] = "varimax",
     n_factors: Annotated[Optional[int], typer.Option("--n-factors", min=1, help="Factors to keep (default: the study's 3/4/6 when rotated, else Stata's rule).")] = None,
@@ -330,11 +393,15 @@ def factor(
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     wait: WaitOpt = WAIT,
+    items: ItemsOpt = None,
+    nan_policy: Annotated[str, _nan_policy_opt("listwise", "Stata's factor")] = "listwise",
 ) -> None:
     """Factor analysis as the study ran it (Stata pf + varimax), published loadings beside ours.
 
     ``table``/``md`` show the variance table, the loadings with the published ones
     (Tables 4.7/4.8) and the congruence per factor; ``csv``/``json`` the tidy loadings.
+    Another instrument, ``--items`` or ``--nan-policy pairwise``: the analysis of those items
+    without the published tables (``csv``/``json``: item, factor, loading, n).
     """
     from fip._output import emit
     from fip.factors import METHODS, ROTATIONS
@@ -343,10 +410,16 @@ def factor(
     check_option("--format", fmt, FORMATS)
     check_option("--method", method, METHODS)
     check_option("--rotation", rotation, ("none", *ROTATIONS))
-    check_option("respondent", respondent, ("citizen", "caseworker", "both"))
+    check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
     _check_outputs(("--out", out))
     study = load_study(data, instrument, store, wait=wait)
+    respondent = respondent if respondent is not None else study.item_sets[0]
+    check_option("--respondent", respondent, study.item_sets)
     options = {"method": method, "rotation": None if rotation == "none" else rotation, "n_factors": n_factors}
+    if study.instrument.id != "fip" or items is not None or nan_policy != "listwise" \
+            or respondent not in ("citizen", "caseworker", "both"):
+        _factor_any(study, respondent, items, nan_policy, round_, options, fmt, out)
+        return
     if round_ == 1:  # the Study's round-1 correlation matrix of the item set
         corr = study.correlation(respondent)
         cmp = compare_with_study(None, study.instrument, respondent, correlation=corr.correlation,
@@ -372,6 +445,34 @@ def factor(
         emit(cmp.statements, fmt, None, console, title="The report's statements about the unrotated solution")
 
 
+def _factor_any(study, respondent: str, items: str | None, nan_policy: str, round_: int, options: dict,
+                fmt: str, out: Path | None) -> None:
+    """``fip factor`` on any instrument and item choice: variance and loadings, no published tables."""
+    from fip._output import emit
+    from fip.factors import factor_analysis
+
+    chosen = _item_selection(study.instrument, respondent, items)
+    m = study.measurements
+    data = m.loc[m["round"] == round_, chosen].astype("float64")
+    if not len(data):
+        raise FipError(f"--round {round_}: no measurements in round {round_} (rounds: "
+                       f"{', '.join(map(str, sorted(m['round'].unique())))})")
+    result = factor_analysis(data, nan_policy=nan_policy, **options)
+    study.policy.require(result.n_obs, f"the factor analysis of the {respondent} items")
+    label = (f"{respondent} items ({len(chosen)}), round {round_}, method {options['method']}, "
+             f"rotation {options['rotation'] or 'none'}, {nan_policy}, n = {result.n_obs}")
+    if fmt in ("csv", "json"):
+        tidy = result.loadings.rename_axis("item").reset_index().melt(id_vars="item", var_name="factor",
+                                                                       value_name="loading")
+        emit(tidy.assign(n=result.n_obs), fmt, out, console)
+        return
+    emit(result.variance, fmt, None if out is None else out.with_suffix(".variance" + out.suffix),
+         console, title=f"Variance ({label})")
+    wide = result.loadings.copy()
+    wide["uniqueness"] = result.uniqueness
+    emit(wide.rename_axis("item").reset_index(), fmt, out, console, title=f"Loadings ({label})")
+
+
 @app.command()
 @handles_errors
 def indices(
@@ -389,10 +490,17 @@ def indices(
     wait: WaitOpt = WAIT,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
+    respondent: RespondentOpt = None,
+    nan_policy: Annotated[str, _nan_policy_opt("listwise", "alpha on complete rows: Stata alpha, asis casewise")] = "listwise",
 ) -> None:
     """The study's indices: items, mean score per round, Cronbach's alpha (95 % CI), omega.
 
     With ``--items``: per index and item, the item-rest correlation and alpha if deleted.
+    Items listed under ``reverse:`` in the definitions are reversed in the scores, alpha and
+    omega (nothing is reversed automatically; a warning names items correlating negatively
+    with the rest of their index). Another instrument without ``--definitions``: one index
+    per domain of the instrument (or of all items of each respondent).
+    ``--nan-policy pairwise``: alpha from pairwise covariances (psych ``alpha``).
     """
     import pandas as pd
 
@@ -403,29 +511,58 @@ def indices(
     from fip.study import Study
 
     check_option("--format", fmt, FORMATS)
+    check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
     _check_outputs(("--out", out), ("--scores", scores))
     policy = _policy(min_cell, secure_machine)
     dataset = load_data(data, instrument, store, wait, person_rows=scores is not None, key_file=key_file)
-    defs = load_index_definitions(definitions, instrument=dataset.instrument, min_share_answered=min_share_answered)
+    if definitions is None and dataset.instrument.id != "fip":
+        defs = _instrument_indices(dataset.instrument, min_share_answered)
+    else:
+        defs = load_index_definitions(definitions, instrument=dataset.instrument, min_share_answered=min_share_answered)
+    if respondent is not None:
+        pool = set(_item_selection(dataset.instrument, respondent, None))
+        defs = tuple(d for d in defs if set(d.items) <= pool)
+        if not defs:
+            raise FipError(f"--respondent {respondent}: no index has only {respondent} items")
     study = Study(dataset, definitions=defs, policy=policy)
     measurements, scored = study.measurements, study.index_scores
     answers = measurements[measurements["round"] == round_]
+    if not len(answers):
+        raise FipError(f"--round {round_}: no measurements in round {round_}")
     if items:
-        per_item = [item_rest_statistics(answers[list(d.items)]).reset_index().assign(index=d.id)
+        per_item = [item_rest_statistics(answers[list(d.items)], d.reverse).reset_index().assign(index=d.id)
                     for d in defs if len(d.items) >= 3]
         table = pd.concat(per_item, ignore_index=True)[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd"]]
         emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_})")
         return
-    table = protect_reliability(reliability_table(answers, defs), policy)
+    table = protect_reliability(reliability_table(answers, defs, nan_policy=nan_policy), policy)
     means = index_means(scored, defs, policy=policy)
     wide = pd.concat([means.pivot(index="index", columns="round", values=stat).add_prefix(f"{stat} r")
                       for stat in ("mean", "n")], axis=1)
     table = table.set_index("index").join(wide.astype({c: "float64" for c in wide if c.startswith("mean")}))
     table = table.reset_index()
     table.insert(1, "items", [" ".join(d.items) for d in defs])
-    emit(table, fmt, out, console, title=f"Indices (reliability on round {round_})", notice=policy.statement)
+    keyed = [f"{d.id}: {', '.join(d.reverse)}" for d in defs if d.reverse]
+    title = (f"Indices (reliability on round {round_}, {nan_policy}; reverse-keyed: {'; '.join(keyed)})" if keyed
+             else f"Indices (reliability on round {round_})")
+    emit(table, fmt, out, console, title=title, notice=policy.statement)
     if scores is not None:
         atomic_write_text(scores, safe_csv(scored), private=True)  # per person
+
+
+def _instrument_indices(instrument, min_share_answered: str | None):
+    """Default indices of an instrument that is not FIP: one per declared domain with 2 or more
+    items, else one of all the items of each respondent."""
+    from fip.indices import MIN_SHARE_ANSWERED, IndexDefinition, _share
+
+    share = MIN_SHARE_ANSWERED if min_share_answered is None else _share(min_share_answered, "--min-share-answered")
+    groups = {}
+    for item in instrument.items:
+        groups.setdefault(item.domain, []).append(item.id)
+    if len(groups) < 2 or any(len(v) < 2 for v in groups.values()):
+        groups = {f"{r}_all": list(instrument.item_ids(r)) for r in instrument.respondent_ids}
+    return tuple(IndexDefinition(id=k, items=tuple(v), family="instrument", min_share_answered=share)
+                 for k, v in groups.items())
 
 
 @app.command()

@@ -103,13 +103,23 @@ def _long_scores(measurements: pd.DataFrame, persons: pd.DataFrame, instrument: 
     items = [i for i in instrument.item_ids() if i in measurements.columns]
     if not items:
         raise ValueError("measurements hold none of the instrument's item columns")
+    people = persons[["person_id", "gender"]] if "gender" in persons.columns else persons[["person_id"]].assign(gender=pd.NA)
+    if not pd.api.types.is_string_dtype(people["gender"].dtype):  # any coding (1/2, ...): grouped as text
+        people = people.assign(gender=people["gender"].map(lambda v: pd.NA if pd.isna(v) else str(v)).astype("str"))
     frame = measurements[["person_id", "round", *items]].merge(
-        persons[["person_id", "gender"]], on="person_id", how="left", validate="many_to_one"
+        people, on="person_id", how="left", validate="many_to_one"
     )
     long = frame.melt(id_vars=["person_id", "round", "gender"], value_vars=items,
                       var_name="item", value_name="score")
     long["score"] = long["score"].astype("float64")
     return long.dropna(subset=["score"])
+
+
+def _gender_order(values: pd.Series) -> list[str]:
+    """The FIP codes (female, male), then any other codes in sorted order, then ``all``."""
+    known = list(schema_codes("persons", "gender"))
+    other = sorted({str(v) for v in values.dropna()} - {*known, "all"})
+    return [*known, *other, "all"]
 
 
 def _order(table: pd.DataFrame, instrument: Instrument, keys: list[str]) -> pd.DataFrame:
@@ -180,7 +190,7 @@ def item_means(
     overall = overall.assign(gender="all").set_index("gender", append=True)
     overall = overall.reorder_levels(["item", "gender", "round"])
     table = pd.concat([by_gender, overall]).reset_index()
-    table["gender"] = pd.Categorical(table["gender"], [*schema_codes("persons", "gender"), "all"])
+    table["gender"] = pd.Categorical(table["gender"], _gender_order(table["gender"]))
     table = _order(table, instrument, ["item", "gender", "round"])
     table["gender"] = table["gender"].astype(str)
     table["n"] = table["n"].astype("Int64")
@@ -243,7 +253,7 @@ def item_progression(
         summary["mean_second"] = grouped[second].mean()
         frames.append(summary)
     table = pd.concat(frames).reset_index()
-    table["gender"] = pd.Categorical(table["gender"], [*schema_codes("persons", "gender"), "all"])
+    table["gender"] = pd.Categorical(table["gender"], _gender_order(table["gender"]))
     table = _order(table, instrument, ["item", "gender"])
     table["gender"] = table["gender"].astype(str)
     columns = ["respondent", "item", "gender", "n", "mean_first", "mean_second", "change",
@@ -333,8 +343,8 @@ def wide_table(table: pd.DataFrame, instrument: Instrument, *, lang: str = "da")
     value = "change" if "change" in table.columns else "mean"
     keys = ["gender"] if value == "change" else ["gender", "round"]
     wide = table.pivot_table(index="item", columns=keys, values=value, aggfunc="first", dropna=False)
-    gender_rank = {g: k for k, g in enumerate([*schema_codes("persons", "gender"), "all"])}
-    wide = wide[sorted(wide.columns, key=lambda c: (gender_rank.get(c[0] if isinstance(c, tuple) else c, 3),
+    gender_rank = {g: k for k, g in enumerate(_gender_order(table["gender"]))}
+    wide = wide[sorted(wide.columns, key=lambda c: (gender_rank.get(c[0] if isinstance(c, tuple) else c, len(gender_rank)),
                                                     c[1:] if isinstance(c, tuple) else ()))]
     wide.columns = [" ".join(["change" if value == "change" else "", *[
         (f"r{part}" if isinstance(part, (int, np.integer)) else str(part)) for part in (col if isinstance(col, tuple) else (col,))

@@ -16,6 +16,7 @@ __all__ = [
     "HeywoodCaseWarning",
     "ConfigError",
     "InvalidDataError",
+    "ReverseKeyWarning",
     "Problem",
     "mask_personal",
 ]
@@ -92,4 +93,13 @@ class CollinearityWarning(UserWarning):
     Stata omits such variables ("omitted because of collinearity"); fip does the same and names
     them in the warning and in ``FixedEffectsResult.dropped``. Check for a regressor that is
     constant within every group (e.g. a caseworker-level variable) or a complete set of dummies.
+    """
+
+
+class ReverseKeyWarning(UserWarning):
+    """An item correlates negatively with the rest of its index: it is probably reverse-keyed.
+
+    Advice: list it under ``reverse:`` in the index definitions (psych ``keys``, Stata
+    ``alpha, reverse()``); alpha and omega of an index with such an item understate (or are
+    negative).
     """

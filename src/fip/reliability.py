@@ -11,6 +11,17 @@ Conventions
 * McDonald's omega total as R ``psych::omega`` computes it, from a one-factor minres model
   of the correlation matrix R: ``ω_t = (1′R1 − Σψ) / 1′R1`` with ψ the uniquenesses (the
   observed total variance in the denominator, not the model-implied ``(Σλ)² + Σψ``).
+* Reverse keys: an index's ``reverse`` items are reversed before alpha, omega, the mean
+  inter-item correlation and the item-rest statistics (psych ``keys``, Stata ``alpha,
+  reverse()``). Nothing is reversed automatically: omega does **not** flip (psych
+  ``omega(flip = FALSE)``), and alpha takes the items as keyed (Stata ``alpha, asis``);
+  :func:`reliability_table` warns (:class:`~fip.errors.ReverseKeyWarning`) naming items whose
+  item-rest correlation is negative, which is what an unreversed negatively keyed item gives.
+* Missing answers (``nan_policy``): ``listwise`` uses the complete rows (Stata ``alpha, asis
+  casewise``; psych ``alpha`` on ``na.omit(x)``), ``pairwise`` the pairwise-complete
+  covariances (psych ``alpha``'s default ``use = "pairwise"``, Stata ``alpha, asis``'s default
+  computation); ``n_obs`` is then the rows with at least one answer. Stata's default of
+  reversing items "that enter negatively" by itself is not offered: give ``reverse``.
 """
 
 from __future__ import annotations
@@ -24,8 +35,8 @@ import pandas as pd
 from scipy import stats
 
 from fip._tidy import ScalarTidy
-from fip.errors import HeywoodCaseWarning
-from fip.indices import IndexDefinition
+from fip.errors import HeywoodCaseWarning, ReverseKeyWarning
+from fip.indices import IndexDefinition, reverse_keyed
 
 __all__ = ["AlphaResult", "cronbach_alpha", "item_rest_statistics", "omega_total", "protect_reliability",
            "reliability_table"]
@@ -59,8 +70,32 @@ def _alpha(values: np.ndarray) -> float:
     return k / (k - 1) * (1 - item_var / total_var)
 
 
-def cronbach_alpha(items: pd.DataFrame, *, confidence: float = 0.95) -> AlphaResult:
-    """Cronbach's alpha of the item columns of ``items`` (listwise complete rows).
+def _pairwise(items: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Pairwise-complete covariance matrix of ``items`` and the rows with any answer."""
+    values = items.astype("float64")
+    if values.shape[1] < 2:
+        raise ValueError(f"reliability needs at least 2 items; got {values.shape[1]}")
+    n = int(values.notna().any(axis=1).sum())
+    if n < 3:
+        raise ValueError(f"reliability needs at least 3 rows with answers; got {n}")
+    cov = values.cov(min_periods=2).to_numpy()
+    if np.isnan(cov).any():
+        raise ValueError("pairwise alpha needs every pair of items answered together at least twice")
+    return cov, n
+
+
+def _alpha_cov(cov: np.ndarray) -> float:
+    k = cov.shape[0]
+    return k / (k - 1) * (1 - np.trace(cov) / cov.sum())
+
+
+def cronbach_alpha(items: pd.DataFrame, *, confidence: float = 0.95, nan_policy: str = "listwise",
+                   reverse: Sequence[str] = ()) -> AlphaResult:
+    """Cronbach's alpha of the item columns of ``items`` (``reverse`` items reversed first).
+
+    ``nan_policy``: ``listwise`` (complete rows: Stata ``alpha, asis casewise``) or
+    ``pairwise`` (pairwise-complete covariances: psych ``alpha`` raw_alpha, Stata ``alpha,
+    asis``); see the module notes.
 
     Examples
     --------
@@ -69,9 +104,18 @@ def cronbach_alpha(items: pd.DataFrame, *, confidence: float = 0.95) -> AlphaRes
     >>> round(cronbach_alpha(x).alpha, 4)  # by hand: 1.5 * (1 - 6.3 / 17.3)
     0.9538
     """
-    values = _complete(items)
-    n, k = values.shape
-    alpha = _alpha(values)
+    from fip._options import check_option
+
+    check_option("nan_policy", nan_policy, ("listwise", "pairwise"))
+    keyed = reverse_keyed(items, list(reverse))
+    if nan_policy == "pairwise":
+        cov, n = _pairwise(keyed)
+        k = cov.shape[0]
+        alpha = _alpha_cov(cov)
+    else:
+        values = _complete(keyed)
+        n, k = values.shape
+        alpha = _alpha(values)
     df1, df2 = n - 1, (n - 1) * (k - 1)
     tail = (1 - confidence) / 2
     low = 1 - (1 - alpha) * stats.f.ppf(1 - tail, df1, df2)
@@ -80,8 +124,11 @@ def cronbach_alpha(items: pd.DataFrame, *, confidence: float = 0.95) -> AlphaRes
                        confidence=confidence)
 
 
-def item_rest_statistics(items: pd.DataFrame) -> pd.DataFrame:
+def item_rest_statistics(items: pd.DataFrame, reverse: Sequence[str] = ()) -> pd.DataFrame:
     """Per item: item-rest correlation and alpha if the item is deleted.
+
+    ``reverse`` items are reversed first (``-x``: their ``mean`` is then negative; the
+    correlations and alphas are those of the keyed index).
 
     Returns
     -------
@@ -89,7 +136,7 @@ def item_rest_statistics(items: pd.DataFrame) -> pd.DataFrame:
         Index = item; columns ``item_rest_r``, ``alpha_if_deleted`` (NaN when fewer than
         two items would remain), ``mean``, ``sd``; on listwise complete rows.
     """
-    values = _complete(items)
+    values = _complete(reverse_keyed(items, list(reverse)))
     total = values.sum(axis=1)
     rows = []
     for j, item in enumerate(items.columns):
@@ -117,6 +164,26 @@ def omega_total(items: pd.DataFrame, *, correlation: pd.DataFrame | None = None)
         fit = factor_analysis(pd.DataFrame(values, columns=items.columns), n_factors=1, method="minres")
     total = np.corrcoef(values, rowvar=False).sum()
     return float((total - fit.uniqueness.sum()) / total)
+
+
+def _warn_negative(block: pd.DataFrame, definition: IndexDefinition) -> None:
+    """ReverseKeyWarning naming the items of a (keyed) index whose item-rest correlation is negative."""
+    values = block.astype("float64").dropna().to_numpy()
+    if values.shape[0] < 3 or values.shape[1] < 2:
+        return
+    total = values.sum(axis=1)
+    negative = []
+    for j, item in enumerate(block.columns):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.corrcoef(values[:, j], total - values[:, j])[0, 1]
+        if r < 0:
+            negative.append(f"{item} ({r:.2f})")
+    if negative:
+        warnings.warn(
+            f"index {definition.id!r}: item(s) {', '.join(negative)} correlate negatively with the rest of the index"
+            + (f" (reversed: {', '.join(definition.reverse)})" if definition.reverse else "")
+            + "; list reverse-keyed items under 'reverse:' in the index definitions",
+            ReverseKeyWarning, stacklevel=3)
 
 
 def protect_reliability(table: pd.DataFrame, policy) -> pd.DataFrame:
@@ -152,6 +219,7 @@ def reliability_table(
     confidence: float = 0.95,
     omega: bool = True,
     correlations: Mapping[tuple[str, ...], pd.DataFrame] | None = None,
+    nan_policy: str = "listwise",
 ) -> pd.DataFrame:
     """Reliability of every index: alpha with CI, omega, items and complete rows used.
 
@@ -163,7 +231,11 @@ def reliability_table(
     correlations : mapping of tuple of str -> DataFrame, optional
         Listwise correlation matrices of ``scores`` already computed, by their items (e.g.
         those of :meth:`fip.study.Study.correlation`); omega of an index with exactly these
-        items, in this order, is fitted to the matrix instead of computing it again.
+        items, in this order, is fitted to the matrix instead of computing it again (only
+        for indices without reverse keys).
+    nan_policy : {"listwise", "pairwise"}
+        Alpha on complete rows or on pairwise covariances (module notes); omega and the mean
+        inter-item correlation use the complete rows either way.
 
     Returns
     -------
@@ -176,15 +248,17 @@ def reliability_table(
     """
     rows = []
     for d in definitions:
-        block = scores[list(d.items)]
-        a = cronbach_alpha(block, confidence=confidence)
+        block = reverse_keyed(scores[list(d.items)], d.reverse)
+        a = cronbach_alpha(block, confidence=confidence, nan_policy=nan_policy)
+        _warn_negative(block, d)
         r = np.corrcoef(_complete(block), rowvar=False)
         mean_r = r[np.triu_indices_from(r, k=1)].mean()
         om, heywood = np.nan, False
         if omega and len(d.items) >= 3:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", HeywoodCaseWarning)
-                om = omega_total(block, correlation=(correlations or {}).get(tuple(d.items)))
+                given = None if d.reverse else (correlations or {}).get(tuple(d.items))
+                om = omega_total(block, correlation=given)
             for w in caught:
                 heywood = heywood or issubclass(w.category, HeywoodCaseWarning)
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
