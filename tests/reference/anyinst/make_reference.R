@@ -1,0 +1,45 @@
+# Reference values for reverse keys and alpha conventions (tests/test_anyinst.py).
+# Run: Rscript make_reference.R  (in this directory). Needs psych and jsonlite.
+# Data: ../../../examples/data/bfi/forms.csv (psych::bfi exported by examples/data/export.R).
+# Keys: psych's bfi.keys (A1, C4, C5, E1, E2, O2, O5 reversed).
+suppressPackageStartupMessages({library(psych); library(jsonlite)})
+x <- read.csv("../../../examples/data/bfi/forms.csv")
+scales <- list(
+  agreeableness = list(items = paste0("A", 1:5), reverse = "A1"),
+  conscientiousness = list(items = paste0("C", 1:5), reverse = c("C4", "C5")),
+  extraversion = list(items = paste0("E", 1:5), reverse = c("E1", "E2")),
+  neuroticism = list(items = paste0("N", 1:5), reverse = character(0)),
+  openness = list(items = paste0("O", 1:5), reverse = c("O2", "O5")))
+out <- list(versions = list(R = R.version.string, psych = as.character(packageVersion("psych"))), scales = list())
+for (name in names(scales)) {
+  s <- scales[[name]]
+  d <- x[, s$items]
+  keys <- ifelse(s$items %in% s$reverse, -1, 1)
+  # psych's default: pairwise covariances (use = "pairwise"), keys as given
+  a_pair <- psych::alpha(d, keys = s$reverse, check.keys = FALSE, warnings = FALSE)
+  # listwise (= Stata alpha, reverse(...) asis casewise)
+  dc <- na.omit(d)
+  a_list <- psych::alpha(dc, keys = s$reverse, check.keys = FALSE, warnings = FALSE)
+  # unkeyed, listwise: what fip gave before reverse keys (= Stata alpha, asis casewise)
+  a_raw <- psych::alpha(dc, check.keys = FALSE, warnings = FALSE)
+  # keyed data for omega: psych::reverse.code(keys, items, mini = 1, maxi = 6)
+  kd <- as.data.frame(psych::reverse.code(keys, dc, mini = rep(1, 5), maxi = rep(6, 5)))
+  om_keyed <- suppressWarnings(psych::omega(kd, nfactors = 1, fm = "minres", flip = FALSE, plot = FALSE))
+  om_flip <- suppressWarnings(psych::omega(dc, nfactors = 1, fm = "minres", flip = TRUE, plot = FALSE))
+  # index score: mean of the keyed items, psych::scoreItems(impute = "none"), complete rows
+  sc <- psych::scoreItems(keys, dc, min = 1, max = 6, impute = "none", totals = FALSE)
+  out$scales[[name]] <- list(
+    items = s$items, reverse = s$reverse,
+    n_pairwise = nrow(d), n_listwise = nrow(dc),
+    raw_alpha_pairwise = a_pair$total$raw_alpha,
+    std_alpha_pairwise = a_pair$total$std.alpha,
+    raw_alpha_listwise = a_list$total$raw_alpha,
+    std_alpha_listwise = a_list$total$std.alpha,
+    raw_alpha_unkeyed_listwise = a_raw$total$raw_alpha,
+    r_drop_listwise = unname(a_list$item.stats$r.drop),
+    omega_total_keyed = om_keyed$omega.tot,
+    omega_total_psych_flip = om_flip$omega.tot,
+    mean_score_listwise = mean(sc$scores[, 1])
+  )
+}
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "reference.json")
