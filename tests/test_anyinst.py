@@ -208,3 +208,50 @@ def test_cli_indices_with_keys_keeps_its_csv_columns(tmp_path):
         assert_allclose(table.loc[name, "alpha"], ref["raw_alpha_pairwise"], rtol=0, atol=1e-10)
     hs = invoke("indices", HS, "--instrument", HS / "instrument.yaml", "--format", "csv")
     assert list(pd.read_csv(io.StringIO(hs.stdout))["index"]) == ["visual", "textual", "speed"]
+
+
+# ----------------------------------------------------------------------------- adequacy, correlation
+
+ADEQ = json.loads((Path(__file__).parent / "reference" / "anyinst" / "adequacy.json").read_text())
+
+
+def test_cli_adequacy_matches_psych_kmo_and_bartlett():
+    res = invoke("adequacy", BFI, "--instrument", BFI / "instrument.yaml", "--n-iter", "5", "--format", "csv")
+    assert res.exit_code == 0, res.stderr
+    t = pd.read_csv(io.StringIO(res.stdout))
+    ref = ADEQ["bfi"]
+    assert set(t["n"]) == {ref["n_listwise"]}
+    kmo = t[t["statistic"] == "kmo"].set_index("item")["value"]
+    # closed forms from the same correlation matrix: 1e-10
+    assert_allclose(kmo["overall"], ref["kmo_overall"], rtol=0, atol=1e-10)
+    assert_allclose(kmo[list(ref["kmo_items"])].to_numpy(), list(ref["kmo_items"].values()), rtol=0, atol=1e-10)
+    stat = t.set_index("statistic")["value"]
+    assert_allclose(stat["bartlett_chi2"], ref["bartlett_chi2"], rtol=1e-10)
+    assert stat["bartlett_df"] == ref["bartlett_df"]
+    again = invoke("adequacy", BFI, "--instrument", BFI / "instrument.yaml", "--n-iter", "5", "--format", "csv")
+    assert again.stdout == res.stdout  # seeded parallel analysis
+
+
+def test_cli_correlation_listwise_and_pairwise():
+    res = invoke("correlation", HS, "--instrument", HS / "instrument.yaml", "--items", "x1,x2,x3", "--format", "csv")
+    t = pd.read_csv(io.StringIO(res.stdout))
+    assert_allclose(t["r"].to_numpy().reshape(3, 3), ADEQ["holzinger"]["r"], rtol=0, atol=1e-12)
+    assert set(t["n"]) == {ADEQ["holzinger"]["n"]}
+    res = invoke("correlation", BFI, "--instrument", BFI / "instrument.yaml", "--items", "A1,A2",
+                 "--nan-policy", "pairwise", "--format", "csv")
+    t = pd.read_csv(io.StringIO(res.stdout)).set_index(["item_a", "item_b"])
+    assert_allclose(t.loc[("A1", "A2"), "r"], ADEQ["bfi"]["r_A1_A2_pairwise"], rtol=0, atol=1e-12)
+    assert t.loc[("A1", "A2"), "n"] == ADEQ["bfi"]["n_A1_A2_pairwise"]
+
+
+@pytest.mark.parametrize("command", [["replicate", "--out", "OUT"], ["regress"], ["train", "--out", "OUT/m.json"]])
+def test_commands_needing_rounds_say_so(tmp_path, command):
+    args = [str(tmp_path / "x") if a == "OUT" else a.replace("OUT", str(tmp_path)) for a in command]
+    if command[0] == "replicate":
+        args = ["replicate", "--data", str(HS), "--instrument", str(HS / "instrument.yaml"), *args[1:]]
+    else:
+        args = [args[0], str(HS), "--instrument", str(HS / "instrument.yaml"), *args[1:]]
+    res = invoke(*args)
+    assert res.exit_code == 2
+    assert "needs forms paired into measurements" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "x").exists()

@@ -218,17 +218,29 @@ def load_data(data: Path | None, instrument_path: Path | None = None, store: Pat
     return dataset
 
 
+def require_pairing(dataset, command: str) -> None:
+    """FipError unless the dataset's instrument pairs forms into rounds (``command`` needs them)."""
+    inst = dataset.instrument
+    if not inst.pairs_forms:
+        raise FipError(
+            f"{command} needs forms paired into measurements (dates and caseworkers: an instrument with a "
+            f"'measurement' section) and outcomes; instrument {inst.id!r} has one measurement per person "
+            "(use fip validate, describe, factor, adequacy, correlation or indices)")
+
+
 def load_study(data: Path | None, instrument_path: Path | None = None, store: Path | None = None, *,
                until: str | None = None, policy=None, wait: float = WAIT, person_rows: bool = False,
-               key_file: Path | None = None):
+               key_file: Path | None = None, needs: str | None = None):
     """One :class:`fip.study.Study` of the dataset :func:`load_data` reads; ``until`` as ``--until``,
     ``policy`` the command's disclosure policy (default: the configured one)."""
     from fip.data.dataset import iso_date
     from fip.study import Study
 
     until = None if until is None else iso_date(until, "--until")
-    return Study(load_data(data, instrument_path, store, wait, person_rows=person_rows, key_file=key_file),
-                 until=until, policy=policy)
+    dataset = load_data(data, instrument_path, store, wait, person_rows=person_rows, key_file=key_file)
+    if needs is not None:
+        require_pairing(dataset, needs)
+    return Study(dataset, until=until, policy=policy)
 
 
 @app.command()
@@ -592,7 +604,7 @@ def regress(
     check_option("--format", fmt, FORMATS)
     check_option("--family", family, FAMILIES)
     _check_outputs(("--out", out))
-    study = load_study(data, instrument, store, until=until, wait=wait)
+    study = load_study(data, instrument, store, until=until, wait=wait, needs="fip regress")
     analysis = study.analysis
     for name in outcome or ():
         check_option("--outcome", name, analysis.outcomes)
@@ -641,7 +653,7 @@ def train(
         _figure_format(calibration_figure, "--calibration-figure")
     _check_outputs(("--out", out), ("--calibration-figure", calibration_figure))
     policy = _policy(min_cell, secure_machine)
-    result = train_model(load_study(data, instrument, store, policy=policy, wait=wait), model, C=penalty, seed=seed,
+    result = train_model(load_study(data, instrument, store, policy=policy, wait=wait, needs="fip train"), model, C=penalty, seed=seed,
                          n_folds=folds, created_at=created_at)
     figure = None if calibration_figure is None else plot_calibration(
         result.validation.calibration, title=f"{model} model, held-out caseworkers")
@@ -680,7 +692,7 @@ def score(
 
     check_option("--lang", lang, ("da", "en"))
     _check_outputs(("--out", out))
-    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file)
+    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file, needs="fip score")
     table = score_cohort(study.measurements, load_model(model), persons=study.dataset.persons,
                          instrument=study.instrument, lang=lang)
     if out is None:
@@ -715,7 +727,7 @@ def star(
     if not person:
         raise ValueError("--person is required (a pseudonymous person id)")
     _check_outputs(("--out", out))
-    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file)
+    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file, needs="fip star")
     dataset, measurements = study.dataset, study.measurements
     if suffix == ".html":
         row = None
@@ -771,6 +783,7 @@ def replicate(
         source, synthetic = f"synthetic cohort (seed {seed})", True
     else:
         dataset = load_data(data, instrument, store, wait)
+        require_pairing(dataset, "fip replicate")
         source = mask_personal(f"store {store.name}" if store is not None else f"folder {data.name}")
         synthetic = False
     definitions = fitting_index_definitions(dataset.instrument, min_share_answered)
@@ -809,7 +822,7 @@ def status_note_cmd(
 
     check_option("--lang", lang, ("da", "en"))
     if list_choices:
-        choices = note_choices(load_study(data, instrument, store))
+        choices = note_choices(load_study(data, instrument, store, needs="fip status-note"))
         names = ", ".join(mask_personal(m) for m in choices.municipalities)
         console.print(f"municipalities ({len(choices.municipalities)}): {names}", markup=False, highlight=False)
         console.print(f"quarters with measurements: {choices.covered()}: {', '.join(choices.quarters)}",
@@ -819,7 +832,7 @@ def status_note_cmd(
         raise ValueError("--municipality and --quarter are required (e.g. --municipality kommune_12 --quarter 2018Q2)")
     _check_outputs(("--out", out))
     policy = _policy(min_cell, secure_machine)
-    note = status_note(load_study(data, instrument, store, policy=policy, wait=wait), municipality, quarter, lang=lang)
+    note = status_note(load_study(data, instrument, store, policy=policy, wait=wait, needs="fip status-note"), municipality, quarter, lang=lang)
     atomic_write_text(out, note.html)
     if policy.statement:
         console.print(policy.statement, highlight=False)
@@ -901,10 +914,16 @@ def serve(
     run_service(host, port, data_dir=data, demo=demo, persons=persons, echo=lambda line: console.print(line, markup=False, highlight=False))
 
 
+import fip.cli_anyinst  # noqa: E402,F401 - registers adequacy and correlation
+
+
 def main() -> None:
     """Entry point of the ``fip`` console script."""
     app()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # ``python -m fip.cli``: run the app of the module ``fip.cli``, on which fip.cli_* register
+    from fip.cli import main as _main
+
+    _main()

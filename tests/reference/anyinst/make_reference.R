@@ -43,3 +43,18 @@ for (name in names(scales)) {
   )
 }
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "reference.json")
+
+# Adequacy and correlations (fip adequacy, fip correlation) -> adequacy.json
+items <- names(x)[-1]
+dc <- na.omit(x[, items])
+k <- psych::KMO(cor(dc))
+b <- psych::cortest.bartlett(cor(dc), n = nrow(dc))
+hs <- read.csv("../../../examples/data/holzinger/forms.csv")
+pw <- cor(x[, c("A1", "A2")], use = "pairwise.complete.obs")
+adequacy <- list(
+  versions = out$versions,
+  bfi = list(n_listwise = nrow(dc), kmo_overall = k$MSA, kmo_items = as.list(k$MSAi),
+             bartlett_chi2 = unname(b$chisq), bartlett_df = unname(b$df),
+             r_A1_A2_pairwise = pw[1, 2], n_A1_A2_pairwise = sum(complete.cases(x[, c("A1", "A2")]))),
+  holzinger = list(n = nrow(hs), r = unname(cor(hs[, c("x1", "x2", "x3")]))))
+writeLines(toJSON(adequacy, digits = NA, auto_unbox = TRUE, pretty = TRUE), "adequacy.json")
