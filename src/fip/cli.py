@@ -853,7 +853,12 @@ def import_(
     """Validate a dataset folder and add it to the store (idempotent; corrections logged)."""
     from fip.store import import_dataset
 
-    report = import_dataset(data, store, instrument=_instrument(instrument), key_file=key_file,
+    inst = _instrument(instrument)
+    if not inst.pairs_forms:  # the store holds the FIP layout (persons with municipality, dated forms)
+        raise FipError(f"fip import needs the FIP layout (an instrument with a 'measurement' section); instrument "
+                       f"{inst.id!r} has the smallest layout: analyse the folder itself (fip validate, describe, "
+                       "factor, adequacy, correlation, indices)")
+    report = import_dataset(data, store, instrument=inst, key_file=key_file,
                             user=user, timeout=wait)
     for line in report.lines():
         console.print(line, highlight=False)

@@ -2,9 +2,10 @@
 
 Conventions
 -----------
-* Cronbach's alpha uses covariances of the listwise-complete rows,
-  ``alpha = k/(k-1) · (1 − Σ var_i / var(Σ items))`` (as Stata ``alpha`` and R
-  ``psych::alpha`` raw_alpha). The 95 % interval is Feldt's (1965), as pingouin gives it:
+* Cronbach's alpha uses covariances of the listwise-complete rows by default,
+  ``alpha = k/(k-1) · (1 − Σ var_i / var(Σ items))``: Stata ``alpha, asis casewise`` and R
+  ``psych::alpha(na.omit(x))`` raw_alpha, not Stata's plain ``alpha`` (pairwise, signs
+  chosen by itself) nor psych's default (pairwise); see ``nan_policy`` below. The 95 % interval is Feldt's (1965), as pingouin gives it:
   ``1 − (1 − alpha) · F(1 − c/2; n − 1, (n − 1)(k − 1))`` and the same with ``c/2``.
 * Item-rest correlation: Pearson correlation of an item with the sum of the other items
   (psych ``r.drop``, Stata ``alpha, item`` "item-rest correlation").
