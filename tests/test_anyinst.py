@@ -255,3 +255,50 @@ def test_commands_needing_rounds_say_so(tmp_path, command):
     assert res.exit_code == 2
     assert "needs forms paired into measurements" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "x").exists()
+
+
+# ----------------------------------------------------------------------------- Stata's alpha
+
+STATA = json.loads((Path(__file__).parent / "reference" / "anyinst" / "stata.json").read_text())["scales"]
+
+
+def _as_list(v):
+    return [v] if isinstance(v, str) else list(v)
+
+
+@pytest.mark.parametrize("name", list(STATA))
+def test_stata_conventions_match_the_independent_r_implementation(bfi, bfi_defs, name):
+    ref = STATA[name]
+    d = next(x for x in bfi_defs if x.id == name)
+    block = bfi.forms[list(d.items)]
+    auto = cronbach_alpha(block, convention="stata")
+    # the first factor's sign is arbitrary: Stata's choice is the set or its complement (same alpha)
+    chosen = set(auto.reversed.split())
+    assert chosen in (set(_as_list(ref["auto_reversed"])), set(d.items) - set(_as_list(ref["auto_reversed"])))
+    # same closed form in both implementations, on the same numbers: 1e-10
+    assert_allclose(auto.alpha, ref["alpha_auto"], rtol=0, atol=1e-10)
+    keyed = cronbach_alpha(block, convention="stata", reverse=d.reverse)
+    assert keyed.reversed == " ".join(d.reverse) and keyed.n_obs == ref["n"]
+    assert_allclose(keyed.alpha, ref["alpha_keys"], rtol=0, atol=1e-10)
+    asis = cronbach_alpha(block, convention="stata_asis")
+    if ref["alpha_asis"] is None:  # negative: Stata shows a missing value
+        assert np.isnan(asis.alpha)
+    else:
+        assert_allclose(asis.alpha, ref["alpha_asis"], rtol=0, atol=1e-10)
+
+
+def test_conventions_agree_on_complete_data(bfi, bfi_defs):
+    d = next(x for x in bfi_defs if x.id == "openness")
+    block = bfi.forms[list(d.items)].dropna()
+    values = [cronbach_alpha(block, convention=c, reverse=d.reverse).alpha for c in ("casewise", "psych", "stata")]
+    assert_allclose(values, values[0], rtol=0, atol=1e-12)
+
+
+def test_cli_indices_alpha_option():
+    res = invoke("indices", BFI, "--instrument", BFI / "instrument.yaml", "--definitions", BFI / "indices.yaml",
+                 "--format", "csv", "--alpha", "stata")
+    t = pd.read_csv(io.StringIO(res.stdout)).set_index("index")
+    for name, ref in STATA.items():
+        assert_allclose(t.loc[name, "alpha"], ref["alpha_keys"], rtol=0, atol=1e-10)
+    bad = invoke("indices", BFI, "--instrument", BFI / "instrument.yaml", "--alpha", "spss")
+    assert bad.exit_code == 2 and "--alpha" in bad.stderr

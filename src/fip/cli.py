@@ -504,6 +504,7 @@ def indices(
     secure_machine: SecureOpt = False,
     respondent: RespondentOpt = None,
     nan_policy: Annotated[str, _nan_policy_opt("listwise", "alpha on complete rows: Stata alpha, asis casewise")] = "listwise",
+    alpha_convention: Annotated[Optional[str], typer.Option("--alpha", help="Alpha's convention: casewise (Stata alpha, asis casewise; default), psych (pairwise covariances; = --nan-policy pairwise), stata (Stata's plain alpha: count-weighted pairwise, its own signs for indices without keys) or stata_asis.")] = None,
 ) -> None:
     """The study's indices: items, mean score per round, Cronbach's alpha (95 % CI), omega.
 
@@ -524,6 +525,10 @@ def indices(
 
     check_option("--format", fmt, FORMATS)
     check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
+    if alpha_convention is not None:
+        from fip.reliability import ALPHA_CONVENTIONS
+
+        check_option("--alpha", alpha_convention, ALPHA_CONVENTIONS)
     _check_outputs(("--out", out), ("--scores", scores))
     policy = _policy(min_cell, secure_machine)
     dataset = load_data(data, instrument, store, wait, person_rows=scores is not None, key_file=key_file)
@@ -547,7 +552,8 @@ def indices(
         table = pd.concat(per_item, ignore_index=True)[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd"]]
         emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_})")
         return
-    table = protect_reliability(reliability_table(answers, defs, nan_policy=nan_policy), policy)
+    table = protect_reliability(reliability_table(answers, defs, nan_policy=nan_policy, convention=alpha_convention),
+                                policy)
     means = index_means(scored, defs, policy=policy)
     wide = pd.concat([means.pivot(index="index", columns="round", values=stat).add_prefix(f"{stat} r")
                       for stat in ("mean", "n")], axis=1)
@@ -555,8 +561,10 @@ def indices(
     table = table.reset_index()
     table.insert(1, "items", [" ".join(d.items) for d in defs])
     keyed = [f"{d.id}: {', '.join(d.reverse)}" for d in defs if d.reverse]
-    title = (f"Indices (reliability on round {round_}, {nan_policy}; reverse-keyed: {'; '.join(keyed)})" if keyed
-             else f"Indices (reliability on round {round_})")
+    how = alpha_convention or ("psych" if nan_policy == "pairwise" else "casewise")
+    title = (f"Indices (reliability on round {round_}, alpha {how}; reverse-keyed: {'; '.join(keyed)})" if keyed
+             else f"Indices (reliability on round {round_})" if how == "casewise"
+             else f"Indices (reliability on round {round_}, alpha {how})")
     emit(table, fmt, out, console, title=title, notice=policy.statement)
     if scores is not None:
         atomic_write_text(scores, safe_csv(scored), private=True)  # per person

@@ -58,3 +58,47 @@ adequacy <- list(
              r_A1_A2_pairwise = pw[1, 2], n_A1_A2_pairwise = sum(complete.cases(x[, c("A1", "A2")]))),
   holzinger = list(n = nrow(hs), r = unname(cor(hs[, c("x1", "x2", "x3")]))))
 writeLines(toJSON(adequacy, digits = NA, auto_unbox = TRUE, pretty = TRUE), "adequacy.json")
+
+# Stata's plain `alpha` (ado version 4.8.9), re-implemented here from its documented method
+# (Stata is not available): means of the pairwise covariances and of the variances, each
+# weighted by its number of observations (pairs answered together; answers of the item),
+# alpha = k cbar / (vbar + (k - 1) cbar), negative -> missing. Signs: reverse() as given,
+# else items whose first unrotated principal-factor loading (SMC communalities, complete
+# rows; the factor oriented so its loadings sum >= 0) is negative -> stata.json
+stata_alpha <- function(d) {
+  d <- d[rowSums(!is.na(d)) > 0, , drop = FALSE]
+  k <- ncol(d); vs <- 0; vw <- 0; cs <- 0; cw <- 0
+  for (i in 1:k) {
+    xi <- d[!is.na(d[, i]), i]
+    vs <- vs + length(xi) * var(xi); vw <- vw + length(xi)
+    if (i > 1) for (j in 1:(i - 1)) {
+      ok <- !is.na(d[, i]) & !is.na(d[, j])
+      cs <- cs + sum(ok) * cov(d[ok, i], d[ok, j]); cw <- cw + sum(ok)
+    }
+  }
+  cbar <- cs / cw; vbar <- vs / vw
+  a <- k * cbar / (vbar + (k - 1) * cbar)
+  list(alpha = if (a < 0) NA else a, n = nrow(d))
+}
+stata_signs <- function(d) {
+  R <- cor(na.omit(d))
+  Rr <- R; diag(Rr) <- 1 - 1 / diag(solve(R))
+  e <- eigen(Rr, symmetric = TRUE)
+  l1 <- e$vectors[, 1] * sqrt(e$values[1])
+  if (sum(l1) < 0) l1 <- -l1
+  names(d)[l1 < 0]
+}
+flip <- function(d, rev) { for (v in rev) d[[v]] <- -d[[v]]; d }
+stata <- list(versions = out$versions, scales = list())
+for (name in names(scales)) {
+  s <- scales[[name]]
+  d <- x[, s$items]
+  auto <- stata_signs(d)
+  stata$scales[[name]] <- list(
+    auto_reversed = auto,
+    alpha_auto = stata_alpha(flip(d, auto))$alpha,
+    alpha_keys = stata_alpha(flip(d, s$reverse))$alpha,
+    alpha_asis = stata_alpha(d)$alpha,
+    n = stata_alpha(d)$n)
+}
+writeLines(toJSON(stata, digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null"), "stata.json")
