@@ -302,3 +302,26 @@ def test_cli_indices_alpha_option():
         assert_allclose(t.loc[name, "alpha"], ref["alpha_keys"], rtol=0, atol=1e-10)
     bad = invoke("indices", BFI, "--instrument", BFI / "instrument.yaml", "--alpha", "spss")
     assert bad.exit_code == 2 and "--alpha" in bad.stderr
+
+
+def test_cli_describe_by_any_persons_column():
+    res = invoke("describe", HS, "--instrument", HS / "instrument.yaml", "--by", "school", "--format", "csv")
+    t = pd.read_csv(io.StringIO(res.stdout))
+    forms, persons = pd.read_csv(HS / "forms.csv"), pd.read_csv(HS / "persons.csv")
+    raw = forms.merge(persons, on="person_id")
+    for school, part in raw.groupby("school"):
+        row = t[(t["item"] == "x4") & (t["school"] == school)].iloc[0]
+        assert row["n"] == len(part) and abs(row["mean"] - part["x4"].mean()) < 1e-12
+    bad = invoke("describe", HS, "--instrument", HS / "instrument.yaml", "--by", "nope")
+    assert bad.exit_code == 2 and "--by: no persons column 'nope'" in bad.stderr
+
+
+def test_cli_indices_items_table_scores_reversed_items_on_the_scale():
+    res = invoke("indices", BFI, "--instrument", BFI / "instrument.yaml", "--definitions", BFI / "indices.yaml",
+                 "--items", "--format", "csv")
+    t = pd.read_csv(io.StringIO(res.stdout)).set_index(["index", "item"])
+    raw = pd.read_csv(BFI / "forms.csv")[[f"A{k}" for k in range(1, 6)]].dropna()
+    a1 = t.loc[("agreeableness", "A1")]
+    assert bool(a1["reversed"]) and a1["n"] == len(raw) == REF["agreeableness"]["n_listwise"]
+    assert abs(a1["mean"] - (7 - raw["A1"]).mean()) < 1e-12  # 1 + 6 - x on the 1-6 scale
+    assert_allclose(t.loc["agreeableness", "item_rest_r"].to_numpy(), REF["agreeableness"]["r_drop_listwise"], atol=1e-10)

@@ -338,6 +338,7 @@ def describe(
     respondent: RespondentOpt = None,
     items: ItemsOpt = None,
     nan_policy: Annotated[str, _nan_policy_opt("pairwise", "each item's answers")] = "pairwise",
+    by: Annotated[Optional[str], typer.Option("--by", help="Persons column to group by instead of gender (any coding), e.g. sex or school.")] = None,
 ) -> None:
     """Item means by gender and round (or their change), published means beside ours.
 
@@ -369,25 +370,33 @@ def describe(
             measurements = measurements.dropna(subset=chosen)
     if progression and (measurements["round"] >= 2).sum() == 0:
         raise FipError("--progression needs two rounds; this dataset has one measurement per person")
+    persons = dataset.persons
+    if by is not None:
+        if by not in persons.columns or by == "person_id":
+            raise FipError(f"--by: no persons column {by!r}; the persons table has "
+                           f"{', '.join(c for c in persons.columns if c != 'person_id') or 'no background columns'}")
+        persons = persons[["person_id", by]].rename(columns={by: "gender"})
     published = None
     if inst.id == "fip":
         from fip.published import published_item_means
 
         published = published_item_means()
     if progression:
-        table = d.item_progression(measurements, dataset.persons, inst, policy=policy)
+        table = d.item_progression(measurements, persons, inst, policy=policy)
         title = "Change in item means, round 1 to round 2 (persons with both rounds)"
     else:
-        table = d.item_means(measurements, dataset.persons, inst, published=published, policy=policy)
-        title = "Item means by gender and round"
+        table = d.item_means(measurements, persons, inst, published=published if by is None else None, policy=policy)
+        title = f"Item means by {by or 'gender'} and round"
     n_rows = int(measurements["round"].isin([1, 2]).sum())
     title += f" ({nan_policy}, {n_rows:,} measurements)"
     shown = table if fmt in ("csv", "json") else d.wide_table(table, inst, lang=lang)
+    if by is not None and fmt in ("csv", "json"):
+        shown = shown.rename(columns={"gender": by})
     from fip._output import emit
 
     emit(shown, fmt, out, console, title=title, notice=policy.statement)
     if figure is not None:
-        means = table if not progression else d.item_means(measurements, dataset.persons, inst, policy=policy)
+        means = table if not progression else d.item_means(measurements, persons, inst, policy=policy)
         _write_figure(figure, d.plot_item_means(means, inst, lang=lang))
 
 
@@ -547,10 +556,18 @@ def indices(
     if not len(answers):
         raise FipError(f"--round {round_}: no measurements in round {round_}")
     if items:
-        per_item = [item_rest_statistics(answers[list(d.items)], d.reverse).reset_index().assign(index=d.id)
+        from fip.disclosure import protect
+
+        per_item = [item_rest_statistics(answers[list(d.items)], d.reverse, dataset.instrument.scale).reset_index().assign(
+                        index=d.id, n=int(answers[list(d.items)].notna().all(axis=1).sum()))
                     for d in defs if len(d.items) >= 3]
-        table = pd.concat(per_item, ignore_index=True)[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd"]]
-        emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_})")
+        table = pd.concat(per_item, ignore_index=True)
+        keyed = {(d.id, i) for d in defs for i in d.reverse}
+        table["reversed"] = [(x, i) in keyed for x, i in zip(table["index"], table["item"])]
+        table = table[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd", "reversed", "n"]]
+        table = protect(table, policy, n="n", values=["item_rest_r", "alpha_if_deleted", "mean", "sd"])
+        emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_}; "
+                                             "complete rows; reversed items scored min + max - x)", notice=policy.statement)
         return
     table = protect_reliability(reliability_table(answers, defs, nan_policy=nan_policy, convention=alpha_convention),
                                 policy)

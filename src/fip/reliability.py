@@ -201,11 +201,11 @@ def cronbach_alpha(items: pd.DataFrame, *, confidence: float = 0.95, nan_policy:
                        confidence=confidence, convention=convention, reversed=" ".join(reverse))
 
 
-def item_rest_statistics(items: pd.DataFrame, reverse: Sequence[str] = ()) -> pd.DataFrame:
+def item_rest_statistics(items: pd.DataFrame, reverse: Sequence[str] = (), scale=None) -> pd.DataFrame:
     """Per item: item-rest correlation and alpha if the item is deleted.
 
-    ``reverse`` items are reversed first (``-x``: their ``mean`` is then negative; the
-    correlations and alphas are those of the keyed index).
+    ``reverse`` items are reversed first (:func:`fip.indices.reverse_keyed`: ``min + max - x``
+    on the Likert ``scale``, else ``-x``); the statistics are those of the keyed index.
 
     Returns
     -------
@@ -213,7 +213,7 @@ def item_rest_statistics(items: pd.DataFrame, reverse: Sequence[str] = ()) -> pd
         Index = item; columns ``item_rest_r``, ``alpha_if_deleted`` (NaN when fewer than
         two items would remain), ``mean``, ``sd``; on listwise complete rows.
     """
-    values = _complete(reverse_keyed(items, list(reverse)))
+    values = _complete(reverse_keyed(items, list(reverse), scale))
     total = values.sum(axis=1)
     rows = []
     for j, item in enumerate(items.columns):
