@@ -325,3 +325,35 @@ def test_cli_indices_items_table_scores_reversed_items_on_the_scale():
     assert bool(a1["reversed"]) and a1["n"] == len(raw) == REF["agreeableness"]["n_listwise"]
     assert abs(a1["mean"] - (7 - raw["A1"]).mean()) < 1e-12  # 1 + 6 - x on the 1-6 scale
     assert_allclose(t.loc["agreeableness", "item_rest_r"].to_numpy(), REF["agreeableness"]["r_drop_listwise"], atol=1e-10)
+
+
+def test_dates_give_rounds_and_several_respondents_join(tmp_path):
+    inst_file = tmp_path / "inst.yaml"
+    inst_file.write_text("instrument: {id: two}\nscale: {min: 1, max: 5}\nrespondents: [self, teacher]\n"
+                         "items:\n  - {id: S1, respondent: self}\n  - {id: T1, respondent: teacher}\n", encoding="utf-8")
+    rng = np.random.default_rng(5)
+    rows = []
+    for p in range(12):
+        for rnd, day in ((1, "2020-01-15"), (2, "15-06-2020")):
+            rows.append(f"p{p},self,{day},{rng.integers(1, 6)},")
+            rows.append(f"p{p},teacher,{day},,{rng.integers(1, 6)}")
+    folder = _write(tmp_path / "d", "person_id,respondent,answered_on,S1,T1\n" + "\n".join(rows) + "\n")
+    inst = load_instrument(inst_file)
+    ds = load_dataset(folder, inst)
+    m = pair_forms(ds).measurements
+    assert len(m) == 24 and set(m["round"]) == {1, 2} and m[["S1", "T1"]].notna().all().all()
+    res = invoke("describe", folder, "--instrument", inst_file, "--progression", "--format", "csv")
+    assert res.exit_code == 0, res.stderr
+    t = pd.read_csv(io.StringIO(res.stdout))
+    raw = pd.read_csv(folder / "forms.csv")
+    s1 = raw[raw["respondent"] == "self"].assign(r=lambda f: np.where(f["answered_on"] == "2020-01-15", 1, 2))
+    wide = s1.pivot(index="person_id", columns="r", values="S1")
+    row = t[(t["item"] == "S1") & (t["gender"] == "all")].iloc[0]
+    assert row["n"] == 12 and abs(row["change"] - (wide[2] - wide[1]).mean()) < 1e-12
+    bad = _write(tmp_path / "e", "person_id,respondent,answered_on,S1,T1\np1,self,2020-01-15,3,4\np1,self,2020-13-01,3,\n")
+    problems = [str(p) for p in validate_dataset(bad, inst)]
+    assert problems == [
+        "forms.csv, row 3, column 'answered_on': got '2020-13-01'; expected a date like 2018-12-31 or 31-12-2018 "
+        "(the forms have dates: every form needs one)",
+        "forms.csv, row 2, column 'T1': got '4'; expected an empty cell on a form that is not a teacher form",
+    ]

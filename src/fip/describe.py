@@ -239,11 +239,14 @@ def item_progression(
     """
     long = _long_scores(measurements, persons, instrument)
     wide = long[long["round"].isin([first, second])].pivot_table(
-        index=["person_id", "gender", "item"], columns="round", values="score", aggfunc="first"
+        index=["person_id", "item"], columns="round", values="score", aggfunc="first"
     )
     if first not in wide.columns or second not in wide.columns:
         raise ValueError(f"no person has item answers in both round {first} and round {second}")
     wide = wide.dropna(subset=[first, second]).reset_index()
+    # gender joined afterwards: a person without one (or without a persons row) counts in "all"
+    gender = long.drop_duplicates("person_id").set_index("person_id")["gender"]
+    wide.insert(1, "gender", gender.reindex(wide["person_id"]).to_numpy())
     wide["change"] = wide[second] - wide[first]
     frames = []
     for gender_key, data in (("gender", wide), (None, wide.assign(gender="all"))):

@@ -13,8 +13,10 @@ is ``False``), e.g. a public personality questionnaire or a battery of test scor
   number becomes numeric, any other stays text.
 * ``outcomes`` is not read: commands that need outcomes, two rounds or caseworkers say so.
 
-Every person has one measurement (round 1). No date, caseworker, language, municipality or
-outcome is needed.
+Without dates every person has one measurement (round 1). With an ``answered_on`` column
+(ISO or Danish dates) a person may have several forms per respondent: the k-th form of each
+respondent by date is round k, and the respondents' forms of round k make one measurement.
+No caseworker, language, municipality or outcome is needed.
 
 Examples
 --------
@@ -37,7 +39,15 @@ import numpy as np
 import pandas as pd
 
 from fip.data.dataset import INTEGER_DTYPE, TEXT_DTYPE, Dataset
-from fip.data.readers import EXTENSIONS, UnreadableFileError, as_text, find_table_files, parse_number, read_table
+from fip.data.readers import (
+    EXTENSIONS,
+    UnreadableFileError,
+    as_text,
+    find_table_files,
+    parse_date,
+    parse_number,
+    read_table,
+)
 from fip.errors import InvalidDataError, Problem
 from fip.instrument import Instrument
 
@@ -177,13 +187,23 @@ def _check_forms(raw: pd.DataFrame, file: str, inst: Instrument, problems: list[
     respondent = resp if resp is not None else pd.Series(inst.respondent_ids[0], index=raw.index, dtype=TEXT_DTYPE)
     out = pd.DataFrame({"person_id": ids.astype(TEXT_DTYPE), "respondent": respondent.astype(TEXT_DTYPE)})
     key = pd.DataFrame({"p": out["person_id"], "r": out["respondent"]})
+    dated = "answered_on" in raw.columns
+    if dated:
+        dates = parse_date(raw["answered_on"])
+        bad = np.flatnonzero(dates.isna().to_numpy())
+        _cells(problems, file, "answered_on", bad, raw["answered_on"].astype(str),
+               "a date like 2018-12-31 or 31-12-2018 (the forms have dates: every form needs one)")
+        out["answered_on"] = dates.to_numpy()
+        key["d"] = dates
     dup = key.duplicated(keep="first").to_numpy() & out["person_id"].notna().to_numpy()
     if dup.any():
-        first = key.reset_index().groupby(["p", "r"], sort=False)["index"].transform("min").to_numpy()
+        first = key.reset_index().groupby(list(key.columns), sort=False)["index"].transform("min").to_numpy()
+        what = ("one form per person, respondent and date" if dated else
+                "one form per person and respondent")
+        why = "" if dated else "; without an answered_on column this layout has one measurement per person"
         for r in np.flatnonzero(dup)[:MAX_CELL_PROBLEMS]:
             problems.append(Problem(file, int(r) + 2, "person_id", None,
-                                    f"one form per person and respondent (the same person as row {first[r] + 2}); "
-                                    "this layout has one measurement per person"))
+                                    f"{what} (the same as row {first[r] + 2}){why}"))
     scale = inst.scale
     rof = inst.respondent_of()
     for item in inst.item_ids():
@@ -246,19 +266,33 @@ def load_minimal_dataset(folder: str | Path, instrument: Instrument) -> Dataset:
 
 
 def minimal_measurements(dataset: Dataset) -> pd.DataFrame:
-    """One measurement (round 1) per person: ``person_id``, ``round``, then every item.
+    """Measurements of the smallest layout: ``person_id``, ``round``, then every item.
 
-    A person's forms of the several respondents are joined on ``person_id``; items of a
-    respondent without a form are missing. Sorted by ``person_id``.
+    Without ``answered_on`` one per person (round 1); with it, the k-th form by date of each
+    respondent is round k (and ``measured_on`` is the earliest date of the round's forms). A
+    person's forms of the several respondents of a round are joined; items of a respondent
+    without a form are missing. Sorted by ``person_id`` and ``round``.
     """
     inst = dataset.instrument
-    forms = dataset.forms
-    pids = pd.Index(pd.array(sorted(forms["person_id"].dropna().unique()), dtype=TEXT_DTYPE))
-    m = pd.DataFrame({"person_id": pd.array(pids, dtype=TEXT_DTYPE), "round": np.ones(len(pids), dtype=np.int64)})
+    forms = dataset.forms[dataset.forms["person_id"].notna()].copy()
+    dated = "answered_on" in forms.columns
+    if dated:
+        forms = forms.sort_values(["person_id", "respondent", "answered_on"], kind="stable")
+        forms["round"] = forms.groupby(["person_id", "respondent"]).cumcount().astype(np.int64) + 1
+    else:
+        forms["round"] = np.int64(1)
+    keys = forms[["person_id", "round"]].drop_duplicates().sort_values(["person_id", "round"], kind="stable")
+    index = pd.MultiIndex.from_frame(keys)
+    m = pd.DataFrame({"person_id": pd.array(keys["person_id"], dtype=TEXT_DTYPE),
+                      "round": keys["round"].to_numpy(dtype=np.int64)})
+    if dated:
+        first = forms.groupby(["person_id", "round"])["answered_on"].min()
+        m["measured_on"] = first.reindex(index).to_numpy()
     dtype = "float64" if inst.scale.continuous else INTEGER_DTYPE
     for r in inst.respondent_ids:
-        f = forms[forms["respondent"] == r].drop_duplicates("person_id", keep="last").set_index("person_id")
+        f = forms[forms["respondent"] == r].drop_duplicates(["person_id", "round"], keep="last")
+        f = f.set_index(["person_id", "round"])
         for item in inst.item_ids(r):
-            values = f[item].reindex(pids) if item in f.columns else pd.Series(np.nan, index=pids)
+            values = f[item].reindex(index) if item in f.columns else pd.Series(np.nan, index=index)
             m[item] = values.astype(dtype).to_numpy()
     return m
