@@ -357,3 +357,22 @@ def test_dates_give_rounds_and_several_respondents_join(tmp_path):
         "(the forms have dates: every form needs one)",
         "forms.csv, row 2, column 'T1': got '4'; expected an empty cell on a form that is not a teacher form",
     ]
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.integers(1, 6)), min_size=3, max_size=3), min_size=1, max_size=15),
+       st.sampled_from([",", ";", "\t"]))
+def test_smallest_layout_reads_back_what_was_written(tmp_path_factory, rows, sep):
+    inst = instrument_from_dict({"instrument": {"id": "x"}, "scale": {"min": 1, "max": 6}, "items": ["A1", "b2", "C3"]})
+    folder = tmp_path_factory.mktemp("h")
+    lines = [sep.join(["person_id", "A1", "b2", "C3"])]
+    lines += [sep.join([f"0{k}", *("" if v is None else str(v) for v in row)]) for k, row in enumerate(rows)]
+    (folder / "forms.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ds = load_dataset(folder, inst)
+    got = ds.forms[["A1", "b2", "C3"]].astype("float64").to_numpy()
+    want = np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert ds.forms["person_id"].tolist() == [f"0{k}" for k in range(len(rows))]  # leading zeros kept

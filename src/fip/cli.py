@@ -300,10 +300,15 @@ def validate(
         background = [c for c in dataset.persons.columns if c != "person_id"]
         items = list(inst.item_ids())
         complete = int(dataset.forms[items].notna().all(axis=1).sum())
+        if "answered_on" in dataset.forms.columns:
+            rounds = Study(dataset).measurements["round"]
+            timing = f"{len(rounds):,} measurements in {int(rounds.max())} round(s) by date"
+        else:
+            timing = "one measurement per person"
         console.print(
             f"{shown}: valid dataset for instrument {inst.id!r} ({len(dataset.persons):,} persons, "
             f"{len(dataset.forms):,} forms, {len(items)} items, {complete:,} forms with every item answered; "
-            f"one measurement per person; background columns: {', '.join(background) or 'none'})",
+            f"{timing}; background columns: {', '.join(background) or 'none'})",
             highlight=False,
         )
         return
