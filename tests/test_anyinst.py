@@ -376,3 +376,9 @@ def test_smallest_layout_reads_back_what_was_written(tmp_path_factory, rows, sep
     want = np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float)
     assert np.array_equal(got, want, equal_nan=True)
     assert ds.forms["person_id"].tolist() == [f"0{k}" for k in range(len(rows))]  # leading zeros kept
+
+
+def test_describe_figure_on_a_continuous_scale_without_groups(tmp_path):
+    res = invoke("describe", HS, "--instrument", HS / "instrument.yaml", "--figure", tmp_path / "hs.png")
+    assert res.exit_code == 0, res.stderr
+    assert (tmp_path / "hs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -397,6 +397,8 @@ def plot_item_means(
 
     respondents = list(respondents or instrument.respondent_ids)
     data = means[(means["gender"] != "all") & ~means["suppressed"]]
+    if not len(data):  # no groups (no gender column): all persons
+        data = means[~means["suppressed"]]
     combos = sorted(data[["gender", "round"]].drop_duplicates().itertuples(index=False, name=None))
     size = (7.5, 1.2 + 0.45 * max(len(instrument.item_ids(r)) for r in respondents) * len(respondents))
     fig = Figure(figsize=size)
@@ -410,7 +412,7 @@ def plot_item_means(
     for ax, respondent in zip(axes, respondents):
         items = list(instrument.item_ids(respondent))
         ypos = {item: k for k, item in enumerate(items)}
-        offsets = np.linspace(-0.3, 0.3, max(len(combos), 1))
+        offsets = np.linspace(-0.3, 0.3, len(combos)) if len(combos) > 1 else np.zeros(1)
         for off, (gender, rnd) in zip(offsets, combos):
             part = data[(data["gender"] == gender) & (data["round"] == rnd) & data["item"].isin(items)]
             y = part["item"].map(ypos) + off
@@ -420,10 +422,13 @@ def plot_item_means(
                         label=f"{gender_label.get(gender, gender)}, {messages(words)['figures.round']} {rnd}")
         ax.set_yticks(range(len(items)), [instrument.label(i, lang) for i in items], fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlim(instrument.scale.min - 0.2, instrument.scale.max + 0.2)
         ax.grid(axis="x", color="0.9")
-        ax.set_xlabel(messages(words)["figures.mean_axis"] +
-                      f" ({instrument.scale.min}-{instrument.scale.max}), 95 % CI", fontsize=8)
+        if instrument.scale.continuous:
+            ax.set_xlabel(messages(words)["figures.mean_axis"] + ", 95 % CI", fontsize=8)
+        else:
+            ax.set_xlim(instrument.scale.min - 0.2, instrument.scale.max + 0.2)
+            ax.set_xlabel(messages(words)["figures.mean_axis"] +
+                          f" ({instrument.scale.min}-{instrument.scale.max}), 95 % CI", fontsize=8)
         resp_label = next(r.label for r in instrument.respondents if r.id == respondent)
         ax.set_title(resp_label.get(lang, respondent), fontsize=10, y=1.0)  # y given: not searched for
         ax.legend(fontsize=7, loc="lower right")
