@@ -382,3 +382,10 @@ def test_describe_figure_on_a_continuous_scale_without_groups(tmp_path):
     res = invoke("describe", HS, "--instrument", HS / "instrument.yaml", "--figure", tmp_path / "hs.png")
     assert res.exit_code == 0, res.stderr
     assert (tmp_path / "hs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_simulator_refuses_the_smallest_layout(tmp_path):
+    for args in (["simulate", "--out", tmp_path / "s"], ["describe"]):
+        res = invoke(*args, "--instrument", HS / "instrument.yaml")
+        assert res.exit_code == 2 and "give a dataset folder" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "s").exists()
