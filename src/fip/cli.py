@@ -584,7 +584,8 @@ def indices(
     table.insert(1, "items", [" ".join(d.items) for d in defs])
     keyed = [f"{d.id}: {', '.join(d.reverse)}" for d in defs if d.reverse]
     how = alpha_convention or ("psych" if nan_policy == "pairwise" else "casewise")
-    title = (f"Indices (reliability on round {round_}, alpha {how}; reverse-keyed: {'; '.join(keyed)})" if keyed
+    title = (f"Indices (reliability on round {round_}, alpha {how}; reverse-keyed in scores, alpha and omega "
+              f"(omega does not flip by itself): {'; '.join(keyed)})" if keyed
              else f"Indices (reliability on round {round_})" if how == "casewise"
              else f"Indices (reliability on round {round_}, alpha {how})")
     emit(table, fmt, out, console, title=title, notice=policy.statement)
