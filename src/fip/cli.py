@@ -104,6 +104,38 @@ SecureOpt = Annotated[
 ]
 
 
+RespondentOpt = Annotated[
+    Optional[str],
+    typer.Option("--respondent", help="Item set: a respondent of the instrument (FIP: citizen, caseworker) or both (all items)."),
+]
+ItemsOpt = Annotated[
+    Optional[str],
+    typer.Option("--items", help="Only these items, comma-separated (e.g. A1,A2,A3); ids as in the instrument."),
+]
+
+
+def _nan_policy_opt(default: str, what: str):
+    return typer.Option("--nan-policy", help=f"Missing answers: listwise (complete rows) or pairwise; default {default} ({what}).")
+
+
+def _item_selection(instrument, respondent: str | None, items: str | None) -> list[str] | None:
+    """Items chosen by ``--respondent`` and ``--items`` (``None``: no choice made)."""
+    if respondent is None and items is None:
+        return None
+    if respondent is not None:
+        check_option("--respondent", respondent, (*instrument.respondent_ids, "both"))
+    pool = list(instrument.item_ids(None if respondent in (None, "both") else respondent))
+    if items is None:
+        return pool
+    chosen = [i.strip() for i in items.split(",") if i.strip()]
+    unknown = [i for i in chosen if i not in pool]
+    if unknown or not chosen:
+        where = f"the {respondent} items" if respondent not in (None, "both") else f"instrument {instrument.id!r}"
+        raise FipError(f"--items: unknown item(s) {', '.join(unknown) or '(none given)'} for {where}; "
+                       f"expected some of {', '.join(pool)}")
+    return chosen
+
+
 def _policy(min_cell: int | None, secure_machine: bool):
     """The disclosure policy of a command's --min-cell / --secure-machine options."""
     from fip.disclosure import load_policy
@@ -186,17 +218,29 @@ def load_data(data: Path | None, instrument_path: Path | None = None, store: Pat
     return dataset
 
 
+def require_pairing(dataset, command: str) -> None:
+    """FipError unless the dataset's instrument pairs forms into rounds (``command`` needs them)."""
+    inst = dataset.instrument
+    if not inst.pairs_forms:
+        raise FipError(
+            f"{command} needs forms paired into measurements (dates and caseworkers: an instrument with a "
+            f"'measurement' section) and outcomes; instrument {inst.id!r} has one measurement per person "
+            "(use fip validate, describe, factor, adequacy, correlation or indices)")
+
+
 def load_study(data: Path | None, instrument_path: Path | None = None, store: Path | None = None, *,
                until: str | None = None, policy=None, wait: float = WAIT, person_rows: bool = False,
-               key_file: Path | None = None):
+               key_file: Path | None = None, needs: str | None = None):
     """One :class:`fip.study.Study` of the dataset :func:`load_data` reads; ``until`` as ``--until``,
     ``policy`` the command's disclosure policy (default: the configured one)."""
     from fip.data.dataset import iso_date
     from fip.study import Study
 
     until = None if until is None else iso_date(until, "--until")
-    return Study(load_data(data, instrument_path, store, wait, person_rows=person_rows, key_file=key_file),
-                 until=until, policy=policy)
+    dataset = load_data(data, instrument_path, store, wait, person_rows=person_rows, key_file=key_file)
+    if needs is not None:
+        require_pairing(dataset, needs)
+    return Study(dataset, until=until, policy=policy)
 
 
 @app.command()
@@ -251,6 +295,23 @@ def validate(
         _warn("ids look like CPR numbers (" + ", ".join(f"{k}: {n:,}" for k, n in counts.items())
               + "); fip import, score, indices --scores, star and export pseudonymise them with a key "
               "(--key-file or $FIP_PSEUDONYM_KEY) and refuse them without one")
+    if not dataset.instrument.pairs_forms:  # the smallest layout: nothing is paired, no funnel
+        inst = dataset.instrument
+        background = [c for c in dataset.persons.columns if c != "person_id"]
+        items = list(inst.item_ids())
+        complete = int(dataset.forms[items].notna().all(axis=1).sum())
+        if "answered_on" in dataset.forms.columns:
+            rounds = Study(dataset).measurements["round"]
+            timing = f"{len(rounds):,} measurements in {int(rounds.max())} round(s) by date"
+        else:
+            timing = "one measurement per person"
+        console.print(
+            f"{shown}: valid dataset for instrument {inst.id!r} ({len(dataset.persons):,} persons, "
+            f"{len(dataset.forms):,} forms, {len(items)} items, {complete:,} forms with every item answered; "
+            f"{timing}; background columns: {', '.join(background) or 'none'})",
+            highlight=False,
+        )
+        return
     console.print(
         f"{shown}: valid FIP dataset ({len(dataset.persons):,} persons, {len(dataset.forms):,} forms, "
         f"{len(dataset.outcomes):,} outcome months)",
@@ -273,12 +334,16 @@ def describe(
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     progression: Annotated[bool, typer.Option("--progression", help="Change between rounds 1 and 2 instead of means.")] = False,
     figure: Annotated[Optional[Path], typer.Option("--figure", help="Also draw the means (.png or .svg).")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Label language: da or en.")] = "da",
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Label language (default: the instrument's first, FIP: da).")] = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     wait: WaitOpt = WAIT,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
+    respondent: RespondentOpt = None,
+    items: ItemsOpt = None,
+    nan_policy: Annotated[str, _nan_policy_opt("pairwise", "each item's answers")] = "pairwise",
+    by: Annotated[Optional[str], typer.Option("--by", help="Persons column to group by instead of gender (any coding), e.g. sex or school.")] = None,
 ) -> None:
     """Item means by gender and round (or their change), published means beside ours.
 
@@ -288,7 +353,9 @@ def describe(
     from fip import describe as d
 
     check_option("--format", fmt, FORMATS)
-    check_option("--lang", lang, ("da", "en"))
+    check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
+    if lang is not None and instrument is None:
+        check_option("--lang", lang, ("da", "en"))
     if figure is not None:
         _figure_format(figure, "--figure")
     _check_outputs(("--out", out), ("--figure", figure))
@@ -296,23 +363,45 @@ def describe(
     study = load_study(data, instrument, store, policy=policy, wait=wait)
     dataset, measurements = study.dataset, study.measurements
     inst = dataset.instrument
+    languages = inst.label_languages or ("en",)
+    lang = languages[0] if lang is None else check_option("--lang", lang, languages)
+    chosen = _item_selection(inst, respondent, items)
+    if chosen is not None or nan_policy == "listwise":
+        from dataclasses import replace as _replace
+
+        chosen = list(inst.item_ids()) if chosen is None else chosen
+        inst = _replace(inst, items=tuple(i for i in inst.items if i.id in chosen))
+        if nan_policy == "listwise":  # the rows (per round) answering every chosen item
+            measurements = measurements.dropna(subset=chosen)
+    if progression and (measurements["round"] >= 2).sum() == 0:
+        raise FipError("--progression needs two rounds; this dataset has one measurement per person")
+    persons = dataset.persons
+    if by is not None:
+        if by not in persons.columns or by == "person_id":
+            raise FipError(f"--by: no persons column {by!r}; the persons table has "
+                           f"{', '.join(c for c in persons.columns if c != 'person_id') or 'no background columns'}")
+        persons = persons[["person_id", by]].rename(columns={by: "gender"})
     published = None
     if inst.id == "fip":
         from fip.published import published_item_means
 
         published = published_item_means()
     if progression:
-        table = d.item_progression(measurements, dataset.persons, inst, policy=policy)
+        table = d.item_progression(measurements, persons, inst, policy=policy)
         title = "Change in item means, round 1 to round 2 (persons with both rounds)"
     else:
-        table = d.item_means(measurements, dataset.persons, inst, published=published, policy=policy)
-        title = "Item means by gender and round"
+        table = d.item_means(measurements, persons, inst, published=published if by is None else None, policy=policy)
+        title = f"Item means by {by or 'gender'} and round"
+    n_rows = int(measurements["round"].isin([1, 2]).sum())
+    title += f" ({nan_policy}, {n_rows:,} measurements)"
     shown = table if fmt in ("csv", "json") else d.wide_table(table, inst, lang=lang)
+    if by is not None and fmt in ("csv", "json"):
+        shown = shown.rename(columns={"gender": by})
     from fip._output import emit
 
     emit(shown, fmt, out, console, title=title, notice=policy.statement)
     if figure is not None:
-        means = table if not progression else d.item_means(measurements, dataset.persons, inst, policy=policy)
+        means = table if not progression else d.item_means(measurements, persons, inst, policy=policy)
         _write_figure(figure, d.plot_item_means(means, inst, lang=lang))
 
 
@@ -320,7 +409,7 @@ def describe(
 @handles_errors
 def factor(
     data: DataDir = None,
-    respondent: Annotated[str, typer.Option("--respondent", help="citizen, caseworker or both (all items).")] = "citizen",
+    respondent: Annotated[Optional[str], typer.Option("--respondent", help="Item set: a respondent of the instrument (FIP: citizen, the default; caseworker) or both (all items).")] = None,
     method: Annotated[str, typer.Option("--method", help="pf (Stata default), ipf, minres, ml, pcf, pca.")] = "pf",
     rotation: Annotated[str, typer.Option("--rotation", help="none, varimax (Stata), varimax_kaiser, promax, promax_kaiser, oblimin.")] = "varimax",
     n_factors: Annotated[Optional[int], typer.Option("--n-factors", min=1, help="Factors to keep (default: the study's 3/4/6 when rotated, else Stata's rule).")] = None,
@@ -330,11 +419,15 @@ def factor(
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     wait: WaitOpt = WAIT,
+    items: ItemsOpt = None,
+    nan_policy: Annotated[str, _nan_policy_opt("listwise", "Stata's factor")] = "listwise",
 ) -> None:
     """Factor analysis as the study ran it (Stata pf + varimax), published loadings beside ours.
 
     ``table``/``md`` show the variance table, the loadings with the published ones
     (Tables 4.7/4.8) and the congruence per factor; ``csv``/``json`` the tidy loadings.
+    Another instrument, ``--items`` or ``--nan-policy pairwise``: the analysis of those items
+    without the published tables (``csv``/``json``: item, factor, loading, n).
     """
     from fip._output import emit
     from fip.factors import METHODS, ROTATIONS
@@ -343,10 +436,16 @@ def factor(
     check_option("--format", fmt, FORMATS)
     check_option("--method", method, METHODS)
     check_option("--rotation", rotation, ("none", *ROTATIONS))
-    check_option("respondent", respondent, ("citizen", "caseworker", "both"))
+    check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
     _check_outputs(("--out", out))
     study = load_study(data, instrument, store, wait=wait)
+    respondent = respondent if respondent is not None else study.item_sets[0]
+    check_option("--respondent", respondent, study.item_sets)
     options = {"method": method, "rotation": None if rotation == "none" else rotation, "n_factors": n_factors}
+    if study.instrument.id != "fip" or items is not None or nan_policy != "listwise" \
+            or respondent not in ("citizen", "caseworker", "both"):
+        _factor_any(study, respondent, items, nan_policy, round_, options, fmt, out)
+        return
     if round_ == 1:  # the Study's round-1 correlation matrix of the item set
         corr = study.correlation(respondent)
         cmp = compare_with_study(None, study.instrument, respondent, correlation=corr.correlation,
@@ -372,6 +471,34 @@ def factor(
         emit(cmp.statements, fmt, None, console, title="The report's statements about the unrotated solution")
 
 
+def _factor_any(study, respondent: str, items: str | None, nan_policy: str, round_: int, options: dict,
+                fmt: str, out: Path | None) -> None:
+    """``fip factor`` on any instrument and item choice: variance and loadings, no published tables."""
+    from fip._output import emit
+    from fip.factors import factor_analysis
+
+    chosen = _item_selection(study.instrument, respondent, items)
+    m = study.measurements
+    data = m.loc[m["round"] == round_, chosen].astype("float64")
+    if not len(data):
+        raise FipError(f"--round {round_}: no measurements in round {round_} (rounds: "
+                       f"{', '.join(map(str, sorted(m['round'].unique())))})")
+    result = factor_analysis(data, nan_policy=nan_policy, **options)
+    study.policy.require(result.n_obs, f"the factor analysis of the {respondent} items")
+    label = (f"{respondent} items ({len(chosen)}), round {round_}, method {options['method']}, "
+             f"rotation {options['rotation'] or 'none'}, {nan_policy}, n = {result.n_obs}")
+    if fmt in ("csv", "json"):
+        tidy = result.loadings.rename_axis("item").reset_index().melt(id_vars="item", var_name="factor",
+                                                                       value_name="loading")
+        emit(tidy.assign(n=result.n_obs), fmt, out, console)
+        return
+    emit(result.variance, fmt, None if out is None else out.with_suffix(".variance" + out.suffix),
+         console, title=f"Variance ({label})")
+    wide = result.loadings.copy()
+    wide["uniqueness"] = result.uniqueness
+    emit(wide.rename_axis("item").reset_index(), fmt, out, console, title=f"Loadings ({label})")
+
+
 @app.command()
 @handles_errors
 def indices(
@@ -389,10 +516,18 @@ def indices(
     wait: WaitOpt = WAIT,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
+    respondent: RespondentOpt = None,
+    nan_policy: Annotated[str, _nan_policy_opt("listwise", "alpha on complete rows: Stata alpha, asis casewise")] = "listwise",
+    alpha_convention: Annotated[Optional[str], typer.Option("--alpha", help="Alpha's convention: casewise (Stata alpha, asis casewise; default), psych (pairwise covariances; = --nan-policy pairwise), stata (Stata's plain alpha: count-weighted pairwise, its own signs for indices without keys) or stata_asis.")] = None,
 ) -> None:
     """The study's indices: items, mean score per round, Cronbach's alpha (95 % CI), omega.
 
     With ``--items``: per index and item, the item-rest correlation and alpha if deleted.
+    Items listed under ``reverse:`` in the definitions are reversed in the scores, alpha and
+    omega (nothing is reversed automatically; a warning names items correlating negatively
+    with the rest of their index). Another instrument without ``--definitions``: one index
+    per domain of the instrument (or of all items of each respondent).
+    ``--nan-policy pairwise``: alpha from pairwise covariances (psych ``alpha``).
     """
     import pandas as pd
 
@@ -403,29 +538,74 @@ def indices(
     from fip.study import Study
 
     check_option("--format", fmt, FORMATS)
+    check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
+    if alpha_convention is not None:
+        from fip.reliability import ALPHA_CONVENTIONS
+
+        check_option("--alpha", alpha_convention, ALPHA_CONVENTIONS)
     _check_outputs(("--out", out), ("--scores", scores))
     policy = _policy(min_cell, secure_machine)
     dataset = load_data(data, instrument, store, wait, person_rows=scores is not None, key_file=key_file)
-    defs = load_index_definitions(definitions, instrument=dataset.instrument, min_share_answered=min_share_answered)
+    if definitions is None and dataset.instrument.id != "fip":
+        defs = _instrument_indices(dataset.instrument, min_share_answered)
+    else:
+        defs = load_index_definitions(definitions, instrument=dataset.instrument, min_share_answered=min_share_answered)
+    if respondent is not None:
+        pool = set(_item_selection(dataset.instrument, respondent, None))
+        defs = tuple(d for d in defs if set(d.items) <= pool)
+        if not defs:
+            raise FipError(f"--respondent {respondent}: no index has only {respondent} items")
     study = Study(dataset, definitions=defs, policy=policy)
     measurements, scored = study.measurements, study.index_scores
     answers = measurements[measurements["round"] == round_]
+    if not len(answers):
+        raise FipError(f"--round {round_}: no measurements in round {round_}")
     if items:
-        per_item = [item_rest_statistics(answers[list(d.items)]).reset_index().assign(index=d.id)
+        from fip.disclosure import protect
+
+        per_item = [item_rest_statistics(answers[list(d.items)], d.reverse, dataset.instrument.scale).reset_index().assign(
+                        index=d.id, n=int(answers[list(d.items)].notna().all(axis=1).sum()))
                     for d in defs if len(d.items) >= 3]
-        table = pd.concat(per_item, ignore_index=True)[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd"]]
-        emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_})")
+        table = pd.concat(per_item, ignore_index=True)
+        keyed = {(d.id, i) for d in defs for i in d.reverse}
+        table["reversed"] = [(x, i) in keyed for x, i in zip(table["index"], table["item"])]
+        table = table[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd", "reversed", "n"]]
+        table = protect(table, policy, n="n", values=["item_rest_r", "alpha_if_deleted", "mean", "sd"])
+        emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_}; "
+                                             "complete rows; reversed items scored min + max - x)", notice=policy.statement)
         return
-    table = protect_reliability(reliability_table(answers, defs), policy)
+    table = protect_reliability(reliability_table(answers, defs, nan_policy=nan_policy, convention=alpha_convention),
+                                policy)
     means = index_means(scored, defs, policy=policy)
     wide = pd.concat([means.pivot(index="index", columns="round", values=stat).add_prefix(f"{stat} r")
                       for stat in ("mean", "n")], axis=1)
     table = table.set_index("index").join(wide.astype({c: "float64" for c in wide if c.startswith("mean")}))
     table = table.reset_index()
     table.insert(1, "items", [" ".join(d.items) for d in defs])
-    emit(table, fmt, out, console, title=f"Indices (reliability on round {round_})", notice=policy.statement)
+    keyed = [f"{d.id}: {', '.join(d.reverse)}" for d in defs if d.reverse]
+    how = alpha_convention or ("psych" if nan_policy == "pairwise" else "casewise")
+    title = (f"Indices (reliability on round {round_}, alpha {how}; reverse-keyed in scores, alpha and omega "
+              f"(omega does not flip by itself): {'; '.join(keyed)})" if keyed
+             else f"Indices (reliability on round {round_})" if how == "casewise"
+             else f"Indices (reliability on round {round_}, alpha {how})")
+    emit(table, fmt, out, console, title=title, notice=policy.statement)
     if scores is not None:
         atomic_write_text(scores, safe_csv(scored), private=True)  # per person
+
+
+def _instrument_indices(instrument, min_share_answered: str | None):
+    """Default indices of an instrument that is not FIP: one per declared domain with 2 or more
+    items, else one of all the items of each respondent."""
+    from fip.indices import MIN_SHARE_ANSWERED, IndexDefinition, _share
+
+    share = MIN_SHARE_ANSWERED if min_share_answered is None else _share(min_share_answered, "--min-share-answered")
+    groups = {}
+    for item in instrument.items:
+        groups.setdefault(item.domain, []).append(item.id)
+    if len(groups) < 2 or any(len(v) < 2 for v in groups.values()):
+        groups = {f"{r}_all": list(instrument.item_ids(r)) for r in instrument.respondent_ids}
+    return tuple(IndexDefinition(id=k, items=tuple(v), family="instrument", min_share_answered=share)
+                 for k, v in groups.items())
 
 
 @app.command()
@@ -455,7 +635,7 @@ def regress(
     check_option("--format", fmt, FORMATS)
     check_option("--family", family, FAMILIES)
     _check_outputs(("--out", out))
-    study = load_study(data, instrument, store, until=until, wait=wait)
+    study = load_study(data, instrument, store, until=until, wait=wait, needs="fip regress")
     analysis = study.analysis
     for name in outcome or ():
         check_option("--outcome", name, analysis.outcomes)
@@ -504,7 +684,7 @@ def train(
         _figure_format(calibration_figure, "--calibration-figure")
     _check_outputs(("--out", out), ("--calibration-figure", calibration_figure))
     policy = _policy(min_cell, secure_machine)
-    result = train_model(load_study(data, instrument, store, policy=policy, wait=wait), model, C=penalty, seed=seed,
+    result = train_model(load_study(data, instrument, store, policy=policy, wait=wait, needs="fip train"), model, C=penalty, seed=seed,
                          n_folds=folds, created_at=created_at)
     figure = None if calibration_figure is None else plot_calibration(
         result.validation.calibration, title=f"{model} model, held-out caseworkers")
@@ -543,7 +723,7 @@ def score(
 
     check_option("--lang", lang, ("da", "en"))
     _check_outputs(("--out", out))
-    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file)
+    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file, needs="fip score")
     table = score_cohort(study.measurements, load_model(model), persons=study.dataset.persons,
                          instrument=study.instrument, lang=lang)
     if out is None:
@@ -578,7 +758,7 @@ def star(
     if not person:
         raise ValueError("--person is required (a pseudonymous person id)")
     _check_outputs(("--out", out))
-    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file)
+    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file, needs="fip star")
     dataset, measurements = study.dataset, study.measurements
     if suffix == ".html":
         row = None
@@ -634,6 +814,7 @@ def replicate(
         source, synthetic = f"synthetic cohort (seed {seed})", True
     else:
         dataset = load_data(data, instrument, store, wait)
+        require_pairing(dataset, "fip replicate")
         source = mask_personal(f"store {store.name}" if store is not None else f"folder {data.name}")
         synthetic = False
     definitions = fitting_index_definitions(dataset.instrument, min_share_answered)
@@ -672,7 +853,7 @@ def status_note_cmd(
 
     check_option("--lang", lang, ("da", "en"))
     if list_choices:
-        choices = note_choices(load_study(data, instrument, store))
+        choices = note_choices(load_study(data, instrument, store, needs="fip status-note"))
         names = ", ".join(mask_personal(m) for m in choices.municipalities)
         console.print(f"municipalities ({len(choices.municipalities)}): {names}", markup=False, highlight=False)
         console.print(f"quarters with measurements: {choices.covered()}: {', '.join(choices.quarters)}",
@@ -682,7 +863,7 @@ def status_note_cmd(
         raise ValueError("--municipality and --quarter are required (e.g. --municipality kommune_12 --quarter 2018Q2)")
     _check_outputs(("--out", out))
     policy = _policy(min_cell, secure_machine)
-    note = status_note(load_study(data, instrument, store, policy=policy, wait=wait), municipality, quarter, lang=lang)
+    note = status_note(load_study(data, instrument, store, policy=policy, wait=wait, needs="fip status-note"), municipality, quarter, lang=lang)
     atomic_write_text(out, note.html)
     if policy.statement:
         console.print(policy.statement, highlight=False)
@@ -703,7 +884,12 @@ def import_(
     """Validate a dataset folder and add it to the store (idempotent; corrections logged)."""
     from fip.store import import_dataset
 
-    report = import_dataset(data, store, instrument=_instrument(instrument), key_file=key_file,
+    inst = _instrument(instrument)
+    if not inst.pairs_forms:  # the store holds the FIP layout (persons with municipality, dated forms)
+        raise FipError(f"fip import needs the FIP layout (an instrument with a 'measurement' section); instrument "
+                       f"{inst.id!r} has the smallest layout: analyse the folder itself (fip validate, describe, "
+                       "factor, adequacy, correlation, indices)")
+    report = import_dataset(data, store, instrument=inst, key_file=key_file,
                             user=user, timeout=wait)
     for line in report.lines():
         console.print(line, highlight=False)
@@ -764,6 +950,7 @@ def serve(
     run_service(host, port, data_dir=data, demo=demo, persons=persons, echo=lambda line: console.print(line, markup=False, highlight=False))
 
 
+import fip.cli_anyinst  # noqa: E402,F401  (registers `fip adequacy` and `fip correlation`)
 import fip.cli_business  # noqa: E402,F401  (registers `fip business-case`)
 
 
