@@ -610,6 +610,7 @@ def replicate(
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
     workers: Annotated[Optional[int], typer.Option("--workers", min=0, help="Worker processes for the figures and the job-chance validation (default: 2 with two cores or more; 0: none). Same files either way.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print the report to OUT/report.pdf with headless Chromium (every table row and column; wide tables on landscape pages).")] = False,
 ) -> None:
     """The whole study on one dataset: tables, figures and an HTML report beside the published numbers."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -626,6 +627,10 @@ def replicate(
         raise ValueError("--until and --whole-period exclude each other: give one of them")
     until = None if whole_period else iso_date(until, "--until") if until is not None else study_facts().until
     check_replication_target(out, "--out")
+    if pdf:
+        from fip.report.pdf import find_chromium
+
+        find_chromium()  # before computing: no browser, no run
     policy = _policy(min_cell, secure_machine)
     if data is None and store is None:
         from fip.simulate import simulate_cohort
@@ -641,11 +646,11 @@ def replicate(
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=1)
-        result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic, workers=workers,
+        result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic, workers=workers, pdf=pdf,
                                progress=lambda step, i, n: bar.update(task, description=step, completed=i, total=n))
     if policy.statement:
         console.print(policy.statement, highlight=False)
-    console.print(mask_personal(f"report: {result.report}  ({len(result.tables)} tables in {out / 'tables'}, "
+    console.print(mask_personal(f"report: {result.report}{f' and {result.pdf.name}' if result.pdf else ''}  ({len(result.tables)} tables in {out / 'tables'}, "
                                 f"{len(result.figure_paths)} figures in {out / 'figures'})"), highlight=False)
 
 
