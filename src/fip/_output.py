@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,10 +48,12 @@ def to_markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
-def to_html(frame: pd.DataFrame, digits: int = 3, title: str | None = None) -> str:
-    """A standalone HTML table (text escaped; numbers right-aligned)."""
+def to_html(frame: pd.DataFrame, digits: int = 3, title: str | None = None,
+            right: Collection[str] = ()) -> str:
+    """A standalone HTML table (text escaped; numbers right-aligned, and the columns named in
+    ``right``: numbers already formatted as text)."""
     shown = _display(frame, digits)
-    numeric = _numeric(frame)
+    numeric = [n or c in right for n, c in zip(_numeric(frame), frame.columns)]
     cell = lambda v, num, tag: f'<{tag}{" class=num" if num else ""}>{html.escape(v)}</{tag}>'  # noqa: E731
     head = "".join(cell(str(c), n, "th") for c, n in zip(shown.columns, numeric))
     body = "\n".join("<tr>" + "".join(cell(v, n, "td") for v, n in zip(row, numeric)) + "</tr>"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import html as _html
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -109,18 +109,19 @@ def min_characters(frame: pd.DataFrame, digits: int = 3) -> int:
 
 
 def table(frame: pd.DataFrame, caption: str, *, digits: int = 3, scroll: bool = False,
-          words: ReportWords | None = None) -> str:
+          words: ReportWords | None = None, right: Collection[str] = ()) -> str:
     """``frame`` as an HTML table with ``caption`` (numbers rounded to ``digits`` here only);
     with ``words`` (:class:`fip.report.words.ReportWords`), codes shown as words.
 
     ``scroll`` puts a long table in a box that scrolls on screen (its header stays visible);
     in print every row is shown and the header repeats on each page. A table wider than
     :data:`WIDE_CHARACTERS` scrolls sideways on screen and is printed on a landscape page in a
-    smaller font, so that no column is lost.
+    smaller font, so that no column is lost. Numeric columns are right-aligned, and so are
+    the columns named in ``right`` (numbers already formatted as text).
     """
     if words is not None:
         frame = words.frame(frame, digits)
-    text = to_html(frame, digits=digits, title=caption)
+    text = to_html(frame, digits=digits, title=caption, right=right)
     classes = (["scroll"] if scroll else []) + (["wide"] if min_characters(frame, digits) > WIDE_CHARACTERS else [])
     return f'<div class="{" ".join(classes)}">{text}</div>\n' if classes else text
 
