@@ -35,7 +35,7 @@ __all__ = ["WIDE_CHARACTERS", "Section", "figure", "heading", "min_characters", 
 _STYLE = """
 body{font-family:Georgia,'DejaVu Serif',serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.45}
 h1{font-size:1.7rem}h2{border-bottom:1px solid #bbb;margin-top:2.5rem}h3{margin-top:1.6rem}
-nav>ol{columns:2}nav ul{font-size:.8rem;margin:.1rem 0 .4rem;padding-left:1.1rem;list-style:none}
+nav>ol{columns:2}nav>ol>li{break-inside:avoid-column}nav ul{font-size:.8rem;margin:.1rem 0 .4rem;padding-left:1.1rem;list-style:none}
 nav ul li{text-indent:-.8rem;padding-left:.8rem}nav .published{font-size:.9rem}
 table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.8rem;font-family:'DejaVu Sans',Arial,sans-serif}
 caption{caption-side:top;text-align:left;font-weight:bold;padding:.3rem 0}
@@ -183,6 +183,14 @@ def _short(text: str, limit: int = 110) -> str:
     return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
+def _entry(kind: str, caption: str) -> str:
+    """A contents entry (HTML): ``Table: <caption>`` or ``Figure: <caption>``, cut short; a
+    caption that starts with "Table 4.9" names itself."""
+    word = "Table" if kind == "table" else "Figure"
+    text = _short(caption)
+    return _html.escape(text if kind == "table" and text.startswith("Table ") else f"{word}: {text}")
+
+
 def _anchored(section: Section, published: dict[str, str]) -> tuple[str, list[tuple[str, str, str]]]:
     """``section``'s body with an ``id`` on every table and figure, and its entries for the
     contents: (kind, id, caption as plain text). ``published`` collects the first table that
@@ -240,8 +248,7 @@ def page(title: str, sections: Sequence[Section], *, about: str = "", lang: str 
     toc, bodies = [], []
     for s in sections:
         body, entries = _anchored(s, published) if navigation else (s.body, [])
-        items = "".join(f'<li><a href="#{esc(i, quote=True)}">{"Table" if k == "table" else "Figure"}: '
-                        f'{esc(_short(c))}</a></li>' for k, i, c in entries)
+        items = "".join(f'<li><a href="#{esc(i, quote=True)}">{_entry(k, c)}</a></li>' for k, i, c in entries)
         toc.append(f'<li><a href="#{esc(s.id, quote=True)}">{esc(s.title)}</a>'
                    + (f"<ul>{items}</ul>" if items else "") + "</li>")
         top = '<p class="top"><a href="#top">Back to top</a></p>\n' if navigation else ""
