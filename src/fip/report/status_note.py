@@ -16,12 +16,14 @@ Rules
 * Trend: overall indices (family ``overall`` in ``configs/indices.yaml``; for an instrument
   those do not fit, the mean of each respondent's items) per quarter, latest measurement of
   each person per quarter, for the given quarter and up to five before it (not before the
-  first quarter with data).
+  first quarter with data), beside all municipalities in each quarter (the figures of that
+  quarter's levels table, protected by the same rules, so the trend adds no figure).
 * Programme goals (:mod:`fip.report.goals`): share job-ready at the latest measurement in
   the quarter, and shares with employment, ordinary employment and education in the quarter
   from the register panel, beside all municipalities; their trend for the municipality. A
   share is suppressed also when the persons with, or without, the attribute number 1 to
-  ``min_cell - 1`` (directly or by subtraction, by the rules below).
+  ``min_cell - 1`` (directly or by subtraction, by the rules below); its ``n`` is then shown
+  (it rests on ``min_cell`` persons or more) and the share says why it is hidden.
 * ``n`` is the number of persons with a value; a cell is suppressed when ``n < min_cell``
   (for the municipality and for all municipalities alike).
 * Complementary suppression: an "all municipalities" figure is hidden too when subtraction
@@ -36,8 +38,8 @@ Rules
   Both rules look at all municipalities, so a figure for all municipalities is shown in
   every municipality's note of the quarter or in none.
 
-  Notes of different quarters share no figure except through the trend, which shows only
-  the municipality's own figures.
+  Notes of different quarters share no figure except through the trend, which shows the
+  municipality's own figures and the all-municipalities figures of the quarters' notes.
 
 Examples
 --------
