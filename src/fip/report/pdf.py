@@ -94,7 +94,7 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, chromium: str | 
         partial = target.with_name(f".{target.name}.printing")
         command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
                    "--no-first-run", "--disable-extensions", f"--user-data-dir={profile}",
-                   f"--print-to-pdf={partial}", source.as_uri()]
+                   f"--print-to-pdf={partial.resolve()}", source.as_uri()]
         try:
             done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
