@@ -394,7 +394,11 @@ def test_trend_has_all_municipalities_beside_the_municipality(note, frame, quart
     # in the page: a column per index for all municipalities, and a line in the figure's legend
     page = _strip_images(note.html)
     header = re.search(r"<caption>Udvikling over kvartaler</caption>\s*<thead>(.*?)</thead>", page, re.S).group(1)
-    assert "Samlet borgerindikator, alle kommuner: gennemsnit" in header
+    assert "Alle kommuner: gennemsnit" in header and f"{MUNICIPALITY}: gennemsnit" in header
+    shown = {(r[0], r[1]): r for r in _rows(note.html, "Udvikling over kvartaler")}
+    for _, row in rows.iterrows():  # one row per quarter and index: ours beside all, as printed
+        cells = shown[(row["quarter"], row["label"])]
+        assert cells[4] == f"{row['all_mean']:.2f}".replace(".", ",") and cells[5] == str(row["all_n"])
     svg = base64.b64decode(re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", note.html)[0]).decode()
     assert "alle kommuner" in svg
 

@@ -538,16 +538,18 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
         for v in dict.fromkeys(t["index"]):
             part = t[t["index"] == v].reset_index(drop=True)
             pairs = [("t", f"{names[v]}: {what}", f"{names[v]}: {text['n']}")]
-            if "all_mean" in part.columns:
-                pairs.append(("all", f"{names[v]}, {text['all_municipalities']}: {what}",
-                              f"{names[v]}, {text['all_municipalities']}: {text['n']}"))
             shown = _display(part.rename(columns={"mean": "t_mean", "n": "t_n", "suppressed": "t_suppressed",
                                                   "split": "t_split"}),
                              pairs, text, [], min_cell, percent=percent)
             wide = pd.concat([wide, shown], axis=1)
         return wide
 
-    wide = trend_wide(trend, labels, text["mean"])
+    # the trend: one row per quarter and index, the municipality beside all municipalities
+    wide = _display(trend.rename(columns={"mean": "municipality_mean", "n": "municipality_n",
+                                          "suppressed": "municipality_suppressed"}),
+                    [("municipality", text["mun_mean"].format(**fmt), text["mun_n"].format(**fmt)),
+                     ("all", text["all_mean"], text["all_n"])], text,
+                    [("quarter", text["quarter"]), ("label", text["what"])], min_cell)
     goals_html = _display(goals, [("municipality", text["mun_share"].format(**fmt), text["mun_n"].format(**fmt)),
                                   ("all", text["all_share"], text["all_n"])], text, [("label", text["goal"])],
                           min_cell, percent=True)
@@ -567,13 +569,13 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
             H.paragraph(text["progression_about"].format(**fmt)),
             H.table(progression_html, text["progression"], right=numbers(progression_html, *text_columns))]),
         H.section("trend", text["trend"], [H.paragraph(text["trend_about"].format(**fmt)),
-                                          H.table(wide, text["trend"], right=numbers(wide, text["quarter"]))]),
+                                          H.table(wide, text["trend"], right=numbers(wide, text["quarter"], text["what"]))]),
     ]
     trend_png = _trend_png(trend, instrument, text, f"{text['trend']} – {municipality}")
     if trend_png is not None:
         sections[-1] = H.section("trend", text["trend"], [
             H.paragraph(text["trend_about"].format(**fmt)),
-            H.table(wide, text["trend"], right=numbers(wide, text["quarter"])),
+            H.table(wide, text["trend"], right=numbers(wide, text["quarter"], text["what"])),
             H.figure(trend_png, text["trend_figure"].format(k=min_cell))])
     group_ids = second.loc[second["municipality"] == municipality, "person_id"]
     if len(group_ids) >= min_cell:
