@@ -8,6 +8,7 @@ stderr and exit with code 2, never a traceback.
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from pathlib import Path
 from typing import Annotated, Optional
@@ -18,8 +19,61 @@ from rich.console import Console
 from fip._options import FORMATS, check_option
 from fip.errors import FipError, InvalidDataError, mask_personal
 
+#: Metavars of the help by Python type: words a reader knows (none for a flag).
+_METAVARS = {"int": "N", "float": "NUMBER", "str": "TEXT", "list[str]": "TEXT"}
+
+
+def _plain_metavar(param) -> None:
+    """Give ``param`` a plain metavar (``PATH``, ``N``, ``DIR`` for a dataset folder; nothing
+    for a flag) instead of typer's ``<bool>``/``<path>``; an argument reads ``DIR`` or ``[DIR]``
+    in the usage line, not ``{data}``."""
+    if param.metavar is not None:
+        return
+    if getattr(param, "is_flag", False):
+        param.metavar = ""
+        return
+    described = getattr(param, "type_descriptor", None)
+    is_path = bool(getattr(described, "is_path", False))
+    if param.param_type_name == "argument":
+        shown = "DIR" if is_path else (param.name or "ARG").upper()
+        param.metavar = shown
+        param._usage_display_name = (lambda: shown) if param.required else (lambda: f"[{shown}]")
+        param.display_type_rich = lambda ctx: None  # the name says it: no <path> beside DIR
+        return
+    if is_path:
+        param.metavar = "PATH"
+        return
+    try:
+        bare = param.bare_type()
+    except (AttributeError, AssertionError):
+        bare = ""
+    param.metavar = _METAVARS.get(bare, "VALUE")
+
+
+class _Group(typer.core.TyperGroup):
+    """fip's command group: help with plain metavars (:func:`_plain_metavar`), for the
+    commands of every ``cli_<area>`` module too."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for command in [self, *self.commands.values()]:
+            for param in command.params:
+                _plain_metavar(param)
+            cls_get_help_option = type(command).get_help_option
+
+            def get_help_option(ctx, _command=command, _get=cls_get_help_option):
+                option = _get(_command, ctx)
+                if option is not None:
+                    option.metavar = ""
+                return option
+
+            command.get_help_option = get_help_option
+
+
 app = typer.Typer(
+    cls=_Group,
     no_args_is_help=True,
+    rich_markup_mode="markdown",
     add_completion=False,
     pretty_exceptions_enable=False,
     help="fip: the FIP questionnaire toolkit: validate and store data, replicate the VIVE (2020) study (descriptives, factor analysis, indices, areg regressions), job-chance models and the FIP star.",
@@ -27,11 +81,27 @@ app = typer.Typer(
 # markup=False: data (names, ids, labels) is printed as it is, never read as rich markup
 # (``[/]`` in a folder name would crash, ``FIP [kvartal 3]`` would lose its bracket)
 console = Console(soft_wrap=True, markup=False)
-if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+if not console.is_terminal and not os.environ.get("COLUMNS"):  # piped: do not squeeze tables into 80 columns
     console = Console(soft_wrap=True, width=200, markup=False)
 err_console = Console(stderr=True, soft_wrap=True, markup=False)
 
 MAX_PROBLEMS_SHOWN = 200
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from fip import __version__
+
+        console.print(f"fip {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print fip's version and exit.")] = False,
+) -> None:
+    """Options of ``fip`` itself (the group's help text is the ``help`` of :data:`app`)."""
 
 DataDir = Annotated[
     Optional[Path],
@@ -181,6 +251,11 @@ def _write_figure(path: Path, fig, private: bool = False) -> None:
     atomic_write_bytes(path, figure_bytes(fig, path.suffix.lower()[1:], dpi=150), private=private)
 
 
+def _status(message: str):
+    """A status line with a spinner on stderr while a long step runs (a terminal only; gone after)."""
+    return err_console.status(message + " ...", spinner="line")
+
+
 def load_data(data: Path | None, instrument_path: Path | None = None, store: Path | None = None, wait: float = WAIT,
               *, person_rows: bool = False, key_file: Path | None = None):
     """The dataset in ``data`` or ``store`` (waiting ``wait`` seconds for a busy store), or the
@@ -204,7 +279,8 @@ def load_data(data: Path | None, instrument_path: Path | None = None, store: Pat
     else:
         from fip.data import load_dataset
 
-        dataset = load_dataset(data, instrument)
+        with _status(f"reading {mask_personal(data)}"):
+            dataset = load_dataset(data, instrument)
     if person_rows:
         from fip.store.pseudonymise import resolve_key
         from fip.store.screen import screen_ids
@@ -273,6 +349,8 @@ def simulate(
 def validate(
     data: Annotated[Path, typer.Argument(help="FIP dataset folder to check.")],
     instrument: InstrumentOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="Format of the funnel: table, csv, json, md, html or latex.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the funnel to this file.")] = None,
 ) -> None:
     """Check a dataset; exit 0 if clean, else list every problem and exit 2.
 
@@ -285,9 +363,14 @@ def validate(
     from fip.store.screen import cpr_id_counts
     from fip.study import Study
 
+    check_option("--format", fmt, FORMATS)
+    _check_outputs(("--out", out))
     shown = mask_personal(data)
+    # with the funnel as csv/json/... on stdout, the verdict goes to stderr
+    said = console if fmt == "table" or out is not None else err_console
     try:
-        dataset = load_dataset(data, _instrument(instrument))
+        with _status(f"reading and checking {shown}"):
+            dataset = load_dataset(data, _instrument(instrument))
     except InvalidDataError as exc:
         err_console.print(f"{shown}: {len(exc.problems)} problem(s)", highlight=False)
         raise
@@ -305,14 +388,14 @@ def validate(
             timing = f"{len(rounds):,} measurements in {int(rounds.max())} round(s) by date"
         else:
             timing = "one measurement per person"
-        console.print(
+        said.print(
             f"{shown}: valid dataset for instrument {inst.id!r} ({len(dataset.persons):,} persons, "
             f"{len(dataset.forms):,} forms, {len(items)} items, {complete:,} forms with every item answered; "
             f"{timing}; background columns: {', '.join(background) or 'none'})",
             highlight=False,
         )
         return
-    console.print(
+    said.print(
         f"{shown}: valid FIP dataset ({len(dataset.persons):,} persons, {len(dataset.forms):,} forms, "
         f"{len(dataset.outcomes):,} outcome months)",
         highlight=False,
@@ -322,8 +405,9 @@ def validate(
         from fip.published import published_funnel
 
         published = published_funnel()
-    funnel = protect_funnel(funnel_with_published(Study(dataset).funnel, published))
-    emit(funnel, "table", None, console, title="Funnel: forms, same-month pairs, exclusions (counts of 1-4 hidden)")
+    with _status("pairing the forms"):
+        funnel = protect_funnel(funnel_with_published(Study(dataset).funnel, published))
+    emit(funnel, fmt, out, console, title="Funnel: forms, same-month pairs, exclusions (counts of 1-4 hidden)")
 
 
 @app.command()
@@ -684,8 +768,10 @@ def train(
         _figure_format(calibration_figure, "--calibration-figure")
     _check_outputs(("--out", out), ("--calibration-figure", calibration_figure))
     policy = _policy(min_cell, secure_machine)
-    result = train_model(load_study(data, instrument, store, policy=policy, wait=wait, needs="fip train"), model, C=penalty, seed=seed,
-                         n_folds=folds, created_at=created_at)
+    study = load_study(data, instrument, store, policy=policy, wait=wait, needs="fip train")
+    with _status(f"training the {model} model: {folds}-fold cross-validation grouped by caseworker"
+                 + (", penalty chosen by nested cross-validation" if penalty == "auto" else "")):
+        result = train_model(study, model, C=penalty, seed=seed, n_folds=folds, created_at=created_at)
     figure = None if calibration_figure is None else plot_calibration(
         result.validation.calibration, title=f"{model} model, held-out caseworkers")
     save_model(result.model, out)
@@ -737,7 +823,7 @@ def score(
 @handles_errors
 def star(
     data: DataDir = None,
-    person: Annotated[str, typer.Option("--person", help="Pseudonymous person id.")] = "",
+    person: Annotated[str, typer.Option("--person", help="Pseudonymous person id.")] = ...,
     out: Annotated[Path, typer.Option("--out", help="PNG or SVG (the star) or HTML (the one-page citizen card).")] = Path("star.png"),
     model: Annotated[Optional[Path], typer.Option("--model", help="Model file: adds the job chance to the card.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
@@ -756,7 +842,7 @@ def star(
     suffix = out.suffix.lower()
     check_option("--out suffix", suffix, (".png", ".svg", ".html"))
     if not person:
-        raise ValueError("--person is required (a pseudonymous person id)")
+        raise ValueError("--person must name a person (a pseudonymous person id)")
     _check_outputs(("--out", out))
     study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file, needs="fip star")
     dataset, measurements = study.dataset, study.measurements
@@ -778,8 +864,9 @@ def star(
 @app.command()
 @handles_errors
 def replicate(
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, tables/ and figures/.")],
-    data: Annotated[Optional[Path], typer.Option("--data", help="FIP dataset folder (default: the synthetic cohort of the study's size).")] = None,
+    data: Annotated[Optional[Path], typer.Argument(help="FIP dataset folder (default: the synthetic cohort of the study's size).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, tables/ and figures/.")] = ...,
+    data_option: Annotated[Optional[Path], typer.Option("--data", hidden=True, help="Deprecated: the dataset folder is the argument DIR.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic cohort, parallel analysis and CV folds.")] = 0,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
@@ -790,6 +877,7 @@ def replicate(
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
     workers: Annotated[Optional[int], typer.Option("--workers", min=0, help="Worker processes for the figures and the job-chance validation (default: 2 with two cores or more; 0: none). Same files either way.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print the report to OUT/report.pdf with headless Chromium (every table row and column; wide tables on landscape pages).")] = False,
 ) -> None:
     """The whole study on one dataset: tables, figures and an HTML report beside the published numbers."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -802,10 +890,19 @@ def replicate(
     from fip.study import fitting_index_definitions
     from fip.study_config import study_facts
 
+    if data_option is not None:
+        if data is not None:
+            raise ValueError("give the dataset folder once: as DIR (--data is its old, deprecated spelling)")
+        _warn("--data DIR is deprecated: give the folder as the argument, fip replicate DIR --out OUT")
+        data = data_option
     if whole_period and until is not None:
         raise ValueError("--until and --whole-period exclude each other: give one of them")
     until = None if whole_period else iso_date(until, "--until") if until is not None else study_facts().until
     check_replication_target(out, "--out")
+    if pdf:
+        from fip.report.pdf import find_chromium
+
+        find_chromium()  # before computing: no browser, no run
     policy = _policy(min_cell, secure_machine)
     if data is None and store is None:
         from fip.simulate import simulate_cohort
@@ -822,11 +919,11 @@ def replicate(
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=1)
-        result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic, workers=workers,
+        result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic, workers=workers, pdf=pdf,
                                progress=lambda step, i, n: bar.update(task, description=step, completed=i, total=n))
     if policy.statement:
         console.print(policy.statement, highlight=False)
-    console.print(mask_personal(f"report: {result.report}  ({len(result.tables)} tables in {out / 'tables'}, "
+    console.print(mask_personal(f"report: {result.report}{f' and {result.pdf.name}' if result.pdf else ''}  ({len(result.tables)} tables in {out / 'tables'}, "
                                 f"{len(result.figure_paths)} figures in {out / 'figures'})"), highlight=False)
 
 
@@ -834,8 +931,8 @@ def replicate(
 @handles_errors
 def status_note_cmd(
     data: DataDir = None,
-    municipality: Annotated[str, typer.Option("--municipality", help="Municipality as in persons.municipality.")] = "",
-    quarter: Annotated[str, typer.Option("--quarter", help="Calendar quarter with measurements, e.g. 2018Q2 (by measurement date; --list shows them).")] = "",
+    municipality: Annotated[str, typer.Option("--municipality", help="Municipality as in persons.municipality. Required (but with --list).")] = "",
+    quarter: Annotated[str, typer.Option("--quarter", help="Calendar quarter with measurements, e.g. 2018Q2 (by measurement date; --list shows them). Required (but with --list).")] = "",
     out: Annotated[Path, typer.Option("--out", help="HTML file for the note.")] = Path("status_note.html"),
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
     instrument: InstrumentOpt = None,
@@ -889,8 +986,8 @@ def import_(
         raise FipError(f"fip import needs the FIP layout (an instrument with a 'measurement' section); instrument "
                        f"{inst.id!r} has the smallest layout: analyse the folder itself (fip validate, describe, "
                        "factor, adequacy, correlation, indices)")
-    report = import_dataset(data, store, instrument=inst, key_file=key_file,
-                            user=user, timeout=wait)
+    with _status(f"reading, checking and importing {mask_personal(data)}"):
+        report = import_dataset(data, store, instrument=inst, key_file=key_file, user=user, timeout=wait)
     for line in report.lines():
         console.print(line, highlight=False)
 
@@ -926,13 +1023,15 @@ def import_log_(
     store: Annotated[Path, typer.Option("--store", help="Store file.")] = Path("fip.duckdb"),
     wait: WaitOpt = WAIT,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
 ) -> None:
     """List the store's imports: who, when, which files (sha256) and what changed."""
     from fip._output import emit
     from fip.store import import_log
 
     check_option("--format", fmt, FORMATS)
-    emit(import_log(store, timeout=wait), fmt, None, console, title=f"Imports into {mask_personal(store)}")
+    _check_outputs(("--out", out))
+    emit(import_log(store, timeout=wait), fmt, out, console, title=f"Imports into {mask_personal(store)}")
 
 
 @app.command()
