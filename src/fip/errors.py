@@ -104,3 +104,13 @@ class FewEventsWarning(UserWarning):
     probabilities are unstable from sample to sample even with the penalty: check the
     calibration slope and the intervals, or train on more measurements.
     """
+
+
+class NotPositiveDefiniteWarning(UserWarning):
+    """A correlation matrix (e.g. pairwise polychoric) was not positive definite and was smoothed.
+
+    Pairwise estimates need not form a proper correlation matrix. fip smooths it as
+    ``psych::cor.smooth`` does (eigenvalues below 1e-12 set to 1e-10, rescaled to sum to the
+    number of items, back to a correlation matrix). Factor analyses on a smoothed matrix are
+    approximate: check for items with few answers or near-empty categories.
+    """
