@@ -136,3 +136,12 @@ def test_polyserial_matches_psych(items11):
 def test_bad_input(data, message):
     with pytest.raises(ValueError, match=message):
         polychoric(data)
+
+
+def test_22_items_match_psych():
+    # the benchmark's size: 231 pairs, several weak correlations near 0
+    data = pd.read_csv(REF_DIR / "validity" / "items22.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # psych did not smooth this matrix: neither may fip
+        res = polychoric(data)
+    assert_allclose(res.correlation.to_numpy(), np.array(REF["poly22_rho"]), atol=1e-4, rtol=0)

@@ -203,17 +203,15 @@ def _fit(tab: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     lo = np.full(p, -_RHO_BOUND)
     hi = np.full(p, _RHO_BOUND)
-    s_lo, s_hi = score(lo), score(hi)
-    # score decreasing from + to −: a root inside; otherwise the likelihood peaks at a bound
+    # the score falls from + to − through the maximum; without a root bisection ends at a bound.
+    # (No sign test at the bounds themselves: there cell probabilities underflow and the score is noise.)
     for _ in range(_BISECTIONS):
         mid = (lo + hi) / 2
         s = score(mid)
         up = s > 0
         lo = np.where(up, mid, lo)
         hi = np.where(up, hi, mid)
-    rho = (lo + hi) / 2
-    rho = np.where(s_lo < 0, -_RHO_BOUND, rho)
-    return np.where(s_hi > 0, _RHO_BOUND, rho)
+    return (lo + hi) / 2
 
 
 def polychoric(data: pd.DataFrame, *, correct: float = 0.5, global_thresholds: bool | str = "auto",

@@ -3,7 +3,8 @@
 #
 # Run from this directory:   Rscript make_reference.R
 # Reads ../factors/items11.csv (11 items 1..7 with missing values, made by
-# ../factors/make_reference.R); writes raters.csv (two raters 1..7, simulated here) and
+# ../factors/make_reference.R) and items22.csv (22 items 1..7, 3 % missing, made by
+# benchmarks/bench_polychoric.py make_items(1000, 22), seed 1); writes raters.csv (two raters 1..7, simulated here) and
 # reference.json. Every number in reference.json is computed here by psych / base R.
 
 suppressPackageStartupMessages({
@@ -41,6 +42,10 @@ x6 <- x[, 1:5]
 x6$q05[x6$q05 == 7] <- 6
 p6 <- suppressWarnings(polychoric(x6))
 out$poly6_rho <- mat(p6$rho)
+
+# 3b. 22 items x 1000 persons (items22.csv, written by benchmarks/bench_polychoric.py make_items, seed 1)
+x22 <- read.csv("items22.csv")
+out$poly22_rho <- mat(polychoric(x22)$rho)
 
 # 4. cor.smooth of a fixed non-positive-definite matrix
 bad <- matrix(c(1, .9, -.9, .9, 1, .9, -.9, .9, 1), 3)
