@@ -327,6 +327,10 @@ def factor(
     round_: Annotated[int, typer.Option("--round", min=1, help="Round analysed (the study: 1).")] = 1,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the loadings table to this file.")] = None,
+    correlation: Annotated[str, typer.Option("--correlation", help="pearson (listwise, Stata) or polychoric (pairwise, psych fa(cor=\"poly\")).")] = "pearson",
+    score_method: Annotated[Optional[str], typer.Option("--scores", help="Also write factor scores per person: regression or bartlett (needs --scores-out).")] = None,
+    scores_out: Annotated[Optional[Path], typer.Option("--scores-out", help="CSV for --scores (person-level: ids screened, file mode 0600).")] = None,
+    key_file: KeyFileOpt = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     wait: WaitOpt = WAIT,
@@ -344,10 +348,23 @@ def factor(
     check_option("--method", method, METHODS)
     check_option("--rotation", rotation, ("none", *ROTATIONS))
     check_option("respondent", respondent, ("citizen", "caseworker", "both"))
-    _check_outputs(("--out", out))
-    study = load_study(data, instrument, store, wait=wait)
+    from fip.validity import CORRELATION_METHODS, item_correlation, person_factor_scores
+
+    check_option("--correlation", correlation, CORRELATION_METHODS)
+    if score_method is not None:
+        from fip.factors import SCORE_METHODS
+
+        check_option("--scores", score_method, SCORE_METHODS)
+    if (score_method is None) != (scores_out is None):
+        raise ValueError("--scores and --scores-out go together")
+    _check_outputs(("--out", out), ("--scores-out", scores_out))
+    study = load_study(data, instrument, store, wait=wait, person_rows=scores_out is not None, key_file=key_file)
     options = {"method": method, "rotation": None if rotation == "none" else rotation, "n_factors": n_factors}
-    if round_ == 1:  # the Study's round-1 correlation matrix of the item set
+    if correlation == "polychoric":
+        corr = item_correlation(study, respondent, "polychoric", round_)
+        cmp = compare_with_study(None, study.instrument, respondent, correlation=corr.matrix,
+                                 n_obs=corr.n_obs, round_=round_, **options)
+    elif round_ == 1:  # the Study's round-1 correlation matrix of the item set
         corr = study.correlation(respondent)
         cmp = compare_with_study(None, study.instrument, respondent, correlation=corr.correlation,
                                  n_obs=corr.n_obs, **options)
@@ -355,6 +372,13 @@ def factor(
         cmp = compare_with_study(study.measurements, study.instrument, respondent, round_=round_, **options)
     study.policy.require(cmp.result.n_obs, f"the factor analysis of the {respondent} items")
     label = f"{respondent} items, round {round_}, method {method}, rotation {rotation}, n = {cmp.result.n_obs}"
+    label += ", polychoric correlations" if correlation == "polychoric" else ""
+    if score_method is not None:
+        from fip._atomic import atomic_write_text
+        from fip._output import safe_csv
+
+        scores = person_factor_scores(study, cmp.result, respondent, round_, score_method)
+        atomic_write_text(scores_out, safe_csv(scores), private=True)  # per person
     if fmt in ("csv", "json"):
         emit(cmp.loadings, fmt, out, console)
         return
@@ -562,6 +586,7 @@ def star(
     model: Annotated[Optional[Path], typer.Option("--model", help="Model file: adds the job chance to the card.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
     by: Annotated[str, typer.Option("--by", help="item or domain.")] = "item",
+    mark_changes: Annotated[bool, typer.Option("--mark-changes", help="Mark items whose change exceeds the smallest detectable change (SDC95 of the cohort, `fip agreement`).")] = False,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     key_file: KeyFileOpt = None,
@@ -580,6 +605,12 @@ def star(
     _check_outputs(("--out", out))
     study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file)
     dataset, measurements = study.dataset, study.measurements
+    if mark_changes:
+        from fip.change import smallest_detectable_change
+
+        sdc = smallest_detectable_change(study)
+    else:
+        sdc = None
     if suffix == ".html":
         row = None
         if model is not None:
@@ -589,9 +620,11 @@ def star(
                                   instrument=dataset.instrument, lang=lang)
             hit = scores[scores["person_id"] == person]
             row = hit.iloc[0].to_dict() if len(hit) else None
-        atomic_write_text(out, card_html(measurements, dataset.instrument, person, row, lang=lang), private=True)
+        atomic_write_text(out, card_html(measurements, dataset.instrument, person, row, lang=lang,
+                                           smallest_change=sdc), private=True)
     else:
-        _write_figure(out, plot_star(measurements, dataset.instrument, person, lang=lang, by=by), private=True)
+        _write_figure(out, plot_star(measurements, dataset.instrument, person, lang=lang, by=by,
+                                     smallest_change=sdc), private=True)
     console.print(f"wrote {mask_personal(out)}", highlight=False)
 
 
@@ -765,6 +798,7 @@ def serve(
 
 
 import fip.cli_business  # noqa: E402,F401  (registers `fip business-case`)
+import fip.cli_validity  # noqa: E402,F401  (registers `fip correlation`, `fip agreement`)
 
 
 def main() -> None:

@@ -1,0 +1,98 @@
+"""``fip correlation`` and ``fip agreement``: item correlations, citizen–caseworker agreement and change.
+
+Registered on :data:`fip.cli.app` by one import at the end of ``fip/cli.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from fip._options import FORMATS, check_option
+from fip.cli import (
+    WAIT,
+    DataDir,
+    InstrumentOpt,
+    MinCellOpt,
+    SecureOpt,
+    StoreOpt,
+    WaitOpt,
+    _check_outputs,
+    _policy,
+    app,
+    console,
+    handles_errors,
+    load_study,
+)
+
+__all__ = ["agreement", "correlation"]
+
+
+@app.command()
+@handles_errors
+def correlation(
+    data: DataDir = None,
+    method: Annotated[str, typer.Option("--method", help="pearson (listwise, Stata) or polychoric (pairwise, psych).")] = "pearson",
+    respondent: Annotated[str, typer.Option("--respondent", help="citizen, caseworker or both (all items).")] = "citizen",
+    round_: Annotated[int, typer.Option("--round", min=1, help="Round whose answers are correlated.")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the matrix to this file.")] = None,
+    instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
+    wait: WaitOpt = WAIT,
+    min_cell: MinCellOpt = None,
+    secure_machine: SecureOpt = False,
+) -> None:
+    """The item correlation matrix (``csv``: the square matrix, item ids as header and first column)."""
+    from fip._output import emit
+    from fip.validity import CORRELATION_METHODS, item_correlation
+
+    check_option("--format", fmt, FORMATS)
+    check_option("--method", method, CORRELATION_METHODS)
+    check_option("--respondent", respondent, ("citizen", "caseworker", "both"))
+    _check_outputs(("--out", out))
+    policy = _policy(min_cell, secure_machine)
+    study = load_study(data, instrument, store, wait=wait, policy=policy)
+    corr = item_correlation(study, respondent, method, round_)
+    policy.require(corr.n_obs, f"the {method} correlations of the {respondent} items")
+    note = ", smoothed (not positive definite)" if corr.smoothed else ""
+    emit(corr.tidy(), fmt, out, console, notice=policy.statement,
+         title=f"{method.capitalize()} correlations ({respondent} items, round {round_}, n = {corr.n_obs}{note})")
+
+
+@app.command()
+@handles_errors
+def agreement(
+    data: DataDir = None,
+    what: Annotated[str, typer.Option("--what", help="agreement (citizen vs caseworker), change (SEM, SDC95) or both.")] = "both",
+    icc_form: Annotated[str, typer.Option("--icc", help="ICC form shown: ICC1, ICC2 (absolute agreement, default), ICC3, ICC1k, ICC2k, ICC3k.")] = "ICC2",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file (with --what both, the change table goes to NAME.change.EXT).")] = None,
+    instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
+    wait: WaitOpt = WAIT,
+    min_cell: MinCellOpt = None,
+    secure_machine: SecureOpt = False,
+) -> None:
+    """Citizen vs caseworker on the parallel items by round (quadratic-weighted kappa, ICC,
+    Bland–Altman limits of agreement), and the smallest detectable change (SDC95) of every item
+    and index with the share of persons whose round 1 → 2 change exceeds it."""
+    from fip._output import emit
+    from fip.agreement import ICC_FORMS, agreement_table
+    from fip.change import change_table
+
+    check_option("--format", fmt, FORMATS)
+    check_option("--what", what, ("agreement", "change", "both"))
+    check_option("--icc", icc_form, tuple(ICC_FORMS))
+    change_out = out.with_suffix(".change" + out.suffix) if (out is not None and what == "both") else out
+    _check_outputs(("--out", out), ("--out", change_out))
+    policy = _policy(min_cell, secure_machine)
+    study = load_study(data, instrument, store, wait=wait, policy=policy)
+    if what in ("agreement", "both"):
+        emit(agreement_table(study, icc_form=icc_form), fmt, out, console, notice=policy.statement,
+             title=f"Citizen vs caseworker (citizen minus caseworker; {icc_form}: {ICC_FORMS[icc_form]})")
+    if what in ("change", "both"):
+        emit(change_table(study), fmt, change_out, console, notice=policy.statement,
+             title="Smallest detectable change (SDC95 = 1.96·√2·SEM; items: SMC, indices: alpha) and changes round 1 → 2 beyond it")
