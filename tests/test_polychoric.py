@@ -57,6 +57,17 @@ def test_bivariate_cdf_closed_forms():
     assert_allclose(bivariate_normal_cdf(0.5, -0.7, 0.0), 0.6914624612740131 * 0.2419636522230730, atol=1e-15)
 
 
+def test_bivariate_cdf_identities():
+    # Φ2(h, k; ρ) + Φ2(h, −k; −ρ) = Φ(h), and symmetry in (h, k), over random arguments
+    from scipy.special import ndtr
+
+    rng = np.random.default_rng(11)
+    h, k = rng.normal(0, 1.5, 2000), rng.normal(0, 1.5, 2000)
+    rho = rng.uniform(-0.999, 0.999, 2000)
+    assert_allclose(bivariate_normal_cdf(h, k, rho) + bivariate_normal_cdf(h, -k, -rho), ndtr(h), atol=1e-13)
+    assert_allclose(bivariate_normal_cdf(h, k, rho), bivariate_normal_cdf(k, h, rho), atol=1e-14)
+
+
 def test_polychoric_matches_psych_defaults(poly11, items11):
     assert list(poly11.correlation.columns) == list(items11.columns)
     assert poly11.global_thresholds and not poly11.smoothed

@@ -260,7 +260,7 @@ def polychoric(data: pd.DataFrame, *, correct: float = 0.5, global_thresholds: b
         raise ValueError(f"polychoric correlations need at most 8 categories; the items span {ncat}")
     items = [str(c) for c in data.columns]
     flat = data.astype("float64")
-    no_var = [c for c in items if not (flat[c].std(skipna=True) > 0)]
+    no_var = [c for c, col in zip(items, flat.to_numpy().T) if not (np.nanstd(col) > 0)]
     if no_var:
         raise ValueError(f"item {no_var[0]!r} has no variance: no polychoric correlation")
     if global_thresholds == "auto":
@@ -314,8 +314,8 @@ def polychoric(data: pd.DataFrame, *, correct: float = 0.5, global_thresholds: b
         if smoothed:
             warnings.warn("the polychoric correlation matrix was not positive definite and was smoothed "
                           "(as psych::cor.smooth)", NotPositiveDefiniteWarning, stacklevel=2)
-    cuts = [f"{c}|{c + 1}" for c in range(int(np.nanmin(data.astype('float64').to_numpy())),
-                                           int(np.nanmin(data.astype('float64').to_numpy())) + ncat - 1)]
+    low = int(np.nanmin(flat.to_numpy()))
+    cuts = [f"{c}|{c + 1}" for c in range(low, low + ncat - 1)]
     thresholds = pd.DataFrame(tau if tau is not None else np.full((nvar, ncat - 1), np.nan), index=items, columns=cuts)
     return PolychoricResult(pd.DataFrame(r, index=items, columns=items), thresholds,
                             pd.DataFrame(n, index=items, columns=items), smoothed, glob, fixed)
