@@ -97,7 +97,7 @@ def test_agreement_table_blanks_small_rounds(study):
 
 
 def test_sem_and_sdc_by_hand(study):
-    table = change_table(study).set_index("id")
+    table = change_table(Study(study.dataset, policy=DisclosurePolicy(threshold=1))).set_index("id")  # nothing blanked
     m = study.measurements
     r1 = m[m["round"] == 1].set_index("person_id")
     r2 = m[m["round"] == 2].set_index("person_id")
@@ -136,3 +136,21 @@ def test_change_table_blanks_small_groups(study):
     table = change_table(Study(study.dataset, policy=DisclosurePolicy(threshold=n2 + 1)))
     assert table["n"].notna().all() and table["sdc95"].notna().all()
     assert table["n_change"].isna().all() and table["share_beyond"].isna().all()
+
+
+def test_shares_resting_on_few_persons_are_blank(study):
+    full = change_table(study).set_index("id")
+    counts = (full[["share_beyond", "share_better", "share_worse"]].mul(full["n_change"].astype(float), axis=0)).round()
+    # every shown share rests on 0 or >= 5 persons, and so do its complements
+    for col in counts:
+        shown = counts[col].dropna()
+        assert not ((shown > 0) & (shown < 5)).any(), col
+    rest = (full["n_change"].astype(float) - counts["share_beyond"]).dropna()
+    assert not ((rest > 0) & (rest < 5)).any()
+    # beyond shown together with only one of better/worse would reveal the other
+    one_hidden = counts["share_better"].isna() ^ counts["share_worse"].isna()
+    assert counts.loc[one_hidden, "share_beyond"].isna().all()
+    # the raw table (threshold 1) has some small counts, so the rule was exercised
+    raw = change_table(Study(study.dataset, policy=DisclosurePolicy(threshold=1))).set_index("id")
+    raw_counts = raw[["share_better", "share_worse"]].mul(raw["n_change"].astype(float), axis=0).round()
+    assert ((raw_counts > 0) & (raw_counts < 5)).to_numpy().any()

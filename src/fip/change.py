@@ -70,7 +70,8 @@ def change_table(study: Study, rounds: tuple[int, int] = (1, 2)) -> pd.DataFrame
         (persons in the first round), ``sd``, ``reliability``, ``reliability_kind`` (``smc``
         or ``alpha``), ``sem``, ``sdc95``, ``n_change`` (persons with both rounds),
         ``share_beyond`` (|change| > SDC95), ``share_better``, ``share_worse``. Figures resting
-        on 1-4 persons (the Study's policy) are blank.
+        on 1-4 persons (the Study's policy) are blank; so is a share whose count of persons is
+        1-4, or from which such a count follows (beyond = better + worse, n − beyond).
     """
     from fip.factors import smc
     from fip.reliability import cronbach_alpha
@@ -101,7 +102,18 @@ def change_table(study: Study, rounds: tuple[int, int] = (1, 2)) -> pd.DataFrame
     small_n = np.asarray(study.policy.is_small(table["n"].to_numpy()), dtype=bool)
     small_c = np.asarray(study.policy.is_small(table["n_change"].to_numpy()), dtype=bool)
     table.loc[small_n, ["sd", "reliability", "sem", "sdc95"]] = np.nan
-    table.loc[small_n | small_c, ["share_beyond", "share_better", "share_worse"]] = np.nan
+    shares = ["share_beyond", "share_better", "share_worse"]
+    table.loc[small_n | small_c, shares] = np.nan
+    # the shares reveal counts of persons: a count of 1-4 shows no share, nor does a share from
+    # which it can be derived (beyond = better + worse; not beyond = n_change − beyond)
+    counts = {c: (table[c] * table["n_change"]).round().fillna(0).to_numpy(dtype="int64") for c in shares}
+    is_small = lambda n: np.asarray(study.policy.is_small(n), dtype=bool)  # noqa: E731
+    hide_all = is_small(counts["share_beyond"]) | is_small(table["n_change"].to_numpy(dtype="int64") - counts["share_beyond"])
+    hide_better, hide_worse = is_small(counts["share_better"]), is_small(counts["share_worse"])
+    hide_all |= hide_better ^ hide_worse  # one hidden, the other and beyond shown: derivable
+    table.loc[hide_all | hide_better, "share_better"] = np.nan
+    table.loc[hide_all | hide_worse, "share_worse"] = np.nan
+    table.loc[hide_all, "share_beyond"] = np.nan
     table["n"] = table["n"].astype("Int64").mask(small_n)
     table["n_change"] = table["n_change"].astype("Int64").mask(small_c)
     return table
