@@ -42,7 +42,6 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from fip._options import check_option
 from fip.errors import NotPositiveDefiniteWarning
 
 __all__ = ["PolychoricResult", "bivariate_normal_cdf", "bivariate_normal_pdf", "polychoric", "polyserial",
