@@ -348,22 +348,14 @@ def factor(
     check_option("--method", method, METHODS)
     check_option("--rotation", rotation, ("none", *ROTATIONS))
     check_option("respondent", respondent, ("citizen", "caseworker", "both"))
-    from fip.validity import CORRELATION_METHODS, item_correlation, person_factor_scores
+    from fip.cli_validity import check_factor_options, polychoric_comparison, write_factor_scores
 
-    check_option("--correlation", correlation, CORRELATION_METHODS)
-    if score_method is not None:
-        from fip.factors import SCORE_METHODS
-
-        check_option("--scores", score_method, SCORE_METHODS)
-    if (score_method is None) != (scores_out is None):
-        raise ValueError("--scores and --scores-out go together")
+    check_factor_options(correlation, score_method, scores_out)
     _check_outputs(("--out", out), ("--scores-out", scores_out))
     study = load_study(data, instrument, store, wait=wait, person_rows=scores_out is not None, key_file=key_file)
     options = {"method": method, "rotation": None if rotation == "none" else rotation, "n_factors": n_factors}
-    if correlation == "polychoric":
-        corr = item_correlation(study, respondent, "polychoric", round_)
-        cmp = compare_with_study(None, study.instrument, respondent, correlation=corr.matrix,
-                                 n_obs=corr.n_obs, round_=round_, **options)
+    if correlation == "polychoric":  # psych fa(cor="poly")
+        cmp = polychoric_comparison(study, respondent, round_, options)
     elif round_ == 1:  # the Study's round-1 correlation matrix of the item set
         corr = study.correlation(respondent)
         cmp = compare_with_study(None, study.instrument, respondent, correlation=corr.correlation,
@@ -373,12 +365,7 @@ def factor(
     study.policy.require(cmp.result.n_obs, f"the factor analysis of the {respondent} items")
     label = f"{respondent} items, round {round_}, method {method}, rotation {rotation}, n = {cmp.result.n_obs}"
     label += ", polychoric correlations" if correlation == "polychoric" else ""
-    if score_method is not None:
-        from fip._atomic import atomic_write_text
-        from fip._output import safe_csv
-
-        scores = person_factor_scores(study, cmp.result, respondent, round_, score_method)
-        atomic_write_text(scores_out, safe_csv(scores), private=True)  # per person
+    write_factor_scores(study, cmp.result, respondent, round_, score_method, scores_out)  # only with --scores
     if fmt in ("csv", "json"):
         emit(cmp.loadings, fmt, out, console)
         return

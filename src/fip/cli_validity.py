@@ -27,7 +27,42 @@ from fip.cli import (
     load_study,
 )
 
-__all__ = ["agreement", "correlation"]
+__all__ = ["agreement", "check_factor_options", "correlation", "polychoric_comparison", "write_factor_scores"]
+
+
+def check_factor_options(correlation: str, score_method: str | None, scores_out: Path | None) -> None:
+    """``fip factor``: check ``--correlation``, ``--scores`` and ``--scores-out`` (ValueError naming the option)."""
+    from fip.factors import SCORE_METHODS
+    from fip.validity import CORRELATION_METHODS
+
+    check_option("--correlation", correlation, CORRELATION_METHODS)
+    if score_method is not None:
+        check_option("--scores", score_method, SCORE_METHODS)
+    if (score_method is None) != (scores_out is None):
+        raise ValueError("--scores and --scores-out go together")
+
+
+def polychoric_comparison(study, respondent: str, round_: int, options: dict):
+    """``fip factor --correlation polychoric``: the study comparison on the polychoric matrix."""
+    from fip.factors.study import compare_with_study
+    from fip.validity import item_correlation
+
+    corr = item_correlation(study, respondent, "polychoric", round_)
+    return compare_with_study(None, study.instrument, respondent, correlation=corr.matrix, n_obs=corr.n_obs,
+                              round_=round_, **options)
+
+
+def write_factor_scores(study, result, respondent: str, round_: int, score_method: str | None,
+                        scores_out: Path | None) -> None:
+    """``fip factor --scores M --scores-out F``: person-level factor scores, atomically, file mode 0600."""
+    if score_method is None or scores_out is None:
+        return
+    from fip._atomic import atomic_write_text
+    from fip._output import safe_csv
+    from fip.validity import person_factor_scores
+
+    scores = person_factor_scores(study, result, respondent, round_, score_method)
+    atomic_write_text(scores_out, safe_csv(scores), private=True)  # per person
 
 
 @app.command()
