@@ -234,14 +234,18 @@ def test_cli_adequacy_matches_psych_kmo_and_bartlett():
 
 def test_cli_correlation_listwise_and_pairwise():
     res = invoke("correlation", HS, "--instrument", HS / "instrument.yaml", "--items", "x1,x2,x3", "--format", "csv")
-    t = pd.read_csv(io.StringIO(res.stdout))
-    assert_allclose(t["r"].to_numpy().reshape(3, 3), ADEQ["holzinger"]["r"], rtol=0, atol=1e-12)
-    assert set(t["n"]) == {ADEQ["holzinger"]["n"]}
+    t = pd.read_csv(io.StringIO(res.stdout)).set_index("item")   # the square matrix (the output contract)
+    assert list(t.columns) == ["x1", "x2", "x3"] == list(t.index)
+    assert_allclose(t.to_numpy(), ADEQ["holzinger"]["r"], rtol=0, atol=1e-12)
+    table = invoke("correlation", HS, "--instrument", HS / "instrument.yaml", "--items", "x1,x2,x3")
+    assert f"listwise, n = {ADEQ['holzinger']['n']}" in " ".join(table.stdout.split())
+    res = invoke("correlation", BFI, "--instrument", BFI / "instrument.yaml", "--items", "A1,A2",
+                 "--nan-policy", "pairwise")
+    assert f"n = {ADEQ['bfi']['n_A1_A2_pairwise']} (smallest pair)" in " ".join(res.stdout.split())  # the title wraps
     res = invoke("correlation", BFI, "--instrument", BFI / "instrument.yaml", "--items", "A1,A2",
                  "--nan-policy", "pairwise", "--format", "csv")
-    t = pd.read_csv(io.StringIO(res.stdout)).set_index(["item_a", "item_b"])
-    assert_allclose(t.loc[("A1", "A2"), "r"], ADEQ["bfi"]["r_A1_A2_pairwise"], rtol=0, atol=1e-12)
-    assert t.loc[("A1", "A2"), "n"] == ADEQ["bfi"]["n_A1_A2_pairwise"]
+    t = pd.read_csv(io.StringIO(res.stdout)).set_index("item")
+    assert_allclose(t.loc["A1", "A2"], ADEQ["bfi"]["r_A1_A2_pairwise"], rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("command", [["replicate", "--out", "OUT"], ["regress"], ["train", "--out", "OUT/m.json"]])

@@ -500,6 +500,10 @@ def factor(
     round_: Annotated[int, typer.Option("--round", min=1, help="Round analysed (the study: 1).")] = 1,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the loadings table to this file.")] = None,
+    correlation: Annotated[str, typer.Option("--correlation", help="pearson (listwise, Stata) or polychoric (pairwise, psych fa(cor=\"poly\")).")] = "pearson",
+    score_method: Annotated[Optional[str], typer.Option("--scores", help="Also write factor scores per person: regression or bartlett (needs --scores-out).")] = None,
+    scores_out: Annotated[Optional[Path], typer.Option("--scores-out", help="CSV for --scores (person-level: ids screened, file mode 0600).")] = None,
+    key_file: KeyFileOpt = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     wait: WaitOpt = WAIT,
@@ -521,16 +525,24 @@ def factor(
     check_option("--method", method, METHODS)
     check_option("--rotation", rotation, ("none", *ROTATIONS))
     check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
-    _check_outputs(("--out", out))
-    study = load_study(data, instrument, store, wait=wait)
+    from fip.cli_validity import check_factor_options, polychoric_comparison, write_factor_scores
+
+    check_factor_options(correlation, score_method, scores_out)
+    _check_outputs(("--out", out), ("--scores-out", scores_out))
+    study = load_study(data, instrument, store, wait=wait, person_rows=scores_out is not None, key_file=key_file)
     respondent = respondent if respondent is not None else study.item_sets[0]
     check_option("--respondent", respondent, study.item_sets)
     options = {"method": method, "rotation": None if rotation == "none" else rotation, "n_factors": n_factors}
     if study.instrument.id != "fip" or items is not None or nan_policy != "listwise" \
             or respondent not in ("citizen", "caseworker", "both"):
+        if correlation != "pearson" or score_method is not None:
+            raise ValueError("--correlation polychoric and --scores work on the FIP item sets (citizen, caseworker, "
+                             "both) without --items or --nan-policy for now")
         _factor_any(study, respondent, items, nan_policy, round_, options, fmt, out)
         return
-    if round_ == 1:  # the Study's round-1 correlation matrix of the item set
+    if correlation == "polychoric":  # psych fa(cor="poly")
+        cmp = polychoric_comparison(study, respondent, round_, options)
+    elif round_ == 1:  # the Study's round-1 correlation matrix of the item set
         corr = study.correlation(respondent)
         cmp = compare_with_study(None, study.instrument, respondent, correlation=corr.correlation,
                                  n_obs=corr.n_obs, **options)
@@ -538,6 +550,8 @@ def factor(
         cmp = compare_with_study(study.measurements, study.instrument, respondent, round_=round_, **options)
     study.policy.require(cmp.result.n_obs, f"the factor analysis of the {respondent} items")
     label = f"{respondent} items, round {round_}, method {method}, rotation {rotation}, n = {cmp.result.n_obs}"
+    label += ", polychoric correlations" if correlation == "polychoric" else ""
+    write_factor_scores(study, cmp.result, respondent, round_, score_method, scores_out)  # only with --scores
     if fmt in ("csv", "json"):
         emit(cmp.loadings, fmt, out, console)
         return
@@ -828,6 +842,7 @@ def star(
     model: Annotated[Optional[Path], typer.Option("--model", help="Model file: adds the job chance to the card.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
     by: Annotated[str, typer.Option("--by", help="item or domain.")] = "item",
+    mark_changes: Annotated[bool, typer.Option("--mark-changes", help="Mark items whose change exceeds the smallest detectable change (SDC95 of the cohort, `fip agreement`).")] = False,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     key_file: KeyFileOpt = None,
@@ -846,6 +861,12 @@ def star(
     _check_outputs(("--out", out))
     study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file, needs="fip star")
     dataset, measurements = study.dataset, study.measurements
+    if mark_changes:
+        from fip.change import smallest_detectable_change
+
+        sdc = smallest_detectable_change(study)
+    else:
+        sdc = None
     if suffix == ".html":
         row = None
         if model is not None:
@@ -855,9 +876,11 @@ def star(
                                   instrument=dataset.instrument, lang=lang)
             hit = scores[scores["person_id"] == person]
             row = hit.iloc[0].to_dict() if len(hit) else None
-        atomic_write_text(out, card_html(measurements, dataset.instrument, person, row, lang=lang), private=True)
+        atomic_write_text(out, card_html(measurements, dataset.instrument, person, row, lang=lang,
+                                           smallest_change=sdc), private=True)
     else:
-        _write_figure(out, plot_star(measurements, dataset.instrument, person, lang=lang, by=by), private=True)
+        _write_figure(out, plot_star(measurements, dataset.instrument, person, lang=lang, by=by,
+                                     smallest_change=sdc), private=True)
     console.print(f"wrote {mask_personal(out)}", highlight=False)
 
 
@@ -1049,8 +1072,9 @@ def serve(
     run_service(host, port, data_dir=data, demo=demo, persons=persons, echo=lambda line: console.print(line, markup=False, highlight=False))
 
 
-import fip.cli_anyinst  # noqa: E402,F401  (registers `fip adequacy` and `fip correlation`)
+import fip.cli_anyinst  # noqa: E402,F401  (registers `fip adequacy`)
 import fip.cli_business  # noqa: E402,F401  (registers `fip business-case`)
+import fip.cli_validity  # noqa: E402,F401  (registers `fip correlation`, `fip agreement`)
 
 
 def main() -> None:

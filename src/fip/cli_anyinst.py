@@ -1,7 +1,8 @@
-"""``fip adequacy`` and ``fip correlation``: item-set diagnostics for any instrument.
+"""``fip adequacy``: item-set diagnostics for any instrument.
 
-Without ``fip replicate`` (which needs the FIP layout), these give KMO, Bartlett's test,
-parallel analysis and the item correlation matrix of any item set from the command line.
+Without ``fip replicate`` (which needs the FIP layout), this gives KMO, Bartlett's test and
+parallel analysis of any item set from the command line (``fip correlation``, in
+:mod:`fip.cli_validity`, gives its correlation matrix).
 Every table says how many rows it rests on (``n``).
 """
 
@@ -103,46 +104,3 @@ def adequacy(
     title = (f"Adequacy of {len(chosen)} items, round {round_}, {nan_policy}, n = {n} "
              f"(parallel analysis: {kind}, {n_iter} random sets, seed {seed})")
     emit(table, fmt, out, console, title=title, notice=policy.statement)
-
-
-@app.command()
-@handles_errors
-def correlation(
-    data: DataDir = None,
-    respondent: RespondentOpt = None,
-    items: ItemsOpt = None,
-    nan_policy: Annotated[str, _nan_policy_opt("listwise", "complete rows")] = "listwise",
-    round_: RoundOpt = 1,
-    fmt: FormatOpt = "table",
-    out: OutOpt = None,
-    instrument: InstrumentOpt = None,
-    store: StoreOpt = None,
-    wait: WaitOpt = WAIT,
-    min_cell: MinCellOpt = None,
-    secure_machine: SecureOpt = False,
-) -> None:
-    """Pearson correlation matrix of an item set (``table``/``md``: the matrix; ``csv``/``json``:
-    one row per pair, ``item_a``, ``item_b``, ``r``, ``n``; pairwise: each pair's own n)."""
-    from fip._output import emit
-
-    check_option("--format", fmt, FORMATS)
-    check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
-    _check_outputs(("--out", out))
-    policy = _policy(min_cell, secure_machine)
-    study = load_study(data, instrument, store, policy=policy, wait=wait)
-    chosen, frame = _item_frame(study, respondent, items, round_)
-    if nan_policy == "listwise":
-        frame = frame.dropna()
-    corr = frame.corr(min_periods=1)
-    answered = frame.notna().astype("int64")
-    counts = answered.T @ answered
-    smallest = int(counts.to_numpy().min()) if len(frame) else 0
-    policy.require(smallest, "the correlation matrix")
-    if fmt in ("csv", "json"):
-        long = corr.rename_axis(index="item_a", columns="item_b").stack().rename("r").reset_index()
-        long["n"] = [int(counts.loc[a, b]) for a, b in zip(long["item_a"], long["item_b"])]
-        emit(long, fmt, out, console, notice=policy.statement)
-        return
-    title = f"Correlations of {len(chosen)} items, round {round_}, {nan_policy}, n = {smallest}" + \
-            (" (smallest pair)" if nan_policy == "pairwise" else "")
-    emit(corr.rename_axis("item").reset_index(), fmt, out, console, title=title, notice=policy.statement)

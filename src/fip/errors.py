@@ -17,6 +17,7 @@ __all__ = [
     "HeywoodCaseWarning",
     "ConfigError",
     "InvalidDataError",
+    "NotPositiveDefiniteWarning",
     "ReverseKeyWarning",
     "Problem",
     "mask_personal",
@@ -113,4 +114,14 @@ class ReverseKeyWarning(UserWarning):
     Advice: list it under ``reverse:`` in the index definitions (psych ``keys``, Stata
     ``alpha, reverse()``); alpha and omega of an index with such an item understate (or are
     negative).
+    """
+
+
+class NotPositiveDefiniteWarning(UserWarning):
+    """A correlation matrix (e.g. pairwise polychoric) was not positive definite and was smoothed.
+
+    Pairwise estimates need not form a proper correlation matrix. fip smooths it as
+    ``psych::cor.smooth`` does (eigenvalues below 1e-12 set to 1e-10, rescaled to sum to the
+    number of items, back to a correlation matrix). Factor analyses on a smoothed matrix are
+    approximate: check for items with few answers or near-empty categories.
     """

@@ -37,12 +37,15 @@ from fip.factors.diagnostics import (
 from fip.factors.extraction import METHODS, HeywoodCaseWarning, smc
 from fip.factors.result import FactorResult, LRTest, factor_analysis, variance_table
 from fip.factors.rotation import ROTATIONS, RotationOutcome, rotate_loadings, varimax_criterion
+from fip.factors.scores import SCORE_METHODS, FactorScores, factor_scores, score_weights
 
 __all__ = [
     "METHODS",
     "ROTATIONS",
+    "SCORE_METHODS",
     "BartlettResult",
     "FactorResult",
+    "FactorScores",
     "HeywoodCaseWarning",
     "KMOResult",
     "LRTest",
@@ -51,9 +54,11 @@ __all__ = [
     "bartlett_sphericity",
     "congruence_matrix",
     "factor_analysis",
+    "factor_scores",
     "kmo",
     "parallel_analysis",
     "rotate_loadings",
+    "score_weights",
     "scree_data",
     "smc",
     "tucker_congruence",
