@@ -172,3 +172,44 @@ def test_bad_options_raise_value_error(kwargs, message):
     options = {"cuts": (0.2, 0.5), **kwargs}
     with pytest.raises(ValueError, match=message):
         fairness_audit(pred, groups, options.pop("cuts"), **options)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_reader_recovers_no_small_group_from_the_shown_audit(seed):
+    """The independent attack of tests/disclosure_harness.py on every shown cell of the audit:
+    the groups (with their persons with a job), and at each cut the flagged and the not-flagged
+    persons of each group (FPR, FNR and PPV with the group's n give their counts)."""
+    from disclosure_harness import Cell, recoverable_small_groups
+
+    rng = np.random.default_rng(seed)
+    n = 240
+    origin = rng.choice(["syria", "eritrea", "other"], n, p=[0.75, 0.2, 0.05])     # "other": about 12 persons
+    gender = rng.choice(["female", "male"], n)
+    p = np.clip(rng.beta(2, 5, n) + 0.15 * (gender == "male"), 0.01, 0.99)
+    y = (rng.uniform(size=n) < p).astype(float)
+    pred = pd.DataFrame({"person_id": [f"p{i}" for i in range(n)], "caseworker_id": [f"c{i % 30}" for i in range(n)],
+                         "y": y, "p_logistic": p})
+    groups = pd.DataFrame({"gender": gender, "origin_group": origin}, index=pred["person_id"])
+    cuts = (0.2, 0.55)
+    t = fairness_audit(pred, groups, cuts, n_boot=0, policy=DisclosurePolicy(5)).tidy()
+    assert t["suppressed"].any() and not t["suppressed"].all()      # the case is not trivial
+    member = {"all": np.ones(n, bool)}
+    g = groups.assign(gender_x_origin=groups["gender"] + " x " + groups["origin_group"]).reset_index(drop=True)
+    cells = []
+    events = frozenset(np.flatnonzero(y == 1))
+    for (var, level), part in t.groupby(["group_variable", "group"], sort=False):
+        mask = member["all"] if var == "all" else (g[var] == level).to_numpy()
+        shown = part.set_index("metric")
+        if not shown.loc["auc", "suppressed"]:
+            persons = frozenset(np.flatnonzero(mask))
+            cells.append(Cell("job", persons, having=persons & events, label=f"{var}={level}"))
+        for name, c in zip(("middle_or_high", "high"), cuts):
+            if shown.loc[f"fpr_{name}", "suppressed"]:
+                continue
+            flag = p >= c
+            for side, sel in (("flagged", flag), ("not flagged", ~flag)):
+                persons = frozenset(np.flatnonzero(mask & sel))
+                cells.append(Cell("job", persons, having=persons & events, label=f"{var}={level} {side} {name}"))
+            persons = frozenset(np.flatnonzero(mask))
+            cells.append(Cell(f"flag_{name}", persons, having=frozenset(np.flatnonzero(mask & flag)), label=level))
+    assert recoverable_small_groups(cells) == []

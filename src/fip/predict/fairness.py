@@ -56,6 +56,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from fip.disclosure import DEFAULT, DisclosurePolicy, Relation, TableSpec, protect_tables, resolve_policy
 
@@ -223,7 +224,7 @@ def _logistic(W: np.ndarray, y: np.ndarray, lp: np.ndarray, slope: bool, iterati
     converged = np.zeros(B, dtype=bool)
     for _ in range(iterations):
         eta = a[:, None] + b[:, None] * lp
-        mu = 1 / (1 + np.exp(-eta))
+        mu = expit(eta)
         r, v = W * (y - mu), W * mu * (1 - mu)
         if slope:
             g0, g1 = r.sum(1), (r * lp).sum(1)
