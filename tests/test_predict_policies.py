@@ -160,3 +160,17 @@ def test_cli_train_features_and_model_card(tmp_path, study):
     assert "Traceback" not in bad.output and not (tmp_path / "c2.html").exists()
     bad = invoke("model-card", tmp_path / "missing.json", "--out", tmp_path / "c3.html")
     assert bad.exit_code == 2 and re.search(r"missing\.json: cannot read model file", bad.stderr)
+
+
+def test_the_prediction_section_of_replicate_carries_the_audit(study):
+    from fip.report import sections
+
+    p = sections.prediction(study, C=0.05)
+    for kind in ("intake", "progression"):
+        table = p.tables[f"prediction_{kind}_fairness"]
+        assert list(table.columns) == ["group_variable", "group", "metric", "cut", "estimate", "ci_low", "ci_high",
+                                       "n", "suppressed"]
+        assert table.equals(p.validations[kind].fairness.tidy())
+        assert table.loc[table["suppressed"], "estimate"].isna().all()
+    page = "\n".join(p.blocks)
+    assert page.count("Fairness audit") == 2 and "bootstrap replicates of whole caseworkers" in page
