@@ -79,7 +79,7 @@ def feature_names(instrument: Instrument | Sequence[str], kind: str,
     Examples
     --------
     >>> len(feature_names(["c01", "c02"], "intake")), feature_names(["c01", "c02"], "intake", policy="items_only")
-    (15, ('c01_level', 'c02_level'))
+    (13, ('c01_level', 'c02_level'))
     >>> "female" in feature_names(["c01"], "intake", policy="without_gender_origin")
     False
     """
