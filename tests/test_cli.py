@@ -278,14 +278,22 @@ def test_every_analysis_command_gives_the_same_numbers_from_the_store(small_data
 
 @pytest.mark.slow
 def test_replicate_writes_the_report(small_dataset, tmp_path):
+    import shutil
+
     out = tmp_path / "rep"
-    result = invoke("replicate", "--data", small_dataset, "--out", out)
+    pdf = shutil.which("chromium") is not None  # --pdf prints the report with headless Chromium
+    result = invoke("replicate", small_dataset, "--out", out, *(["--pdf"] if pdf else []))
     assert result.exit_code == 0, result.output
     assert f"report: {out / 'report.html'}" in result.output
+    if pdf:
+        assert "and report.pdf" in result.output and (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
+        again = invoke("replicate", small_dataset, "--out", out)  # an earlier output with its PDF is replaced
+        assert again.exit_code == 0, again.output
+        assert not (out / "report.pdf").exists()
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Table 4.9" in html and "Table 4.7" in html
     assert len(list((out / "tables").glob("*.csv"))) > 20 and list((out / "figures").glob("*.png"))
-    bad = invoke("replicate", "--data", small_dataset, "--out", tmp_path / "bad", "--until", "2018-31-12")
+    bad = invoke("replicate", small_dataset, "--out", tmp_path / "bad", "--until", "2018-31-12")
     assert bad.exit_code == 2 and "--until must be a date" in bad.stderr and not (tmp_path / "bad").exists()
 
 

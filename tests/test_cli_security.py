@@ -179,7 +179,7 @@ def test_report_title_masks_a_cpr_folder(folders, tmp_path, monkeypatch):
     named.mkdir()
     for p in folders["clean"].iterdir():
         (named / p.name).write_bytes(p.read_bytes())
-    result = invoke("replicate", "--data", named, "--out", tmp_path / "rep")
+    result = invoke("replicate", named, "--out", tmp_path / "rep")
     assert result.exit_code == 2
     assert seen["source"] == "folder <cpr-like id>" and _no_cpr(result.output, result.stderr)
 

@@ -65,7 +65,7 @@ def _break(raw: dict, edit) -> dict:
         (lambda r: r["parallel_items"].append({"items": ["c01", "w04"]}), "already in parallel_items[0]"),
         (lambda r: r["scale"].update(min=7, max=1), "min < max"),
         (lambda r: r["items"][3]["text"].pop("en"), "items.c04.text: missing text"),
-        (lambda r: r["domains"].append({"id": "Sprog", "label": {"da": "x", "en": "y"}}), "not a lower-case identifier"),
+        (lambda r: r["domains"].append({"id": "2sprog", "label": {"da": "x", "en": "y"}}), "is not an identifier"),
         (lambda r: r.update(measurement={"respondents": ["citizen", "judge"]}), "measurement.respondents"),
         (lambda r: r.pop("respondents"), "missing key 'respondents'"),
     ],

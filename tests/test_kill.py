@@ -128,7 +128,7 @@ def _old_replication(out: Path) -> None:
 
 def test_kill_replicate(data, tmp_path):
     out = tmp_path / "run" / "out"
-    args = ["replicate", "--data", data["folder"], "--out", out, "--workers", "0"]
+    args = ["replicate", data["folder"], "--out", out, "--workers", "0"]
     # at a random moment of the computation and at the swap (one extra run of a few seconds)
     check_kills(args, out, lambda: _old_replication(out), np.random.default_rng(71))
 

@@ -59,6 +59,21 @@ def test_required_notebooks_are_stored_without_outputs():
                 assert cell.execution_count is None and cell.outputs == [], (path.name, cell.source[:60])
 
 
+def test_what_the_notebooks_write_is_ignored_by_git():
+    """Run from notebooks/ (``jupyter lab notebooks/``) they write notebooks/out/: git ignores it."""
+    import shutil
+    import subprocess
+
+    root = NOTEBOOK_DIR.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    for written in ("notebooks/out/analyst/note.html", "notebooks/out/researcher/data/forms.csv", "out/report.html"):
+        done = subprocess.run(["git", "-C", str(root), "check-ignore", "-q", "--no-index", written], check=False)
+        assert done.returncode == 0, f"{written} is not ignored by git"
+    assert subprocess.run(["git", "-C", str(root), "check-ignore", "-q", "--no-index", "notebooks/analyst_walkthrough.ipynb"],
+                          check=False).returncode == 1
+
+
 @pytest.fixture(scope="module")
 def person_ids() -> set[str]:
     """The ids of the synthetic cohorts the notebooks use (seeds 0 and 1)."""

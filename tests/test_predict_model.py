@@ -176,11 +176,11 @@ def test_few_events_refused_then_warned(small_ds):
     from fip.errors import FewEventsWarning
     from fip.predict.model import FEW_EVENTS_PER_FEATURE, MIN_EVENTS
 
-    with pytest.raises(FipError, match=f"only {MIN_EVENTS - 1} of .* persons with 'emp_dummy'.*at least {MIN_EVENTS}"):
+    with pytest.raises(FipError, match=f"only {MIN_EVENTS - 1} of .* persons with any employment.*at least {MIN_EVENTS}"):
         train(_with_jobs(small_ds, MIN_EVENTS - 1), "intake", compare=False, C=0.1)
     n_features = len(feature_names(small_ds.instrument, "intake"))
     few = FEW_EVENTS_PER_FEATURE * n_features - 1
-    with pytest.warns(FewEventsWarning, match=f"{few} persons with 'emp_dummy' for {n_features} features"):
+    with pytest.warns(FewEventsWarning, match=f"{few} persons with any employment for {n_features} features"):
         train(_with_jobs(small_ds, few), "intake", compare=False, C=0.1)
 
 

@@ -3,6 +3,7 @@ suppression of small cells, languages, argument checks."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import math
 import re
@@ -364,3 +365,76 @@ def test_the_last_quarter_with_measurements_still_gives_a_note(cohort, frame):
     last = frame["quarter"].max()
     municipality = frame.loc[frame["quarter"] == last, "municipality"].iloc[0]
     assert status_note(cohort, municipality, last).html.startswith("<!DOCTYPE html>")
+
+
+def _overall(part: pd.DataFrame, items: list[str]) -> pd.Series:
+    """The overall index computed here: mean of the items where 2/3 of them are answered."""
+    values = part[items].astype(float)
+    enough = values.notna().sum(axis=1) >= math.ceil(2 / 3 * len(items))
+    return values[enough].mean(axis=1)
+
+
+def test_trend_has_all_municipalities_beside_the_municipality(note, frame, quarter, cohort):
+    """Each quarter's all-municipalities figure: every person's latest measurement of the
+    quarter, all municipalities (pandas here), the same figure as that quarter's levels table."""
+    trend = note.tables["trend"]
+    assert {"all_mean", "all_n", "all_suppressed"} <= set(trend.columns)
+    citizen = list(cohort.instrument.item_ids("citizen"))
+    rows = trend[trend["index"] == "citizen_overall"]
+    assert len(rows) >= 3
+    for _, row in rows.iterrows():
+        every = _overall(_latest(frame[frame["quarter"] == row["quarter"]]), citizen)
+        assert row["all_n"] == len(every) and row["all_mean"] == pytest.approx(every.mean(), abs=1e-12)
+        assert row["n"] < row["all_n"]
+    # each quarter's figure is the one its own note shows: the trend reveals nothing new
+    for _, row in rows.iterrows():
+        levels = status_note(cohort, MUNICIPALITY, row["quarter"]).tables["levels"].set_index("id")
+        for column in ("all_mean", "all_n", "all_suppressed"):
+            assert row[column] == levels.loc["citizen_overall", column], (row["quarter"], column)
+    # in the page: a column per index for all municipalities, and a line in the figure's legend
+    page = _strip_images(note.html)
+    header = re.search(r"<caption>Udvikling over kvartaler</caption>\s*<thead>(.*?)</thead>", page, re.S).group(1)
+    assert "Alle kommuner: gennemsnit" in header and f"{MUNICIPALITY}: gennemsnit" in header
+    shown = {(r[0], r[1]): r for r in _rows(note.html, "Udvikling over kvartaler")}
+    for _, row in rows.iterrows():  # one row per quarter and index: ours beside all, as printed
+        cells = shown[(row["quarter"], row["label"])]
+        assert cells[4] == f"{row['all_mean']:.2f}".replace(".", ",") and cells[5] == str(row["all_n"])
+    svg = base64.b64decode(re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", note.html)[0]).decode()
+    assert "alle kommuner" in svg
+
+
+def test_heading_numbers_and_counts_read_right(note):
+    page = _strip_images(note.html)
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page).group(1)
+    first_h2 = re.search(r"<h2>(.*?)</h2>", page).group(1)
+    assert h1 != first_h2 and first_h2 == "Om notatet"
+    # every cell holding a number (or a hidden-figure note in a figure column) is right-aligned
+    cells = re.findall(r"<td( class=num)?>(.*?)</td>", page)
+    numbers = [(aligned, v) for aligned, v in cells if re.fullmatch(r"−?[\d.]+(,\d+)?( %)?", v)]
+    assert len(numbers) > 100 and all(aligned for aligned, _ in numbers)
+    assert all(not aligned for aligned, v in cells if v in ("spørgsmål", "indeks", "Borger"))
+
+
+def test_a_share_hidden_for_its_split_keeps_its_count(cohort, note, quarter):
+    """n is the persons with a value; when only the split (with / without) is small, the count
+    is shown and the share says why it is hidden, never "fewer than 5" beside 88 persons."""
+    from fip.report.goals import quarter_goals
+
+    goals = quarter_goals(cohort, pd.Period(quarter))
+    mine = goals[goals["municipality"] == MUNICIPALITY]
+    table = note.tables["goals"].set_index("id")
+    rows = {r[0]: r for r in _rows(note.html, "Programmets mål")}
+    split_seen = 0
+    for goal in table.index:
+        values = mine[goal].dropna()
+        n, yes = len(values), int(values.sum())
+        label = table.loc[goal, "label"]
+        if n >= 5 and (0 < yes < 5 or 0 < n - yes < 5):
+            split_seen += 1
+            assert table.loc[goal, "municipality_split"] and table.loc[goal, "municipality_n"] == n
+            assert rows[label][1] == "skjult: færre end 5 med eller uden" and rows[label][2] == str(n)
+        elif n < 5:
+            assert rows[label][2] == "færre end 5"
+        else:
+            assert rows[label][2] == str(n) and rows[label][1].endswith("%")
+    assert split_seen >= 1  # the case of the issue is in the data (in education, 88 persons)

@@ -451,3 +451,27 @@ def test_store_in_missing_folder_is_refused(cohort, tmp_path):
     with pytest.raises(FipError, match="does not exist"):
         import_dataset(folder, tmp_path / "no" / "such" / "s.duckdb")
     assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_export_keeps_a_blank_visitation_blank(cohort, tmp_path, fmt):
+    """simulate -> files -> import -> export -> read gives the simulated dataset back: a citizen
+    form's blank visitation stays blank (it was read as ``unknown``), ``uoplyst`` is unknown."""
+    store = tmp_path / "s.duckdb"
+    import_dataset(write_dataset(cohort, tmp_path / "q1", format=fmt), store)
+    out = export_store(store, tmp_path / "out", fmt)
+    back = load_dataset(out)
+    assert_same(back, cohort)
+    citizen = cohort.forms["respondent"] == "citizen"
+    assert cohort.forms.loc[citizen, "visitation"].isna().all() and back.forms.loc[citizen, "visitation"].isna().all()
+    if fmt == "csv":
+        lines = (out / "forms.csv").read_text(encoding="utf-8").splitlines()
+        column = lines[0].split(",").index("visitation")
+        shown = {line.split(",")[column] for line in lines[1:]}
+        assert "" in shown and shown <= {"", "job_ready", "activity_ready", "unknown"}
+    danish = tmp_path / "danish"
+    write_dataset(cohort, danish)
+    forms = pd.read_csv(danish / "forms.csv", dtype=str, keep_default_na=False)
+    forms.loc[0, "visitation"] = "Uoplyst"
+    forms.to_csv(danish / "forms.csv", index=False)
+    assert load_dataset(danish).forms.loc[0, "visitation"] == "unknown"

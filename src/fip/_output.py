@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,10 +48,12 @@ def to_markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
-def to_html(frame: pd.DataFrame, digits: int = 3, title: str | None = None) -> str:
-    """A standalone HTML table (text escaped; numbers right-aligned)."""
+def to_html(frame: pd.DataFrame, digits: int = 3, title: str | None = None,
+            right: Collection[str] = ()) -> str:
+    """A standalone HTML table (text escaped; numbers right-aligned, and the columns named in
+    ``right``: numbers already formatted as text)."""
     shown = _display(frame, digits)
-    numeric = _numeric(frame)
+    numeric = [n or c in right for n, c in zip(_numeric(frame), frame.columns)]
     cell = lambda v, num, tag: f'<{tag}{" class=num" if num else ""}>{html.escape(v)}</{tag}>'  # noqa: E731
     head = "".join(cell(str(c), n, "th") for c, n in zip(shown.columns, numeric))
     body = "\n".join("<tr>" + "".join(cell(v, n, "td") for v, n in zip(row, numeric)) + "</tr>"
@@ -140,16 +143,86 @@ def render(frame: pd.DataFrame, fmt: str, *, title: str | None = None, digits: i
         return to_html(frame, digits, title)
     if fmt == "latex":
         return to_latex(frame, digits, title)
+    return console_tables(frame, title=title, digits=digits)[0]
+
+
+def _width(values) -> int:
+    return max((len(str(v)) for v in values), default=0)
+
+
+def console_tables(frame: pd.DataFrame, *, title: str | None = None, digits: int = 3,
+                   width: int | None = None) -> list:
+    """Rich table(s) of ``frame`` for a console ``width`` characters wide; no cell is cut.
+
+    Numbers never wrap and are never shortened (no ``0.…``); text wraps within its column.
+    A table that does not fit even so is split by columns into parts that do, as R prints a
+    wide data frame: each part starts with the row number (``#``) and repeats the leading
+    text columns (the row labels, as many of the first three as leave room for another
+    column) and is titled ``(columns i-j of k)``. ``width=None``: one table, however wide.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"term": ["c01 (level)"], **{f"model {k:02d}": [0.123456] for k in range(12)}})
+    >>> # the rule 1, then 3 per column: "#" 1 + 3, term 11 + 3, each model 8 + 3: 19 + 5 * 11 = 74 <= 80 < 85
+    >>> [t.title.plain for t in console_tables(wide, title="Coefficients", width=80)]
+    ['Coefficients (columns 1-5 of 12)', 'Coefficients (columns 6-10 of 12)', 'Coefficients (columns 11-12 of 12)']
+    """
     from rich.table import Table
 
-    # Text objects: data is never read as rich markup, whatever the console's settings
-    # (``[/]`` in a name would raise MarkupError, ``FIP [kvartal 3]`` would print as ``FIP ``)
-    table = Table(title=None if title is None else _text(title), show_lines=False)
-    for col, num in zip(frame.columns, _numeric(frame)):
-        table.add_column(_text(col), justify="right" if num else "left")
-    for row in _display(frame, digits).itertuples(index=False, name=None):
-        table.add_row(*(_text(v) for v in row))
-    return table
+    shown = _display(frame, digits)
+    numeric = _numeric(frame)
+    columns = list(frame.columns)
+    need = {}  # the narrowest each column can be without cutting (3: padding and rule)
+    for col, num in zip(columns, numeric):
+        cells = [str(col), *shown[col]]
+        words = max((len(w) for v in cells for w in str(v).split()), default=0)
+        need[col] = 3 + (_width(cells) if num else min(_width(cells), max(words, 16)))
+    parts: list[list[str]] = [columns]
+    keys: list[str] = []
+    if width is not None and sum(need.values()) + 1 > width and len(columns) > 1:
+        shown = shown.copy()
+        shown.insert(0, "#", [str(k) for k in range(1, len(shown) + 1)])
+        need["#"] = 3 + len(str(len(shown)))
+        lead = []
+        for col, num in zip(columns[:3], numeric[:3]):
+            if num:
+                break
+            lead.append(col)
+        rest_need = lambda ks: max((need[c] for c in columns if c not in ks), default=0)  # noqa: E731
+        while lead and 1 + need["#"] + sum(need[k] for k in lead) + rest_need(lead) > width:
+            lead.pop()
+        keys = ["#", *lead]
+        parts, current, used = [], [], 1 + sum(need[k] for k in keys)
+        for col in [c for c in columns if c not in keys]:
+            if current and used + need[col] > width:
+                parts.append(current)
+                current, used = [], 1 + sum(need[k] for k in keys)
+            current.append(col)
+            used += need[col]
+        parts.append(current)
+    rest = [c for part in parts for c in part]
+    is_number = {**dict(zip(columns, numeric)), "#": True}
+    tables = []
+    start = 1
+    for part in parts:
+        label = title
+        if len(parts) > 1:
+            span = f"columns {start}-{start + len(part) - 1} of {len(rest)}"
+            label = f"{title} ({span})" if title else span
+        start += len(part)
+        # Text objects: data is never read as rich markup, whatever the console's settings
+        # (``[/]`` in a name would raise MarkupError, ``FIP [kvartal 3]`` would print as ``FIP ``)
+        table = Table(title=None if label is None else _text(label), show_lines=False)
+        for col in [*keys, *part]:
+            if is_number[col]:
+                table.add_column(_text(col), justify="right", no_wrap=True, min_width=_width([*shown[col]]))
+            else:
+                table.add_column(_text(col), justify="left", overflow="fold")
+        for row in shown[[*keys, *part]].itertuples(index=False, name=None):
+            table.add_row(*(_text(v) for v in row))
+        tables.append(table)
+    return tables
 
 
 def _with_notice(rendered, fmt: str, notice: str):
@@ -174,12 +247,15 @@ def emit(frame: pd.DataFrame, fmt: str, out: Path | None, console, *, title: str
     machine) is the first line of the output: a ``#`` comment in CSV and Markdown, ``%`` in
     LaTeX, a paragraph in HTML, ``{"notice": ..., "records": [...]}`` in JSON.
     """
+    if fmt == "table" and out is None:  # fitted to the console: split by columns, never cut
+        if notice:
+            console.print(notice, markup=False, highlight=False)
+        for table in console_tables(frame, title=title, width=getattr(console, "width", None)):
+            console.print(table, soft_wrap=False)  # the title wraps to the table's width
+        return
     rendered = render(frame, fmt, title=title)
     if notice:
-        if fmt == "table" and out is None:
-            console.print(notice, markup=False, highlight=False)
-        else:
-            rendered = _with_notice(rendered, fmt, notice)
+        rendered = _with_notice(rendered, fmt, notice)
     if out is None:
         if isinstance(rendered, str):
             console.print(rendered, end="", markup=False, highlight=False, soft_wrap=True)

@@ -8,6 +8,7 @@ stderr and exit with code 2, never a traceback.
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from pathlib import Path
 from typing import Annotated, Optional
@@ -18,8 +19,61 @@ from rich.console import Console
 from fip._options import FORMATS, check_option
 from fip.errors import FipError, InvalidDataError, mask_personal
 
+#: Metavars of the help by Python type: words a reader knows (none for a flag).
+_METAVARS = {"int": "N", "float": "NUMBER", "str": "TEXT", "list[str]": "TEXT"}
+
+
+def _plain_metavar(param) -> None:
+    """Give ``param`` a plain metavar (``PATH``, ``N``, ``DIR`` for a dataset folder; nothing
+    for a flag) instead of typer's ``<bool>``/``<path>``; an argument reads ``DIR`` or ``[DIR]``
+    in the usage line, not ``{data}``."""
+    if param.metavar is not None:
+        return
+    if getattr(param, "is_flag", False):
+        param.metavar = ""
+        return
+    described = getattr(param, "type_descriptor", None)
+    is_path = bool(getattr(described, "is_path", False))
+    if param.param_type_name == "argument":
+        shown = "DIR" if is_path else (param.name or "ARG").upper()
+        param.metavar = shown
+        param._usage_display_name = (lambda: shown) if param.required else (lambda: f"[{shown}]")
+        param.display_type_rich = lambda ctx: None  # the name says it: no <path> beside DIR
+        return
+    if is_path:
+        param.metavar = "PATH"
+        return
+    try:
+        bare = param.bare_type()
+    except (AttributeError, AssertionError):
+        bare = ""
+    param.metavar = _METAVARS.get(bare, "VALUE")
+
+
+class _Group(typer.core.TyperGroup):
+    """fip's command group: help with plain metavars (:func:`_plain_metavar`), for the
+    commands of every ``cli_<area>`` module too."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for command in [self, *self.commands.values()]:
+            for param in command.params:
+                _plain_metavar(param)
+            cls_get_help_option = type(command).get_help_option
+
+            def get_help_option(ctx, _command=command, _get=cls_get_help_option):
+                option = _get(_command, ctx)
+                if option is not None:
+                    option.metavar = ""
+                return option
+
+            command.get_help_option = get_help_option
+
+
 app = typer.Typer(
+    cls=_Group,
     no_args_is_help=True,
+    rich_markup_mode="markdown",
     add_completion=False,
     pretty_exceptions_enable=False,
     help="fip: the FIP questionnaire toolkit: validate and store data, replicate the VIVE (2020) study (descriptives, factor analysis, indices, areg regressions), job-chance models and the FIP star.",
@@ -27,11 +81,27 @@ app = typer.Typer(
 # markup=False: data (names, ids, labels) is printed as it is, never read as rich markup
 # (``[/]`` in a folder name would crash, ``FIP [kvartal 3]`` would lose its bracket)
 console = Console(soft_wrap=True, markup=False)
-if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+if not console.is_terminal and not os.environ.get("COLUMNS"):  # piped: do not squeeze tables into 80 columns
     console = Console(soft_wrap=True, width=200, markup=False)
 err_console = Console(stderr=True, soft_wrap=True, markup=False)
 
 MAX_PROBLEMS_SHOWN = 200
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from fip import __version__
+
+        console.print(f"fip {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print fip's version and exit.")] = False,
+) -> None:
+    """Options of ``fip`` itself (the group's help text is the ``help`` of :data:`app`)."""
 
 DataDir = Annotated[
     Optional[Path],
@@ -104,6 +174,38 @@ SecureOpt = Annotated[
 ]
 
 
+RespondentOpt = Annotated[
+    Optional[str],
+    typer.Option("--respondent", help="Item set: a respondent of the instrument (FIP: citizen, caseworker) or both (all items)."),
+]
+ItemsOpt = Annotated[
+    Optional[str],
+    typer.Option("--items", help="Only these items, comma-separated (e.g. A1,A2,A3); ids as in the instrument."),
+]
+
+
+def _nan_policy_opt(default: str, what: str):
+    return typer.Option("--nan-policy", help=f"Missing answers: listwise (complete rows) or pairwise; default {default} ({what}).")
+
+
+def _item_selection(instrument, respondent: str | None, items: str | None) -> list[str] | None:
+    """Items chosen by ``--respondent`` and ``--items`` (``None``: no choice made)."""
+    if respondent is None and items is None:
+        return None
+    if respondent is not None:
+        check_option("--respondent", respondent, (*instrument.respondent_ids, "both"))
+    pool = list(instrument.item_ids(None if respondent in (None, "both") else respondent))
+    if items is None:
+        return pool
+    chosen = [i.strip() for i in items.split(",") if i.strip()]
+    unknown = [i for i in chosen if i not in pool]
+    if unknown or not chosen:
+        where = f"the {respondent} items" if respondent not in (None, "both") else f"instrument {instrument.id!r}"
+        raise FipError(f"--items: unknown item(s) {', '.join(unknown) or '(none given)'} for {where}; "
+                       f"expected some of {', '.join(pool)}")
+    return chosen
+
+
 def _policy(min_cell: int | None, secure_machine: bool):
     """The disclosure policy of a command's --min-cell / --secure-machine options."""
     from fip.disclosure import load_policy
@@ -149,6 +251,11 @@ def _write_figure(path: Path, fig, private: bool = False) -> None:
     atomic_write_bytes(path, figure_bytes(fig, path.suffix.lower()[1:], dpi=150), private=private)
 
 
+def _status(message: str):
+    """A status line with a spinner on stderr while a long step runs (a terminal only; gone after)."""
+    return err_console.status(message + " ...", spinner="line")
+
+
 def load_data(data: Path | None, instrument_path: Path | None = None, store: Path | None = None, wait: float = WAIT,
               *, person_rows: bool = False, key_file: Path | None = None):
     """The dataset in ``data`` or ``store`` (waiting ``wait`` seconds for a busy store), or the
@@ -172,7 +279,8 @@ def load_data(data: Path | None, instrument_path: Path | None = None, store: Pat
     else:
         from fip.data import load_dataset
 
-        dataset = load_dataset(data, instrument)
+        with _status(f"reading {mask_personal(data)}"):
+            dataset = load_dataset(data, instrument)
     if person_rows:
         from fip.store.pseudonymise import resolve_key
         from fip.store.screen import screen_ids
@@ -186,17 +294,29 @@ def load_data(data: Path | None, instrument_path: Path | None = None, store: Pat
     return dataset
 
 
+def require_pairing(dataset, command: str) -> None:
+    """FipError unless the dataset's instrument pairs forms into rounds (``command`` needs them)."""
+    inst = dataset.instrument
+    if not inst.pairs_forms:
+        raise FipError(
+            f"{command} needs forms paired into measurements (dates and caseworkers: an instrument with a "
+            f"'measurement' section) and outcomes; instrument {inst.id!r} has one measurement per person "
+            "(use fip validate, describe, factor, adequacy, correlation or indices)")
+
+
 def load_study(data: Path | None, instrument_path: Path | None = None, store: Path | None = None, *,
                until: str | None = None, policy=None, wait: float = WAIT, person_rows: bool = False,
-               key_file: Path | None = None):
+               key_file: Path | None = None, needs: str | None = None):
     """One :class:`fip.study.Study` of the dataset :func:`load_data` reads; ``until`` as ``--until``,
     ``policy`` the command's disclosure policy (default: the configured one)."""
     from fip.data.dataset import iso_date
     from fip.study import Study
 
     until = None if until is None else iso_date(until, "--until")
-    return Study(load_data(data, instrument_path, store, wait, person_rows=person_rows, key_file=key_file),
-                 until=until, policy=policy)
+    dataset = load_data(data, instrument_path, store, wait, person_rows=person_rows, key_file=key_file)
+    if needs is not None:
+        require_pairing(dataset, needs)
+    return Study(dataset, until=until, policy=policy)
 
 
 @app.command()
@@ -229,6 +349,8 @@ def simulate(
 def validate(
     data: Annotated[Path, typer.Argument(help="FIP dataset folder to check.")],
     instrument: InstrumentOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="Format of the funnel: table, csv, json, md, html or latex.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the funnel to this file.")] = None,
 ) -> None:
     """Check a dataset; exit 0 if clean, else list every problem and exit 2.
 
@@ -241,9 +363,14 @@ def validate(
     from fip.store.screen import cpr_id_counts
     from fip.study import Study
 
+    check_option("--format", fmt, FORMATS)
+    _check_outputs(("--out", out))
     shown = mask_personal(data)
+    # with the funnel as csv/json/... on stdout, the verdict goes to stderr
+    said = console if fmt == "table" or out is not None else err_console
     try:
-        dataset = load_dataset(data, _instrument(instrument))
+        with _status(f"reading and checking {shown}"):
+            dataset = load_dataset(data, _instrument(instrument))
     except InvalidDataError as exc:
         err_console.print(f"{shown}: {len(exc.problems)} problem(s)", highlight=False)
         raise
@@ -251,7 +378,24 @@ def validate(
         _warn("ids look like CPR numbers (" + ", ".join(f"{k}: {n:,}" for k, n in counts.items())
               + "); fip import, score, indices --scores, star and export pseudonymise them with a key "
               "(--key-file or $FIP_PSEUDONYM_KEY) and refuse them without one")
-    console.print(
+    if not dataset.instrument.pairs_forms:  # the smallest layout: nothing is paired, no funnel
+        inst = dataset.instrument
+        background = [c for c in dataset.persons.columns if c != "person_id"]
+        items = list(inst.item_ids())
+        complete = int(dataset.forms[items].notna().all(axis=1).sum())
+        if "answered_on" in dataset.forms.columns:
+            rounds = Study(dataset).measurements["round"]
+            timing = f"{len(rounds):,} measurements in {int(rounds.max())} round(s) by date"
+        else:
+            timing = "one measurement per person"
+        said.print(
+            f"{shown}: valid dataset for instrument {inst.id!r} ({len(dataset.persons):,} persons, "
+            f"{len(dataset.forms):,} forms, {len(items)} items, {complete:,} forms with every item answered; "
+            f"{timing}; background columns: {', '.join(background) or 'none'})",
+            highlight=False,
+        )
+        return
+    said.print(
         f"{shown}: valid FIP dataset ({len(dataset.persons):,} persons, {len(dataset.forms):,} forms, "
         f"{len(dataset.outcomes):,} outcome months)",
         highlight=False,
@@ -261,8 +405,9 @@ def validate(
         from fip.published import published_funnel
 
         published = published_funnel()
-    funnel = protect_funnel(funnel_with_published(Study(dataset).funnel, published))
-    emit(funnel, "table", None, console, title="Funnel: forms, same-month pairs, exclusions (counts of 1-4 hidden)")
+    with _status("pairing the forms"):
+        funnel = protect_funnel(funnel_with_published(Study(dataset).funnel, published))
+    emit(funnel, fmt, out, console, title="Funnel: forms, same-month pairs, exclusions (counts of 1-4 hidden)")
 
 
 @app.command()
@@ -273,12 +418,16 @@ def describe(
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
     progression: Annotated[bool, typer.Option("--progression", help="Change between rounds 1 and 2 instead of means.")] = False,
     figure: Annotated[Optional[Path], typer.Option("--figure", help="Also draw the means (.png or .svg).")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Label language: da or en.")] = "da",
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Label language (default: the instrument's first, FIP: da).")] = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     wait: WaitOpt = WAIT,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
+    respondent: RespondentOpt = None,
+    items: ItemsOpt = None,
+    nan_policy: Annotated[str, _nan_policy_opt("pairwise", "each item's answers")] = "pairwise",
+    by: Annotated[Optional[str], typer.Option("--by", help="Persons column to group by instead of gender (any coding), e.g. sex or school.")] = None,
 ) -> None:
     """Item means by gender and round (or their change), published means beside ours.
 
@@ -288,7 +437,9 @@ def describe(
     from fip import describe as d
 
     check_option("--format", fmt, FORMATS)
-    check_option("--lang", lang, ("da", "en"))
+    check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
+    if lang is not None and instrument is None:
+        check_option("--lang", lang, ("da", "en"))
     if figure is not None:
         _figure_format(figure, "--figure")
     _check_outputs(("--out", out), ("--figure", figure))
@@ -296,23 +447,45 @@ def describe(
     study = load_study(data, instrument, store, policy=policy, wait=wait)
     dataset, measurements = study.dataset, study.measurements
     inst = dataset.instrument
+    languages = inst.label_languages or ("en",)
+    lang = languages[0] if lang is None else check_option("--lang", lang, languages)
+    chosen = _item_selection(inst, respondent, items)
+    if chosen is not None or nan_policy == "listwise":
+        from dataclasses import replace as _replace
+
+        chosen = list(inst.item_ids()) if chosen is None else chosen
+        inst = _replace(inst, items=tuple(i for i in inst.items if i.id in chosen))
+        if nan_policy == "listwise":  # the rows (per round) answering every chosen item
+            measurements = measurements.dropna(subset=chosen)
+    if progression and (measurements["round"] >= 2).sum() == 0:
+        raise FipError("--progression needs two rounds; this dataset has one measurement per person")
+    persons = dataset.persons
+    if by is not None:
+        if by not in persons.columns or by == "person_id":
+            raise FipError(f"--by: no persons column {by!r}; the persons table has "
+                           f"{', '.join(c for c in persons.columns if c != 'person_id') or 'no background columns'}")
+        persons = persons[["person_id", by]].rename(columns={by: "gender"})
     published = None
     if inst.id == "fip":
         from fip.published import published_item_means
 
         published = published_item_means()
     if progression:
-        table = d.item_progression(measurements, dataset.persons, inst, policy=policy)
+        table = d.item_progression(measurements, persons, inst, policy=policy)
         title = "Change in item means, round 1 to round 2 (persons with both rounds)"
     else:
-        table = d.item_means(measurements, dataset.persons, inst, published=published, policy=policy)
-        title = "Item means by gender and round"
+        table = d.item_means(measurements, persons, inst, published=published if by is None else None, policy=policy)
+        title = f"Item means by {by or 'gender'} and round"
+    n_rows = int(measurements["round"].isin([1, 2]).sum())
+    title += f" ({nan_policy}, {n_rows:,} measurements)"
     shown = table if fmt in ("csv", "json") else d.wide_table(table, inst, lang=lang)
+    if by is not None and fmt in ("csv", "json"):
+        shown = shown.rename(columns={"gender": by})
     from fip._output import emit
 
     emit(shown, fmt, out, console, title=title, notice=policy.statement)
     if figure is not None:
-        means = table if not progression else d.item_means(measurements, dataset.persons, inst, policy=policy)
+        means = table if not progression else d.item_means(measurements, persons, inst, policy=policy)
         _write_figure(figure, d.plot_item_means(means, inst, lang=lang))
 
 
@@ -320,7 +493,7 @@ def describe(
 @handles_errors
 def factor(
     data: DataDir = None,
-    respondent: Annotated[str, typer.Option("--respondent", help="citizen, caseworker or both (all items).")] = "citizen",
+    respondent: Annotated[Optional[str], typer.Option("--respondent", help="Item set: a respondent of the instrument (FIP: citizen, the default; caseworker) or both (all items).")] = None,
     method: Annotated[str, typer.Option("--method", help="pf (Stata default), ipf, minres, ml, pcf, pca.")] = "pf",
     rotation: Annotated[str, typer.Option("--rotation", help="none, varimax (Stata), varimax_kaiser, promax, promax_kaiser, oblimin.")] = "varimax",
     n_factors: Annotated[Optional[int], typer.Option("--n-factors", min=1, help="Factors to keep (default: the study's 3/4/6 when rotated, else Stata's rule).")] = None,
@@ -330,11 +503,15 @@ def factor(
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     wait: WaitOpt = WAIT,
+    items: ItemsOpt = None,
+    nan_policy: Annotated[str, _nan_policy_opt("listwise", "Stata's factor")] = "listwise",
 ) -> None:
     """Factor analysis as the study ran it (Stata pf + varimax), published loadings beside ours.
 
     ``table``/``md`` show the variance table, the loadings with the published ones
     (Tables 4.7/4.8) and the congruence per factor; ``csv``/``json`` the tidy loadings.
+    Another instrument, ``--items`` or ``--nan-policy pairwise``: the analysis of those items
+    without the published tables (``csv``/``json``: item, factor, loading, n).
     """
     from fip._output import emit
     from fip.factors import METHODS, ROTATIONS
@@ -343,10 +520,16 @@ def factor(
     check_option("--format", fmt, FORMATS)
     check_option("--method", method, METHODS)
     check_option("--rotation", rotation, ("none", *ROTATIONS))
-    check_option("respondent", respondent, ("citizen", "caseworker", "both"))
+    check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
     _check_outputs(("--out", out))
     study = load_study(data, instrument, store, wait=wait)
+    respondent = respondent if respondent is not None else study.item_sets[0]
+    check_option("--respondent", respondent, study.item_sets)
     options = {"method": method, "rotation": None if rotation == "none" else rotation, "n_factors": n_factors}
+    if study.instrument.id != "fip" or items is not None or nan_policy != "listwise" \
+            or respondent not in ("citizen", "caseworker", "both"):
+        _factor_any(study, respondent, items, nan_policy, round_, options, fmt, out)
+        return
     if round_ == 1:  # the Study's round-1 correlation matrix of the item set
         corr = study.correlation(respondent)
         cmp = compare_with_study(None, study.instrument, respondent, correlation=corr.correlation,
@@ -372,6 +555,34 @@ def factor(
         emit(cmp.statements, fmt, None, console, title="The report's statements about the unrotated solution")
 
 
+def _factor_any(study, respondent: str, items: str | None, nan_policy: str, round_: int, options: dict,
+                fmt: str, out: Path | None) -> None:
+    """``fip factor`` on any instrument and item choice: variance and loadings, no published tables."""
+    from fip._output import emit
+    from fip.factors import factor_analysis
+
+    chosen = _item_selection(study.instrument, respondent, items)
+    m = study.measurements
+    data = m.loc[m["round"] == round_, chosen].astype("float64")
+    if not len(data):
+        raise FipError(f"--round {round_}: no measurements in round {round_} (rounds: "
+                       f"{', '.join(map(str, sorted(m['round'].unique())))})")
+    result = factor_analysis(data, nan_policy=nan_policy, **options)
+    study.policy.require(result.n_obs, f"the factor analysis of the {respondent} items")
+    label = (f"{respondent} items ({len(chosen)}), round {round_}, method {options['method']}, "
+             f"rotation {options['rotation'] or 'none'}, {nan_policy}, n = {result.n_obs}")
+    if fmt in ("csv", "json"):
+        tidy = result.loadings.rename_axis("item").reset_index().melt(id_vars="item", var_name="factor",
+                                                                       value_name="loading")
+        emit(tidy.assign(n=result.n_obs), fmt, out, console)
+        return
+    emit(result.variance, fmt, None if out is None else out.with_suffix(".variance" + out.suffix),
+         console, title=f"Variance ({label})")
+    wide = result.loadings.copy()
+    wide["uniqueness"] = result.uniqueness
+    emit(wide.rename_axis("item").reset_index(), fmt, out, console, title=f"Loadings ({label})")
+
+
 @app.command()
 @handles_errors
 def indices(
@@ -389,10 +600,18 @@ def indices(
     wait: WaitOpt = WAIT,
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
+    respondent: RespondentOpt = None,
+    nan_policy: Annotated[str, _nan_policy_opt("listwise", "alpha on complete rows: Stata alpha, asis casewise")] = "listwise",
+    alpha_convention: Annotated[Optional[str], typer.Option("--alpha", help="Alpha's convention: casewise (Stata alpha, asis casewise; default), psych (pairwise covariances; = --nan-policy pairwise), stata (Stata's plain alpha: count-weighted pairwise, its own signs for indices without keys) or stata_asis.")] = None,
 ) -> None:
     """The study's indices: items, mean score per round, Cronbach's alpha (95 % CI), omega.
 
     With ``--items``: per index and item, the item-rest correlation and alpha if deleted.
+    Items listed under ``reverse:`` in the definitions are reversed in the scores, alpha and
+    omega (nothing is reversed automatically; a warning names items correlating negatively
+    with the rest of their index). Another instrument without ``--definitions``: one index
+    per domain of the instrument (or of all items of each respondent).
+    ``--nan-policy pairwise``: alpha from pairwise covariances (psych ``alpha``).
     """
     import pandas as pd
 
@@ -403,29 +622,74 @@ def indices(
     from fip.study import Study
 
     check_option("--format", fmt, FORMATS)
+    check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
+    if alpha_convention is not None:
+        from fip.reliability import ALPHA_CONVENTIONS
+
+        check_option("--alpha", alpha_convention, ALPHA_CONVENTIONS)
     _check_outputs(("--out", out), ("--scores", scores))
     policy = _policy(min_cell, secure_machine)
     dataset = load_data(data, instrument, store, wait, person_rows=scores is not None, key_file=key_file)
-    defs = load_index_definitions(definitions, instrument=dataset.instrument, min_share_answered=min_share_answered)
+    if definitions is None and dataset.instrument.id != "fip":
+        defs = _instrument_indices(dataset.instrument, min_share_answered)
+    else:
+        defs = load_index_definitions(definitions, instrument=dataset.instrument, min_share_answered=min_share_answered)
+    if respondent is not None:
+        pool = set(_item_selection(dataset.instrument, respondent, None))
+        defs = tuple(d for d in defs if set(d.items) <= pool)
+        if not defs:
+            raise FipError(f"--respondent {respondent}: no index has only {respondent} items")
     study = Study(dataset, definitions=defs, policy=policy)
     measurements, scored = study.measurements, study.index_scores
     answers = measurements[measurements["round"] == round_]
+    if not len(answers):
+        raise FipError(f"--round {round_}: no measurements in round {round_}")
     if items:
-        per_item = [item_rest_statistics(answers[list(d.items)]).reset_index().assign(index=d.id)
+        from fip.disclosure import protect
+
+        per_item = [item_rest_statistics(answers[list(d.items)], d.reverse, dataset.instrument.scale).reset_index().assign(
+                        index=d.id, n=int(answers[list(d.items)].notna().all(axis=1).sum()))
                     for d in defs if len(d.items) >= 3]
-        table = pd.concat(per_item, ignore_index=True)[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd"]]
-        emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_})")
+        table = pd.concat(per_item, ignore_index=True)
+        keyed = {(d.id, i) for d in defs for i in d.reverse}
+        table["reversed"] = [(x, i) in keyed for x, i in zip(table["index"], table["item"])]
+        table = table[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd", "reversed", "n"]]
+        table = protect(table, policy, n="n", values=["item_rest_r", "alpha_if_deleted", "mean", "sd"])
+        emit(table, fmt, out, console, title=f"Items of the indices with 3 or more items (round {round_}; "
+                                             "complete rows; reversed items scored min + max - x)", notice=policy.statement)
         return
-    table = protect_reliability(reliability_table(answers, defs), policy)
+    table = protect_reliability(reliability_table(answers, defs, nan_policy=nan_policy, convention=alpha_convention),
+                                policy)
     means = index_means(scored, defs, policy=policy)
     wide = pd.concat([means.pivot(index="index", columns="round", values=stat).add_prefix(f"{stat} r")
                       for stat in ("mean", "n")], axis=1)
     table = table.set_index("index").join(wide.astype({c: "float64" for c in wide if c.startswith("mean")}))
     table = table.reset_index()
     table.insert(1, "items", [" ".join(d.items) for d in defs])
-    emit(table, fmt, out, console, title=f"Indices (reliability on round {round_})", notice=policy.statement)
+    keyed = [f"{d.id}: {', '.join(d.reverse)}" for d in defs if d.reverse]
+    how = alpha_convention or ("psych" if nan_policy == "pairwise" else "casewise")
+    title = (f"Indices (reliability on round {round_}, alpha {how}; reverse-keyed in scores, alpha and omega "
+              f"(omega does not flip by itself): {'; '.join(keyed)})" if keyed
+             else f"Indices (reliability on round {round_})" if how == "casewise"
+             else f"Indices (reliability on round {round_}, alpha {how})")
+    emit(table, fmt, out, console, title=title, notice=policy.statement)
     if scores is not None:
         atomic_write_text(scores, safe_csv(scored), private=True)  # per person
+
+
+def _instrument_indices(instrument, min_share_answered: str | None):
+    """Default indices of an instrument that is not FIP: one per declared domain with 2 or more
+    items, else one of all the items of each respondent."""
+    from fip.indices import MIN_SHARE_ANSWERED, IndexDefinition, _share
+
+    share = MIN_SHARE_ANSWERED if min_share_answered is None else _share(min_share_answered, "--min-share-answered")
+    groups = {}
+    for item in instrument.items:
+        groups.setdefault(item.domain, []).append(item.id)
+    if len(groups) < 2 or any(len(v) < 2 for v in groups.values()):
+        groups = {f"{r}_all": list(instrument.item_ids(r)) for r in instrument.respondent_ids}
+    return tuple(IndexDefinition(id=k, items=tuple(v), family="instrument", min_share_answered=share)
+                 for k, v in groups.items())
 
 
 @app.command()
@@ -455,7 +719,7 @@ def regress(
     check_option("--format", fmt, FORMATS)
     check_option("--family", family, FAMILIES)
     _check_outputs(("--out", out))
-    study = load_study(data, instrument, store, until=until, wait=wait)
+    study = load_study(data, instrument, store, until=until, wait=wait, needs="fip regress")
     analysis = study.analysis
     for name in outcome or ():
         check_option("--outcome", name, analysis.outcomes)
@@ -511,8 +775,11 @@ def train(
         _figure_format(calibration_figure, "--calibration-figure")
     _check_outputs(("--out", out), ("--calibration-figure", calibration_figure))
     policy = _policy(min_cell, secure_machine)
-    result = train_model(load_study(data, instrument, store, policy=policy, wait=wait), model, C=penalty, seed=seed,
-                         n_folds=folds, created_at=created_at, features=features, n_boot=bootstrap)
+    study = load_study(data, instrument, store, policy=policy, wait=wait, needs="fip train")
+    with _status(f"training the {model} model: {folds}-fold cross-validation grouped by caseworker"
+                 + (", penalty chosen by nested cross-validation" if penalty == "auto" else "")):
+        result = train_model(study, model, C=penalty, seed=seed, n_folds=folds, created_at=created_at,
+                             features=features, n_boot=bootstrap)
     figure = None if calibration_figure is None else plot_calibration(
         result.validation.calibration, title=f"{model} model, held-out caseworkers")
     save_model(result.model, out)
@@ -557,7 +824,7 @@ def score(
 
     check_option("--lang", lang, ("da", "en"))
     _check_outputs(("--out", out))
-    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file)
+    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file, needs="fip score")
     table = score_cohort(study.measurements, load_model(model), persons=study.dataset.persons,
                          instrument=study.instrument, lang=lang)
     if out is None:
@@ -571,7 +838,7 @@ def score(
 @handles_errors
 def star(
     data: DataDir = None,
-    person: Annotated[str, typer.Option("--person", help="Pseudonymous person id.")] = "",
+    person: Annotated[str, typer.Option("--person", help="Pseudonymous person id.")] = ...,
     out: Annotated[Path, typer.Option("--out", help="PNG or SVG (the star) or HTML (the one-page citizen card).")] = Path("star.png"),
     model: Annotated[Optional[Path], typer.Option("--model", help="Model file: adds the job chance to the card.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
@@ -590,9 +857,9 @@ def star(
     suffix = out.suffix.lower()
     check_option("--out suffix", suffix, (".png", ".svg", ".html"))
     if not person:
-        raise ValueError("--person is required (a pseudonymous person id)")
+        raise ValueError("--person must name a person (a pseudonymous person id)")
     _check_outputs(("--out", out))
-    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file)
+    study = load_study(data, instrument, store, wait=wait, person_rows=True, key_file=key_file, needs="fip star")
     dataset, measurements = study.dataset, study.measurements
     if suffix == ".html":
         row = None
@@ -612,8 +879,9 @@ def star(
 @app.command()
 @handles_errors
 def replicate(
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, tables/ and figures/.")],
-    data: Annotated[Optional[Path], typer.Option("--data", help="FIP dataset folder (default: the synthetic cohort of the study's size).")] = None,
+    data: Annotated[Optional[Path], typer.Argument(help="FIP dataset folder (default: the synthetic cohort of the study's size).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, tables/ and figures/.")] = ...,
+    data_option: Annotated[Optional[Path], typer.Option("--data", hidden=True, help="Deprecated: the dataset folder is the argument DIR.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic cohort, parallel analysis and CV folds.")] = 0,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
@@ -624,6 +892,7 @@ def replicate(
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
     workers: Annotated[Optional[int], typer.Option("--workers", min=0, help="Worker processes for the figures and the job-chance validation (default: 2 with two cores or more; 0: none). Same files either way.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print the report to OUT/report.pdf with headless Chromium (every table row and column; wide tables on landscape pages).")] = False,
 ) -> None:
     """The whole study on one dataset: tables, figures and an HTML report beside the published numbers."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -636,10 +905,19 @@ def replicate(
     from fip.study import fitting_index_definitions
     from fip.study_config import study_facts
 
+    if data_option is not None:
+        if data is not None:
+            raise ValueError("give the dataset folder once: as DIR (--data is its old, deprecated spelling)")
+        _warn("--data DIR is deprecated: give the folder as the argument, fip replicate DIR --out OUT")
+        data = data_option
     if whole_period and until is not None:
         raise ValueError("--until and --whole-period exclude each other: give one of them")
     until = None if whole_period else iso_date(until, "--until") if until is not None else study_facts().until
     check_replication_target(out, "--out")
+    if pdf:
+        from fip.report.pdf import find_chromium
+
+        find_chromium()  # before computing: no browser, no run
     policy = _policy(min_cell, secure_machine)
     if data is None and store is None:
         from fip.simulate import simulate_cohort
@@ -648,6 +926,7 @@ def replicate(
         source, synthetic = f"synthetic cohort (seed {seed})", True
     else:
         dataset = load_data(data, instrument, store, wait)
+        require_pairing(dataset, "fip replicate")
         source = mask_personal(f"store {store.name}" if store is not None else f"folder {data.name}")
         synthetic = False
     definitions = fitting_index_definitions(dataset.instrument, min_share_answered)
@@ -655,11 +934,11 @@ def replicate(
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=1)
-        result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic, workers=workers,
+        result = run_replicate(study, out, seed=seed, source=source, synthetic=synthetic, workers=workers, pdf=pdf,
                                progress=lambda step, i, n: bar.update(task, description=step, completed=i, total=n))
     if policy.statement:
         console.print(policy.statement, highlight=False)
-    console.print(mask_personal(f"report: {result.report}  ({len(result.tables)} tables in {out / 'tables'}, "
+    console.print(mask_personal(f"report: {result.report}{f' and {result.pdf.name}' if result.pdf else ''}  ({len(result.tables)} tables in {out / 'tables'}, "
                                 f"{len(result.figure_paths)} figures in {out / 'figures'})"), highlight=False)
 
 
@@ -667,8 +946,8 @@ def replicate(
 @handles_errors
 def status_note_cmd(
     data: DataDir = None,
-    municipality: Annotated[str, typer.Option("--municipality", help="Municipality as in persons.municipality.")] = "",
-    quarter: Annotated[str, typer.Option("--quarter", help="Calendar quarter with measurements, e.g. 2018Q2 (by measurement date; --list shows them).")] = "",
+    municipality: Annotated[str, typer.Option("--municipality", help="Municipality as in persons.municipality. Required (but with --list).")] = "",
+    quarter: Annotated[str, typer.Option("--quarter", help="Calendar quarter with measurements, e.g. 2018Q2 (by measurement date; --list shows them). Required (but with --list).")] = "",
     out: Annotated[Path, typer.Option("--out", help="HTML file for the note.")] = Path("status_note.html"),
     lang: Annotated[str, typer.Option("--lang", help="da or en.")] = "da",
     instrument: InstrumentOpt = None,
@@ -686,7 +965,7 @@ def status_note_cmd(
 
     check_option("--lang", lang, ("da", "en"))
     if list_choices:
-        choices = note_choices(load_study(data, instrument, store))
+        choices = note_choices(load_study(data, instrument, store, needs="fip status-note"))
         names = ", ".join(mask_personal(m) for m in choices.municipalities)
         console.print(f"municipalities ({len(choices.municipalities)}): {names}", markup=False, highlight=False)
         console.print(f"quarters with measurements: {choices.covered()}: {', '.join(choices.quarters)}",
@@ -696,7 +975,7 @@ def status_note_cmd(
         raise ValueError("--municipality and --quarter are required (e.g. --municipality kommune_12 --quarter 2018Q2)")
     _check_outputs(("--out", out))
     policy = _policy(min_cell, secure_machine)
-    note = status_note(load_study(data, instrument, store, policy=policy, wait=wait), municipality, quarter, lang=lang)
+    note = status_note(load_study(data, instrument, store, policy=policy, wait=wait, needs="fip status-note"), municipality, quarter, lang=lang)
     atomic_write_text(out, note.html)
     if policy.statement:
         console.print(policy.statement, highlight=False)
@@ -717,8 +996,13 @@ def import_(
     """Validate a dataset folder and add it to the store (idempotent; corrections logged)."""
     from fip.store import import_dataset
 
-    report = import_dataset(data, store, instrument=_instrument(instrument), key_file=key_file,
-                            user=user, timeout=wait)
+    inst = _instrument(instrument)
+    if not inst.pairs_forms:  # the store holds the FIP layout (persons with municipality, dated forms)
+        raise FipError(f"fip import needs the FIP layout (an instrument with a 'measurement' section); instrument "
+                       f"{inst.id!r} has the smallest layout: analyse the folder itself (fip validate, describe, "
+                       "factor, adequacy, correlation, indices)")
+    with _status(f"reading, checking and importing {mask_personal(data)}"):
+        report = import_dataset(data, store, instrument=inst, key_file=key_file, user=user, timeout=wait)
     for line in report.lines():
         console.print(line, highlight=False)
 
@@ -754,13 +1038,15 @@ def import_log_(
     store: Annotated[Path, typer.Option("--store", help="Store file.")] = Path("fip.duckdb"),
     wait: WaitOpt = WAIT,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
 ) -> None:
     """List the store's imports: who, when, which files (sha256) and what changed."""
     from fip._output import emit
     from fip.store import import_log
 
     check_option("--format", fmt, FORMATS)
-    emit(import_log(store, timeout=wait), fmt, None, console, title=f"Imports into {mask_personal(store)}")
+    _check_outputs(("--out", out))
+    emit(import_log(store, timeout=wait), fmt, out, console, title=f"Imports into {mask_personal(store)}")
 
 
 @app.command()
@@ -778,6 +1064,7 @@ def serve(
     run_service(host, port, data_dir=data, demo=demo, persons=persons, echo=lambda line: console.print(line, markup=False, highlight=False))
 
 
+import fip.cli_anyinst  # noqa: E402,F401  (registers `fip adequacy` and `fip correlation`)
 import fip.cli_business  # noqa: E402,F401  (registers `fip business-case`)
 import fip.cli_model  # noqa: E402,F401  (registers `fip model-card`)
 
@@ -788,4 +1075,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # ``python -m fip.cli``: the command modules registered their commands on ``fip.cli.app``,
+    # which is not this ``__main__`` module's app; run that one
+    from fip.cli import main as _main
+
+    _main()

@@ -103,13 +103,23 @@ def _long_scores(measurements: pd.DataFrame, persons: pd.DataFrame, instrument: 
     items = [i for i in instrument.item_ids() if i in measurements.columns]
     if not items:
         raise ValueError("measurements hold none of the instrument's item columns")
+    people = persons[["person_id", "gender"]] if "gender" in persons.columns else persons[["person_id"]].assign(gender=pd.NA)
+    if not pd.api.types.is_string_dtype(people["gender"].dtype):  # any coding (1/2, ...): grouped as text
+        people = people.assign(gender=people["gender"].map(lambda v: pd.NA if pd.isna(v) else str(v)).astype("str"))
     frame = measurements[["person_id", "round", *items]].merge(
-        persons[["person_id", "gender"]], on="person_id", how="left", validate="many_to_one"
+        people, on="person_id", how="left", validate="many_to_one"
     )
     long = frame.melt(id_vars=["person_id", "round", "gender"], value_vars=items,
                       var_name="item", value_name="score")
     long["score"] = long["score"].astype("float64")
     return long.dropna(subset=["score"])
+
+
+def _gender_order(values: pd.Series) -> list[str]:
+    """The FIP codes (female, male), then any other codes in sorted order, then ``all``."""
+    known = list(schema_codes("persons", "gender"))
+    other = sorted({str(v) for v in values.dropna()} - {*known, "all"})
+    return [*known, *other, "all"]
 
 
 def _order(table: pd.DataFrame, instrument: Instrument, keys: list[str]) -> pd.DataFrame:
@@ -180,7 +190,7 @@ def item_means(
     overall = overall.assign(gender="all").set_index("gender", append=True)
     overall = overall.reorder_levels(["item", "gender", "round"])
     table = pd.concat([by_gender, overall]).reset_index()
-    table["gender"] = pd.Categorical(table["gender"], [*schema_codes("persons", "gender"), "all"])
+    table["gender"] = pd.Categorical(table["gender"], _gender_order(table["gender"]))
     table = _order(table, instrument, ["item", "gender", "round"])
     table["gender"] = table["gender"].astype(str)
     table["n"] = table["n"].astype("Int64")
@@ -229,11 +239,14 @@ def item_progression(
     """
     long = _long_scores(measurements, persons, instrument)
     wide = long[long["round"].isin([first, second])].pivot_table(
-        index=["person_id", "gender", "item"], columns="round", values="score", aggfunc="first"
+        index=["person_id", "item"], columns="round", values="score", aggfunc="first"
     )
     if first not in wide.columns or second not in wide.columns:
         raise ValueError(f"no person has item answers in both round {first} and round {second}")
     wide = wide.dropna(subset=[first, second]).reset_index()
+    # gender joined afterwards: a person without one (or without a persons row) counts in "all"
+    gender = long.drop_duplicates("person_id").set_index("person_id")["gender"]
+    wide.insert(1, "gender", gender.reindex(wide["person_id"]).to_numpy())
     wide["change"] = wide[second] - wide[first]
     frames = []
     for gender_key, data in (("gender", wide), (None, wide.assign(gender="all"))):
@@ -243,7 +256,7 @@ def item_progression(
         summary["mean_second"] = grouped[second].mean()
         frames.append(summary)
     table = pd.concat(frames).reset_index()
-    table["gender"] = pd.Categorical(table["gender"], [*schema_codes("persons", "gender"), "all"])
+    table["gender"] = pd.Categorical(table["gender"], _gender_order(table["gender"]))
     table = _order(table, instrument, ["item", "gender"])
     table["gender"] = table["gender"].astype(str)
     columns = ["respondent", "item", "gender", "n", "mean_first", "mean_second", "change",
@@ -333,8 +346,8 @@ def wide_table(table: pd.DataFrame, instrument: Instrument, *, lang: str = "da")
     value = "change" if "change" in table.columns else "mean"
     keys = ["gender"] if value == "change" else ["gender", "round"]
     wide = table.pivot_table(index="item", columns=keys, values=value, aggfunc="first", dropna=False)
-    gender_rank = {g: k for k, g in enumerate([*schema_codes("persons", "gender"), "all"])}
-    wide = wide[sorted(wide.columns, key=lambda c: (gender_rank.get(c[0] if isinstance(c, tuple) else c, 3),
+    gender_rank = {g: k for k, g in enumerate(_gender_order(table["gender"]))}
+    wide = wide[sorted(wide.columns, key=lambda c: (gender_rank.get(c[0] if isinstance(c, tuple) else c, len(gender_rank)),
                                                     c[1:] if isinstance(c, tuple) else ()))]
     wide.columns = [" ".join(["change" if value == "change" else "", *[
         (f"r{part}" if isinstance(part, (int, np.integer)) else str(part)) for part in (col if isinstance(col, tuple) else (col,))
@@ -384,6 +397,8 @@ def plot_item_means(
 
     respondents = list(respondents or instrument.respondent_ids)
     data = means[(means["gender"] != "all") & ~means["suppressed"]]
+    if not len(data):  # no groups (no gender column): all persons
+        data = means[~means["suppressed"]]
     combos = sorted(data[["gender", "round"]].drop_duplicates().itertuples(index=False, name=None))
     size = (7.5, 1.2 + 0.45 * max(len(instrument.item_ids(r)) for r in respondents) * len(respondents))
     fig = Figure(figsize=size)
@@ -397,7 +412,7 @@ def plot_item_means(
     for ax, respondent in zip(axes, respondents):
         items = list(instrument.item_ids(respondent))
         ypos = {item: k for k, item in enumerate(items)}
-        offsets = np.linspace(-0.3, 0.3, max(len(combos), 1))
+        offsets = np.linspace(-0.3, 0.3, len(combos)) if len(combos) > 1 else np.zeros(1)
         for off, (gender, rnd) in zip(offsets, combos):
             part = data[(data["gender"] == gender) & (data["round"] == rnd) & data["item"].isin(items)]
             y = part["item"].map(ypos) + off
@@ -407,10 +422,13 @@ def plot_item_means(
                         label=f"{gender_label.get(gender, gender)}, {messages(words)['figures.round']} {rnd}")
         ax.set_yticks(range(len(items)), [instrument.label(i, lang) for i in items], fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlim(instrument.scale.min - 0.2, instrument.scale.max + 0.2)
         ax.grid(axis="x", color="0.9")
-        ax.set_xlabel(messages(words)["figures.mean_axis"] +
-                      f" ({instrument.scale.min}-{instrument.scale.max}), 95 % CI", fontsize=8)
+        if instrument.scale.continuous:
+            ax.set_xlabel(messages(words)["figures.mean_axis"] + ", 95 % CI", fontsize=8)
+        else:
+            ax.set_xlim(instrument.scale.min - 0.2, instrument.scale.max + 0.2)
+            ax.set_xlabel(messages(words)["figures.mean_axis"] +
+                          f" ({instrument.scale.min}-{instrument.scale.max}), 95 % CI", fontsize=8)
         resp_label = next(r.label for r in instrument.respondents if r.id == respondent)
         ax.set_title(resp_label.get(lang, respondent), fontsize=10, y=1.0)  # y given: not searched for
         ax.legend(fontsize=7, loc="lower right")

@@ -17,6 +17,7 @@ __all__ = [
     "HeywoodCaseWarning",
     "ConfigError",
     "InvalidDataError",
+    "ReverseKeyWarning",
     "Problem",
     "mask_personal",
 ]
@@ -103,4 +104,13 @@ class FewEventsWarning(UserWarning):
     :data:`fip.predict.model.FEW_EVENTS_PER_FEATURE` per feature it warns. Such a model's
     probabilities are unstable from sample to sample even with the penalty: check the
     calibration slope and the intervals, or train on more measurements.
+    """
+
+
+class ReverseKeyWarning(UserWarning):
+    """An item correlates negatively with the rest of its index: it is probably reverse-keyed.
+
+    Advice: list it under ``reverse:`` in the index definitions (psych ``keys``, Stata
+    ``alpha, reverse()``); alpha and omega of an index with such an item understate (or are
+    negative).
     """

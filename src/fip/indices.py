@@ -40,6 +40,7 @@ __all__ = [
     "index_means",
     "load_index_definitions",
     "min_items_answered",
+    "reverse_keyed",
     "score_indices",
 ]
 
@@ -50,7 +51,12 @@ MIN_SHARE_ANSWERED = 2 / 3
 
 @dataclass(frozen=True)
 class IndexDefinition:
-    """An index: its id, the items averaged, a family (``overall``, ``citizen_factors`` ...)."""
+    """An index: its id, the items averaged, a family (``overall``, ``citizen_factors`` ...).
+
+    ``reverse``: the reverse-keyed items (psych ``keys`` with a minus, Stata ``alpha,
+    reverse()``): scored ``min + max - x`` on the instrument's scale (``-x`` on a continuous
+    scale) in the index score, alpha and omega.
+    """
 
     id: str
     items: tuple[str, ...]
@@ -59,6 +65,7 @@ class IndexDefinition:
     source: str | None = None
     published_key: str | None = None
     min_share_answered: float = MIN_SHARE_ANSWERED
+    reverse: tuple[str, ...] = ()
 
     def label_in(self, lang: str) -> str:
         """The label in ``lang``, else the English, else the Danish one, else the id."""
@@ -133,12 +140,39 @@ def load_index_definitions(
             raise ConfigError(f"{where} ({entry['id']}): unknown item(s) {unknown} for instrument {instrument.id!r}")
         if any(d.id == entry["id"] for d in out):
             raise ConfigError(f"{where}: duplicate index id {entry['id']!r}")
+        reverse = entry.get("reverse") or []
+        if not isinstance(reverse, list) or (stray := [i for i in reverse if i not in items]):
+            raise ConfigError(f"{where} ({entry['id']}): 'reverse' must list items of the index; "
+                              f"got {reverse if not isinstance(reverse, list) else stray}")
         out.append(IndexDefinition(
             id=str(entry["id"]), items=tuple(items), family=str(entry.get("family", "index")),
             label=dict(entry.get("label") or {}), source=entry.get("source"),
             published_key=entry.get("published_key"), min_share_answered=float(share),
+            reverse=tuple(i for i in items if i in reverse),
         ))
     return tuple(out)
+
+
+def reverse_keyed(block: pd.DataFrame, reverse: Sequence[str], scale: Any = None) -> pd.DataFrame:
+    """``block`` (float64) with the ``reverse`` items reversed: ``min + max - x`` on a Likert
+    ``scale`` (:class:`fip.instrument.Scale`), ``-x`` without one or on a continuous scale.
+
+    Alpha, omega and correlations are the same either way (the two differ by a constant).
+
+    Examples
+    --------
+    >>> from fip.instrument import Scale
+    >>> b = pd.DataFrame({"a": [1, 6], "b": [2, 5]})
+    >>> reverse_keyed(b, ["b"], Scale(1, 6)).to_dict("list")
+    {'a': [1.0, 6.0], 'b': [5.0, 2.0]}
+    """
+    out = block.astype("float64")
+    if not reverse:
+        return out
+    likert = scale is not None and not getattr(scale, "continuous", False)
+    for item in reverse:
+        out[item] = (scale.min + scale.max - out[item]) if likert else -out[item]
+    return out
 
 
 def score_indices(
@@ -146,6 +180,7 @@ def score_indices(
     definitions: Sequence[IndexDefinition],
     *,
     keys: Sequence[str] = ("person_id", "round"),
+    scale: Any = None,
 ) -> pd.DataFrame:
     """Index scores: the mean of each index's answered items, per row of ``measurements``.
 
@@ -158,18 +193,23 @@ def score_indices(
     definitions : sequence of IndexDefinition
     keys : sequence of str
         Columns copied to the output to identify rows.
+    scale : Scale, optional
+        The instrument's scale, for indices with ``reverse`` items (required for them unless
+        the scale is continuous: see :func:`reverse_keyed`).
 
     Returns
     -------
     DataFrame
         ``keys`` then one float column per index, in the order of ``definitions``.
     """
+    if scale is None and (keyed := [d.id for d in definitions if d.reverse]):
+        raise ValueError(f"indices {keyed} have reverse-keyed items: give the instrument's scale")
     missing = sorted({i for d in definitions for i in d.items} - set(measurements.columns))
     if missing:
         raise ValueError(f"measurements lack the item column(s) {missing}")
     out = measurements[list(keys)].copy()
     for d in definitions:
-        values = measurements[list(d.items)].astype("float64").to_numpy()
+        values = reverse_keyed(measurements[list(d.items)], d.reverse, scale).to_numpy()
         answered = np.sum(~np.isnan(values), axis=1)
         with np.errstate(invalid="ignore"):
             means = np.nanmean(np.where(answered[:, None] > 0, values, 0.0), axis=1)
@@ -190,7 +230,9 @@ def derive_index_definitions(
     Each item goes to the factor it loads highest on (absolute value) if that loading is
     above ``threshold`` (strictly: the study's "loading over 0,3", section 4.6); an index is
     the set of items of one factor. Items loading at or below the threshold everywhere are
-    left out. Factors with no item give no index.
+    left out. Factors with no item give no index. Items whose loading on their factor is
+    negative are proposed as reverse-keyed (``reverse``), so the index does not average
+    items that pull in opposite directions.
 
     Parameters
     ----------
@@ -211,6 +253,9 @@ def derive_index_definitions(
     >>> L = pd.DataFrame({"F1": [0.7, 0.6, 0.1], "F2": [0.2, 0.35, 0.25]}, index=["a", "b", "c"])
     >>> [(d.id, d.items) for d in derive_index_definitions(L)]
     [('F1', ('a', 'b'))]
+    >>> L2 = pd.DataFrame({"F1": [0.7, -0.6, 0.5]}, index=["a", "b", "c"])
+    >>> derive_index_definitions(L2)[0].reverse
+    ('b',)
     """
     absolute = loadings.abs()
     best = absolute.idxmax(axis=1)
@@ -219,8 +264,9 @@ def derive_index_definitions(
     for factor in loadings.columns:
         items = tuple(i for i in loadings.index if keep[i] and best[i] == factor)
         if items:
+            reverse = tuple(i for i in items if loadings.loc[i, factor] < 0)
             out.append(IndexDefinition(id=f"{prefix}{factor}", items=items, family=family,
-                                       source=f"derived: loading > {threshold} (highest factor)"))
+                                       source=f"derived: loading > {threshold} (highest factor)", reverse=reverse))
     return tuple(out)
 
 

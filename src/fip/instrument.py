@@ -35,24 +35,38 @@ __all__ = [
     "load_instrument",
 ]
 
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# Ids match the data as written: any case, e.g. psych's bfi items ``A1`` ... ``O5``.
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+
+#: Respondent and domain of the items of an instrument file that names none.
+DEFAULT_RESPONDENT = "respondent"
+DEFAULT_DOMAIN = "all"
 
 
 @dataclass(frozen=True)
 class Scale:
-    """Integer answer scale ``min``..``max``; ``anchors[lang][value]`` labels some points."""
+    """Integer answer scale ``min``..``max``; ``anchors[lang][value]`` labels some points.
 
-    min: int
-    max: int
+    ``continuous=True`` (``scale: continuous`` in the file): answers are any finite numbers
+    (test scores); ``min`` and ``max`` are then ``None``.
+    """
+
+    min: int | None
+    max: int | None
     anchors: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
+    continuous: bool = False
 
     @property
     def values(self) -> tuple[int, ...]:
-        """All admissible answers, e.g. ``(1, 2, 3, 4, 5, 6, 7)``."""
+        """All admissible answers, e.g. ``(1, 2, 3, 4, 5, 6, 7)`` (ValueError on a continuous scale)."""
+        if self.continuous:
+            raise ValueError("a continuous scale has no list of answers")
         return tuple(range(self.min, self.max + 1))
 
     @property
     def midpoint(self) -> float:
+        if self.continuous:
+            raise ValueError("a continuous scale has no midpoint")
         return (self.min + self.max) / 2
 
 
@@ -111,8 +125,15 @@ class Instrument:
     items : tuple of Item
     parallel : tuple of ParallelGroup
     answer_languages, label_languages : tuple of str
+        Both may be empty (an instrument file without them; labels are then the item ids).
     source : Path or None
         File the instrument was loaded from.
+    pairs_forms : bool
+        The file has a ``measurement`` section: forms carry dates and caseworkers and are
+        paired into measurements (the FIP layout). Without it, a dataset is one ``forms``
+        file (``person_id`` and the items, plus ``respondent`` when there are several) and
+        an optional ``persons`` file with any background columns; every person has one
+        measurement (:mod:`fip.data.minimal`).
     """
 
     id: str
@@ -128,6 +149,7 @@ class Instrument:
     answer_languages: tuple[str, ...]
     label_languages: tuple[str, ...]
     source: Path | None = None
+    pairs_forms: bool = True
 
     @property
     def respondent_ids(self) -> tuple[str, ...]:
@@ -161,6 +183,8 @@ class Instrument:
         """Short (or full) wording of an item in ``lang``."""
         it = self.item(item_id)
         texts = it.short if short else it.text
+        if not texts:  # an instrument file without wording: the id is the label
+            return it.id
         if lang not in texts:
             raise ValueError(f"no {lang!r} label for item {item_id!r}; have {sorted(texts)}")
         return texts[lang]
@@ -187,6 +211,10 @@ def _req(mapping: Any, key: str, where: str, source: str) -> Any:
 
 
 def _labels(value: Any, where: str, source: str, languages: tuple[str, ...]) -> dict[str, str]:
+    if value is None and not languages:  # labels are optional when the file names no label languages
+        return {}
+    if isinstance(value, str) and not languages:
+        return {"en": value}
     if not isinstance(value, Mapping) or not value:
         raise _fail(source, where, "expected a mapping language -> text")
     missing = [lang for lang in languages if lang not in value or not str(value[lang]).strip()]
@@ -199,10 +227,12 @@ def _ids(entries: Any, where: str, source: str) -> list[Mapping[str, Any]]:
     if not isinstance(entries, list) or not entries:
         raise _fail(source, where, "expected a non-empty list")
     seen: set[str] = set()
+    entries = [{"id": e} if isinstance(e, str) else e for e in entries]  # plain ids
     for k, entry in enumerate(entries):
         ident = _req(entry, "id", f"{where}[{k}]", source)
         if not isinstance(ident, str) or not _ID.match(ident):
-            raise _fail(source, f"{where}[{k}].id", f"{ident!r} is not a lower-case identifier")
+            raise _fail(source, f"{where}[{k}].id",
+                        f"{ident!r} is not an identifier (a letter, then letters, digits, '_' or '.')")
         if ident in seen:
             raise _fail(source, f"{where}[{k}].id", f"duplicate id {ident!r}")
         seen.add(ident)
@@ -221,48 +251,59 @@ def instrument_from_dict(raw: Mapping[str, Any], source: str = "<instrument>") -
     if not isinstance(raw, Mapping):
         raise _fail(source, "<top>", "expected a mapping")
     head = _req(raw, "instrument", "<top>", source)
-    label_languages = tuple(raw.get("label_languages", ("da", "en")))
-    answer_languages = tuple(_req(raw, "answer_languages", "<top>", source))
-    if not answer_languages:
-        raise _fail(source, "answer_languages", "expected at least one language")
+    pairs_forms = "measurement" in raw
+    label_languages = tuple(raw.get("label_languages", ("da", "en") if pairs_forms else ()))
+    if pairs_forms:  # the FIP layout: forms name the language the citizen answered in
+        answer_languages = tuple(_req(raw, "answer_languages", "<top>", source))
+        if not answer_languages:
+            raise _fail(source, "answer_languages", "expected at least one language")
+    else:
+        answer_languages = tuple(raw.get("answer_languages") or ())
 
     sc = _req(raw, "scale", "<top>", source)
-    lo, hi = _req(sc, "min", "scale", source), _req(sc, "max", "scale", source)
-    if not (isinstance(lo, int) and isinstance(hi, int)) or isinstance(lo, bool) or hi <= lo:
-        raise _fail(source, "scale", f"min and max must be whole numbers with min < max; got {lo!r}, {hi!r}")
-    anchors: dict[str, dict[int, str]] = {}
-    for lang, points in (sc.get("anchors") or {}).items():
-        anchors[str(lang)] = {}
-        for point, text in points.items():
-            if not isinstance(point, int) or not lo <= point <= hi:
-                raise _fail(source, f"scale.anchors.{lang}", f"anchor {point!r} is not on the scale {lo}-{hi}")
-            anchors[str(lang)][point] = str(text)
-    scale = Scale(min=lo, max=hi, anchors=anchors)
+    if sc == "continuous":
+        scale = Scale(min=None, max=None, continuous=True)
+    else:
+        scale = _scale(sc, source)
 
-    respondents = tuple(
-        Respondent(id=r["id"], label=_labels(r.get("label"), f"respondents.{r['id']}.label", source, label_languages))
-        for r in _ids(_req(raw, "respondents", "<top>", source), "respondents", source)
-    )
+    if "respondents" in raw or pairs_forms:
+        respondents = tuple(
+            Respondent(id=r["id"], label=_labels(r.get("label"), f"respondents.{r['id']}.label", source, label_languages))
+            for r in _ids(_req(raw, "respondents", "<top>", source), "respondents", source)
+        )
+    else:
+        respondents = (Respondent(id=DEFAULT_RESPONDENT, label={"en": "Respondent"}),)
     rids = [r.id for r in respondents]
-    domains = tuple(
-        Domain(id=d["id"], label=_labels(d.get("label"), f"domains.{d['id']}.label", source, label_languages))
-        for d in _ids(_req(raw, "domains", "<top>", source), "domains", source)
-    )
+    if "domains" in raw:
+        domains = tuple(
+            Domain(id=d["id"], label=_labels(d.get("label"), f"domains.{d['id']}.label", source, label_languages))
+            for d in _ids(raw["domains"], "domains", source)
+        )
+    else:
+        domains = (Domain(id=DEFAULT_DOMAIN, label={"en": "All items"}),)
     dids = {d.id for d in domains}
 
     items = []
     for it in _ids(_req(raw, "items", "<top>", source), "items", source):
         where = f"items.{it['id']}"
-        resp = _req(it, "respondent", where, source)
+        resp = it.get("respondent", rids[0] if len(rids) == 1 else None)
+        if resp is None:
+            resp = _req(it, "respondent", where, source)
         if resp not in rids:
             raise _fail(source, f"{where}.respondent", f"unknown respondent {resp!r}; expected one of {rids}")
-        dom = _req(it, "domain", where, source)
+        dom = it.get("domain", DEFAULT_DOMAIN if "domains" not in raw else None)
+        if dom is None:
+            dom = _req(it, "domain", where, source)
         if dom not in dids:
             raise _fail(source, f"{where}.domain", f"unknown domain {dom!r}; expected one of {sorted(dids)}")
-        text = _labels(_req(it, "text", where, source), f"{where}.text", source, label_languages)
-        short = _labels(it.get("short", text), f"{where}.short", source, label_languages)
+        text_raw = it.get("text") if not label_languages else _req(it, "text", where, source)
+        text = _labels(text_raw, f"{where}.text", source, label_languages)
+        short = _labels(it.get("short", text_raw), f"{where}.short", source, label_languages)
         items.append(Item(id=it["id"], respondent=resp, domain=dom, text=text, short=short, note=it.get("note")))
-    clash = sorted({i.id for i in items} & (set(rids) | dids))
+    if not label_languages:  # a file without label languages: those its texts use (``text: ...`` is English)
+        label_languages = tuple(sorted({lang for i in items for lang in i.text}))
+    declared = (set(rids) if "respondents" in raw else set()) | (dids if "domains" in raw else set())
+    clash = sorted({i.id for i in items} & declared)
     if clash:
         raise _fail(source, "items", f"item ids {clash} clash with respondent or domain ids")
     rof = {i.id: i.respondent for i in items}
@@ -301,7 +342,7 @@ def instrument_from_dict(raw: Mapping[str, Any], source: str = "<instrument>") -
         if not any(i.respondent == r for i in items):
             raise _fail(source, "items", f"respondent {r!r} has no items")
 
-    version = _req(head, "version", "instrument", source)
+    version = head.get("version", "1") if not pairs_forms else _req(head, "version", "instrument", source)
     return Instrument(
         id=str(_req(head, "id", "instrument", source)),
         version=str(version),
@@ -316,7 +357,25 @@ def instrument_from_dict(raw: Mapping[str, Any], source: str = "<instrument>") -
         answer_languages=answer_languages,
         label_languages=label_languages,
         source=None,
+        pairs_forms=pairs_forms,
     )
+
+
+def _scale(sc: Any, source: str) -> Scale:
+    """The ``scale: {min, max, anchors}`` section (``scale: continuous`` is handled by the caller)."""
+    if not isinstance(sc, Mapping):
+        raise _fail(source, "scale", f"expected {{min: 1, max: 7}} or 'continuous'; got {sc!r}")
+    lo, hi = _req(sc, "min", "scale", source), _req(sc, "max", "scale", source)
+    if not (isinstance(lo, int) and isinstance(hi, int)) or isinstance(lo, bool) or hi <= lo:
+        raise _fail(source, "scale", f"min and max must be whole numbers with min < max; got {lo!r}, {hi!r}")
+    anchors: dict[str, dict[int, str]] = {}
+    for lang, points in (sc.get("anchors") or {}).items():
+        anchors[str(lang)] = {}
+        for point, text in points.items():
+            if not isinstance(point, int) or not lo <= point <= hi:
+                raise _fail(source, f"scale.anchors.{lang}", f"anchor {point!r} is not on the scale {lo}-{hi}")
+            anchors[str(lang)][point] = str(text)
+    return Scale(min=lo, max=hi, anchors=anchors)
 
 
 def load_instrument(path: str | Path | None = None) -> Instrument:

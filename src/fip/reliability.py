@@ -2,15 +2,39 @@
 
 Conventions
 -----------
-* Cronbach's alpha uses covariances of the listwise-complete rows,
-  ``alpha = k/(k-1) · (1 − Σ var_i / var(Σ items))`` (as Stata ``alpha`` and R
-  ``psych::alpha`` raw_alpha). The 95 % interval is Feldt's (1965), as pingouin gives it:
-  ``1 − (1 − alpha) · F(1 − c/2; n − 1, (n − 1)(k − 1))`` and the same with ``c/2``.
+* Cronbach's alpha, ``alpha = k/(k-1) · (1 − Σ var_i / var(Σ items))`` =
+  ``k/(k-1) · (1 − tr C / 1′C1)``, by ``convention`` (each checked against its reference in
+  ``tests/reference/anyinst/``):
+
+  - ``casewise`` (default): covariances of the complete rows, items as keyed: Stata
+    ``alpha, asis casewise`` (with ``reverse()`` for the keys) and psych
+    ``alpha(na.omit(x), keys)`` raw_alpha.
+  - ``psych``: pairwise-complete covariances, items as keyed: psych ``alpha(x, keys)``'s
+    default (``use = "pairwise"``). ``nan_policy="pairwise"`` selects it.
+  - ``stata``: Stata's plain ``alpha``: the mean inter-item covariance and the mean variance
+    are weighted by their pairwise numbers of observations, ``alpha = k c̄ / (v̄ + (k − 1) c̄)``,
+    and a negative alpha is missing; without ``reverse`` the signs are chosen as Stata does
+    (an item is reversed when it correlates negatively with the regression score of the
+    first principal factor of the complete rows, i.e. when its first unrotated ``pf``
+    loading is negative); with ``reverse``, exactly those items (Stata ``alpha,
+    reverse()``). ``stata_asis``: the same without any automatic reversal (``alpha, asis``).
+    With complete data ``stata_asis`` = ``psych`` = ``casewise``.
+
+  The 95 % interval is Feldt's (1965), as pingouin gives it:
+  ``1 − (1 − alpha) · F(1 − c/2; n − 1, (n − 1)(k − 1))`` and the same with ``c/2``, with
+  ``n`` the rows used (complete rows, or rows with at least one answer).
 * Item-rest correlation: Pearson correlation of an item with the sum of the other items
   (psych ``r.drop``, Stata ``alpha, item`` "item-rest correlation").
 * McDonald's omega total as R ``psych::omega`` computes it, from a one-factor minres model
   of the correlation matrix R: ``ω_t = (1′R1 − Σψ) / 1′R1`` with ψ the uniquenesses (the
   observed total variance in the denominator, not the model-implied ``(Σλ)² + Σψ``).
+* Reverse keys: an index's ``reverse`` items are reversed before alpha, omega, the mean
+  inter-item correlation and the item-rest statistics (psych ``keys``, Stata ``alpha,
+  reverse()``). Omega does **not** flip by itself (psych ``omega(flip = FALSE)``; psych's
+  default ``flip = TRUE`` reverses items loading negatively), and only the ``stata``
+  convention of alpha chooses signs by itself; :func:`reliability_table` warns
+  (:class:`~fip.errors.ReverseKeyWarning`) naming items whose item-rest correlation is
+  negative, which is what an unreversed negatively keyed item gives.
 """
 
 from __future__ import annotations
@@ -24,8 +48,8 @@ import pandas as pd
 from scipy import stats
 
 from fip._tidy import ScalarTidy
-from fip.errors import HeywoodCaseWarning
-from fip.indices import IndexDefinition
+from fip.errors import HeywoodCaseWarning, ReverseKeyWarning
+from fip.indices import IndexDefinition, reverse_keyed
 
 __all__ = ["AlphaResult", "cronbach_alpha", "item_rest_statistics", "omega_total", "protect_reliability",
            "reliability_table"]
@@ -41,6 +65,8 @@ class AlphaResult(ScalarTidy):
     n_obs: int
     n_items: int
     confidence: float
+    convention: str = "casewise"
+    reversed: str = ""  # items reversed (space-separated): the keys, or Stata's own choice
 
 
 def _complete(items: pd.DataFrame) -> np.ndarray:
@@ -59,8 +85,79 @@ def _alpha(values: np.ndarray) -> float:
     return k / (k - 1) * (1 - item_var / total_var)
 
 
-def cronbach_alpha(items: pd.DataFrame, *, confidence: float = 0.95) -> AlphaResult:
-    """Cronbach's alpha of the item columns of ``items`` (listwise complete rows).
+def _pairwise(items: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Pairwise-complete covariance matrix of ``items`` and the rows with any answer."""
+    values = items.astype("float64")
+    if values.shape[1] < 2:
+        raise ValueError(f"reliability needs at least 2 items; got {values.shape[1]}")
+    n = int(values.notna().any(axis=1).sum())
+    if n < 3:
+        raise ValueError(f"reliability needs at least 3 rows with answers; got {n}")
+    cov = values.cov(min_periods=2).to_numpy()
+    if np.isnan(cov).any():
+        raise ValueError("pairwise alpha needs every pair of items answered together at least twice")
+    return cov, n
+
+
+def _alpha_cov(cov: np.ndarray) -> float:
+    k = cov.shape[0]
+    return k / (k - 1) * (1 - np.trace(cov) / cov.sum())
+
+
+ALPHA_CONVENTIONS = ("casewise", "psych", "stata", "stata_asis")
+
+
+def _stata_signs(values: pd.DataFrame) -> list[str]:
+    """Items Stata's ``alpha`` reverses by itself: negative first unrotated ``pf`` loading
+    (the sign of the item's correlation with the first factor's regression score) on the
+    complete rows. The factor's own sign does not matter: reversing every item leaves alpha."""
+    from fip.factors import factor_analysis
+
+    complete = values.dropna()
+    if len(complete) < 3:
+        raise ValueError("Stata's automatic signs need at least 3 complete rows; give reverse or use stata_asis")
+    fit = factor_analysis(complete, method="pf", rotation=None)
+    first = fit.loadings.iloc[:, 0]
+    return [str(i) for i in first.index if first[i] < 0]
+
+
+def _stata_alpha(values: pd.DataFrame) -> tuple[float, int]:
+    """Stata ``alpha``'s pairwise computation: count-weighted mean covariance and variance."""
+    x = values.to_numpy(dtype="float64")
+    k = x.shape[1]
+    rows = ~np.isnan(x).all(axis=1)
+    x = x[rows]
+    n = int(rows.sum())
+    if n < 3:
+        raise ValueError(f"reliability needs at least 3 rows with answers; got {n}")
+    seen = ~np.isnan(x)
+    var_sum = var_w = cov_sum = cov_w = 0.0
+    for i in range(k):
+        xi = x[seen[:, i], i]
+        var_sum += len(xi) * xi.var(ddof=1)
+        var_w += len(xi)
+        for j in range(i):
+            both = seen[:, i] & seen[:, j]
+            m = int(both.sum())
+            if m < 2:
+                raise ValueError(f"items {values.columns[i]!r} and {values.columns[j]!r} are answered together "
+                                 f"fewer than twice")
+            cov_sum += m * np.cov(x[both, i], x[both, j], ddof=1)[0, 1]
+            cov_w += m
+    cbar, vbar = cov_sum / cov_w, var_sum / var_w
+    alpha = k * cbar / (vbar + (k - 1) * cbar)
+    return (float(alpha) if alpha >= 0 else float("nan")), n
+
+
+def cronbach_alpha(items: pd.DataFrame, *, confidence: float = 0.95, nan_policy: str = "listwise",
+                   reverse: Sequence[str] = (), convention: str | None = None) -> AlphaResult:
+    """Cronbach's alpha of the item columns of ``items`` (``reverse`` items reversed first).
+
+    ``convention``: ``casewise`` (complete rows: Stata ``alpha, asis casewise``, the default),
+    ``psych`` (pairwise covariances: psych ``alpha``), ``stata`` (Stata's plain ``alpha``:
+    count-weighted pairwise averages, signs chosen by itself unless ``reverse`` is given) or
+    ``stata_asis``; see the module notes. Without it, ``nan_policy`` picks ``casewise``
+    (``listwise``) or ``psych`` (``pairwise``).
 
     Examples
     --------
@@ -68,20 +165,47 @@ def cronbach_alpha(items: pd.DataFrame, *, confidence: float = 0.95) -> AlphaRes
     >>> x = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
     >>> round(cronbach_alpha(x).alpha, 4)  # by hand: 1.5 * (1 - 6.3 / 17.3)
     0.9538
+    >>> y = x.assign(c=6 - x["c"])  # c reverse-keyed
+    >>> r = cronbach_alpha(y, convention="stata")
+    >>> round(r.alpha, 4), r.reversed
+    (0.9538, 'c')
     """
-    values = _complete(items)
-    n, k = values.shape
-    alpha = _alpha(values)
+    from fip._options import check_option
+
+    check_option("nan_policy", nan_policy, ("listwise", "pairwise"))
+    if convention is None:
+        convention = "psych" if nan_policy == "pairwise" else "casewise"
+    check_option("convention", convention, ALPHA_CONVENTIONS)
+    reverse = list(reverse)
+    if convention == "stata" and not reverse:
+        reverse = _stata_signs(items.astype("float64"))
+    keyed = reverse_keyed(items, reverse)
+    if convention in ("stata", "stata_asis"):
+        if keyed.shape[1] < 2:
+            raise ValueError(f"reliability needs at least 2 items; got {keyed.shape[1]}")
+        alpha, n = _stata_alpha(keyed)
+        k = keyed.shape[1]
+    elif convention == "psych":
+        cov, n = _pairwise(keyed)
+        k = cov.shape[0]
+        alpha = _alpha_cov(cov)
+    else:
+        values = _complete(keyed)
+        n, k = values.shape
+        alpha = _alpha(values)
     df1, df2 = n - 1, (n - 1) * (k - 1)
     tail = (1 - confidence) / 2
     low = 1 - (1 - alpha) * stats.f.ppf(1 - tail, df1, df2)
     high = 1 - (1 - alpha) * stats.f.ppf(tail, df1, df2)
     return AlphaResult(alpha=float(alpha), ci_low=float(low), ci_high=float(high), n_obs=n, n_items=k,
-                       confidence=confidence)
+                       confidence=confidence, convention=convention, reversed=" ".join(reverse))
 
 
-def item_rest_statistics(items: pd.DataFrame) -> pd.DataFrame:
+def item_rest_statistics(items: pd.DataFrame, reverse: Sequence[str] = (), scale=None) -> pd.DataFrame:
     """Per item: item-rest correlation and alpha if the item is deleted.
+
+    ``reverse`` items are reversed first (:func:`fip.indices.reverse_keyed`: ``min + max - x``
+    on the Likert ``scale``, else ``-x``); the statistics are those of the keyed index.
 
     Returns
     -------
@@ -89,7 +213,7 @@ def item_rest_statistics(items: pd.DataFrame) -> pd.DataFrame:
         Index = item; columns ``item_rest_r``, ``alpha_if_deleted`` (NaN when fewer than
         two items would remain), ``mean``, ``sd``; on listwise complete rows.
     """
-    values = _complete(items)
+    values = _complete(reverse_keyed(items, list(reverse), scale))
     total = values.sum(axis=1)
     rows = []
     for j, item in enumerate(items.columns):
@@ -117,6 +241,26 @@ def omega_total(items: pd.DataFrame, *, correlation: pd.DataFrame | None = None)
         fit = factor_analysis(pd.DataFrame(values, columns=items.columns), n_factors=1, method="minres")
     total = np.corrcoef(values, rowvar=False).sum()
     return float((total - fit.uniqueness.sum()) / total)
+
+
+def _warn_negative(block: pd.DataFrame, definition: IndexDefinition) -> None:
+    """ReverseKeyWarning naming the items of a (keyed) index whose item-rest correlation is negative."""
+    values = block.astype("float64").dropna().to_numpy()
+    if values.shape[0] < 3 or values.shape[1] < 2:
+        return
+    total = values.sum(axis=1)
+    negative = []
+    for j, item in enumerate(block.columns):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.corrcoef(values[:, j], total - values[:, j])[0, 1]
+        if r < 0:
+            negative.append(f"{item} ({r:.2f})")
+    if negative:
+        warnings.warn(
+            f"index {definition.id!r}: item(s) {', '.join(negative)} correlate negatively with the rest of the index"
+            + (f" (reversed: {', '.join(definition.reverse)})" if definition.reverse else "")
+            + "; list reverse-keyed items under 'reverse:' in the index definitions",
+            ReverseKeyWarning, stacklevel=3)
 
 
 def protect_reliability(table: pd.DataFrame, policy) -> pd.DataFrame:
@@ -152,6 +296,8 @@ def reliability_table(
     confidence: float = 0.95,
     omega: bool = True,
     correlations: Mapping[tuple[str, ...], pd.DataFrame] | None = None,
+    nan_policy: str = "listwise",
+    convention: str | None = None,
 ) -> pd.DataFrame:
     """Reliability of every index: alpha with CI, omega, items and complete rows used.
 
@@ -163,7 +309,14 @@ def reliability_table(
     correlations : mapping of tuple of str -> DataFrame, optional
         Listwise correlation matrices of ``scores`` already computed, by their items (e.g.
         those of :meth:`fip.study.Study.correlation`); omega of an index with exactly these
-        items, in this order, is fitted to the matrix instead of computing it again.
+        items, in this order, is fitted to the matrix instead of computing it again (only
+        for indices without reverse keys).
+    nan_policy : {"listwise", "pairwise"}
+        Alpha on complete rows or on pairwise covariances (module notes); omega and the mean
+        inter-item correlation use the complete rows either way.
+    convention : {"casewise", "psych", "stata", "stata_asis"}, optional
+        Alpha's convention (module notes; default from ``nan_policy``). With ``stata`` an
+        index without keys gets Stata's own signs for alpha (omega still uses the keys).
 
     Returns
     -------
@@ -176,15 +329,19 @@ def reliability_table(
     """
     rows = []
     for d in definitions:
-        block = scores[list(d.items)]
-        a = cronbach_alpha(block, confidence=confidence)
+        block = reverse_keyed(scores[list(d.items)], d.reverse)
+        # the keys go in as ``reverse`` (Stata: reverse() turns its own choice of signs off)
+        a = cronbach_alpha(scores[list(d.items)], confidence=confidence, nan_policy=nan_policy,
+                           convention=convention, reverse=d.reverse)
+        _warn_negative(block, d)
         r = np.corrcoef(_complete(block), rowvar=False)
         mean_r = r[np.triu_indices_from(r, k=1)].mean()
         om, heywood = np.nan, False
         if omega and len(d.items) >= 3:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", HeywoodCaseWarning)
-                om = omega_total(block, correlation=(correlations or {}).get(tuple(d.items)))
+                given = None if d.reverse else (correlations or {}).get(tuple(d.items))
+                om = omega_total(block, correlation=given)
             for w in caught:
                 heywood = heywood or issubclass(w.category, HeywoodCaseWarning)
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

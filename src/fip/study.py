@@ -238,14 +238,14 @@ class Study:
     @cached_property
     def index_scores(self) -> pd.DataFrame:
         """:func:`fip.indices.score_indices` of :attr:`measurements`: ``person_id``, ``round``, one column per index."""
-        return score_indices(self.measurements, self.definitions)
+        return score_indices(self.measurements, self.definitions, scale=self.instrument.scale)
 
     @cached_property
     def model_index_scores(self) -> pd.DataFrame:
         """Index scores of :attr:`model_pairing` (:attr:`index_scores` itself without ``until``)."""
         if self.model_pairing is self.pairing:
             return self.index_scores
-        return score_indices(self.model_pairing.measurements, self.definitions)
+        return score_indices(self.model_pairing.measurements, self.definitions, scale=self.instrument.scale)
 
     # -- controls, analysis table, features ----------------------------------------------------
     def controls(self, round_: int) -> pd.DataFrame:

@@ -33,7 +33,10 @@ def cohort():
     from fip.simulate import simulate_cohort
 
     dataset = simulate_cohort(200, seed=3)
-    models = [train(dataset, kind, compare=False, created_at="2026-01-01T00:00:00Z").model
+    # the models learn from a larger cohort: 200 persons give the progression model fewer than
+    # MIN_EVENTS persons with a job
+    learning = simulate_cohort(600, seed=3)
+    models = [train(learning, kind, compare=False, created_at="2026-01-01T00:00:00Z").model
               for kind in ("intake", "progression")]
     return dataset, models
 

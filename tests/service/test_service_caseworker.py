@@ -173,6 +173,8 @@ def test_after_both_forms_star_and_chance_are_the_librarys(service, cohort):
     expected = score(ds, intake, lang="da").iloc[0]
     k = max(1, round(expected["probability"] * (10 if expected["probability"] >= 0.095 else 100)))
     assert f"Omkring {k} ud af" in page
+    assert "Job inden for 6 måneder efter 1. måling." in page       # the intake model's window
+    assert "opfølgningsmålingen" not in page                          # not the study's window
     assert intake.sha256[:12] in page
     assert reverse("star_svg", args=[person.pk]) in page
     svg = c.get(reverse("star_svg", args=[person.pk]))

@@ -129,6 +129,8 @@ def pair_forms(dataset: Dataset) -> Pairing:
     See the module docstring.
     """
     inst = dataset.instrument
+    if not inst.pairs_forms:  # the smallest layout: one measurement per person, nothing to pair
+        return _unpaired(dataset)
     resp = list(inst.measurement_respondents)
     k = len(resp)
     forms = dataset.forms
@@ -234,6 +236,19 @@ def pair_forms(dataset: Dataset) -> Pairing:
     exclusions["answered_on"] = exclusions["answered_on"].astype(DATE_DTYPE)
 
     funnel = _funnel(resp, resp_s, form_round, rnd, m_pid, exclusions)
+    return Pairing(measurements=m, funnel=funnel, exclusions=exclusions)
+
+
+def _unpaired(dataset: Dataset) -> Pairing:
+    """Measurements of an instrument that does not pair forms (:mod:`fip.data.minimal`)."""
+    from fip.data.minimal import minimal_measurements
+
+    m = minimal_measurements(dataset)
+    funnel = pd.DataFrame({"step": pd.array([], dtype=TEXT_DTYPE), "round": pd.array([], dtype=INTEGER_DTYPE),
+                           "respondent": pd.array([], dtype=TEXT_DTYPE), "reason": pd.array([], dtype=TEXT_DTYPE),
+                           "n": np.zeros(0, dtype=np.int64)})
+    exclusions = pd.DataFrame({"person_id": pd.array([], dtype=TEXT_DTYPE), "respondent": pd.array([], dtype=TEXT_DTYPE),
+                               "answered_on": np.array([], dtype=DATE_DTYPE), "reason": pd.array([], dtype=TEXT_DTYPE)})
     return Pairing(measurements=m, funnel=funnel, exclusions=exclusions)
 
 

@@ -675,6 +675,11 @@ def validate_dataset(folder: str | Path, instrument: Instrument | None = None, *
     >>> validate_dataset("/no/such/folder")[0].expected
     'a folder holding the tables persons, forms and outcomes (no such folder)'
     """
+    inst = _instrument(instrument)
+    if not inst.pairs_forms:  # the smallest layout: forms (+ persons), no dates or caseworkers
+        from fip.data.minimal import validate_minimal_dataset
+
+        return validate_minimal_dataset(folder, inst)
     return _collect(folder, instrument, today, keep_tables=False)[1]
 
 
@@ -713,6 +718,10 @@ def load_dataset(folder: str | Path, instrument: Instrument | None = None, *, to
     ...
     fip.errors.InvalidDataError: folder: expected a folder holding the tables persons, forms and outcomes (no such folder)
     """
+    if instrument is not None and not instrument.pairs_forms:
+        from fip.data.minimal import load_minimal_dataset
+
+        return load_minimal_dataset(folder, instrument)
     tables, problems, schema = _collect(folder, instrument, today, known_persons=known_persons,
                                         optional_tables=optional_tables)
     if problems:

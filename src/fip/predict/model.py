@@ -69,6 +69,7 @@ _BINARY_OUTCOMES = ("emp_dummy", "ord_emp_dummy", "edu_dummy")
 #: The outcome window a model kind predicts unless told otherwise (see :func:`train`).
 DEFAULT_WINDOW: dict[str, str] = {"intake": "round_1", "progression": "round_2"}
 _ROUNDS_OF = {"intake": "a round 1", "progression": "rounds 1 and 2"}
+_OUTCOME_WORDS = {"emp_dummy": "any employment", "ord_emp_dummy": "ordinary employment", "edu_dummy": "education"}
 #: ``train`` refuses a sample with fewer persons than this with a job, or without one. At 3
 #: events a model still reported an AUC of 0.59; at 20 the grouped 5-fold cross-validation
 #: has about 4 events per test fold, the least that gives an AUC at all in every fold.
@@ -435,11 +436,12 @@ def train(
     smaller = int(min(y.sum(), len(y) - y.sum()))
     if not 0 < y.sum() < len(y):
         raise FipError(f"outcome {outcome!r} has one value only in the training sample")
+    what = f"{'with' if y.sum() == smaller else 'without'} {_OUTCOME_WORDS[outcome]}"
     if smaller < MIN_EVENTS:
-        raise FipError(f"only {smaller} of {len(ids)} persons {'with' if y.sum() == smaller else 'without'} "
-                       f"{outcome!r} in the training sample; a model needs at least {MIN_EVENTS} of each")
+        raise FipError(f"only {smaller} of {len(ids)} persons {what} in the training sample; a model needs at "
+                       f"least {MIN_EVENTS} persons with and {MIN_EVENTS} without")
     if smaller < FEW_EVENTS_PER_FEATURE * len(names):
-        warnings.warn(f"{smaller} persons {'with' if y.sum() == smaller else 'without'} {outcome!r} for "
+        warnings.warn(f"{smaller} persons {what} for "
                       f"{len(names)} features ({smaller / len(names):.1f} per feature, fewer than "
                       f"{FEW_EVENTS_PER_FEATURE}): the probabilities may be unstable; check the calibration slope",
                       FewEventsWarning, stacklevel=2)

@@ -36,6 +36,7 @@ from fip.disclosure import DisclosurePolicy
 from fip.report import html
 from fip.report import sections as sec
 from fip.report._render import PoolRenderer, default_workers
+from fip.report.pdf import find_chromium, html_to_pdf
 from fip.report.sections import SectionResult
 from fip.study import Study
 
@@ -57,6 +58,8 @@ class ReplicationResult:
     out_dir : Path
     report : Path
         ``out_dir / "report.html"``.
+    pdf : Path or None
+        ``out_dir / "report.pdf"`` when it was asked for.
     tables : dict of str -> DataFrame
         Every table written, by name (the CSV file is ``tables/<name>.csv``).
     table_paths, figure_paths : dict of str -> Path
@@ -76,15 +79,16 @@ class ReplicationResult:
     timings: dict[str, float]
     notes: tuple[str, ...]
     sections: dict[str, SectionResult]
+    pdf: Path | None = None
 
 
 #: What an earlier output of :func:`replicate` may hold: the report, tables and figures.
-_LAYOUT = {"report.html": None, "tables": (".csv",), "figures": (".png", ".svg")}
+_LAYOUT = {"report.html": None, "report.pdf": None, "tables": (".csv",), "figures": (".png", ".svg")}
 
 
 def looks_like_replication(folder: Path) -> str | None:
     """``None`` if ``folder`` holds an earlier output of :func:`replicate` (``report.html``,
-    ``tables/*.csv``, ``figures/*.png|svg`` and nothing else), else what is in the way.
+    ``report.pdf``, ``tables/*.csv``, ``figures/*.png|svg`` and nothing else), else what is in the way.
 
     Examples
     --------
@@ -157,6 +161,7 @@ def replicate(
     policy: DisclosurePolicy | None = None,
     predict_C: float | str = "auto",
     workers: int | None = None,
+    pdf: bool = False,
 ) -> ReplicationResult:
     """Run the whole study on ``dataset``; write the report, the tables and the figures.
 
@@ -199,6 +204,11 @@ def replicate(
         while this process computes the other sections (:class:`fip.report._render.PoolRenderer`,
         BLAS limited to one thread there too); 0 does everything here, in turn. Default: 2 on a
         machine with two cores or more, else 0. The files are the same bytes either way.
+    pdf : bool
+        Also print the page to ``report.pdf`` with headless Chromium
+        (:func:`fip.report.pdf.html_to_pdf`; every table row and column is printed, wide
+        tables on landscape pages). The browser is looked for before anything is computed.
+        The PDF holds its printing time, so it is the one file that differs between runs.
 
     Returns
     -------
@@ -232,6 +242,7 @@ def replicate(
     else:
         study = Study(dataset, until=until, policy=policy)
     final = Path(out_dir)
+    browser = find_chromium() if pdf else None
     if workers is None:
         workers = default_workers()
     elif not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
@@ -275,8 +286,11 @@ def replicate(
                 if study.policy.statement:
                     shown.insert(0, SectionResult("secure-machine", "Secure machine only",
                                                   (html.paragraph(study.policy.statement),)))
-                text = html.page(f"FIP: the VIVE (2020) study replicated on {source}", [r.html() for r in shown])
+                text = html.page(f"FIP: the VIVE (2020) study replicated on {source}", [r.html() for r in shown],
+                                 navigation=True)
                 _write(report, text.encode("utf-8"))
+                if browser is not None:
+                    html_to_pdf(report, out / "report.pdf", chromium=browser)
                 results = {"summary": summary, **results, "about": closing}
             elif name == "prediction" and prediction is not None:
                 results[name] = prediction()
@@ -296,4 +310,5 @@ def replicate(
     moved = lambda paths: {k: final / p.relative_to(out) for k, p in paths.items()}  # noqa: E731
     return ReplicationResult(out_dir=final, report=final / "report.html", tables=tables,
                              table_paths=moved(table_paths), figure_paths=moved(figure_paths),
-                             timings=timings, notes=notes, sections=results)
+                             timings=timings, notes=notes, sections=results,
+                             pdf=final / "report.pdf" if pdf else None)

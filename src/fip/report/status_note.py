@@ -16,12 +16,14 @@ Rules
 * Trend: overall indices (family ``overall`` in ``configs/indices.yaml``; for an instrument
   those do not fit, the mean of each respondent's items) per quarter, latest measurement of
   each person per quarter, for the given quarter and up to five before it (not before the
-  first quarter with data).
+  first quarter with data), beside all municipalities in each quarter (the figures of that
+  quarter's levels table, protected by the same rules, so the trend adds no figure).
 * Programme goals (:mod:`fip.report.goals`): share job-ready at the latest measurement in
   the quarter, and shares with employment, ordinary employment and education in the quarter
   from the register panel, beside all municipalities; their trend for the municipality. A
   share is suppressed also when the persons with, or without, the attribute number 1 to
-  ``min_cell - 1`` (directly or by subtraction, by the rules below).
+  ``min_cell - 1`` (directly or by subtraction, by the rules below); its ``n`` is then shown
+  (it rests on ``min_cell`` persons or more) and the share says why it is hidden.
 * ``n`` is the number of persons with a value; a cell is suppressed when ``n < min_cell``
   (for the municipality and for all municipalities alike).
 * Complementary suppression: an "all municipalities" figure is hidden too when subtraction
@@ -36,8 +38,8 @@ Rules
   Both rules look at all municipalities, so a figure for all municipalities is shown in
   every municipality's note of the quarter or in none.
 
-  Notes of different quarters share no figure except through the trend, which shows only
-  the municipality's own figures.
+  Notes of different quarters share no figure except through the trend, which shows the
+  municipality's own figures and the all-municipalities figures of the quarters' notes.
 
 Examples
 --------
@@ -93,9 +95,14 @@ class StatusNote:
         ``municipality_n``, ``municipality_suppressed``,
         ``all_mean``, ``all_n``, ``all_suppressed``, ``all_complementary`` (hidden only to
         protect the other municipalities); in ``progression`` the means are mean changes),
-        ``trend`` (``quarter``, ``index``, ``label``, ``mean``, ``n``, ``suppressed``),
+        ``trend`` (``quarter``, ``index``, ``label``, ``mean``, ``n``, ``suppressed`` of the
+        municipality, and ``all_mean``, ``all_n``, ``all_suppressed``, ``all_complementary``
+        of all municipalities in that quarter, as in that quarter's ``levels``),
         ``goals`` (``id``, ``label`` and the mean/n columns of ``levels``; the means are
-        shares) and ``goals_trend`` (as ``trend``). Suppressed cells hold NaN / NA.
+        shares; ``municipality_split``, ``all_split``: the share is hidden because the
+        persons with or without the attribute are few, while its ``n`` is shown) and
+        ``goals_trend`` (the municipality's columns of ``trend`` and ``split``).
+        Suppressed cells hold NaN / NA.
     suppressed_cells : int
         Number of suppressed figures (a mean or share with its count) in all tables.
     """
@@ -244,19 +251,25 @@ def _split_is_small(values: pd.Series, min_cell: int) -> bool:
 
 def _share_side_by_side(mun: pd.DataFrame, every: pd.DataFrame, shares: list[str], min_cell: int) -> pd.DataFrame:
     """:func:`_side_by_side` of 0/1 columns: a share is also hidden where the persons with (or
-    without) the attribute, directly or by subtraction, would be 1 .. min_cell-1."""
+    without) the attribute, directly or by subtraction, would be 1 .. min_cell-1.
+
+    Then only the share is hidden: its ``n`` (at least ``min_cell`` persons, and not
+    recoverable as a small group) is kept and ``<prefix>_split`` is set."""
     table = _side_by_side(mun, every, shares, min_cell)
     parts = _side_by_side(_yes_no(mun, shares), _yes_no(every, shares),
                           [f"{v}__{k}" for v in shares for k in ("yes", "no")], min_cell)
     for prefix, frame in (("municipality", mun), ("all", every)):
-        hidden = np.array([_split_is_small(frame[v], min_cell)
-                           or (prefix == "all" and bool(parts.loc[[f"{v}__yes", f"{v}__no"], "all_complementary"].any()))
-                           for v in shares], dtype=bool) & ~table[f"{prefix}_suppressed"].to_numpy(dtype=bool)
+        shown = ~table[f"{prefix}_suppressed"].to_numpy(dtype=bool)
+        direct = np.array([_split_is_small(frame[v], min_cell) for v in shares], dtype=bool) & shown
+        hidden = direct.copy()
+        if prefix == "all":  # or recoverable by subtraction from the municipalities' notes
+            by_others = np.array([bool(parts.loc[[f"{v}__yes", f"{v}__no"], "all_complementary"].any())
+                                  for v in shares], dtype=bool) & shown & ~direct
+            hidden |= by_others
+            table["all_complementary"] = table["all_complementary"].to_numpy(dtype=bool) | by_others
         table.loc[hidden, f"{prefix}_mean"] = np.nan
-        table.loc[hidden, f"{prefix}_n"] = pd.NA
         table.loc[hidden, f"{prefix}_suppressed"] = True
-        if prefix == "all":
-            table["all_complementary"] = table["all_complementary"].to_numpy(dtype=bool) | hidden
+        table[f"{prefix}_split"] = hidden
     return table
 
 
@@ -267,16 +280,20 @@ def _own_trend(frames: dict, variables: list[str], labels: dict[str, str], min_c
     for q, part in frames.items():
         for v in variables:
             n = int(part[v].notna().sum())
-            hide = n < min_cell
-            if shares:  # 0/1 values: the persons with and without the attribute count too
-                hide = hide or _split_is_small(part[v], min_cell)
+            few = n < min_cell
+            # 0/1 values: the persons with and without the attribute count too (then n is shown)
+            split = shares and not few and _split_is_small(part[v], min_cell)
+            hide = few or split
             rows.append({"quarter": str(q), "index": v, "label": labels[v],
-                         "mean": np.nan if hide else float(part[v].mean()), "n": pd.NA if hide else n,
-                         "suppressed": hide})
-    trend = pd.DataFrame(rows, columns=["quarter", "index", "label", "mean", "n", "suppressed"])
+                         "mean": np.nan if hide else float(part[v].mean()), "n": pd.NA if few else n,
+                         "suppressed": hide, "split": split})
+    trend = pd.DataFrame(rows, columns=["quarter", "index", "label", "mean", "n", "suppressed", "split"])
     trend["mean"] = trend["mean"].astype("float64")
     trend["n"] = pd.array(trend["n"], dtype="Int64")
     trend["suppressed"] = trend["suppressed"].astype(bool)
+    trend["split"] = trend["split"].astype(bool)
+    if not shares:
+        trend = trend.drop(columns="split")
     return trend
 
 
@@ -289,20 +306,28 @@ def _display(table: pd.DataFrame, pairs: list[tuple[str, str, str]], text: Mappi
     """Text columns for the page: ``first`` as is, then per (prefix, mean header, n header).
 
     A suppressed count reads "fewer than k", or "hidden: fewer than k in the other
-    municipalities" where ``<prefix>_complementary`` is set.
+    municipalities" where ``<prefix>_complementary`` is set. Where ``<prefix>_split`` is set
+    (a share hidden because the persons with or without the attribute are few) the count is
+    shown and the share reads "hidden: fewer than k with or without" (or "... in the other
+    municipalities" where ``<prefix>_complementary`` is set too).
     """
     out = pd.DataFrame({header: table[col].astype(str).to_numpy() for col, header in first})
     small, others = text["suppressed"].format(k=min_cell), text["suppressed_others"].format(k=min_cell)
+    split_text = text["suppressed_split"].format(k=min_cell)
+    split_others = text["suppressed_split_others"].format(k=min_cell)
+    none = np.zeros(len(table), dtype=bool)
     for prefix, mean_header, n_header in pairs:
         hidden = table[f"{prefix}_suppressed"].to_numpy(dtype=bool)
         complementary = (table[f"{prefix}_complementary"].to_numpy(dtype=bool)
-                         if f"{prefix}_complementary" in table.columns else np.zeros(len(table), dtype=bool))
+                         if f"{prefix}_complementary" in table.columns else none)
+        split = table[f"{prefix}_split"].to_numpy(dtype=bool) if f"{prefix}_split" in table.columns else none
         means = table[f"{prefix}_mean"].to_numpy(dtype="float64", na_value=np.nan)
         counts = table[f"{prefix}_n"]
-        out[mean_header] = ["" if h or np.isnan(v) else (_percent(v, text) if percent else _number(v, text))
-                            for h, v in zip(hidden, means)]
-        out[n_header] = [(others if c else small) if h else str(int(n))
-                         for h, c, n in zip(hidden, complementary, counts)]
+        out[mean_header] = [(split_others if c else split_text) if s else "" if h or np.isnan(v) else
+                            (_percent(v, text) if percent else _number(v, text))
+                            for h, c, s, v in zip(hidden, complementary, split, means)]
+        out[n_header] = [str(int(n)) if s else (others if c else small) if h else str(int(n))
+                         for h, c, s, n in zip(hidden, complementary, split, counts)]
     return out
 
 
@@ -313,7 +338,8 @@ def _number(value: float, text: Mapping[str, str]) -> str:
 
 
 def _trend_png(trend: pd.DataFrame, instrument: Instrument, text: Mapping[str, str], title: str) -> bytes | None:
-    """Line chart of the shown trend means (suppressed quarters are gaps); None if nothing is shown."""
+    """Line chart of the shown trend means (suppressed quarters are gaps), each index beside its
+    all-municipalities line (thinner, lighter, open markers); None if nothing is shown."""
     from matplotlib.figure import Figure
 
     if trend["suppressed"].all():
@@ -326,12 +352,17 @@ def _trend_png(trend: pd.DataFrame, instrument: Instrument, text: Mapping[str, s
         marker, line, shade = styles[k % len(styles)]
         means = part.set_index("quarter")["mean"].reindex(quarters).to_numpy(dtype="float64")
         ax.plot(range(len(quarters)), means, marker=marker, linestyle=line, color=shade, label=part["label"].iloc[0])
+        if "all_mean" in part.columns:
+            every = part.set_index("quarter")["all_mean"].reindex(quarters).to_numpy(dtype="float64")
+            ax.plot(range(len(quarters)), every, marker=marker, markersize=4, markerfacecolor="white",
+                    linestyle=line, linewidth=0.9, color="0.7",
+                    label=f"{part['label'].iloc[0]}, {text['all_municipalities']}")
     ax.set_xticks(range(len(quarters)), quarters)
     ax.set_ylim(instrument.scale.min, instrument.scale.max)
     ax.set_ylabel(text["mean"])
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", color="0.88")
-    ax.legend(fontsize=8, frameon=False, loc="lower left")
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     fig.tight_layout()
     return figure_bytes(fig, "svg")
 
@@ -462,8 +493,15 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
     start = max(period - (_TREND_QUARTERS - 1), have.min()) if len(have) else period
     start = min(start, period)
     quarters = pd.period_range(start, period, freq="Q")
+    overall_ids = [d.id for d in overall]
     trend = _own_trend({q: _latest(frame[mine & (frame["quarter"] == q)]) for q in quarters},
-                       [d.id for d in overall], labels, min_cell)
+                       overall_ids, labels, min_cell)
+    # beside it all municipalities, quarter by quarter: the figures of that quarter's levels
+    # table (the same rule, so a trend shows nothing the quarters' notes do not)
+    every = pd.concat([_side_by_side(_latest(frame[mine & (frame["quarter"] == q)]),
+                                     _latest(frame[frame["quarter"] == q]), overall_ids, min_cell)
+                       .filter(like="all_") for q in quarters], ignore_index=True)
+    trend = pd.concat([trend, every.reset_index(drop=True)], axis=1)
 
     # (4) programme goals: the quarter beside all municipalities, and the municipality's trend
     goal_ids = list(GOALS)
@@ -499,31 +537,45 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
         wide = pd.DataFrame({text["quarter"]: list(dict.fromkeys(t["quarter"]))})
         for v in dict.fromkeys(t["index"]):
             part = t[t["index"] == v].reset_index(drop=True)
-            shown = _display(part.rename(columns={"mean": "t_mean", "n": "t_n", "suppressed": "t_suppressed"}),
-                             [("t", f"{names[v]}: {what}", f"{names[v]}: {text['n']}")], text, [], min_cell,
-                             percent=percent)
+            pairs = [("t", f"{names[v]}: {what}", f"{names[v]}: {text['n']}")]
+            shown = _display(part.rename(columns={"mean": "t_mean", "n": "t_n", "suppressed": "t_suppressed",
+                                                  "split": "t_split"}),
+                             pairs, text, [], min_cell, percent=percent)
             wide = pd.concat([wide, shown], axis=1)
         return wide
 
-    wide = trend_wide(trend, labels, text["mean"])
+    # the trend: one row per quarter and index, the municipality beside all municipalities
+    wide = _display(trend.rename(columns={"mean": "municipality_mean", "n": "municipality_n",
+                                          "suppressed": "municipality_suppressed"}),
+                    [("municipality", text["mun_mean"].format(**fmt), text["mun_n"].format(**fmt)),
+                     ("all", text["all_mean"], text["all_n"])], text,
+                    [("quarter", text["quarter"]), ("label", text["what"])], min_cell)
     goals_html = _display(goals, [("municipality", text["mun_share"].format(**fmt), text["mun_n"].format(**fmt)),
                                   ("all", text["all_share"], text["all_n"])], text, [("label", text["goal"])],
                           min_cell, percent=True)
     goals_wide = trend_wide(goals_trend, goal_labels, text["share"], percent=True)
 
+    def numbers(shown: pd.DataFrame, *leading: str) -> list[str]:
+        """The columns of figures (all but the leading text columns): right-aligned."""
+        return [c for c in shown.columns if c not in leading]
+
+    text_columns = [header for _, header in head]
     sections = [
-        H.section("intro", text["title"].format(**fmt), [H.paragraph(text["intro"].format(**fmt))]),
+        H.section("intro", text["intro_title"], [H.paragraph(text["intro"].format(**fmt))]),
         H.section("levels", text["levels"], [H.paragraph(text["levels_about"].format(**fmt)),
-                                            H.table(levels_html, text["levels"])]),
-        H.section("progression", text["progression"], [H.paragraph(text["progression_about"].format(**fmt)),
-                                                       H.table(progression_html, text["progression"])]),
+                                            H.table(levels_html, text["levels"],
+                                                    right=numbers(levels_html, *text_columns))]),
+        H.section("progression", text["progression"], [
+            H.paragraph(text["progression_about"].format(**fmt)),
+            H.table(progression_html, text["progression"], right=numbers(progression_html, *text_columns))]),
         H.section("trend", text["trend"], [H.paragraph(text["trend_about"].format(**fmt)),
-                                          H.table(wide, text["trend"])]),
+                                          H.table(wide, text["trend"], right=numbers(wide, text["quarter"], text["what"]))]),
     ]
     trend_png = _trend_png(trend, instrument, text, f"{text['trend']} – {municipality}")
     if trend_png is not None:
         sections[-1] = H.section("trend", text["trend"], [
-            H.paragraph(text["trend_about"].format(**fmt)), H.table(wide, text["trend"]),
+            H.paragraph(text["trend_about"].format(**fmt)),
+            H.table(wide, text["trend"], right=numbers(wide, text["quarter"], text["what"])),
             H.figure(trend_png, text["trend_figure"].format(k=min_cell))])
     group_ids = second.loc[second["municipality"] == municipality, "person_id"]
     if len(group_ids) >= min_cell:
@@ -534,8 +586,9 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
         star_blocks = [H.paragraph(text["star_none"].format(**fmt), note=True)]
     sections.append(H.section("star", text["star"], star_blocks))
     sections.append(H.section("goals", text["goals"], [
-        H.paragraph(text["goals_about"].format(**fmt)), H.table(goals_html, text["goals"]),
-        H.table(goals_wide, text["goals_trend"].format(**fmt))]))
+        H.paragraph(text["goals_about"].format(**fmt)),
+        H.table(goals_html, text["goals"], right=numbers(goals_html, text["goal"])),
+        H.table(goals_wide, text["goals_trend"].format(**fmt), right=numbers(goals_wide, text["quarter"]))]))
     about = H.paragraph(text["privacy"].format(s=suppressed, k=min_cell), note=True)
     if policy.statement:
         sections.insert(0, H.section("secure-machine", policy.statement, [H.paragraph(policy.statement)]))

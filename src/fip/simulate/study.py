@@ -163,6 +163,12 @@ def simulate_study(n_persons: int | None = None, *, seed: int = 0,
     """
     cal = load_calibration()
     inst = instrument if instrument is not None else load_instrument()
+    if not inst.pairs_forms or inst.scale.continuous:
+        from fip.errors import FipError
+
+        raise FipError(f"the simulator writes FIP-layout data (dated, paired forms on a 1-k scale); instrument "
+                       f"{inst.id!r} has the smallest layout{' and a continuous scale' if inst.scale.continuous else ''}: "
+                       "give a dataset folder")
     calibrated = is_calibrated_instrument(inst, cal)
     n = default_n_persons(cal) if n_persons is None else _check_n(n_persons)
     rngs = dict(zip(_STAGES, np.random.default_rng(seed).spawn(len(_STAGES))))
