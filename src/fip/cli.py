@@ -761,9 +761,10 @@ def train(
     """Train and validate a job-chance model (CV grouped by caseworker); write the model file.
 
     Prints AUC, Brier score, log loss, calibration slope and intercept overall and within
-    gender and origin groups, and the fairness audit (by gender, origin, gender x origin,
-    answer language and age group, at the band cuts, with bootstrap CIs); the same figures
-    and a model card are stored in the model file.
+    gender and origin groups; the same figures are stored in the model file.
+
+    Also prints the fairness audit (gender, origin, gender x origin, language, age group; at
+    the band cuts; bootstrap CIs), stored with a model card in the file.
     """
     from fip.predict import plot_calibration, save_model, train as train_model
 
