@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
@@ -213,3 +215,29 @@ def test_a_reader_recovers_no_small_group_from_the_shown_audit(seed):
             persons = frozenset(np.flatnonzero(mask))
             cells.append(Cell(f"flag_{name}", persons, having=frozenset(np.flatnonzero(mask & flag)), label=level))
     assert recoverable_small_groups(cells) == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(20, 160), n_cw=st.integers(1, 25), seed=st.integers(0, 10_000),
+       lo=st.floats(0.05, 0.45), gap=st.floats(0.05, 0.5))
+def test_invariants_on_any_data(n, n_cw, seed, lo, gap):
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.01, 0.99, n)
+    y = (rng.uniform(size=n) < p).astype(float)
+    pred = pd.DataFrame({"person_id": [f"p{i}" for i in range(n)], "caseworker_id": [f"c{i % n_cw}" for i in range(n)],
+                         "y": y, "p_logistic": p})
+    groups = pd.DataFrame({"gender": rng.choice(["female", "male"], n), "origin_group": rng.choice(["a", "b"], n)},
+                          index=pred["person_id"])
+    t = fairness_audit(pred, groups, (lo, min(lo + gap, 0.95)), n_boot=20, seed=seed).tidy()
+    shares = t[t["metric"].str.match(r"(observed|mean_predicted|auc|flagged|fpr|fnr|ppv)")]
+    assert shares["estimate"].dropna().between(0, 1).all() and shares["ci_low"].dropna().between(0, 1).all()
+    both = t.dropna(subset=["ci_low", "ci_high"])
+    assert (both["ci_low"] <= both["ci_high"]).all()
+    hidden = t[t["suppressed"]]
+    assert hidden[["estimate", "ci_low", "ci_high"]].isna().all().all()
+    shown_n = t.loc[t["n"].notna(), "n"].astype(int)
+    assert ((shown_n == 0) | (shown_n >= 5)).all()
+    for (_, group), part in t.groupby(["group_variable", "group"]):   # the flag shares fall with the cut
+        est = part.set_index("metric")["estimate"]
+        if np.isfinite(est[["flagged_middle_or_high", "flagged_high"]]).all():
+            assert est["flagged_high"] <= est["flagged_middle_or_high"]
