@@ -764,6 +764,8 @@ def train(
     penalty: Annotated[str, typer.Option("--C", help="Inverse L2 penalty of the logistic models: 'auto' (chosen by nested cross-validation grouped by caseworker) or a positive number (smaller = stronger).")] = "auto",
     created_at: Annotated[Optional[str], typer.Option("--created-at", help="Fixed creation time (ISO) for byte-identical files.")] = None,
     calibration_figure: Annotated[Optional[Path], typer.Option("--calibration-figure", help="Also draw the calibration curve (.png or .svg).")] = None,
+    features: Annotated[str, typer.Option("--features", help="Feature policy: items_and_controls (default), without_gender_origin or items_only.")] = "items_and_controls",
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap replicates (whole caseworkers) of the fairness audit's CIs; 0: none.")] = 200,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     wait: WaitOpt = WAIT,
@@ -774,10 +776,16 @@ def train(
 
     Prints AUC, Brier score, log loss, calibration slope and intercept overall and within
     gender and origin groups; the same figures are stored in the model file.
+
+    Also prints the fairness audit (gender, origin, gender x origin, language, age group; at
+    the band cuts; bootstrap CIs), stored with a model card in the file.
     """
     from fip.predict import plot_calibration, save_model, train as train_model
 
     check_option("--model", model, ("intake", "progression"))
+    from fip.predict.features import FEATURE_POLICIES
+
+    check_option("--features", features, FEATURE_POLICIES)
     if calibration_figure is not None:
         _figure_format(calibration_figure, "--calibration-figure")
     _check_outputs(("--out", out), ("--calibration-figure", calibration_figure))
@@ -785,7 +793,8 @@ def train(
     study = load_study(data, instrument, store, policy=policy, wait=wait, needs="fip train")
     with _status(f"training the {model} model: {folds}-fold cross-validation grouped by caseworker"
                  + (", penalty chosen by nested cross-validation" if penalty == "auto" else "")):
-        result = train_model(study, model, C=penalty, seed=seed, n_folds=folds, created_at=created_at)
+        result = train_model(study, model, C=penalty, seed=seed, n_folds=folds, created_at=created_at,
+                             features=features, n_boot=bootstrap)
     figure = None if calibration_figure is None else plot_calibration(
         result.validation.calibration, title=f"{model} model, held-out caseworkers")
     save_model(result.model, out)
@@ -796,6 +805,13 @@ def train(
     emit(result.validation.by_group, "table", None, console,
          title=f"Within groups (hidden where fewer than {policy.threshold} persons, with or without a job, "
                "directly or by subtraction)")
+    audit = result.validation.fairness
+    cuts = result.model.content["bands"]["cuts"]
+    emit(audit.summary(), "table", None, console,
+         title=(f"Fairness audit (feature policy {features}): out of fold, "
+                f"{round(100 * audit.level)} % CI from {audit.n_boot} bootstrap replicates of whole caseworkers; "
+                f"FPR/FNR/PPV at the high-band cut p >= {cuts[1]:g} (a flag reads 'predicted to get a job'); "
+                "empty: hidden (small cells)"))
     if figure is not None:
         _write_figure(calibration_figure, figure)
     chosen = result.model.content
@@ -1074,6 +1090,7 @@ def serve(
 
 import fip.cli_anyinst  # noqa: E402,F401  (registers `fip adequacy`)
 import fip.cli_business  # noqa: E402,F401  (registers `fip business-case`)
+import fip.cli_model  # noqa: E402,F401  (registers `fip model-card`)
 import fip.cli_validity  # noqa: E402,F401  (registers `fip correlation`, `fip agreement`)
 
 

@@ -14,16 +14,20 @@ Examples
 True
 """
 
-from fip.predict.features import CONTROL_CODING, MODEL_KINDS, build_features, feature_names
+from fip.predict.fairness import FairnessAudit, fairness_audit
+from fip.predict.features import CONTROL_CODING, FEATURE_POLICIES, MODEL_KINDS, build_features, feature_names
 from fip.predict.figures import plot_calibration
 from fip.predict.metrics import calibration_bins, metrics_by_group, probability_metrics, rate_metrics
 from fip.predict.model import BAND_LABELS, TrainResult, ValidationReport, train
+from fip.predict.modelcard import model_card_html
 from fip.predict.modelfile import Model, ModelFileError, load_model, model_from_json, save_model
 from fip.predict.score import check_compatible, score
 
 __all__ = [
     "BAND_LABELS",
     "CONTROL_CODING",
+    "FEATURE_POLICIES",
+    "FairnessAudit",
     "MODEL_KINDS",
     "Model",
     "ModelFileError",
@@ -32,9 +36,11 @@ __all__ = [
     "build_features",
     "calibration_bins",
     "check_compatible",
+    "fairness_audit",
     "feature_names",
     "load_model",
     "metrics_by_group",
+    "model_card_html",
     "model_from_json",
     "plot_calibration",
     "probability_metrics",

@@ -31,6 +31,9 @@ from fip.instrument import Instrument
 
 __all__ = [
     "CONTROL_CODING",
+    "DEFAULT_FEATURE_POLICY",
+    "FEATURE_POLICIES",
+    "FeaturePolicy",
     "MODEL_KINDS",
     "ModelKind",
     "build_features",
@@ -41,7 +44,13 @@ __all__ = [
 
 ModelKind = Literal["intake", "progression"]
 MODEL_KINDS: tuple[str, ...] = ("intake", "progression")
-
+FeaturePolicy = Literal["items_and_controls", "without_gender_origin", "items_only"]
+#: Which features a model may use: ``items_and_controls`` (the items and every study control),
+#: ``without_gender_origin`` (the items and the controls except gender and origin group) and
+#: ``items_only`` (item levels, and changes for a progression model; no controls at all, not
+#: even the days between the rounds). See docs/predict.md for the measured comparison.
+FEATURE_POLICIES: tuple[str, ...] = ("items_and_controls", "without_gender_origin", "items_only")
+DEFAULT_FEATURE_POLICY = "items_and_controls"
 
 
 def control_names(kind: str, coding: Mapping[str, Any] = CONTROL_CODING) -> tuple[str, ...]:
@@ -59,17 +68,34 @@ def control_names(kind: str, coding: Mapping[str, Any] = CONTROL_CODING) -> tupl
 
 
 def feature_names(instrument: Instrument | Sequence[str], kind: str,
-                  coding: Mapping[str, Any] = CONTROL_CODING) -> tuple[str, ...]:
-    """All feature columns of a model kind: item levels, item changes (progression), controls.
+                  coding: Mapping[str, Any] = CONTROL_CODING,
+                  policy: str = DEFAULT_FEATURE_POLICY) -> tuple[str, ...]:
+    """The feature columns of a model kind: item levels, item changes (progression), controls.
 
-    ``instrument`` may also be its item ids (as a model file lists them).
+    ``instrument`` may also be its item ids (as a model file lists them). ``policy``
+    (:data:`FEATURE_POLICIES`) says which controls enter: all (``items_and_controls``), all
+    but gender and origin group (``without_gender_origin``) or none (``items_only``).
+
+    Examples
+    --------
+    >>> len(feature_names(["c01", "c02"], "intake")), feature_names(["c01", "c02"], "intake", policy="items_only")
+    (13, ('c01_level', 'c02_level'))
+    >>> "female" in feature_names(["c01"], "intake", policy="without_gender_origin")
+    False
     """
     check_option("kind", kind, MODEL_KINDS)
+    check_option("features", policy, FEATURE_POLICIES)
     items = instrument.item_ids() if isinstance(instrument, Instrument) else tuple(instrument)
     names = [f"{i}_level" for i in items]
     if kind == "progression":
         names += [f"{i}_change" for i in items]
-    return tuple(names) + control_names(kind, coding)
+    if policy == "items_only":
+        return tuple(names)
+    controls = control_names(kind, coding)
+    if policy == "without_gender_origin":
+        protected = {"female", *(f"origin_{g}" for g in coding["origin"]["indicators"])}
+        controls = tuple(c for c in controls if c not in protected)
+    return tuple(names) + controls
 
 
 def item_of_feature(feature: str, items: tuple[str, ...] | list[str]) -> str | None:

@@ -26,7 +26,15 @@ from fip._options import check_option
 from fip.data import Dataset, Pairing, pair_forms
 from fip.disclosure import DisclosurePolicy
 from fip.errors import FewEventsWarning, FipError
-from fip.predict.features import CONTROL_CODING, MODEL_KINDS, build_features, feature_names
+from fip.predict.fairness import DEFAULT_N_BOOT, FairnessAudit, audit_groups, fairness_audit
+from fip.predict.features import (
+    CONTROL_CODING,
+    DEFAULT_FEATURE_POLICY,
+    FEATURE_POLICIES,
+    MODEL_KINDS,
+    build_features,
+    feature_names,
+)
 from fip.predict.interval import INTERVAL_LEVEL, INTERVAL_METHOD, posterior_covariance
 from fip.predict.learners import (
     C_GRID,
@@ -49,6 +57,7 @@ from fip.predict.metrics import (
     rate_metrics,
     wilson_interval,
 )
+from fip.predict.modelcard import model_card_block
 from fip.predict.modelfile import FORMAT, FORMAT_VERSION, Model
 from fip.regression import OUTCOME_MONTHS, OUTCOME_WINDOWS, OUTCOMES, outcome_window
 from fip.study import Study
@@ -108,6 +117,10 @@ class ValidationReport:
         all folds; ``fold k``: the inner search for fold k's validation model, on the other
         folds; ``fixed``: C was given), ``C``, ``log_loss`` (mean out-of-fold log loss of that
         search at that C; NaN when fixed) and ``chosen``.
+    fairness : FairnessAudit, optional
+        The default learner's audit by gender, origin group, gender x origin, answer
+        language and age group, at the band cuts, with bootstrap CIs over caseworkers
+        (:func:`fip.predict.fairness.fairness_audit`).
     """
 
     metrics: pd.DataFrame
@@ -118,6 +131,7 @@ class ValidationReport:
     predictions: pd.DataFrame
     n_folds: int
     penalty: pd.DataFrame
+    fairness: FairnessAudit | None = None
 
     def tidy(self) -> pd.DataFrame:
         """Out-of-fold metrics in long form: ``learner``, ``metric``, ``value``."""
@@ -287,6 +301,8 @@ def train(
     pairing: Pairing | None = None,
     policy: DisclosurePolicy | None = None,
     window: str | None = None,
+    features: str = DEFAULT_FEATURE_POLICY,
+    n_boot: int = DEFAULT_N_BOOT,
 ) -> TrainResult:
     """Fit and validate a job-chance model (probability of any employment, expected rate).
 
@@ -335,6 +351,14 @@ def train(
         (the study's window). ``intake`` with ``round_2`` trains on the study's window
         (the persons with a round 2 only); ``progression`` needs ``round_2``, since its
         features include round 2. Written into the model file and into every score.
+    features : {"items_and_controls", "without_gender_origin", "items_only"}
+        Feature policy (:data:`fip.predict.features.FEATURE_POLICIES`): the items and every
+        study control (default), the items and the controls except gender and origin group,
+        or the items alone. Recorded in the model file (``feature_policy``); the fairness
+        audit is by the same groups whatever the policy.
+    n_boot : int
+        Bootstrap replicates (whole caseworkers resampled) of the fairness audit's CIs
+        (default 200; 0: no CIs).
     policy : DisclosurePolicy, optional
         Small-cell rule of the validation tables and the model file (default: the Study's
         policy, else the configured one): metrics resting on 1-4 persons with or without a
@@ -368,6 +392,7 @@ def train(
     """
     check_option("kind", kind, MODEL_KINDS)
     check_option("outcome", outcome, _BINARY_OUTCOMES)
+    check_option("features", features, FEATURE_POLICIES)
     window = DEFAULT_WINDOW[kind] if window is None else window
     check_option("window", window, OUTCOME_WINDOWS)
     if kind == "progression" and window != "round_2":
@@ -396,7 +421,7 @@ def train(
         raise ValueError(f"rate_outcome must be one of {list(OUTCOMES)}; got {rate_outcome!r}")
     table = outcomes.table
     ids = table.index.intersection(feats.index).sort_values()
-    names = list(feature_names(inst, kind))
+    names = list(feature_names(inst, kind, policy=features))
     X = feats.loc[ids, names]
     groups = feats.loc[ids, ["gender", "origin_group"]]
     y = table.loc[ids, outcome].to_numpy(dtype=np.float64)
@@ -457,9 +482,12 @@ def train(
                                 "fold": folds, "y": y, "rate": rate,
                                 **{f"p_{k}": v for k, v in p.items()},
                                 **{f"rate_{k}": v for k, v in r.items()}})
+    bands = _bands(p["logistic"], y, policy)
+    audit = fairness_audit(predictions, audit_groups(feats.loc[ids], pairing.measurements, CONTROL_CODING),
+                           bands["cuts"], n_boot=n_boot, seed=seed, policy=policy)
     validation = ValidationReport(metrics=metrics, by_group=by_group, calibration=calib, rate_metrics=rates,
                                   folds=pd.DataFrame(fold_rows), predictions=predictions, n_folds=n_folds,
-                                  penalty=_penalty_frame(selection, fixed_C, n_folds))
+                                  penalty=_penalty_frame(selection, fixed_C, n_folds), fairness=audit)
 
     # final models on every person
     with threadpool_limits(1):
@@ -482,6 +510,7 @@ def train(
         "instrument": {"id": inst.id, "version": inst.version, "items": list(inst.item_ids()),
                        "scale": {"min": inst.scale.min, "max": inst.scale.max}},
         "features": names,
+        "feature_policy": features,
         "control_coding": CONTROL_CODING,
         "preprocessing": {
             "rule": "x missing -> impute_with; z = (x - center) / scale; contribution = coefficient * z",
@@ -502,7 +531,7 @@ def train(
             "link": "logit", "C": C_rate_final, "penalty_selection": _selection_record(selection, "rate", n_folds),
             "intercept": frac.intercept_[0], "coefficients": dict(zip(names, frac.coef_[0])),
         },
-        "bands": _bands(p["logistic"], y, policy),
+        "bands": bands,
         "calibration_bins": _frame_records(calib.drop(columns="bin")),
         "training": {
             "n_persons": len(ids), "n_caseworkers": n_cw,
@@ -518,6 +547,8 @@ def train(
             "by_group": _frame_records(by_group),
             "rate_metrics": _frame_records(rates.reset_index()),
         },
+        "fairness": audit.record(),
     }
+    content["model_card"] = model_card_block(content)
     return TrainResult(model=Model.from_content(content), validation=validation, pipeline=pipe,
                        n_persons=len(ids), n_caseworkers=n_cw)

@@ -226,7 +226,7 @@ def _persons_columns() -> tuple[str, ...]:
 
 def _check_meaning(content: Mapping[str, Any]) -> str | None:
     """What the schema cannot say; the first problem as ``path: what``, or ``None``."""
-    from fip.predict.features import MODEL_KINDS, feature_names
+    from fip.predict.features import DEFAULT_FEATURE_POLICY, MODEL_KINDS, feature_names
 
     coding = content["control_coding"]
     columns = _persons_columns()
@@ -241,7 +241,8 @@ def _check_meaning(content: Mapping[str, Any]) -> str | None:
                     f"{origin['other']!r}; got {_shown(group)}")
     items = content["instrument"]["items"]
     kind = content["kind"]
-    expected = {k: feature_names(items, k, coding) for k in MODEL_KINDS}
+    policy = content.get("feature_policy", DEFAULT_FEATURE_POLICY)  # files before the policy used every control
+    expected = {k: feature_names(items, k, coding, policy) for k in MODEL_KINDS}
     features = content["features"]
     if set(features) != set(expected[kind]):
         other = next((k for k in MODEL_KINDS if k != kind and set(features) == set(expected[k])), None)
@@ -251,9 +252,9 @@ def _check_meaning(content: Mapping[str, Any]) -> str | None:
         for k, name in enumerate(features):
             if name not in wanted:
                 return (f"$.features[{k}]: {_shown(name)} is not a feature of an {kind} model on the file's "
-                        "instrument and control coding")
+                        f"instrument and control coding with feature policy {policy!r}")
         lacking = next(f for f in expected[kind] if f not in set(features))
-        return f"$.features: lacks {lacking!r}, a feature of every {kind} model"
+        return f"$.features: lacks {lacking!r}, a feature of every {kind} model with feature policy {policy!r}"
     if kind == "progression" and content["window"]["after"] != "round_2":
         return "$.window.after: a progression model predicts the window after round 2 (its features include round 2)"
     cov = content["probability_model"]["covariance"]
@@ -290,6 +291,10 @@ def _check_meaning(content: Mapping[str, Any]) -> str | None:
     scale = content["instrument"]["scale"]
     if not scale["min"] < scale["max"]:
         return f"$.instrument.scale: expected min < max; got {scale['min']!r}, {scale['max']!r}"
+    if "fairness" in content and content["fairness"]["cuts"] != cuts:
+        return "$.fairness.cuts: expected the band cuts ($.bands.cuts) the audit was made at"
+    if "model_card" in content and content["model_card"]["features"]["policy"] != policy:
+        return f"$.model_card.features.policy: expected the file's feature policy {policy!r}"
     return None
 
 

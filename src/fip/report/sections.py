@@ -687,13 +687,21 @@ def _prediction(study: Study, seed: int, C: float | str, renderer: PoolRenderer 
         calibration = parts.table(f"prediction_{kind}_calibration", v.calibration, n=n)
         curves[kind] = calibration
         penalty = parts.table(f"prediction_{kind}_penalty", v.penalty)
+        audit = parts.table(f"prediction_{kind}_fairness", v.fairness.tidy())
         chosen = penalty[penalty["chosen"] & penalty["search"].isin(["final", "fixed"])][["model", "C"]]
         blocks += [html.heading(f"Model {kind}" + (" (round 1 only)" if kind == "intake" else
                                                    " (round 1 and the change to round 2)")),
                    parts.show(metrics, "Out-of-fold probability metrics"),
                    parts.show(rate, "Out-of-fold metrics of the expected employment rate"),
                    parts.show(by_group, "Logistic model within groups (cells under 5 persons suppressed)"),
-                   parts.show(chosen, "Penalty C of the final models", digits=4)]
+                   parts.show(chosen, "Penalty C of the final models", digits=4),
+                   parts.show(v.fairness.summary(),
+                              f"Fairness audit ({len(audit)} figures in tables/prediction_{kind}_fairness.csv): "
+                              "out-of-fold AUC, calibration-in-the-large and slope, and at the high-band cut "
+                              f"(p >= {v.fairness.cuts[1]:g}; a flag reads 'predicted to get a job') FPR, FNR and "
+                              f"PPV, with {round(100 * v.fairness.level)} % percentile intervals from "
+                              f"{v.fairness.n_boot} bootstrap replicates of whole caseworkers; empty cells rest on "
+                              f"fewer than {study.policy.threshold} persons with or without a job, directly or by subtraction")]
     blocks.append(parts.figure("calibration", "Calibration of the logistic models: observed share with a job by "
                                               "tenth of the predicted probability (95 % Wilson intervals)",
                                plot_calibration, curves, title="Calibration, out of fold"))
