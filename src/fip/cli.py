@@ -765,6 +765,7 @@ def serve(
 
 
 import fip.cli_business  # noqa: E402,F401  (registers `fip business-case`)
+import fip.cli_service  # noqa: E402,F401  (registers `fip api-token`)
 
 
 def main() -> None:

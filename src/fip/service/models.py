@@ -145,3 +145,27 @@ class LoginFailure(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     username = models.CharField(max_length=150, db_index=True)
     address = models.CharField(max_length=64, db_index=True)
+
+
+class ApiToken(models.Model):
+    """A bearer token of the HTTP API (:mod:`fip.service.api`). Only the SHA-256 of the token
+    is stored; the token itself is shown once, when it is created (``fip api-token``). A
+    token acts as its owner: same role, same municipality, same persons."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fip_api_tokens")
+    name = models.CharField(max_length=100, blank=True, help_text="what the token is for (e.g. the case system)")
+    #: SHA-256 (hex) of the token; the token has 256 random bits, so no salt or slow hash is needed
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    #: the token's first characters, to tell tokens apart in the admin
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
