@@ -76,16 +76,20 @@ def openapi_document() -> dict:
             "education": {"type": "string", "enum": list(schema_codes("persons", "education"))},
             "work_experience": {"type": "string", "enum": list(schema_codes("persons", "work_experience"))},
             "arrival_date": {"type": "string", "format": "date"}}}
-    new_form = {
-        "type": "object", "required": ["respondent", "answered_on", "answers"],
-        "properties": {
-            "respondent": {"type": "string", "enum": list(inst.respondent_ids)},
-            "answered_on": {"type": "string", "format": "date", "description": "not in the future"},
-            "language": {"type": "string", "enum": list(inst.answer_languages)},
-            "uuid": {"type": "string", "format": "uuid", "description": "idempotency key, if no header is sent"},
-            "answers": {"type": "object", "description": "every item of the respondent's form: "
-                        + "; ".join(f"{r}: {', '.join(inst.item_ids(r))}" for r in inst.respondent_ids),
-                        "properties": {i: score for i in item_ids}, "additionalProperties": False}}}
+    def new_form(respondent: str) -> dict:
+        items = list(inst.item_ids(respondent))
+        return {
+            "type": "object", "required": ["respondent", "answered_on", "answers"],
+            "properties": {
+                "respondent": {"const": respondent},
+                "answered_on": {"type": "string", "format": "date",
+                                "description": "not in the future, not before 2000-01-01"},
+                "language": {"type": "string", "enum": list(inst.answer_languages)},
+                "uuid": {"type": "string", "format": "uuid", "description": "idempotency key, if no header is sent"},
+                "answers": {"type": "object", "description": f"every item of the {respondent} form",
+                            "properties": {i: score for i in items}, "required": items,
+                            "additionalProperties": False}}}
+
     chance = {"type": "object",
               "required": ["id", "available", "probability", "ci_low", "ci_high", "window", "band", "model",
                            "model_sha256", "items"],
@@ -144,6 +148,7 @@ def openapi_document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "a token from `fip api-token USER`"}},
             "schemas": {"Error": _ERROR, "Citizen": citizen, "Form": form, "NewCitizen": new_citizen,
-                        "NewForm": new_form, "Chance": chance},
+                        "NewForm": {"oneOf": [new_form(r) for r in inst.respondent_ids]},
+                        "Chance": chance},
         },
     }
