@@ -111,9 +111,14 @@ class Profile(models.Model):
 
 
 class DeployedModel(models.Model):
-    """A job-chance model file (:mod:`fip.predict.modelfile`) as deployed; one active per kind."""
+    """A job-chance model file (:mod:`fip.predict.modelfile`) as deployed; one active per kind
+    and municipality (and one per kind for all municipalities)."""
 
     kind = models.CharField(max_length=20)
+    #: the municipality whose citizens the model scores; none: every municipality without a
+    #: model of its own (deployed by an administrator, or by ``fip serve --demo``)
+    municipality = models.ForeignKey(Municipality, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="models")
     sha256 = models.CharField(max_length=64)
     content = models.TextField(help_text="the model file (checksummed JSON)")
     active = models.BooleanField(default=True)

@@ -7,7 +7,7 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from fip.service import analyst, api, manager, views
+from fip.service import analyst, api, deploy, export, manager, views
 from fip.service.throttle import ThrottledLoginView
 
 urlpatterns = [
@@ -25,6 +25,9 @@ urlpatterns = [
     path("manager/", manager.manager, name="manager"),
     path("manager/note/", manager.manager_note, name="manager_note"),
     path("analyst/upload/", analyst.upload, name="upload"),
+    path("analyst/export/", export.export, name="export"),
+    path("analyst/models/", deploy.models, name="models"),
+    path("analyst/imports/", deploy.imports, name="imports"),
     path("api/v1/citizens", api.citizens, name="api_citizens"),
     re_path(r"^api/v1/citizens/(?P<pk>[^/]+)$", api.citizen, name="api_citizen"),
     re_path(r"^api/v1/citizens/(?P<pk>[^/]+)/forms$", api.citizen_forms, name="api_citizen_forms"),
