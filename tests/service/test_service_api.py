@@ -242,3 +242,23 @@ def test_openapi_document_is_valid_oas31(service):
     assert doc["openapi"] == "3.1.0"
     assert {"/api/v1/citizens", "/api/v1/citizens/{id}", "/api/v1/citizens/{id}/forms",
             "/api/v1/citizens/{id}/chance"} <= set(doc["paths"])
+
+
+def test_cli_creates_a_token_shown_once(service, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from fip.cli import app
+
+    monkeypatch.setenv("FIP_SERVICE_DATA", str(tmp_path))
+    monkeypatch.setenv("FIP_SERVICE_SECRET_KEY", "test secret key " * 4)
+    r = CliRunner().invoke(app, ["api-token", ME, "--days", "7", "--name", "case system", "--data", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    token = r.stdout.splitlines()[0].strip()
+    record = ApiToken.objects.get(token_sha256=token_hash(token))
+    assert record.user.username == ME and record.name == "case system"
+    assert Client().get(f"/api/v1/citizens/{own_person(service).pk}",
+                        HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    for args in (["api-token", "nobody"], ["api-token", ME, "--days", "0"]):
+        bad = CliRunner().invoke(app, [*args, "--data", str(tmp_path)])
+        assert bad.exit_code == 2 and "Traceback" not in bad.output
+        assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
