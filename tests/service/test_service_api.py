@@ -165,6 +165,10 @@ def test_citizen_by_cpr_created_found_and_hashed(service, key):
     incomplete = call(c, "post", "/api/v1/citizens", auth, {"cpr": "010203-1111", "gender": "x"})
     assert incomplete.status_code == 400 and "gender" in incomplete.json()["fields"]
     assert "010203" not in incomplete.content.decode()
+    # a validator quoting the value sent: a CPR number in a wrong field is masked
+    echoed = call(c, "post", "/api/v1/citizens", auth, {**body, "cpr": "010203-2222", "education": "111111-1118"})
+    assert echoed.status_code == 400 and "education" in echoed.json()["fields"]
+    assert "111111-1118" not in echoed.content.decode()
 
 
 def test_form_post_is_idempotent(service):

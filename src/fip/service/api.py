@@ -36,7 +36,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from fip.data import pair_forms
-from fip.errors import FipError, InvalidDataError
+from fip.errors import FipError, InvalidDataError, mask_personal
 from fip.service.access import audit, profile, role, visible_persons
 from fip.service.chance import person_chance
 from fip.service.data import instrument, service_dataset
@@ -54,7 +54,9 @@ PERSON_FIELDS = ("gender", "birth_year", "origin", "education", "work_experience
 
 
 def error(status: int, message: str, **extra) -> JsonResponse:
-    response = JsonResponse({"error": message, **extra}, status=status)
+    """A JSON error; CPR-like numbers in the message (a validator quoting the value sent)
+    are masked (:func:`fip.errors.mask_personal`)."""
+    response = JsonResponse({"error": mask_personal(message), **extra}, status=status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="fip"'
     return response
@@ -131,7 +133,7 @@ def _form_json(form: Form) -> dict:
 
 
 def _field_errors(form) -> dict[str, list[str]]:
-    return {k: [str(m) for m in v] for k, v in form.errors.items()}
+    return {k: [mask_personal(m) for m in v] for k, v in form.errors.items()}
 
 
 def _as_form_data(body: dict, fields) -> dict | None:
