@@ -266,3 +266,24 @@ def test_cli_creates_a_token_shown_once(service, tmp_path, monkeypatch):
         bad = CliRunner().invoke(app, [*args, "--data", str(tmp_path)])
         assert bad.exit_code == 2 and "Traceback" not in bad.output
         assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+def test_export_endpoint_for_analysts_and_researchers(service, tmp_path):
+    import io
+    import zipfile
+
+    from fip.data import load_dataset
+
+    for username, municipalities in ((f"analyst-{MUN_A}", {MUN_A}), (f"analyst-{MUN_B}", {MUN_B}),
+                                     ("researcher", set(service.persons_by_municipality))):
+        r = Client().get("/api/v1/export?format=dta", **bearer(service, username))
+        assert r.status_code == 200 and r["Content-Type"] == "application/zip"
+        folder = tmp_path / username
+        zipfile.ZipFile(io.BytesIO(r.content)).extractall(folder)
+        got = load_dataset(folder)
+        assert set(got.persons["municipality"]) == municipalities
+        assert AuditEvent.objects.filter(user__username=username, action="export").count() == 1
+    for username in (ME, f"manager-{MUN_A}", "admin"):
+        assert Client().get("/api/v1/export", **bearer(service, username)).status_code == 403
+    assert Client().get("/api/v1/export?format=exe", **bearer(service, f"analyst-{MUN_A}")).status_code == 400
+    assert Client().get("/api/v1/export").status_code == 401

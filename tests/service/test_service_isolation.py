@@ -113,7 +113,7 @@ CHECKED = {
     "manager": "test_service_manager", "manager_note": "test_service_manager", "upload": "test_service_analyst",
     "export": "test_service_export", "models": "test_service_export", "imports": "test_service_export",
     "api_citizens": "test_service_api", "api_citizen": "test_service_api", "api_citizen_forms": "test_service_api",
-    "api_citizen_chance": "test_service_api",
+    "api_citizen_chance": "test_service_api", "api_export": "test_service_api",
 }
 PUBLIC = {"home", "login", "logout", "api_openapi"}
 

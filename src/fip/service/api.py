@@ -62,8 +62,8 @@ def error(status: int, message: str, **extra) -> JsonResponse:
     return response
 
 
-def api_view(*methods: str):
-    """Decorator of an API endpoint: token authentication, a caseworker role, the allowed
+def api_view(*methods: str, roles: tuple[str, ...] = ("caseworker",)):
+    """Decorator of an API endpoint: token authentication, one of ``roles``, the allowed
     methods (405 otherwise), a JSON body for POST, never cached, CSRF exempt (no cookie is
     accepted as credentials)."""
 
@@ -79,8 +79,8 @@ def api_view(*methods: str):
                 return error(401, "a valid API token is needed: Authorization: Bearer <token> "
                                   "(unknown, expired or revoked tokens are refused)")
             request.user = user
-            if role(user) != "caseworker":
-                return error(403, "this token's user may not use this endpoint (caseworkers only)")
+            if role(user) not in roles:
+                return error(403, f"this token's user may not use this endpoint ({', '.join(roles)} only)")
             if request.method == "POST":
                 content_type = request.content_type or ""
                 if content_type != "application/json":
@@ -333,6 +333,22 @@ def citizen_chance(request, pk: str):
                          else str(window),
                          "band": str(row["band"]), "model": str(row.get("model", "")) or None,
                          "model_sha256": chance.model_sha256, "items": items})
+
+
+@api_view("GET", roles=("analyst", "researcher"))
+def export(request):
+    """GET /api/v1/export?format=csv|xlsx|dta|sav: the export page's zip (analysts: their
+    municipality; researchers: all municipalities with research ids); audited."""
+    from fip.service.export import EXPORT_FORMATS, build_export, zip_response
+
+    fmt = request.GET.get("format", "csv")
+    if fmt not in EXPORT_FORMATS:
+        return error(400, f"format: expected one of {', '.join(EXPORT_FORMATS)}")
+    try:
+        body, name = build_export(request, fmt)
+    except FipError:
+        return error(503, "the export needs the service's pseudonym key (FIP_PSEUDONYM_KEY)")
+    return zip_response(body, name)
 
 
 @csrf_exempt

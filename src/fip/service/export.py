@@ -42,7 +42,7 @@ from fip.store.export import _write_xlsx, neutralise_dataset
 from fip.store.pseudonymise import keyed_hash, resolve_key
 from fip.store.screen import screen_ids
 
-__all__ = ["EXPORT_FORMATS", "export_zip", "research_ids"]
+__all__ = ["EXPORT_FORMATS", "build_export", "export_zip", "research_ids"]
 
 #: Formats of the export page: label and file extension.
 EXPORT_FORMATS: dict[str, str] = {"csv": "CSV", "xlsx": "Excel (XLSX)", "dta": "Stata (.dta)", "sav": "SPSS (.sav)"}
@@ -93,17 +93,44 @@ def export_zip(dataset: Dataset, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def _scope(request):
-    p = profile(request.user)
+def _scope(user):
+    p = profile(user)
     if p.role == "researcher":
         return Person.objects.all(), "all municipalities", True
     return Person.objects.filter(municipality=p.municipality), p.municipality.code, False
 
 
+def build_export(request, fmt: str) -> tuple[bytes, str]:
+    """The zip of the user's export in ``fmt`` and its file name; audited.
+
+    Raises
+    ------
+    FipError
+        Without the service's pseudonym key.
+    """
+    persons, scope, research = _scope(request.user)
+    key = resolve_key()
+    if key is None and research:
+        raise FipError("no pseudonym key")
+    dataset = screen_ids(service_dataset(persons), key)
+    if research:
+        dataset = research_ids(dataset, key)
+    body = export_zip(dataset, fmt)
+    rows = f"persons {len(dataset.persons)}, forms {len(dataset.forms)}, outcomes {len(dataset.outcomes)}"
+    audit(request, "export", detail=f"{fmt}, {scope}{', research ids' if research else ''}: {rows}")
+    return body, f"fip-{'all' if research else scope}-{timezone.localdate():%Y%m%d}-{fmt}.zip"
+
+
+def zip_response(body: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 @role_page("analyst", "researcher")
 @require_http_methods(["GET", "POST"])
 def export(request):
-    persons, scope, research = _scope(request)
+    persons, scope, research = _scope(request.user)
     context = {"formats": list(EXPORT_FORMATS.items()), "scope": scope, "research": research,
                "n_persons": persons.count()}
     if request.method == "GET":
@@ -113,20 +140,9 @@ def export(request):
         context["problem"] = _("Choose one of the formats.")
         return render(request, "fipservice/export.html", context, status=400)
     try:
-        key = resolve_key()
-        if key is None and research:
-            raise FipError("no pseudonym key")
-        dataset = screen_ids(service_dataset(persons), key)
-        if research:
-            dataset = research_ids(dataset, key)
+        body, name = build_export(request, fmt)
     except FipError:
         context["problem"] = _("The export needs the service's pseudonym key (FIP_PSEUDONYM_KEY). Ask an "
                                "administrator.")
         return render(request, "fipservice/export.html", context, status=503)
-    body = export_zip(dataset, fmt)
-    rows = f"persons {len(dataset.persons)}, forms {len(dataset.forms)}, outcomes {len(dataset.outcomes)}"
-    audit(request, "export", detail=f"{fmt}, {scope}{', research ids' if research else ''}: {rows}")
-    name = f"fip-{'all' if research else scope}-{timezone.localdate():%Y%m%d}-{fmt}.zip"
-    response = HttpResponse(body, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return zip_response(body, name)

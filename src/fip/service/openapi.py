@@ -111,8 +111,9 @@ def openapi_document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "FIP service API", "version": "1.0.0",
                  "description": "Send FIP forms and fetch the job chance from a municipal case system. "
-                                "Token authentication (`fip api-token USER`); a token acts as its caseworker "
-                                "and sees the caseworker's citizens only."},
+                                "Token authentication (`fip api-token USER`); a token acts as its user: the "
+                                "citizen endpoints for caseworkers (their citizens only), the export for "
+                                "analysts and researchers."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": {
@@ -139,6 +140,15 @@ def openapi_document() -> dict:
                 "responses": {"200": {"description": "the chance (available false without a measurement or model)",
                                       "content": _json("Chance")},
                               **_errors(401, 403, 404)}}},
+            "/api/v1/export": {"get": {
+                "operationId": "export", "summary": "the data as a FIP dataset (zip of persons, forms, outcomes); "
+                                                    "analysts: their municipality, researchers: all, research ids",
+                "parameters": [{"name": "format", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["csv", "xlsx", "dta", "sav"], "default": "csv"}}],
+                "responses": {"200": {"description": "zip file",
+                                      "content": {"application/zip": {"schema": {"type": "string",
+                                                                                 "contentMediaType": "application/zip"}}}},
+                              **_errors(400, 401, 403, 503)}}},
             "/api/v1/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "this document", "security": [],
                 "responses": {"200": {"description": "OpenAPI 3.1 document",
