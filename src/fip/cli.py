@@ -714,7 +714,7 @@ def import_(
 def export(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the dataset to.")],
     store: Annotated[Path, typer.Option("--store", help="Store file to export.")] = Path("fip.duckdb"),
-    fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx.")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", help="csv, parquet, xlsx, dta (Stata) or sav (SPSS).")] = "csv",
     raw: Annotated[
         bool, typer.Option("--raw", help="CSV/XLSX: do not neutralise formula-like text (unsafe in spreadsheets).")
     ] = False,
