@@ -287,3 +287,17 @@ def test_export_endpoint_for_analysts_and_researchers(service, tmp_path):
         assert Client().get("/api/v1/export", **bearer(service, username)).status_code == 403
     assert Client().get("/api/v1/export?format=exe", **bearer(service, f"analyst-{MUN_A}")).status_code == 400
     assert Client().get("/api/v1/export").status_code == 401
+
+
+def test_admin_lists_and_revokes_tokens_but_cannot_add(service):
+    record, token = create_token(ME, name="case system")
+    admin = Client()
+    admin.force_login(service.user("admin"))
+    page = admin.get(reverse("admin:fipservice_apitoken_changelist"))
+    assert page.status_code == 200 and record.prefix in page.content.decode()
+    assert token not in page.content.decode()
+    assert admin.get(reverse("admin:fipservice_apitoken_add")).status_code == 403
+    r = admin.post(reverse("admin:fipservice_apitoken_delete", args=[record.pk]), {"post": "yes"})
+    assert r.status_code == 302 and not ApiToken.objects.filter(pk=record.pk).exists()
+    assert Client().get(f"/api/v1/citizens/{own_person(service).pk}",
+                        HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401

@@ -37,7 +37,8 @@ class ProfileAdmin(admin.ModelAdmin):
 
 @admin.register(DeployedModel)
 class DeployedModelAdmin(admin.ModelAdmin):
-    list_display = ("kind", "sha256", "active", "deployed_at", "deployed_by")
+    list_display = ("kind", "municipality", "sha256", "active", "deployed_at", "deployed_by")
+    list_filter = ("kind", "municipality", "active")
     readonly_fields = ("kind", "sha256", "content", "deployed_at", "deployed_by")
 
 
@@ -48,7 +49,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     list_display = ("prefix", "user", "name", "created_at", "expires_at", "last_used_at")
     readonly_fields = ("user", "prefix", "token_sha256", "created_at", "last_used_at")
-    exclude = ()
 
     def has_add_permission(self, request):
         return False
