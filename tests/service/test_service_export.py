@@ -129,7 +129,7 @@ def test_deploy_a_model_for_the_own_municipality(service, cohort):
     row = DeployedModel.objects.get(municipality__code=MUN_A, active=True)
     assert row.sha256 == model.sha256 and row.kind == "intake"
     page = c.get(reverse("models")).content.decode()
-    assert model.sha256 in page and "6 months after round 1" in page
+    assert model.sha256 in page and "Job inden for 6 måneder efter 1. måling." in page   # the window, in Danish
     content = model.content
     assert content["training"]["first_month"] in page and f"{content['training']['n_persons']}" in page
     auc = next(m for m in content["validation"]["metrics"] if m["learner"] == "logistic")["auc"]

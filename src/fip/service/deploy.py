@@ -116,10 +116,16 @@ def models(request):
 
 
 def _card(row: DeployedModel) -> dict:
+    """The model card of a deployed model, its window in the page's language (as the citizen
+    card says it)."""
+    from fip.service.views import _lang
+    from fip.star import _window_text
+
     try:
-        return model_card(model_from_json(row.content, source=f"model {row.sha256[:12]}"))
+        card = model_card(model_from_json(row.content, source=f"model {row.sha256[:12]}"))
     except FipError:
         return {"sha256": row.sha256, "kind": row.kind}
+    return {**card, "window": _window_text(card["window"], _lang()) or card["window"]}
 
 
 @role_page("analyst")
