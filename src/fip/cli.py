@@ -1036,7 +1036,7 @@ def import_(
 def export(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the dataset to.")],
     store: Annotated[Path, typer.Option("--store", help="Store file to export.")] = Path("fip.duckdb"),
-    fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx.")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", help="csv, parquet, xlsx, dta (Stata) or sav (SPSS).")] = "csv",
     raw: Annotated[
         bool, typer.Option("--raw", help="CSV/XLSX: do not neutralise formula-like text (unsafe in spreadsheets).")
     ] = False,
@@ -1091,6 +1091,7 @@ def serve(
 import fip.cli_anyinst  # noqa: E402,F401  (registers `fip adequacy`)
 import fip.cli_business  # noqa: E402,F401  (registers `fip business-case`)
 import fip.cli_model  # noqa: E402,F401  (registers `fip model-card`)
+import fip.cli_service  # noqa: E402,F401  (registers `fip api-token`)
 import fip.cli_validity  # noqa: E402,F401  (registers `fip correlation`, `fip agreement`)
 
 

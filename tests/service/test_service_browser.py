@@ -165,3 +165,31 @@ def test_analyst_uploads_a_broken_file_and_sees_its_problems(browser_page, live_
     shot(page, shots, "upload")
     assert Person.objects.count() == before
     assert problems == [] or all("400" in p for p in problems)   # the page itself answers 400
+
+
+def test_analyst_deploys_a_model_and_exports_in_one_click(browser_page, live_service, cohort, tmp_path):
+    import zipfile
+
+    page, url, shots, problems = browser_page
+    model = next(m for m in cohort[1] if m.kind == "intake")
+    path = tmp_path / "intake.json"
+    path.write_text(model.to_json(), encoding="utf-8")
+    page.goto(url + "/login/")
+    log_in(page, live_service.logins["analyst-kommune_03"])
+    page.wait_for_url(re.compile(r"/analyst/upload/$"))
+    page.goto(url + "/analyst/models/")
+    page.set_input_files("#id_model_file", str(path))
+    page.click("button.primary")
+    page.wait_for_url(re.compile(r"/analyst/models/$"))
+    table = page.inner_text("#models")
+    assert model.sha256 in table and "kommune_03" in table
+    shot(page, shots, "models")
+    page.goto(url + "/analyst/export/")
+    with page.expect_download() as info:
+        page.click("button:has-text('Stata')")
+    target = tmp_path / "export.zip"
+    info.value.save_as(target)
+    with zipfile.ZipFile(target) as z:
+        assert sorted(z.namelist()) == ["forms.dta", "outcomes.dta", "persons.dta"]
+    shot(page, shots, "export")
+    assert problems == []

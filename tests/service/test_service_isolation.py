@@ -102,3 +102,26 @@ def test_audit_log_records_who_opened_which_citizen(service):
     # the audit log is read-only, and no one but an administrator reads it
     assert admin.get(reverse("admin:fipservice_auditevent_add")).status_code == 403
     assert client_for(service, f"manager-{MUN_A}").get(reverse("admin:fipservice_auditevent_changelist")).status_code == 302
+
+
+#: Every URL of the service and the test file that checks its access rules with users of two
+#: municipalities (public URLs: no data).
+CHECKED = {
+    "citizens": "test_service_isolation", "find_citizen": "test_service_caseworker",
+    "new_citizen": "test_service_caseworker", "citizen": "test_service_isolation",
+    "star_svg": "test_service_isolation", "card": "test_service_isolation", "enter_form": "test_service_isolation",
+    "manager": "test_service_manager", "manager_note": "test_service_manager", "upload": "test_service_analyst",
+    "export": "test_service_export", "models": "test_service_export", "imports": "test_service_export",
+    "api_citizens": "test_service_api", "api_citizen": "test_service_api", "api_citizen_forms": "test_service_api",
+    "api_citizen_chance": "test_service_api", "api_export": "test_service_api",
+}
+PUBLIC = {"home", "login", "logout", "api_openapi"}
+
+
+def test_every_url_has_its_access_test():
+    """A new page or endpoint must be added to CHECKED with a test of its access rules."""
+    from django.urls import URLPattern, get_resolver
+
+    names = {p.name for p in get_resolver().url_patterns if isinstance(p, URLPattern) and p.name}
+    assert names - set(CHECKED) - PUBLIC == set()
+    assert set(CHECKED) <= names

@@ -82,7 +82,11 @@ def test_every_page_has_the_policy_and_no_inline_script(service):
              (login(service), reverse("citizens")), (login(service), reverse("citizen", args=[person.pk])),
              (login(service), reverse("enter_form", args=[person.pk, "citizen"])),
              (login(service, "manager-kommune_03"), reverse("manager")),
-             (login(service, "analyst-kommune_03"), reverse("upload"))]
+             (login(service, "analyst-kommune_03"), reverse("upload")),
+             (login(service, "analyst-kommune_03"), reverse("export")),
+             (login(service, "analyst-kommune_03"), reverse("models")),
+             (login(service, "analyst-kommune_03"), reverse("imports")),
+             (login(service, "researcher"), reverse("export"))]
     for client, url in pages:
         r = client.get(url)
         assert r.status_code == 200, url

@@ -5,7 +5,7 @@ pages only (with their municipality rule and audit)."""
 
 from django.contrib import admin
 
-from fip.service.models import AuditEvent, Caseworker, DeployedModel, Municipality, Profile
+from fip.service.models import ApiToken, AuditEvent, Caseworker, DeployedModel, Municipality, Profile
 
 
 @admin.register(AuditEvent)
@@ -37,8 +37,21 @@ class ProfileAdmin(admin.ModelAdmin):
 
 @admin.register(DeployedModel)
 class DeployedModelAdmin(admin.ModelAdmin):
-    list_display = ("kind", "sha256", "active", "deployed_at", "deployed_by")
+    list_display = ("kind", "municipality", "sha256", "active", "deployed_at", "deployed_by")
+    list_filter = ("kind", "municipality", "active")
     readonly_fields = ("kind", "sha256", "content", "deployed_at", "deployed_by")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created by ``fip api-token`` (the token is shown once there); here they are
+    listed and revoked (deleted), or their expiry is shortened."""
+
+    list_display = ("prefix", "user", "name", "created_at", "expires_at", "last_used_at")
+    readonly_fields = ("user", "prefix", "token_sha256", "created_at", "last_used_at")
+
+    def has_add_permission(self, request):
+        return False
 
 
 admin.site.register(Municipality)

@@ -21,15 +21,35 @@ def _parsed(sha256: str, content: str) -> Model:
 
 
 @transaction.atomic
-def deploy(model: Model, user=None) -> DeployedModel:
-    """Make ``model`` the active model of its kind (the previous one is kept, inactive)."""
+def deploy(model: Model, user=None, municipality=None) -> DeployedModel:
+    """Make ``model`` the active model of its kind for ``municipality`` (a
+    :class:`~fip.service.models.Municipality`; None: for every municipality without a model
+    of its own). The previous one is kept, inactive."""
     kind = model.content["kind"]
-    DeployedModel.objects.filter(kind=kind, active=True).update(active=False)
-    return DeployedModel.objects.create(kind=kind, sha256=model.sha256, content=model.to_json(), deployed_by=user)
+    DeployedModel.objects.filter(kind=kind, municipality=municipality, active=True).update(active=False)
+    return DeployedModel.objects.create(kind=kind, municipality=municipality, sha256=model.sha256,
+                                        content=model.to_json(), deployed_by=user)
 
 
-def active_model(kind: str) -> Model | None:
-    row = DeployedModel.objects.filter(kind=kind, active=True).first()
+@transaction.atomic
+def activate(row: DeployedModel) -> DeployedModel:
+    """Make an earlier deployed model the active one of its kind and municipality again."""
+    DeployedModel.objects.filter(kind=row.kind, municipality=row.municipality, active=True).update(active=False)
+    DeployedModel.objects.filter(pk=row.pk).update(active=True)
+    row.refresh_from_db()
+    return row
+
+
+def active_row(kind: str, municipality: str | None = None) -> DeployedModel | None:
+    """The active model record of ``kind`` for the municipality code (its own, else the one
+    of every municipality)."""
+    active = DeployedModel.objects.filter(kind=kind, active=True)
+    own = active.filter(municipality__code=municipality).first() if municipality else None
+    return own or active.filter(municipality__isnull=True).first()
+
+
+def active_model(kind: str, municipality: str | None = None) -> Model | None:
+    row = active_row(kind, municipality)
     return None if row is None else _parsed(row.sha256, row.content)
 
 
@@ -46,8 +66,10 @@ def person_chance(dataset: Dataset, measurements: pd.DataFrame, person_id: str, 
     and one is deployed, else from the intake model; None without a model or a measurement."""
     rounds = measurements.loc[measurements["person_id"] == person_id, "round"]
     kinds = ["progression", "intake"] if (rounds >= 2).any() else ["intake"]
+    where = dataset.persons.loc[dataset.persons["person_id"] == person_id, "municipality"]
+    municipality = str(where.iloc[0]) if len(where) else None
     for kind in kinds:
-        model = active_model(kind)
+        model = active_model(kind, municipality)
         if model is None:
             continue
         try:

@@ -111,9 +111,14 @@ class Profile(models.Model):
 
 
 class DeployedModel(models.Model):
-    """A job-chance model file (:mod:`fip.predict.modelfile`) as deployed; one active per kind."""
+    """A job-chance model file (:mod:`fip.predict.modelfile`) as deployed; one active per kind
+    and municipality (and one per kind for all municipalities)."""
 
     kind = models.CharField(max_length=20)
+    #: the municipality whose citizens the model scores; none: every municipality without a
+    #: model of its own (deployed by an administrator, or by ``fip serve --demo``)
+    municipality = models.ForeignKey(Municipality, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="models")
     sha256 = models.CharField(max_length=64)
     content = models.TextField(help_text="the model file (checksummed JSON)")
     active = models.BooleanField(default=True)
@@ -145,3 +150,27 @@ class LoginFailure(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     username = models.CharField(max_length=150, db_index=True)
     address = models.CharField(max_length=64, db_index=True)
+
+
+class ApiToken(models.Model):
+    """A bearer token of the HTTP API (:mod:`fip.service.api`). Only the SHA-256 of the token
+    is stored; the token itself is shown once, when it is created (``fip api-token``). A
+    token acts as its owner: same role, same municipality, same persons."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fip_api_tokens")
+    name = models.CharField(max_length=100, blank=True, help_text="what the token is for (e.g. the case system)")
+    #: SHA-256 (hex) of the token; the token has 256 random bits, so no salt or slow hash is needed
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    #: the token's first characters, to tell tokens apart in the admin
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+

@@ -4,10 +4,10 @@ CPR number in a path, so none reaches an access log)."""
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from fip.service import analyst, manager, views
+from fip.service import analyst, api, deploy, export, manager, views
 from fip.service.throttle import ThrottledLoginView
 
 urlpatterns = [
@@ -25,6 +25,16 @@ urlpatterns = [
     path("manager/", manager.manager, name="manager"),
     path("manager/note/", manager.manager_note, name="manager_note"),
     path("analyst/upload/", analyst.upload, name="upload"),
+    path("analyst/export/", export.export, name="export"),
+    path("analyst/models/", deploy.models, name="models"),
+    path("analyst/imports/", deploy.imports, name="imports"),
+    path("api/v1/citizens", api.citizens, name="api_citizens"),
+    re_path(r"^api/v1/citizens/(?P<pk>[^/]+)$", api.citizen, name="api_citizen"),
+    re_path(r"^api/v1/citizens/(?P<pk>[^/]+)/forms$", api.citizen_forms, name="api_citizen_forms"),
+    re_path(r"^api/v1/citizens/(?P<pk>[^/]+)/chance$", api.citizen_chance, name="api_citizen_chance"),
+    path("api/v1/export", api.export, name="api_export"),
+    path("api/v1/openapi.json", api.openapi, name="api_openapi"),
+    re_path(r"^api/", api.not_found),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=static("fipservice/favicon.svg"))),
 ]

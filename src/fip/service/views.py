@@ -62,6 +62,8 @@ def home(request):
         return redirect("manager")
     if r == "analyst":
         return redirect("upload")
+    if r == "researcher":
+        return redirect("export")
     return render(request, "fipservice/home.html", {})
 
 

@@ -35,7 +35,7 @@ from fip.store.screen import screen_ids
 __all__ = ["EXPORT_FORMATS", "export_store", "neutralise_dataset", "neutralise_formulas"]
 
 #: Formats :func:`export_store` writes.
-EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "xlsx")
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "xlsx", "dta", "sav")
 
 
 def neutralise_dataset(dataset: Dataset, schema: Schema | None = None) -> Dataset:
@@ -100,7 +100,7 @@ def export_store(
     key: bytes | None = None,
     key_file: str | Path | None = None,
 ) -> Path:
-    """Write the store's dataset to ``folder`` (atomically) as CSV, Parquet or Excel.
+    """Write the store's dataset to ``folder`` (atomically) as CSV, Parquet, Excel, Stata or SPSS.
 
     Parameters
     ----------
@@ -111,7 +111,8 @@ def export_store(
         format). It is replaced in one step when the new export is complete (the old table
         files go, other files are kept, as :func:`fip.data.write_dataset`); the table files
         are created ``0o600`` (person-level data).
-    format : {"csv", "parquet", "xlsx"}
+    format : {"csv", "parquet", "xlsx", "dta", "sav"}
+        Stata and SPSS files as :func:`fip.data.stats_writers.write_stats_dataset` writes them.
     instrument : Instrument, optional
         As in :func:`load_store`.
     neutralise : bool
@@ -148,4 +149,8 @@ def export_store(
         dataset = neutralise_dataset(dataset, schema)
     if fmt == "xlsx":
         return _write_xlsx(dataset, schema, Path(folder))
+    if fmt in ("dta", "sav"):
+        from fip.data.stats_writers import write_stats_dataset
+
+        return write_stats_dataset(dataset, folder, fmt, private=True)
     return write_dataset(dataset, folder, format=fmt, private=True)
