@@ -207,6 +207,7 @@ def simulate(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same bytes.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
     instrument: InstrumentOpt = None,
+    scenario: Annotated[Optional[str], typer.Option("--scenario", help="A named change to the calibration (configs/calibration_scenarios.yaml), e.g. later_period_new_origins.")] = None,
 ) -> None:
     """Write a synthetic FIP dataset calibrated to the published study."""
     from fip.data import write_dataset
@@ -215,7 +216,7 @@ def simulate(
 
     check_option("--format", fmt, ("csv", "parquet"))
     check_dataset_target(out, "--out")
-    dataset = simulate_cohort(persons, seed=seed, instrument=_instrument(instrument))
+    dataset = simulate_cohort(persons, seed=seed, instrument=_instrument(instrument), scenario=scenario)
     folder = write_dataset(dataset, out, format=fmt)
     console.print(
         f"wrote {len(dataset.persons):,} persons, {len(dataset.forms):,} forms and "

@@ -12,6 +12,7 @@ from fip.personal import mask_personal
 
 __all__ = [
     "CollinearityWarning",
+    "DriftWarning",
     "FewEventsWarning",
     "FipError",
     "HeywoodCaseWarning",
@@ -103,4 +104,15 @@ class FewEventsWarning(UserWarning):
     :data:`fip.predict.model.FEW_EVENTS_PER_FEATURE` per feature it warns. Such a model's
     probabilities are unstable from sample to sample even with the penalty: check the
     calibration slope and the intervals, or train on more measurements.
+    """
+
+
+class DriftWarning(UserWarning):
+    """A cohort being scored differs from the data the job-chance model was trained on.
+
+    :func:`fip.predict.score` compares the cohort's features with the training distributions
+    stored in the model file (:mod:`fip.predict.drift`): population stability index per
+    feature, values outside the training range, categories the training data did not have.
+    The probabilities of such a cohort may be off: check them against outcomes when they
+    arrive (``fip recalibrate``), or retrain on recent data.
     """

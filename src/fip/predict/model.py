@@ -26,6 +26,7 @@ from fip._options import check_option
 from fip.data import Dataset, Pairing, pair_forms
 from fip.disclosure import DisclosurePolicy
 from fip.errors import FewEventsWarning, FipError
+from fip.predict.drift import reference_block
 from fip.predict.features import CONTROL_CODING, MODEL_KINDS, build_features, feature_names
 from fip.predict.interval import INTERVAL_LEVEL, INTERVAL_METHOD, posterior_covariance
 from fip.predict.learners import (
@@ -383,10 +384,10 @@ def train(
     if isinstance(dataset, Study):
         if pairing is not None:
             raise ValueError("pairing must not be given with a Study (the Study pairs its own forms)")
-        inst, pairing = dataset.instrument, dataset.model_pairing
+        inst, pairing, persons = dataset.instrument, dataset.model_pairing, dataset.dataset.persons
         outcomes, feats = dataset.outcome_window(window), dataset.features(kind)
     else:
-        inst = dataset.instrument
+        inst, persons = dataset.instrument, dataset.persons
         if pairing is None:
             pairing = pair_forms(dataset)
         outcomes = outcome_window(dataset, pairing, window)
@@ -501,6 +502,8 @@ def train(
             "intercept": frac.intercept_[0], "coefficients": dict(zip(names, frac.coef_[0])),
         },
         "bands": _bands(p["logistic"], y, policy),
+        "drift_reference": reference_block(pd.DataFrame(imputer.transform(Xa), index=ids, columns=names),
+                                           persons, CONTROL_CODING, policy),
         "calibration_bins": _frame_records(calib.drop(columns="bin")),
         "training": {
             "n_persons": len(ids), "n_caseworkers": n_cw,

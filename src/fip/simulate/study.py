@@ -23,7 +23,7 @@ from scipy.special import ndtri
 from fip.data.dataset import Dataset
 from fip.instrument import Instrument, load_instrument
 from fip.simulate.answers import draw_scores, fip_model, generic_model, is_calibrated_instrument
-from fip.simulate.calibration import load_calibration
+from fip.simulate.calibration import load_calibration, load_scenario
 from fip.simulate.cohort import (
     assign_caseworkers,
     build_caseworkers,
@@ -154,17 +154,19 @@ def _month_end(days: np.ndarray) -> np.ndarray:
 
 
 def simulate_study(n_persons: int | None = None, *, seed: int = 0,
-                   instrument: Instrument | None = None) -> SimulatedStudy:
+                   instrument: Instrument | None = None, scenario: str | None = None) -> SimulatedStudy:
     """Simulate the cohort and keep the truth behind it (see :func:`simulate_cohort`).
 
     Returns
     -------
     SimulatedStudy
     """
-    cal = load_calibration()
+    base = load_calibration()
+    cal = base if scenario is None else load_scenario(scenario, base)
     inst = instrument if instrument is not None else load_instrument()
     calibrated = is_calibrated_instrument(inst, cal)
-    n = default_n_persons(cal) if n_persons is None else _check_n(n_persons)
+    # the study's size and the counts of the schedule do not change with a scenario
+    n = default_n_persons(base) if n_persons is None else _check_n(n_persons)
     rngs = dict(zip(_STAGES, np.random.default_rng(seed).spawn(len(_STAGES))))
     respondents = inst.respondent_ids
 
@@ -289,7 +291,7 @@ def _outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, inst: Instrumen
 
 
 def simulate_cohort(n_persons: int | None = None, *, seed: int = 0,
-                    instrument: Instrument | None = None) -> Dataset:
+                    instrument: Instrument | None = None, scenario: str | None = None) -> Dataset:
     """A synthetic FIP dataset calibrated to the VIVE (2020) study.
 
     Parameters
@@ -306,6 +308,12 @@ def simulate_cohort(n_persons: int | None = None, *, seed: int = 0,
         ``None`` or the FIP instrument: the calibrated model (configs/calibration.yaml).
         Any other instrument: a generic model (one correlated latent trait per domain,
         seen by every respondent with its own error) so other instruments can be tested.
+    scenario : str, optional
+        A named change to the calibration from ``configs/calibration_scenarios.yaml``, e.g.
+        ``"later_period_new_origins"`` (forms from August 2021, fewer Syrians, Ukrainians
+        added) or ``"later_period"`` (only the dates move): a cohort that differs from the
+        study's in a stated way, for testing drift checks (:mod:`fip.predict.drift`).
+        Default: the study's calibration.
 
     Returns
     -------
@@ -324,4 +332,4 @@ def simulate_cohort(n_persons: int | None = None, *, seed: int = 0,
     >>> int((ds.forms["respondent"] == "citizen").sum()) > 1150
     True
     """
-    return simulate_study(n_persons, seed=seed, instrument=instrument).dataset
+    return simulate_study(n_persons, seed=seed, instrument=instrument, scenario=scenario).dataset
