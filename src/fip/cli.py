@@ -487,6 +487,7 @@ def train(
     penalty: Annotated[str, typer.Option("--C", help="Inverse L2 penalty of the logistic models: 'auto' (chosen by nested cross-validation grouped by caseworker) or a positive number (smaller = stronger).")] = "auto",
     created_at: Annotated[Optional[str], typer.Option("--created-at", help="Fixed creation time (ISO) for byte-identical files.")] = None,
     calibration_figure: Annotated[Optional[Path], typer.Option("--calibration-figure", help="Also draw the calibration curve (.png or .svg).")] = None,
+    out_of_time: Annotated[str, typer.Option("--out-of-time", help="Also fit on the earlier measurements and test on the later: a share of the persons (the earliest train), an ISO split date, or 'none'.")] = "0.7",
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     wait: WaitOpt = WAIT,
@@ -505,8 +506,9 @@ def train(
         _figure_format(calibration_figure, "--calibration-figure")
     _check_outputs(("--out", out), ("--calibration-figure", calibration_figure))
     policy = _policy(min_cell, secure_machine)
+    split = None if out_of_time.strip().lower() == "none" else out_of_time
     result = train_model(load_study(data, instrument, store, policy=policy, wait=wait), model, C=penalty, seed=seed,
-                         n_folds=folds, created_at=created_at)
+                         n_folds=folds, created_at=created_at, out_of_time=split)
     figure = None if calibration_figure is None else plot_calibration(
         result.validation.calibration, title=f"{model} model, held-out caseworkers")
     save_model(result.model, out)
@@ -517,6 +519,10 @@ def train(
     emit(result.validation.by_group, "table", None, console,
          title=f"Within groups (hidden where fewer than {policy.threshold} persons, with or without a job, "
                "directly or by subtraction)")
+    if (oot := result.validation.out_of_time) is not None:
+        emit(oot.metrics.reset_index(), "table", None, console,
+             title=f"Out of time: fitted on {oot.n_train:,} persons before {oot.split} ({oot.train_period[0]} to "
+                   f"{oot.train_period[1]}), tested on {oot.n_test:,} after ({oot.test_period[0]} to {oot.test_period[1]})")
     if figure is not None:
         _write_figure(calibration_figure, figure)
     chosen = result.model.content

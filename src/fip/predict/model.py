@@ -27,6 +27,8 @@ from fip.data import Dataset, Pairing, pair_forms
 from fip.disclosure import DisclosurePolicy
 from fip.errors import FewEventsWarning, FipError
 from fip.predict.drift import reference_block
+from fip.predict.temporal import OutOfTimeReport, parse_split
+from fip.predict.temporal import out_of_time as validate_split
 from fip.predict.features import CONTROL_CODING, MODEL_KINDS, build_features, feature_names
 from fip.predict.interval import INTERVAL_LEVEL, INTERVAL_METHOD, posterior_covariance
 from fip.predict.learners import (
@@ -108,6 +110,9 @@ class ValidationReport:
         all folds; ``fold k``: the inner search for fold k's validation model, on the other
         folds; ``fixed``: C was given), ``C``, ``log_loss`` (mean out-of-fold log loss of that
         search at that C; NaN when fixed) and ``chosen``.
+    out_of_time : OutOfTimeReport or None
+        With ``train(..., out_of_time=split)``: the model fitted on the earlier persons and
+        tested on the later ones (:mod:`fip.predict.temporal`).
     """
 
     metrics: pd.DataFrame
@@ -118,6 +123,7 @@ class ValidationReport:
     predictions: pd.DataFrame
     n_folds: int
     penalty: pd.DataFrame
+    out_of_time: OutOfTimeReport | None = None
 
     def tidy(self) -> pd.DataFrame:
         """Out-of-fold metrics in long form: ``learner``, ``metric``, ``value``."""
@@ -287,6 +293,7 @@ def train(
     pairing: Pairing | None = None,
     policy: DisclosurePolicy | None = None,
     window: str | None = None,
+    out_of_time: float | str | None = None,
 ) -> TrainResult:
     """Fit and validate a job-chance model (probability of any employment, expected rate).
 
@@ -340,6 +347,12 @@ def train(
         policy, else the configured one): metrics resting on 1-4 persons with or without a
         job, or recoverable from the whole sample minus the other groups, are hidden, and so
         is the event count.
+    out_of_time : float or str, optional
+        Also validate out of time (:func:`fip.predict.temporal.out_of_time`): fit on the
+        persons whose reference date (round 1 for ``intake``, round 2 for ``progression``) is
+        before the split, test on the rest. A share (e.g. 0.7: the earliest 70 % train) or an
+        ISO date. Recorded in ``validation.out_of_time`` and in the model file. When a side
+        of the split has too few persons or events, a warning says why and it is left out.
 
     Returns
     -------
@@ -376,6 +389,8 @@ def train(
     if policy is None:
         policy = dataset.policy if isinstance(dataset, Study) else DisclosurePolicy.default()
     fixed_C = _parse_C(C)
+    if out_of_time is not None:
+        parse_split(out_of_time)
     if not (isinstance(n_folds, int) and n_folds >= 2):
         raise ValueError(f"n_folds must be a whole number >= 2; got {n_folds!r}")
     if fixed_C is None and n_folds < 3:
@@ -456,9 +471,20 @@ def train(
                                 "fold": folds, "y": y, "rate": rate,
                                 **{f"p_{k}": v for k, v in p.items()},
                                 **{f"rate_{k}": v for k, v in r.items()}})
+    oot = None
+    if out_of_time is not None:
+        ref_round = 1 if kind == "intake" else 2
+        m = pairing.measurements
+        ref = m[m["round"] == ref_round].assign(person_id=lambda f: f["person_id"].astype("str"))
+        ref = ref.drop_duplicates("person_id").set_index("person_id")["measured_on"]
+        try:
+            oot = validate_split(Xa, y, cw, ref.loc[ids].reset_index(drop=True), split=out_of_time, C=fixed_C,
+                                 n_folds=n_folds, seed=seed, policy=policy)
+        except FipError as exc:   # too few persons or events on one side: the model itself is still fine
+            warnings.warn(f"out-of-time validation not done: {exc}", UserWarning, stacklevel=2)
     validation = ValidationReport(metrics=metrics, by_group=by_group, calibration=calib, rate_metrics=rates,
                                   folds=pd.DataFrame(fold_rows), predictions=predictions, n_folds=n_folds,
-                                  penalty=_penalty_frame(selection, fixed_C, n_folds))
+                                  penalty=_penalty_frame(selection, fixed_C, n_folds), out_of_time=oot)
 
     # final models on every person
     with threadpool_limits(1):
@@ -518,6 +544,7 @@ def train(
             "metrics": _frame_records(metrics.reset_index()),
             "by_group": _frame_records(by_group),
             "rate_metrics": _frame_records(rates.reset_index()),
+            **({} if oot is None else {"out_of_time": oot.record()}),
         },
     }
     return TrainResult(model=Model.from_content(content), validation=validation, pipeline=pipe,
