@@ -772,6 +772,7 @@ def serve(
 
 
 import fip.cli_business  # noqa: E402,F401  (registers `fip business-case`)
+import fip.cli_time  # noqa: E402,F401  (registers `fip recalibrate`)
 
 
 def main() -> None:
