@@ -19,7 +19,7 @@ Examples
 >>> from fip.simulate import simulate_cohort
 >>> report = validate_out_of_time(simulate_cohort(3000, seed=1), "intake", split=0.7, C=0.1)
 >>> report.n_train > report.n_test > 0, list(report.metrics.index)
-((True, True), ['logistic'])
+(True, ['logistic'])
 """
 
 from __future__ import annotations
