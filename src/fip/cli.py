@@ -208,6 +208,7 @@ def simulate(
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
     instrument: InstrumentOpt = None,
     scenario: Annotated[Optional[str], typer.Option("--scenario", help="A named change to the calibration (configs/calibration_scenarios.yaml), e.g. later_period_new_origins.")] = None,
+    assessments: Annotated[bool, typer.Option("--assessments", help="Add the caseworker's own assessment of the job chance (low/medium/high) to the caseworker forms.")] = False,
 ) -> None:
     """Write a synthetic FIP dataset calibrated to the published study."""
     from fip.data import write_dataset
@@ -216,7 +217,8 @@ def simulate(
 
     check_option("--format", fmt, ("csv", "parquet"))
     check_dataset_target(out, "--out")
-    dataset = simulate_cohort(persons, seed=seed, instrument=_instrument(instrument), scenario=scenario)
+    dataset = simulate_cohort(persons, seed=seed, instrument=_instrument(instrument), scenario=scenario,
+                              assessments=assessments)
     folder = write_dataset(dataset, out, format=fmt)
     console.print(
         f"wrote {len(dataset.persons):,} persons, {len(dataset.forms):,} forms and "
@@ -523,6 +525,13 @@ def train(
         emit(oot.metrics.reset_index(), "table", None, console,
              title=f"Out of time: fitted on {oot.n_train:,} persons before {oot.split} ({oot.train_period[0]} to "
                    f"{oot.train_period[1]}), tested on {oot.n_test:,} after ({oot.test_period[0]} to {oot.test_period[1]})")
+    if (judged := result.validation.assessment) is not None:
+        emit(judged.confusion, "table", None, console,
+             title=f"Model band (out of fold) beside the caseworker's own assessment ({judged.n:,} persons; "
+                   f"hidden where fewer than {policy.threshold}, directly or by subtraction)")
+        emit(judged.agreement, "table", None, console, title="Agreement (quadratic-weighted kappa)")
+        emit(judged.accuracy, "table", None, console, title="Who was closer to what happened (AUC; Brier of the "
+                                                           "levels mapped to the model's band means)")
     if figure is not None:
         _write_figure(calibration_figure, figure)
     chosen = result.model.content

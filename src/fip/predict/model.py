@@ -26,6 +26,7 @@ from fip._options import check_option
 from fip.data import Dataset, Pairing, pair_forms
 from fip.disclosure import DisclosurePolicy
 from fip.errors import FewEventsWarning, FipError
+from fip.predict.assessment import AssessmentComparison, compare_assessment
 from fip.predict.drift import reference_block
 from fip.predict.temporal import OutOfTimeReport, parse_split
 from fip.predict.temporal import out_of_time as validate_split
@@ -113,6 +114,10 @@ class ValidationReport:
     out_of_time : OutOfTimeReport or None
         With ``train(..., out_of_time=split)``: the model fitted on the earlier persons and
         tested on the later ones (:mod:`fip.predict.temporal`).
+    assessment : AssessmentComparison or None
+        When the caseworker forms carry ``caseworker_assessment``: the out-of-fold band
+        beside the caseworker's assessment at the model's reference round (round 1 for
+        intake, round 2 for progression), see :mod:`fip.predict.assessment`.
     """
 
     metrics: pd.DataFrame
@@ -124,6 +129,7 @@ class ValidationReport:
     n_folds: int
     penalty: pd.DataFrame
     out_of_time: OutOfTimeReport | None = None
+    assessment: AssessmentComparison | None = None
 
     def tidy(self) -> pd.DataFrame:
         """Out-of-fold metrics in long form: ``learner``, ``metric``, ``value``."""
@@ -482,9 +488,20 @@ def train(
                                  n_folds=n_folds, seed=seed, policy=policy)
         except FipError as exc:   # too few persons or events on one side: the model itself is still fine
             warnings.warn(f"out-of-time validation not done: {exc}", UserWarning, stacklevel=2)
+    bands = _bands(p["logistic"], y, policy)
+    assessed = None
+    if "caseworker_assessment" in pairing.measurements.columns:
+        m = pairing.measurements
+        ref = m[m["round"] == (1 if kind == "intake" else 2)].assign(person_id=lambda f: f["person_id"].astype("str"))
+        judged = ref.drop_duplicates("person_id").set_index("person_id")["caseworker_assessment"].reindex(ids)
+        if judged.notna().sum() >= policy.threshold:
+            band = np.array(BAND_LABELS)[np.digitize(p["logistic"], bands["cuts"])]
+            assessed = compare_assessment(y, p["logistic"], pd.Series(band), judged.reset_index(drop=True),
+                                          policy=policy)
     validation = ValidationReport(metrics=metrics, by_group=by_group, calibration=calib, rate_metrics=rates,
                                   folds=pd.DataFrame(fold_rows), predictions=predictions, n_folds=n_folds,
-                                  penalty=_penalty_frame(selection, fixed_C, n_folds), out_of_time=oot)
+                                  penalty=_penalty_frame(selection, fixed_C, n_folds), out_of_time=oot,
+                                  assessment=assessed)
 
     # final models on every person
     with threadpool_limits(1):
@@ -527,7 +544,7 @@ def train(
             "link": "logit", "C": C_rate_final, "penalty_selection": _selection_record(selection, "rate", n_folds),
             "intercept": frac.intercept_[0], "coefficients": dict(zip(names, frac.coef_[0])),
         },
-        "bands": _bands(p["logistic"], y, policy),
+        "bands": bands,
         "drift_reference": reference_block(pd.DataFrame(imputer.transform(Xa), index=ids, columns=names),
                                            persons, CONTROL_CODING, policy),
         "calibration_bins": _frame_records(calib.drop(columns="bin")),
@@ -545,6 +562,7 @@ def train(
             "by_group": _frame_records(by_group),
             "rate_metrics": _frame_records(rates.reset_index()),
             **({} if oot is None else {"out_of_time": oot.record()}),
+            **({} if assessed is None else {"assessment": assessed.record()}),
         },
     }
     return TrainResult(model=Model.from_content(content), validation=validation, pipeline=pipe,

@@ -697,6 +697,16 @@ def _prediction(study: Study, seed: int, C: float | str, renderer: PoolRenderer 
             oot_blocks.append(parts.show(parts.table(f"prediction_{kind}_out_of_time", frame, n=oot.n_test),
                                          f"Out of time: fitted on the earliest {DEFAULT_SPLIT:.0%} of the persons "
                                          f"(reference date before {oot.split}), tested on the later ones"))
+        if (judged := v.assessment) is not None:   # only when the caseworker forms carry an assessment
+            oot_blocks += [
+                parts.show(parts.table(f"prediction_{kind}_assessment_confusion", judged.confusion, n=judged.n),
+                           "Model band (out of fold) beside the caseworker's own assessment "
+                           "(cells under 5 persons suppressed, directly or by subtraction)"),
+                parts.show(parts.table(f"prediction_{kind}_assessment_agreement", judged.agreement, n=judged.n),
+                           "Agreement of model and caseworker (quadratic-weighted kappa)"),
+                parts.show(parts.table(f"prediction_{kind}_assessment_accuracy", judged.accuracy, n=judged.n),
+                           "Who was closer to what happened: AUC, and Brier of the levels mapped to the model's "
+                           "band means")]
         blocks += [html.heading(f"Model {kind}" + (" (round 1 only)" if kind == "intake" else
                                                    " (round 1 and the change to round 2)")),
                    parts.show(metrics, "Out-of-fold probability metrics"),
