@@ -143,3 +143,18 @@ def test_replicate_shows_it_only_when_present():
                      for t in ("confusion", "agreement", "accuracy")}
     for name in plain.tables:
         pd.testing.assert_frame_equal(plain.tables[name], judged.tables[name])
+
+
+def test_a_cpr_number_in_a_reason_is_refused_on_import(tmp_path):
+    from fip.errors import InvalidDataError
+    from fip.store import import_dataset
+
+    folder = write_dataset(simulate_cohort(200, seed=7, assessments=True), tmp_path / "d")
+    forms = pd.read_csv(folder / "forms.csv", dtype=str, keep_default_na=False)
+    row = int(forms.index[forms["respondent"] == "caseworker"][2])
+    forms.loc[row, "assessment_reason"] = "talt med 010180-1000 om job"
+    forms.to_csv(folder / "forms.csv", index=False)
+    with pytest.raises(InvalidDataError) as err:
+        import_dataset(folder, tmp_path / "s.duckdb", user="t")
+    text = "\n".join(str(p) for p in err.value.problems)
+    assert "assessment_reason" in text and "010180" not in text

@@ -331,7 +331,10 @@ def drift_report(features: pd.DataFrame, persons: pd.DataFrame, content: Mapping
             flagged.append(r.section)
         who = (f"{int(r.n_unseen)} persons" if not np.isnan(r.n_unseen) else f"fewer than {policy.threshold} persons")
         named = f" ({r.unseen})" if r.unseen else ""
-        parts.append(f"{who} whose {r.section} fewer than {ref['min_cell']} training persons had{named}")
+        coded = ""
+        if r.section == "origin" and "origin" in content.get("control_coding", {}):
+            coded = f", which the model counts in the origin group {content['control_coding']['origin']['other']!r}"
+        parts.append(f"{who} whose {r.section} fewer than {ref['min_cell']} training persons had{named}{coded}")
     message = ""
     if parts:
         message = (f"the cohort ({n:,} persons) differs from the model's training data ({ref['n']:,} persons): "
