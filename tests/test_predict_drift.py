@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from fip.cli import app
@@ -162,3 +164,19 @@ def test_cli_score_warns_on_stderr(model, tmp_path):
     assert result.exit_code == 0, result.output
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith("warning:")]
     assert len(lines) == 1 and "origin_other" in lines[0] and "Traceback" not in result.output
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.integers(0, 40), min_size=5, max_size=120), k=st.integers(1, 6))
+def test_every_stored_bin_rests_on_at_least_k_persons(values, k):
+    x = np.array(values, dtype=float)
+    ids = [f"p{i}" for i in range(len(x))]
+    block = reference_block(pd.DataFrame({"x": x}, index=ids), pd.DataFrame({"person_id": ids}), {
+        s: {"column": s} for s in ("gender", "origin", "education", "work_experience")}, DisclosurePolicy(k))
+    spec = block["features"]["x"]
+    counts = np.bincount(np.searchsorted(spec["edges"], x, side="left"), minlength=len(spec["edges"]) + 1)
+    assert len(counts) == len(spec["shares"]) and counts.sum() == len(x)
+    assert (counts >= min(k, len(x))).all()                      # no bin of 1 .. k-1 persons
+    np.testing.assert_allclose(counts / len(x), spec["shares"], atol=1e-6)
+    assert all(a < b for a, b in zip(spec["edges"], spec["edges"][1:]))
+    assert (x < spec["low"]).sum() < k and (x > spec["high"]).sum() < k
