@@ -285,6 +285,14 @@ def _frame_records(frame: pd.DataFrame) -> list[dict[str, object]]:
             for row in frame.to_dict("records")]
 
 
+def _at_reference_round(pairing: Pairing, kind: str, column: str, ids: pd.Index) -> pd.Series:
+    """``column`` of each person's measurement at the model's reference round (round 1 for
+    intake, round 2 for progression), in the order of ``ids`` (positional index)."""
+    m = pairing.measurements
+    ref = m[m["round"] == (1 if kind == "intake" else 2)].assign(person_id=lambda f: f["person_id"].astype("str"))
+    return ref.drop_duplicates("person_id").set_index("person_id")[column].reindex(ids).reset_index(drop=True)
+
+
 def train(
     dataset: Dataset | Study,
     kind: str = "intake",
@@ -479,25 +487,18 @@ def train(
                                 **{f"rate_{k}": v for k, v in r.items()}})
     oot = None
     if out_of_time is not None:
-        ref_round = 1 if kind == "intake" else 2
-        m = pairing.measurements
-        ref = m[m["round"] == ref_round].assign(person_id=lambda f: f["person_id"].astype("str"))
-        ref = ref.drop_duplicates("person_id").set_index("person_id")["measured_on"]
         try:
-            oot = validate_split(Xa, y, cw, ref.loc[ids].reset_index(drop=True), split=out_of_time, C=fixed_C,
-                                 n_folds=n_folds, seed=seed, policy=policy)
+            oot = validate_split(Xa, y, cw, _at_reference_round(pairing, kind, "measured_on", ids),
+                                 split=out_of_time, C=fixed_C, n_folds=n_folds, seed=seed, policy=policy)
         except FipError as exc:   # too few persons or events on one side: the model itself is still fine
             warnings.warn(f"out-of-time validation not done: {exc}", UserWarning, stacklevel=2)
     bands = _bands(p["logistic"], y, policy)
     assessed = None
     if "caseworker_assessment" in pairing.measurements.columns:
-        m = pairing.measurements
-        ref = m[m["round"] == (1 if kind == "intake" else 2)].assign(person_id=lambda f: f["person_id"].astype("str"))
-        judged = ref.drop_duplicates("person_id").set_index("person_id")["caseworker_assessment"].reindex(ids)
+        judged = _at_reference_round(pairing, kind, "caseworker_assessment", ids)
         if judged.notna().sum() >= policy.threshold:
             band = np.array(BAND_LABELS)[np.digitize(p["logistic"], bands["cuts"])]
-            assessed = compare_assessment(y, p["logistic"], pd.Series(band), judged.reset_index(drop=True),
-                                          policy=policy)
+            assessed = compare_assessment(y, p["logistic"], pd.Series(band), judged, policy=policy)
     validation = ValidationReport(metrics=metrics, by_group=by_group, calibration=calib, rate_metrics=rates,
                                   folds=pd.DataFrame(fold_rows), predictions=predictions, n_folds=n_folds,
                                   penalty=_penalty_frame(selection, fixed_C, n_folds), out_of_time=oot,

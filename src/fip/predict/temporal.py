@@ -172,16 +172,16 @@ def out_of_time(
     n_tr, n_te = int(tr.sum()), int(te.sum())
     when = f"split at {cut.date().isoformat()}"
     if n_tr < 50 or n_te < MIN_TEST:
-        raise FipError(f"out-of-time validation ({when}): {n_tr} persons before and {n_te} after; need at least "
+        raise FipError(f"{when}: {n_tr} persons before and {n_te} after; need at least "
                        f"50 before and {MIN_TEST} after")
     smaller = int(min(y[tr].sum(), n_tr - y[tr].sum()))
     if smaller < MIN_EVENTS:
-        raise FipError(f"out-of-time validation ({when}): only {smaller} of the {n_tr} earlier persons with (or "
+        raise FipError(f"{when}: only {smaller} of the {n_tr} earlier persons with (or "
                        f"without) a job; the model needs at least {MIN_EVENTS} of each")
     cw_tr = caseworkers[tr]
     if C is None:
         if len(np.unique(cw_tr)) < n_folds:
-            raise FipError(f"out-of-time validation ({when}): {len(np.unique(cw_tr))} caseworkers before the "
+            raise FipError(f"{when}: {len(np.unique(cw_tr))} caseworkers before the "
                            f"split; need at least {n_folds} to choose the penalty")
         folds = np.empty(n_tr, dtype=np.int64)
         for k, (_, test) in enumerate(GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
