@@ -180,3 +180,12 @@ def test_every_stored_bin_rests_on_at_least_k_persons(values, k):
     np.testing.assert_allclose(counts / len(x), spec["shares"], atol=1e-6)
     assert all(a < b for a, b in zip(spec["edges"], spec["edges"][1:]))
     assert (x < spec["low"]).sum() < k and (x > spec["high"]).sum() < k
+
+
+def test_cli_simulate_scenario(tmp_path):
+    run = CliRunner().invoke(app, ["simulate", "--persons", "100", "--scenario", SHIFTED, "--out", str(tmp_path / "d")],
+                             catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    assert "Ukraine" in (tmp_path / "d" / "persons.csv").read_text(encoding="utf-8")
+    run = CliRunner().invoke(app, ["simulate", "--persons", "100", "--scenario", "nope", "--out", str(tmp_path / "e")])
+    assert run.exit_code == 2 and "scenario must be one of" in run.stderr and not (tmp_path / "e").exists()
