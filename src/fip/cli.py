@@ -327,6 +327,8 @@ def simulate(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same bytes.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
     instrument: InstrumentOpt = None,
+    scenario: Annotated[Optional[str], typer.Option("--scenario", help="A named change to the calibration (configs/calibration_scenarios.yaml), e.g. later_period_new_origins.")] = None,
+    assessments: Annotated[bool, typer.Option("--assessments", help="Add the caseworker's own assessment of the job chance (low/medium/high) to the caseworker forms.")] = False,
 ) -> None:
     """Write a synthetic FIP dataset calibrated to the published study."""
     from fip.data import write_dataset
@@ -335,7 +337,8 @@ def simulate(
 
     check_option("--format", fmt, ("csv", "parquet"))
     check_dataset_target(out, "--out")
-    dataset = simulate_cohort(persons, seed=seed, instrument=_instrument(instrument))
+    dataset = simulate_cohort(persons, seed=seed, instrument=_instrument(instrument), scenario=scenario,
+                              assessments=assessments)
     folder = write_dataset(dataset, out, format=fmt)
     console.print(
         f"wrote {len(dataset.persons):,} persons, {len(dataset.forms):,} forms and "
@@ -766,6 +769,7 @@ def train(
     calibration_figure: Annotated[Optional[Path], typer.Option("--calibration-figure", help="Also draw the calibration curve (.png or .svg).")] = None,
     features: Annotated[str, typer.Option("--features", help="Feature policy: items_and_controls (default), without_gender_origin or items_only.")] = "items_and_controls",
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap replicates (whole caseworkers) of the fairness audit's CIs; 0: none.")] = 200,
+    out_of_time: Annotated[str, typer.Option("--out-of-time", help="Also fit on the earlier measurements and test on the later: a share of the persons (the earliest train), an ISO split date, or 'none'.")] = "0.7",
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     wait: WaitOpt = WAIT,
@@ -791,10 +795,11 @@ def train(
     _check_outputs(("--out", out), ("--calibration-figure", calibration_figure))
     policy = _policy(min_cell, secure_machine)
     study = load_study(data, instrument, store, policy=policy, wait=wait, needs="fip train")
+    split = None if out_of_time.strip().lower() == "none" else out_of_time
     with _status(f"training the {model} model: {folds}-fold cross-validation grouped by caseworker"
                  + (", penalty chosen by nested cross-validation" if penalty == "auto" else "")):
         result = train_model(study, model, C=penalty, seed=seed, n_folds=folds, created_at=created_at,
-                             features=features, n_boot=bootstrap)
+                             features=features, n_boot=bootstrap, out_of_time=split)
     figure = None if calibration_figure is None else plot_calibration(
         result.validation.calibration, title=f"{model} model, held-out caseworkers")
     save_model(result.model, out)
@@ -812,6 +817,17 @@ def train(
                 f"{round(100 * audit.level)} % CI from {audit.n_boot} bootstrap replicates of whole caseworkers; "
                 f"FPR/FNR/PPV at the high-band cut p >= {cuts[1]:g} (a flag reads 'predicted to get a job'); "
                 "empty: hidden (small cells)"))
+    if (oot := result.validation.out_of_time) is not None:
+        emit(oot.metrics.reset_index(), "table", None, console,
+             title=f"Out of time: fitted on {oot.n_train:,} persons before {oot.split} ({oot.train_period[0]} to "
+                   f"{oot.train_period[1]}), tested on {oot.n_test:,} after ({oot.test_period[0]} to {oot.test_period[1]})")
+    if (judged := result.validation.assessment) is not None:
+        emit(judged.confusion, "table", None, console,
+             title=f"Model band (out of fold) beside the caseworker's own assessment ({judged.n:,} persons; "
+                   f"hidden where fewer than {policy.threshold}, directly or by subtraction)")
+        emit(judged.agreement, "table", None, console, title="Agreement (quadratic-weighted kappa)")
+        emit(judged.accuracy, "table", None, console, title="Who was closer to what happened (AUC; Brier of the "
+                                                           "levels mapped to the model's band means)")
     if figure is not None:
         _write_figure(calibration_figure, figure)
     chosen = result.model.content
@@ -1092,6 +1108,7 @@ import fip.cli_anyinst  # noqa: E402,F401  (registers `fip adequacy`)
 import fip.cli_business  # noqa: E402,F401  (registers `fip business-case`)
 import fip.cli_model  # noqa: E402,F401  (registers `fip model-card`)
 import fip.cli_service  # noqa: E402,F401  (registers `fip api-token`)
+import fip.cli_time  # noqa: E402,F401  (registers `fip recalibrate`)
 import fip.cli_validity  # noqa: E402,F401  (registers `fip correlation`, `fip agreement`)
 
 

@@ -12,6 +12,7 @@ from fip.personal import mask_personal
 
 __all__ = [
     "CollinearityWarning",
+    "DriftWarning",
     "FewEventsWarning",
     "FipError",
     "HeywoodCaseWarning",
@@ -124,4 +125,15 @@ class NotPositiveDefiniteWarning(UserWarning):
     ``psych::cor.smooth`` does (eigenvalues below 1e-12 set to 1e-10, rescaled to sum to the
     number of items, back to a correlation matrix). Factor analyses on a smoothed matrix are
     approximate: check for items with few answers or near-empty categories.
+    """
+
+
+class DriftWarning(UserWarning):
+    """A cohort being scored differs from the data the job-chance model was trained on.
+
+    :func:`fip.predict.score` compares the cohort's features with the training distributions
+    stored in the model file (:mod:`fip.predict.drift`): population stability index per
+    feature, values outside the training range, categories the training data did not have.
+    The probabilities of such a cohort may be off: check them against outcomes when they
+    arrive (``fip recalibrate``), or retrain on recent data.
     """

@@ -51,7 +51,8 @@ class Pairing:
         measurement), ``days_since_previous`` (Int64; NA in round 1), ``caseworker_id``
         (from the form of ``instrument.caseworker_from``), then for each measurement
         respondent ``r``: ``answered_on_<r>``, ``language_<r>``; ``visitation`` when the
-        forms have it (from the ``caseworker_from`` form); then every item column (Int64),
+        forms have it (from the ``caseworker_from`` form), likewise ``caseworker_assessment`` and
+        ``assessment_reason``; then every item column (Int64),
         each from the form of its own respondent.
     funnel : DataFrame
         Tidy counts ``step``, ``round``, ``respondent``, ``reason``, ``n`` as in the study's
@@ -200,6 +201,9 @@ def pair_forms(dataset: Dataset) -> Pairing:
         m[f"language_{r}"] = _take_text(lang, rows_of[r])
     if has_visitation:
         m["visitation"] = _take_text(f["visitation"], cw_rows)
+    for extra in ("caseworker_assessment", "assessment_reason"):   # optional caseworker-form columns
+        if extra in f.columns:
+            m[extra] = _take_text(f[extra], cw_rows)
     for item in inst.items:
         if item.respondent in rows_of and item.id in f.columns:
             values = f[item.id].iloc[rows_of[item.respondent]].astype(INTEGER_DTYPE).array

@@ -26,6 +26,8 @@ from fip._options import check_option
 from fip.data import Dataset, Pairing, pair_forms
 from fip.disclosure import DisclosurePolicy
 from fip.errors import FewEventsWarning, FipError
+from fip.predict.assessment import AssessmentComparison, compare_assessment
+from fip.predict.drift import reference_block
 from fip.predict.fairness import DEFAULT_N_BOOT, FairnessAudit, audit_groups, fairness_audit
 from fip.predict.features import (
     CONTROL_CODING,
@@ -35,6 +37,8 @@ from fip.predict.features import (
     build_features,
     feature_names,
 )
+from fip.predict.temporal import OutOfTimeReport, parse_split
+from fip.predict.temporal import out_of_time as validate_split
 from fip.predict.interval import INTERVAL_LEVEL, INTERVAL_METHOD, posterior_covariance
 from fip.predict.learners import (
     C_GRID,
@@ -121,6 +125,13 @@ class ValidationReport:
         The default learner's audit by gender, origin group, gender x origin, answer
         language and age group, at the band cuts, with bootstrap CIs over caseworkers
         (:func:`fip.predict.fairness.fairness_audit`).
+    out_of_time : OutOfTimeReport or None
+        With ``train(..., out_of_time=split)``: the model fitted on the earlier persons and
+        tested on the later ones (:mod:`fip.predict.temporal`).
+    assessment : AssessmentComparison or None
+        When the caseworker forms carry ``caseworker_assessment``: the out-of-fold band
+        beside the caseworker's assessment at the model's reference round (round 1 for
+        intake, round 2 for progression), see :mod:`fip.predict.assessment`.
     """
 
     metrics: pd.DataFrame
@@ -132,6 +143,8 @@ class ValidationReport:
     n_folds: int
     penalty: pd.DataFrame
     fairness: FairnessAudit | None = None
+    out_of_time: OutOfTimeReport | None = None
+    assessment: AssessmentComparison | None = None
 
     def tidy(self) -> pd.DataFrame:
         """Out-of-fold metrics in long form: ``learner``, ``metric``, ``value``."""
@@ -287,6 +300,14 @@ def _frame_records(frame: pd.DataFrame) -> list[dict[str, object]]:
             for row in frame.to_dict("records")]
 
 
+def _at_reference_round(pairing: Pairing, kind: str, column: str, ids: pd.Index) -> pd.Series:
+    """``column`` of each person's measurement at the model's reference round (round 1 for
+    intake, round 2 for progression), in the order of ``ids`` (positional index)."""
+    m = pairing.measurements
+    ref = m[m["round"] == (1 if kind == "intake" else 2)].assign(person_id=lambda f: f["person_id"].astype("str"))
+    return ref.drop_duplicates("person_id").set_index("person_id")[column].reindex(ids).reset_index(drop=True)
+
+
 def train(
     dataset: Dataset | Study,
     kind: str = "intake",
@@ -303,6 +324,7 @@ def train(
     window: str | None = None,
     features: str = DEFAULT_FEATURE_POLICY,
     n_boot: int = DEFAULT_N_BOOT,
+    out_of_time: float | str | None = None,
 ) -> TrainResult:
     """Fit and validate a job-chance model (probability of any employment, expected rate).
 
@@ -364,6 +386,12 @@ def train(
         policy, else the configured one): metrics resting on 1-4 persons with or without a
         job, or recoverable from the whole sample minus the other groups, are hidden, and so
         is the event count.
+    out_of_time : float or str, optional
+        Also validate out of time (:func:`fip.predict.temporal.out_of_time`): fit on the
+        persons whose reference date (round 1 for ``intake``, round 2 for ``progression``) is
+        before the split, test on the rest. A share (e.g. 0.7: the earliest 70 % train) or an
+        ISO date. Recorded in ``validation.out_of_time`` and in the model file. When a side
+        of the split has too few persons or events, a warning says why and it is left out.
 
     Returns
     -------
@@ -401,6 +429,8 @@ def train(
     if policy is None:
         policy = dataset.policy if isinstance(dataset, Study) else DisclosurePolicy.default()
     fixed_C = _parse_C(C)
+    if out_of_time is not None:
+        parse_split(out_of_time)
     if not (isinstance(n_folds, int) and n_folds >= 2):
         raise ValueError(f"n_folds must be a whole number >= 2; got {n_folds!r}")
     if fixed_C is None and n_folds < 3:
@@ -409,10 +439,10 @@ def train(
     if isinstance(dataset, Study):
         if pairing is not None:
             raise ValueError("pairing must not be given with a Study (the Study pairs its own forms)")
-        inst, pairing = dataset.instrument, dataset.model_pairing
+        inst, pairing, persons = dataset.instrument, dataset.model_pairing, dataset.dataset.persons
         outcomes, feats = dataset.outcome_window(window), dataset.features(kind)
     else:
-        inst = dataset.instrument
+        inst, persons = dataset.instrument, dataset.persons
         if pairing is None:
             pairing = pair_forms(dataset)
         outcomes = outcome_window(dataset, pairing, window)
@@ -482,12 +512,26 @@ def train(
                                 "fold": folds, "y": y, "rate": rate,
                                 **{f"p_{k}": v for k, v in p.items()},
                                 **{f"rate_{k}": v for k, v in r.items()}})
+    oot = None
+    if out_of_time is not None:
+        try:
+            oot = validate_split(Xa, y, cw, _at_reference_round(pairing, kind, "measured_on", ids),
+                                 split=out_of_time, C=fixed_C, n_folds=n_folds, seed=seed, policy=policy)
+        except FipError as exc:   # too few persons or events on one side: the model itself is still fine
+            warnings.warn(f"out-of-time validation not done: {exc}", UserWarning, stacklevel=2)
     bands = _bands(p["logistic"], y, policy)
     audit = fairness_audit(predictions, audit_groups(feats.loc[ids], pairing.measurements, CONTROL_CODING),
                            bands["cuts"], n_boot=n_boot, seed=seed, policy=policy)
+    assessed = None
+    if "caseworker_assessment" in pairing.measurements.columns:
+        judged = _at_reference_round(pairing, kind, "caseworker_assessment", ids)
+        if judged.notna().sum() >= policy.threshold:
+            band = np.array(BAND_LABELS)[np.digitize(p["logistic"], bands["cuts"])]
+            assessed = compare_assessment(y, p["logistic"], pd.Series(band), judged, policy=policy)
     validation = ValidationReport(metrics=metrics, by_group=by_group, calibration=calib, rate_metrics=rates,
                                   folds=pd.DataFrame(fold_rows), predictions=predictions, n_folds=n_folds,
-                                  penalty=_penalty_frame(selection, fixed_C, n_folds), fairness=audit)
+                                  penalty=_penalty_frame(selection, fixed_C, n_folds), fairness=audit,
+                                  out_of_time=oot, assessment=assessed)
 
     # final models on every person
     with threadpool_limits(1):
@@ -532,6 +576,8 @@ def train(
             "intercept": frac.intercept_[0], "coefficients": dict(zip(names, frac.coef_[0])),
         },
         "bands": bands,
+        "drift_reference": reference_block(pd.DataFrame(imputer.transform(Xa), index=ids, columns=names),
+                                           persons, CONTROL_CODING, policy),
         "calibration_bins": _frame_records(calib.drop(columns="bin")),
         "training": {
             "n_persons": len(ids), "n_caseworkers": n_cw,
@@ -546,6 +592,8 @@ def train(
             "metrics": _frame_records(metrics.reset_index()),
             "by_group": _frame_records(by_group),
             "rate_metrics": _frame_records(rates.reset_index()),
+            **({} if oot is None else {"out_of_time": oot.record()}),
+            **({} if assessed is None else {"assessment": assessed.record()}),
         },
         "fairness": audit.record(),
     }

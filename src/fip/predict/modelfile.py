@@ -288,6 +288,11 @@ def _check_meaning(content: Mapping[str, Any]) -> str | None:
     for k, b in enumerate(bins):
         if b["ci_low"] is not None and b["ci_high"] is not None and b["ci_low"] > b["ci_high"]:
             return f"$.calibration_bins[{k}]: expected ci_low <= ci_high"
+    if "drift_reference" in content:
+        from fip.predict.drift import check_reference
+
+        if (problem := check_reference(content["drift_reference"], features)) is not None:
+            return problem
     scale = content["instrument"]["scale"]
     if not scale["min"] < scale["max"]:
         return f"$.instrument.scale: expected min < max; got {scale['min']!r}, {scale['max']!r}"

@@ -19,14 +19,18 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
 from fip._options import check_option
 from fip.data import Dataset, pair_forms
-from fip.errors import FipError
+from fip.disclosure import DisclosurePolicy
+from fip.errors import DriftWarning, FipError
 from fip.instrument import Instrument
+from fip.predict.drift import drift_report
 from fip.predict.features import build_features, item_of_feature
 from fip.predict.interval import probability_interval
 from fip.predict.modelfile import Model, ModelFileError
@@ -79,6 +83,8 @@ def score(
     persons: pd.DataFrame | None = None,
     instrument: Instrument | None = None,
     lang: str = "da",
+    check_drift: bool = True,
+    policy: DisclosurePolicy | None = None,
 ) -> pd.DataFrame:
     """Job-chance indicator per person.
 
@@ -95,6 +101,14 @@ def score(
         Required when ``data`` is a measurements frame (its version is checked).
     lang : str
         Language of the item labels (an instrument label language).
+    check_drift : bool
+        Warn (:class:`fip.errors.DriftWarning`, naming the features) when the cohort differs
+        from the training data stored in the model file (:func:`fip.predict.drift.drift_report`).
+        The report is attached either way as ``result.attrs["drift"]`` (a
+        :class:`~fip.predict.drift.DriftReport`, or None for a model file without
+        ``drift_reference``).
+    policy : DisclosurePolicy, optional
+        Small-cell rule of the drift report's counts (default: the configured policy).
 
     Returns
     -------
@@ -149,6 +163,9 @@ def score(
     scale = np.array([pre["scale"][f] for f in features])
     missing = np.isnan(X)
     X = np.where(missing, impute, X)
+    drift = drift_report(pd.DataFrame(X, index=feats.index, columns=features), persons, content, policy)
+    if check_drift and drift is not None and drift.message:
+        warnings.warn(drift.message, DriftWarning, stacklevel=2)
     Z = (X - center) / scale
     block = content["probability_model"]
     eta, parts = _linear(Z, block, features)
@@ -182,4 +199,5 @@ def score(
         out[f"item_{k + 1}_label"] = pd.array([label_of[i] for i in chosen], dtype="str")
         out[f"item_{k + 1}_contribution"] = np.take_along_axis(contrib, order[:, k:k + 1], axis=1)[:, 0]
     out["n_imputed"] = missing.sum(axis=1).astype("int64")
+    out.attrs["drift"] = drift
     return out

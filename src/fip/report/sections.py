@@ -666,6 +666,7 @@ def _open_choices(study: Study, factors_result: FactorsResult | None) -> Section
 
 def _prediction(study: Study, seed: int, C: float | str, renderer: PoolRenderer | None) -> PredictionResult:
     from fip.predict import plot_calibration, train
+    from fip.predict.temporal import DEFAULT_SPLIT
 
     parts = _Parts(renderer, study)
     blocks = [html.paragraph(
@@ -678,7 +679,7 @@ def _prediction(study: Study, seed: int, C: float | str, renderer: PoolRenderer 
     curves = {}
     validations = {}
     for kind in ("intake", "progression"):
-        result = train(study, kind, C=C, seed=seed, created_at="replicate")
+        result = train(study, kind, C=C, seed=seed, created_at="replicate", out_of_time=DEFAULT_SPLIT)
         v = validations[kind] = result.validation
         n = result.n_persons
         metrics = parts.table(f"prediction_{kind}_metrics", v.metrics.reset_index(), n=n)
@@ -689,10 +690,29 @@ def _prediction(study: Study, seed: int, C: float | str, renderer: PoolRenderer 
         penalty = parts.table(f"prediction_{kind}_penalty", v.penalty)
         audit = parts.table(f"prediction_{kind}_fairness", v.fairness.tidy())
         chosen = penalty[penalty["chosen"] & penalty["search"].isin(["final", "fixed"])][["model", "C"]]
+        oot_blocks = []
+        if (oot := v.out_of_time) is not None:
+            frame = oot.metrics.reset_index().assign(split=oot.split, n_train=oot.n_train,
+                                                     train_period=" to ".join(oot.train_period),
+                                                     test_period=" to ".join(oot.test_period))
+            oot_blocks.append(parts.show(parts.table(f"prediction_{kind}_out_of_time", frame, n=oot.n_test),
+                                         f"Out of time: fitted on the earliest {DEFAULT_SPLIT:.0%} of the persons "
+                                         f"(reference date before {oot.split}), tested on the later ones"))
+        if (judged := v.assessment) is not None:   # only when the caseworker forms carry an assessment
+            oot_blocks += [
+                parts.show(parts.table(f"prediction_{kind}_assessment_confusion", judged.confusion, n=judged.n),
+                           "Model band (out of fold) beside the caseworker's own assessment "
+                           "(cells under 5 persons suppressed, directly or by subtraction)"),
+                parts.show(parts.table(f"prediction_{kind}_assessment_agreement", judged.agreement, n=judged.n),
+                           "Agreement of model and caseworker (quadratic-weighted kappa)"),
+                parts.show(parts.table(f"prediction_{kind}_assessment_accuracy", judged.accuracy, n=judged.n),
+                           "Who was closer to what happened: AUC, and Brier of the levels mapped to the model's "
+                           "band means")]
         blocks += [html.heading(f"Model {kind}" + (" (round 1 only)" if kind == "intake" else
                                                    " (round 1 and the change to round 2)")),
                    parts.show(metrics, "Out-of-fold probability metrics"),
                    parts.show(rate, "Out-of-fold metrics of the expected employment rate"),
+                   *oot_blocks,
                    parts.show(by_group, "Logistic model within groups (cells under 5 persons suppressed)"),
                    parts.show(chosen, "Penalty C of the final models", digits=4),
                    parts.show(v.fairness.summary(),

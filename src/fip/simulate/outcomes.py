@@ -369,7 +369,8 @@ def _intercepts(eta: np.ndarray, eta_e: np.ndarray, mu: np.ndarray, groups: list
 
 
 def simulate_outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, instrument: Instrument,
-                      rng: np.random.Generator, *, params: Mapping | None = None) -> pd.DataFrame:
+                      rng: np.random.Generator, *, params: Mapping | None = None,
+                      return_propensity: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, pd.Series]:
     """Simulate the monthly register panel of the persons who have measurements.
 
     Parameters
@@ -390,6 +391,10 @@ def simulate_outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, instrum
     params : Mapping, optional
         Overrides of ``configs/calibration_outcomes.yaml`` (nested like the file; plain
         numbers or ``{value: ...}``). Unknown keys raise ``ConfigError``.
+    return_propensity : bool
+        Also return the true propensity ``eta`` of ordinary employment per person (a Series
+        indexed by person_id), e.g. for the caseworker's simulated assessment. The draws are
+        the same either way.
 
     Returns
     -------
@@ -505,13 +510,16 @@ def simulate_outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, instrum
 
     within = np.arange(n_rows) - np.repeat(start, T)
     month_ord = np.repeat(pp.first_month, T) + within
-    return pd.DataFrame({
+    panel = pd.DataFrame({
         "person_id": pp.person_id.take(np.repeat(np.arange(n), T)),
         "month": pd.arrays.PeriodArray(month_ord, dtype="period[M]"),
         "employment_rate": rate,
         "ordinary_employment": ordinary,
         "education": educ,
     })
+    if return_propensity:
+        return panel, pd.Series(eta, index=pd.Index(pp.person_id, dtype="str", name="person_id"), name="eta")
+    return panel
 
 
 # --------------------------------------------------------------------------- analysis helpers

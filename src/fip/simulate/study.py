@@ -23,7 +23,7 @@ from scipy.special import ndtri
 from fip.data.dataset import Dataset
 from fip.instrument import Instrument, load_instrument
 from fip.simulate.answers import draw_scores, fip_model, generic_model, is_calibrated_instrument
-from fip.simulate.calibration import load_calibration
+from fip.simulate.calibration import load_calibration, load_scenario
 from fip.simulate.cohort import (
     assign_caseworkers,
     build_caseworkers,
@@ -37,7 +37,8 @@ __all__ = ["OUTCOME_COLUMNS", "SimulatedStudy", "simulate_cohort", "simulate_stu
 
 #: Columns of the monthly outcomes panel.
 OUTCOME_COLUMNS: tuple[str, ...] = ("person_id", "month", "employment_rate", "ordinary_employment", "education")
-_STAGES = ("caseworkers", "schedule", "dates", "assignment", "persons", "answers", "forms", "outcomes")
+# a stage added at the end keeps every earlier stage's generator (SeedSequence children)
+_STAGES = ("caseworkers", "schedule", "dates", "assignment", "persons", "answers", "forms", "outcomes", "assessment")
 _DATE = "datetime64[us]"
 
 
@@ -154,14 +155,16 @@ def _month_end(days: np.ndarray) -> np.ndarray:
 
 
 def simulate_study(n_persons: int | None = None, *, seed: int = 0,
-                   instrument: Instrument | None = None) -> SimulatedStudy:
+                   instrument: Instrument | None = None, scenario: str | None = None,
+                   assessments: bool = False) -> SimulatedStudy:
     """Simulate the cohort and keep the truth behind it (see :func:`simulate_cohort`).
 
     Returns
     -------
     SimulatedStudy
     """
-    cal = load_calibration()
+    base = load_calibration()
+    cal = base if scenario is None else load_scenario(scenario, base)
     inst = instrument if instrument is not None else load_instrument()
     if not inst.pairs_forms or inst.scale.continuous:
         from fip.errors import FipError
@@ -170,7 +173,8 @@ def simulate_study(n_persons: int | None = None, *, seed: int = 0,
                        f"{inst.id!r} has the smallest layout{' and a continuous scale' if inst.scale.continuous else ''}: "
                        "give a dataset folder")
     calibrated = is_calibrated_instrument(inst, cal)
-    n = default_n_persons(cal) if n_persons is None else _check_n(n_persons)
+    # the study's size and the counts of the schedule do not change with a scenario
+    n = default_n_persons(base) if n_persons is None else _check_n(n_persons)
     rngs = dict(zip(_STAGES, np.random.default_rng(seed).spawn(len(_STAGES))))
     respondents = inst.respondent_ids
 
@@ -220,8 +224,10 @@ def simulate_study(n_persons: int | None = None, *, seed: int = 0,
 
     # outcomes before forms: each stage has its own generator, so the order does not change
     # the draws, and the outcome model's working memory is freed before the forms exist
-    outcomes = _outcomes(persons, measurements, inst, rngs["outcomes"])
+    outcomes, eta = _outcomes(persons, measurements, inst, rngs["outcomes"], propensity=assessments)
     forms = _forms(sched, day, cw_row, scores, visitation, pers["origin"], pid, cw_ids, inst, cal, frng)
+    if assessments:
+        forms = _assessments(forms, eta, inst, rngs["assessment"])
     cw_frame = pd.DataFrame({
         "caseworker_id": _labels(cw_ids, np.arange(len(cw_ids))),
         "municipality": _labels(cws.municipality_names, cws.municipality),
@@ -280,22 +286,62 @@ def _forms(sched, day, cw_row, scores, visitation, origin, pid, cw_ids, inst: In
     }, copy=False)
 
 
+def _assessments(forms: pd.DataFrame, eta: pd.Series | None, inst: Instrument,
+                 rng: np.random.Generator) -> pd.DataFrame:
+    """The caseworker's assessment (low/medium/high) and reason on every caseworker form.
+
+    ``s = z + noise_sd * e`` (z: the standardised true propensity of ordinary employment, e
+    standard normal per form), cut at the tertiles of s over the caseworker forms; a share
+    ``reason_share`` of the low and high assessments carries a reason
+    (``configs/calibration_outcomes.yaml``, section ``assessment``).
+    """
+    from fip.simulate.outcomes import load_outcome_params
+
+    if eta is None:
+        raise ValueError("assessments need the outcomes model (fip.simulate.outcomes)")
+    spec = load_outcome_params()["assessment"]
+    z = (eta - eta.mean()) / eta.std(ddof=0)
+    is_cw = (forms["respondent"] == inst.caseworker_from).to_numpy()
+    zf = z.reindex(forms.loc[is_cw, "person_id"].astype("str")).to_numpy(dtype=np.float64)
+    zf = np.where(np.isnan(zf), 0.0, zf)   # a person without outcomes (not in the panel): average
+    s_val = zf + float(spec["noise_sd"]) * rng.standard_normal(zf.size)
+    level = np.digitize(s_val, np.quantile(s_val, [1 / 3, 2 / 3])) if zf.size else np.zeros(0, np.int64)
+    codes = np.full(len(forms), -1, dtype=np.int64)
+    codes[is_cw] = level
+    reasons = {"low": list(spec["reasons"]["low"]), "high": list(spec["reasons"]["high"])}
+    give = rng.random(zf.size) < float(spec["reason_share"])
+    pick = rng.integers(0, 1 << 30, zf.size)
+    text = np.full(len(forms), None, dtype=object)
+    cw_text = np.full(zf.size, None, dtype=object)
+    for lv, name in ((0, "low"), (2, "high")):
+        sel = give & (level == lv)
+        options = reasons[name]
+        cw_text[sel] = [options[k % len(options)] for k in pick[sel]]
+    text[is_cw] = cw_text
+    return forms.assign(caseworker_assessment=_labels(("low", "medium", "high"), codes),
+                        assessment_reason=pd.Series(pd.array(text, dtype="str")))
+
+
 def _outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, inst: Instrument,
-              rng: np.random.Generator) -> pd.DataFrame:
+              rng: np.random.Generator, *, propensity: bool = False) -> tuple[pd.DataFrame, pd.Series | None]:
     if importlib.util.find_spec("fip.simulate.outcomes") is not None:
         mod = importlib.import_module("fip.simulate.outcomes")
-        return mod.simulate_outcomes(persons, measurements, inst, rng)
-    return pd.DataFrame({
+        if propensity:
+            return mod.simulate_outcomes(persons, measurements, inst, rng, return_propensity=True)
+        return mod.simulate_outcomes(persons, measurements, inst, rng), None
+    empty = pd.DataFrame({
         "person_id": pd.Series([], dtype="str"),
         "month": pd.Series([], dtype="period[M]"),
         "employment_rate": pd.Series([], dtype="float64"),
         "ordinary_employment": pd.Series([], dtype="bool"),
         "education": pd.Series([], dtype="bool"),
     })
+    return empty, None
 
 
 def simulate_cohort(n_persons: int | None = None, *, seed: int = 0,
-                    instrument: Instrument | None = None) -> Dataset:
+                    instrument: Instrument | None = None, scenario: str | None = None,
+                    assessments: bool = False) -> Dataset:
     """A synthetic FIP dataset calibrated to the VIVE (2020) study.
 
     Parameters
@@ -312,6 +358,18 @@ def simulate_cohort(n_persons: int | None = None, *, seed: int = 0,
         ``None`` or the FIP instrument: the calibrated model (configs/calibration.yaml).
         Any other instrument: a generic model (one correlated latent trait per domain,
         seen by every respondent with its own error) so other instruments can be tested.
+    scenario : str, optional
+        A named change to the calibration from ``configs/calibration_scenarios.yaml``, e.g.
+        ``"later_period_new_origins"`` (forms from August 2021, fewer Syrians, Ukrainians
+        added) or ``"later_period"`` (only the dates move): a cohort that differs from the
+        study's in a stated way, for testing drift checks (:mod:`fip.predict.drift`).
+        Default: the study's calibration.
+    assessments : bool
+        Also give every caseworker form the caseworker's own assessment of the job chance
+        (``caseworker_assessment``: low/medium/high, the tertile of the true propensity plus
+        noise) and sometimes a reason (``assessment_reason``); see the ``assessment`` section
+        of ``configs/calibration_outcomes.yaml``. Default False: the study's data had none.
+        Every other column is the same with or without.
 
     Returns
     -------
@@ -330,4 +388,5 @@ def simulate_cohort(n_persons: int | None = None, *, seed: int = 0,
     >>> int((ds.forms["respondent"] == "citizen").sum()) > 1150
     True
     """
-    return simulate_study(n_persons, seed=seed, instrument=instrument).dataset
+    return simulate_study(n_persons, seed=seed, instrument=instrument, scenario=scenario,
+                          assessments=assessments).dataset

@@ -50,7 +50,7 @@ from fip.errors import FipError, InvalidDataError, Problem, mask_personal
 from fip.instrument import Instrument, load_instrument
 from fip.store.connection import DEFAULT_STORE, DEFAULT_TIMEOUT, StoreError, open_store, store_error, store_name
 from fip.store.pseudonymise import is_cpr, key_fingerprint, pseudonymise, resolve_key
-from fip.store.schema import create_data_tables, instrument_signature, migrate, quote, schema_version
+from fip.store.schema import add_missing_columns, create_data_tables, instrument_signature, migrate, quote, schema_version
 from fip.store.screen import screen_dataset
 
 __all__ = ["ImportReport", "TableImport", "import_dataset", "migrate_store"]
@@ -251,7 +251,9 @@ def _write(con, name: str, schema: Schema, tables: dict[str, pd.DataFrame], key:
     if "instrument" not in meta:
         create_data_tables(con, schema)
         _set_meta(con, "instrument", signature)
-    elif meta["instrument"] != signature:
+    elif meta["instrument"] == signature:
+        add_missing_columns(con, schema)   # optional columns newer than the store
+    else:
         held = json.loads(meta["instrument"])
         raise FipError(f"{name}: the store holds forms of instrument {held['id']} ({held['version']}); "
                        f"this dataset follows {instrument.id} ({instrument.version}); "

@@ -37,6 +37,7 @@ from fip.instrument import Instrument
 __all__ = [
     "BOOKKEEPING",
     "MIGRATIONS",
+    "add_missing_columns",
     "Migration",
     "SCHEMA_VERSION",
     "create_data_tables",
@@ -207,6 +208,27 @@ def _create_table(con, spec: TableSpec) -> None:
     cols = [f"{quote(c.name)} {sql_type(c)}" + (" NOT NULL" if c.required else "") for c in spec.columns]
     cols += ["_import_id INTEGER NOT NULL", "_first_import_id INTEGER NOT NULL", "_row BIGINT NOT NULL"]
     con.execute(f"CREATE TABLE {quote(spec.name)} ({', '.join(cols)})")
+
+
+def add_missing_columns(con, schema: Schema) -> list[str]:
+    """Add the optional columns of ``schema`` that an existing data table lacks (nullable).
+
+    A store made before an optional column joined ``configs/schema.yaml`` (e.g. the forms'
+    ``caseworker_assessment``) takes it on its next import; rows already stored read it as
+    empty. Runs inside the caller's transaction; returns the added ``table.column`` names.
+    """
+    added = []
+    tables = _tables(con)
+    for spec in schema.tables.values():
+        if spec.name not in tables:
+            continue
+        have = {r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [spec.name]).fetchall()}
+        for c in spec.columns:
+            if c.name not in have and c.optional:
+                con.execute(f"ALTER TABLE {quote(spec.name)} ADD COLUMN {quote(c.name)} {sql_type(c)}")
+                added.append(f"{spec.name}.{c.name}")
+    return added
 
 
 def create_data_tables(con, schema: Schema) -> None:
