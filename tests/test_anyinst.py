@@ -252,7 +252,7 @@ def test_cli_correlation_listwise_and_pairwise():
 def test_commands_needing_rounds_say_so(tmp_path, command):
     args = [str(tmp_path / "x") if a == "OUT" else a.replace("OUT", str(tmp_path)) for a in command]
     if command[0] == "replicate":
-        args = ["replicate", "--data", str(HS), "--instrument", str(HS / "instrument.yaml"), *args[1:]]
+        args = ["replicate", str(HS), "--instrument", str(HS / "instrument.yaml"), *args[1:]]
     else:
         args = [args[0], str(HS), "--instrument", str(HS / "instrument.yaml"), *args[1:]]
     res = invoke(*args)

@@ -429,7 +429,7 @@ def test_malformed_input_is_refused_whole(name, base, base_store, tmp_path, monk
         out.mkdir()
         (out / "report.html").write_text("an earlier run", encoding="utf-8")
         before = _tree_hash(out)
-        result = runner.invoke(app, ["replicate", "--data", str(folder), "--out", str(out)])
+        result = runner.invoke(app, ["replicate", str(folder), "--out", str(out)])
         _check_refusal(result, case, files)
         assert _tree_hash(out) == before
 
