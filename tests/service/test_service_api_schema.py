@@ -24,9 +24,20 @@ OPERATIONS = [("/api/v1/citizens", "POST"), ("/api/v1/citizens/{id}", "GET"), ("
 
 @pytest.fixture
 def api_schema(service):
+    """The document loaded through the WSGI app. As Django's test client does, the app's
+    requests do not close the database connection at their end: on PostgreSQL that would
+    close the test's transaction (SQLite's in-memory test database ignores the close)."""
+    from django.core.signals import request_finished, request_started
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
 
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
 
 
 @pytest.fixture
