@@ -33,6 +33,7 @@ import math
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from string import Template
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -50,7 +51,8 @@ from fip.personal import has_cpr
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["TEXT", "card_html", "figure_bytes", "plot_star", "shared_items", "star_data"]
+__all__ = ["TEXT", "ChanceWords", "card_html", "chance_words", "figure_bytes", "plot_star", "shared_items",
+           "star_data"]
 
 #: Interface text of the star and the card, per language (item texts come from the
 #: instrument): section ``star`` of each message catalogue, configs/messages/<lang>.yaml.
@@ -376,6 +378,42 @@ def _window_text(window: Any, lang: str) -> str:
     return view["window"].format(months=months, anchor=where)
 
 
+@dataclass(frozen=True)
+class ChanceWords:
+    """One score row's job chance in plain words, as the card and the service's citizen page show it.
+
+    ``range`` holds the range and the sentence saying what it means ("" without an interval);
+    ``window`` the model's window ("" when the row has none); ``caveat`` the caveat, without
+    its old window sentence when the window is shown.
+    """
+
+    sentence: str
+    range: str
+    window: str
+    caveat: str
+    band: str
+    model: str
+
+
+def chance_words(row: Mapping[str, Any], lang: str) -> ChanceWords:
+    """The words of a :func:`fip.predict.score` row in language ``lang``.
+
+    Examples
+    --------
+    >>> w = chance_words({"probability": 0.31, "ci_low": 0.2, "ci_high": 0.45, "band": "high",
+    ...                   "model": "intake", "window": "6 months after round 1"}, "en")
+    >>> w.sentence, w.window
+    ('About 3 in 10 people with answers like these had a job within 6 months.', 'A job within 6 months after the 1st measurement.')
+    """
+    text, view = section(lang, "star"), section(lang, "star_view")
+    sentence, rng = _in_words(float(row["probability"]), row.get("ci_low"), row.get("ci_high"), text)
+    window = _window_text(row.get("window"), lang)
+    caveat = text["caveat"].replace(view["caveat_window"], "").strip() if window else text["caveat"]
+    return ChanceWords(sentence=sentence, range=f"{rng} {view['range_meaning']}" if rng else "", window=window,
+                       caveat=caveat, band=text.get(f"band_{row.get('band')}", str(row.get("band", ""))),
+                       model=text.get(f"model_{row.get('model')}", ""))
+
+
 _CARD = Template("""<!DOCTYPE html>
 <html lang="$lang"><head><meta charset="utf-8">
 <title>$title</title>
@@ -465,7 +503,7 @@ def card_html(
     shown_rounds = [int(r) for r in sorted(data["round"].unique())]
     notes = _star_notes(instrument, shared_items(instrument), _beyond(data, shown_rounds, smallest_change), lang)
     m = measurements[measurements["person_id"].astype("str") == pid].sort_values("round")
-    shown = star_data(measurements, instrument, pid, rounds)["round"].unique()
+    shown = data["round"].unique()
     measured = ", ".join(f"{text['round'].format(r=int(r))}: {m.loc[m['round'] == r, 'month'].iloc[0]}"
                          for r in shown if "month" in m.columns)
     band = model_word = ""
@@ -476,9 +514,8 @@ def card_html(
         row = dict(score_row)
         if str(row.get("person_id", pid)) != pid:
             raise FipError("score_row belongs to another person")
-        sentence, rng = _in_words(float(row["probability"]), row.get("ci_low"), row.get("ci_high"), text)
-        band = text.get(f"band_{row.get('band')}", str(row.get("band", "")))
-        model_word = text.get(f"model_{row.get('model')}", "")
+        words = chance_words(row, lang)
+        band, model_word, caveat = words.band, words.model, words.caveat
         moves = []
         for k in range(1, 4):
             item, c = row.get(f"item_{k}"), row.get(f"item_{k}_contribution")
@@ -487,13 +524,11 @@ def card_html(
             moves.append((abs(float(c)), html.escape(instrument.label(str(item), lang)),
                           view["moves_up"] if c > 0 else view["moves_down"]))
         moves.sort(key=lambda t: -t[0])
-        lines = [f"<p class=\"big\">{html.escape(sentence)}</p>"]
-        if rng:
-            lines.append(f"<p>{html.escape(rng)} {html.escape(view['range_meaning'])}</p>")
-        window = _window_text(row.get("window"), lang)
-        if window:
-            lines.append(f"<p class=\"window\">{html.escape(window)}</p>")
-            caveat = caveat.replace(view["caveat_window"], "").strip()
+        lines = [f"<p class=\"big\">{html.escape(words.sentence)}</p>"]
+        if words.range:
+            lines.append(f"<p>{html.escape(words.range)}</p>")
+        if words.window:
+            lines.append(f"<p class=\"window\">{html.escape(words.window)}</p>")
         if moves:
             lines.append(f"<p>{html.escape(view['moves'])}:</p><ol>"
                          + "".join(f"<li>{label} ({html.escape(way)})</li>" for _, label, way in moves) + "</ol>")

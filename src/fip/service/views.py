@@ -28,7 +28,7 @@ from fip.service.data import instrument, service_dataset
 from fip.service.forms import CprForm, NewCitizenForm, answer_form_class
 from fip.service.middleware import DOCUMENT_POLICY
 from fip.service.models import Form, Person
-from fip.star import _in_words, _window_text, card_html, figure_bytes, plot_star
+from fip.star import card_html, chance_words, figure_bytes, plot_star
 from fip.store.pseudonymise import pseudonym, resolve_key
 
 LANGUAGE_NAMES = {"da": gettext_lazy("Danish"), "ar": gettext_lazy("Arabic"), "so": gettext_lazy("Somali"),
@@ -140,20 +140,15 @@ def _chance_view(chance, lang: str):
     if chance is None:
         return None
     row = chance.row
-    text = section(lang, "star")
-    sentence, rng = _in_words(float(row["probability"]), row.get("ci_low"), row.get("ci_high"), text)
+    text, words = section(lang, "star"), chance_words(row, lang)
     ups, downs = [], []
     for k in range(1, 4):
         item, c = row.get(f"item_{k}"), row.get(f"item_{k}_contribution")
         if item is not None and c:
             (ups if c > 0 else downs).append(instrument().label(str(item), lang))
-    view = section(lang, "star_view")
-    window = _window_text(row.get("window"), lang)   # as on the card: the window replaces the caveat's old sentence
-    caveat = text["caveat"].replace(view["caveat_window"], "").strip() if window else text["caveat"]
-    return {"sentence": sentence, "range": f"{rng} {view['range_meaning']}" if rng else "", "window": window,
-            "band": text.get(f"band_{row['band']}", row["band"]),
-            "model": text.get(f"model_{row['model']}", ""), "up": ups, "down": downs,
-            "up_label": text["up"], "down_label": text["down"], "caveat": caveat,
+    return {"sentence": words.sentence, "range": words.range, "window": words.window, "band": words.band,
+            "model": words.model, "up": ups, "down": downs,
+            "up_label": text["up"], "down_label": text["down"], "caveat": words.caveat,
             "sha": chance.model_sha256[:12]}
 
 
