@@ -393,3 +393,24 @@ def test_simulator_refuses_the_smallest_layout(tmp_path):
         res = invoke(*args, "--instrument", HS / "instrument.yaml")
         assert res.exit_code == 2 and "give a dataset folder" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_cli_factor_polychoric_and_scores_on_another_instrument(tmp_path):
+    """``fip factor --correlation polychoric`` on bfi: psych ``fa(cor="poly", fm="minres")``
+    unrotated loadings (poly_fa.json) to 1e-4 (both iterate minres to convergence), factor signs
+    aligned; ``--scores`` writes a private per-person file."""
+    ref = json.loads((Path(__file__).parent / "reference" / "anyinst" / "poly_fa.json").read_text())
+    scores = tmp_path / "scores.csv"
+    res = invoke("factor", BFI, "--instrument", BFI / "instrument.yaml", "--correlation", "polychoric",
+                 "--method", "minres", "--rotation", "none", "--n-factors", "5", "--format", "csv",
+                 "--scores", "regression", "--scores-out", scores)
+    assert res.exit_code == 0, res.stderr
+    t = pd.read_csv(io.StringIO(res.stdout)).pivot(index="item", columns="factor", values="loading")
+    ours = t.loc[ref["items"]].to_numpy()
+    theirs = np.asarray(ref["loadings"])
+    ours = ours * np.sign((ours * theirs).sum(axis=0))  # a factor's sign is arbitrary
+    assert_allclose(ours, theirs, rtol=0, atol=1e-4)
+    assert (scores.stat().st_mode & 0o777) == 0o600
+    s = pd.read_csv(scores)
+    assert list(s.columns) == ["person_id", "round", *(f"Factor{k}" for k in range(1, 6))]
+    assert len(s) == len(pd.read_csv(BFI / "forms.csv"))

@@ -538,10 +538,8 @@ def factor(
     options = {"method": method, "rotation": None if rotation == "none" else rotation, "n_factors": n_factors}
     if study.instrument.id != "fip" or items is not None or nan_policy != "listwise" \
             or respondent not in ("citizen", "caseworker", "both"):
-        if correlation != "pearson" or score_method is not None:
-            raise ValueError("--correlation polychoric and --scores work on the FIP item sets (citizen, caseworker, "
-                             "both) without --items or --nan-policy for now")
-        _factor_any(study, respondent, items, nan_policy, round_, options, fmt, out)
+        result = _factor_any(study, respondent, items, nan_policy, round_, options, fmt, out, correlation)
+        write_factor_scores(study, result, respondent, round_, score_method, scores_out)  # only with --scores
         return
     if correlation == "polychoric":  # psych fa(cor="poly")
         cmp = polychoric_comparison(study, respondent, round_, options)
@@ -573,10 +571,16 @@ def factor(
 
 
 def _factor_any(study, respondent: str, items: str | None, nan_policy: str, round_: int, options: dict,
-                fmt: str, out: Path | None) -> None:
-    """``fip factor`` on any instrument and item choice: variance and loadings, no published tables."""
+                fmt: str, out: Path | None, correlation: str = "pearson"):
+    """``fip factor`` on any instrument and item choice: variance and loadings, no published tables.
+
+    ``correlation="polychoric"``: the extraction runs on the pairwise polychoric matrix of the
+    chosen items (psych ``fa(cor="poly")``), n = the fewest persons behind a pair. Returns the
+    :class:`~fip.factors.FactorResult` (for ``--scores``).
+    """
     from fip._output import emit
     from fip.factors import factor_analysis
+    from fip.validity import frame_correlation
 
     chosen = _item_selection(study.instrument, respondent, items)
     m = study.measurements
@@ -584,20 +588,27 @@ def _factor_any(study, respondent: str, items: str | None, nan_policy: str, roun
     if not len(data):
         raise FipError(f"--round {round_}: no measurements in round {round_} (rounds: "
                        f"{', '.join(map(str, sorted(m['round'].unique())))})")
-    result = factor_analysis(data, nan_policy=nan_policy, **options)
+    if correlation == "polychoric":
+        corr = frame_correlation(data, "polychoric", "pairwise", item_set=respondent, round_=round_)
+        result = factor_analysis(corr.matrix, n_obs=corr.n_obs, **options)
+        how = "polychoric correlations, pairwise (smallest pair)"
+    else:
+        result = factor_analysis(data, nan_policy=nan_policy, **options)
+        how = nan_policy
     study.policy.require(result.n_obs, f"the factor analysis of the {respondent} items")
     label = (f"{respondent} items ({len(chosen)}), round {round_}, method {options['method']}, "
-             f"rotation {options['rotation'] or 'none'}, {nan_policy}, n = {result.n_obs}")
+             f"rotation {options['rotation'] or 'none'}, {how}, n = {result.n_obs}")
     if fmt in ("csv", "json"):
         tidy = result.loadings.rename_axis("item").reset_index().melt(id_vars="item", var_name="factor",
                                                                        value_name="loading")
         emit(tidy.assign(n=result.n_obs), fmt, out, console)
-        return
+        return result
     emit(result.variance, fmt, None if out is None else out.with_suffix(".variance" + out.suffix),
          console, title=f"Variance ({label})")
     wide = result.loadings.copy()
     wide["uniqueness"] = result.uniqueness
     emit(wide.rename_axis("item").reset_index(), fmt, out, console, title=f"Loadings ({label})")
+    return result
 
 
 @app.command()

@@ -102,3 +102,10 @@ for (name in names(scales)) {
     n = stata_alpha(d)$n)
 }
 writeLines(toJSON(stata, digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null"), "stata.json")
+
+# fip factor --correlation polychoric on another instrument (psych fa(cor = "poly")) -> poly_fa.json
+# Unrotated minres on psych's smoothed polychoric matrix (global thresholds, pairwise).
+pf <- psych::fa(x[, items], nfactors = 5, fm = "minres", rotate = "none", cor = "poly")
+poly_fa <- list(versions = out$versions, items = items,
+                loadings = unname(unclass(pf$loadings)), uniqueness = unname(pf$uniquenesses))
+writeLines(toJSON(poly_fa, digits = NA, auto_unbox = TRUE, pretty = TRUE), "poly_fa.json")
