@@ -82,3 +82,54 @@ def test_written_folder_loads_as_a_study(tmp_path):
     assert len(study.dataset.forms) == 120
     assert [d.id for d in study.definitions] == ["F1", "F2"]
     assert set(study.dataset.persons["answer_language"]) == {"da", "ar"}
+
+
+# ----------------------------------------------------------------------------- --plant and the command
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fip.simulate.planted import parse_planted_effect  # noqa: E402
+
+_name = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=8)
+_shift = st.floats(min_value=-3, max_value=3, allow_nan=False).filter(lambda x: x != 0)
+
+
+@given(item=_name, column=_name.filter(lambda c: c not in ("intercept", "loading")), level=_name,
+       intercept=_shift, loading=st.one_of(st.none(), _shift))
+def test_plant_spec_reads_back_what_was_written(item, column, level, intercept, loading):
+    spec = f"{item},{column}={level},intercept={intercept!r}" + ("" if loading is None else f",loading={loading!r}")
+    assert parse_planted_effect(spec) == PlantedEffect(item, column, level, intercept, loading or 0.0)
+
+
+@pytest.mark.parametrize("spec", ["", "i01", "i01,gender=2", "i01,intercept=0.5", "i01,gender=2,intercept=x",
+                                  "i01,gender=2,intercept=0", "i01,gender=2,lang=ar,intercept=1",
+                                  "i01,gender=2,intercept=1,intercept=2", "i01,gender,intercept=1",
+                                  "i01,gender=2,intercept=inf", "gender=2,i01,intercept=1"])
+def test_bad_plant_specs_are_refused_naming_the_spec(spec):
+    with pytest.raises(ValueError, match="--plant"):
+        parse_planted_effect(spec)
+
+
+def test_cli_writes_the_folder_and_refuses_a_foreign_one(tmp_path):
+    from typer.testing import CliRunner
+
+    from fip.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "planted"
+    args = ["simulate-planted", str(out), "--plant", "i03,answer_language=ar,intercept=0.6", "--persons", "200",
+            "--seed", "4"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "planted: i03 (answer_language=ar" in " ".join(res.output.split())
+    first = (out / "forms.csv").read_bytes()
+    assert runner.invoke(app, args).exit_code == 0  # its own earlier output may be replaced
+    assert (out / "forms.csv").read_bytes() == first  # same seed, same bytes
+    foreign = tmp_path / "home"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    res = runner.invoke(app, ["simulate-planted", str(foreign)])
+    assert res.exit_code == 2 and "refusing to replace it" in res.output
+    assert (foreign / "notes.txt").read_text() == "keep me"
+    res = runner.invoke(app, ["simulate-planted", str(tmp_path / "x"), "--impact", "gender:1"])
+    assert res.exit_code == 2 and "COLUMN=LEVEL:SHIFT" in res.output

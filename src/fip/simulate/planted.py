@@ -40,7 +40,10 @@ import pandas as pd
 import yaml
 from scipy.stats import norm
 
-__all__ = ["PlantedCohort", "PlantedDesign", "PlantedEffect", "expected_item_means", "simulate_planted"]
+__all__ = ["PlantedCohort", "PlantedDesign", "PlantedEffect", "expected_item_means", "parse_planted_effect",
+           "simulate_planted"]
+
+PLANT_FORM = "ITEM,COLUMN=LEVEL,intercept=SHIFT[,loading=SHIFT] (e.g. i03,answer_language=ar,intercept=0.5)"
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,44 @@ class PlantedEffect:
     def __post_init__(self) -> None:
         if self.intercept_shift == 0.0 and self.loading_shift == 0.0:
             raise ValueError(f"planted effect on {self.item}: give an intercept_shift or a loading_shift")
+
+
+def parse_planted_effect(spec: str) -> PlantedEffect:
+    """Read ``ITEM,COLUMN=LEVEL,intercept=SHIFT[,loading=SHIFT]`` (``fip simulate-planted --plant``).
+
+    Examples
+    --------
+    >>> parse_planted_effect("i03,answer_language=ar,intercept=0.5")
+    PlantedEffect(item='i03', column='answer_language', group='ar', intercept_shift=0.5, loading_shift=0.0)
+    """
+    parts = [p.strip() for p in spec.split(",")]
+    shifts: dict[str, float] = {}
+    group: tuple[str, str] | None = None
+    if len(parts) < 3 or not parts[0] or "=" in parts[0]:
+        raise ValueError(f"--plant {spec!r}: expected {PLANT_FORM}")
+    for part in parts[1:]:
+        key, eq, value = part.partition("=")
+        key, value = key.strip(), value.strip()
+        if not eq or not key or not value:
+            raise ValueError(f"--plant {spec!r}: {part!r} is not KEY=VALUE; expected {PLANT_FORM}")
+        if key in ("intercept", "loading"):
+            if key in shifts:
+                raise ValueError(f"--plant {spec!r}: {key} given twice")
+            try:
+                shifts[key] = float(value)
+            except ValueError:
+                raise ValueError(f"--plant {spec!r}: {key}={value!r} is not a number") from None
+            if not np.isfinite(shifts[key]):
+                raise ValueError(f"--plant {spec!r}: {key}={value!r} is not a finite number")
+        elif group is None:
+            group = (key, value)
+        else:
+            raise ValueError(f"--plant {spec!r}: two groups ({group[0]}={group[1]}, {part}); expected {PLANT_FORM}")
+    if group is None:
+        raise ValueError(f"--plant {spec!r}: no COLUMN=LEVEL; expected {PLANT_FORM}")
+    if not any(shifts.values()):
+        raise ValueError(f"--plant {spec!r}: give a non-zero intercept= or loading= shift")
+    return PlantedEffect(parts[0], group[0], group[1], shifts.get("intercept", 0.0), shifts.get("loading", 0.0))
 
 
 def _default_factors() -> dict[str, tuple[str, ...]]:
@@ -164,12 +205,28 @@ class PlantedCohort:
         """
         from fip._atomic import replace_folder
 
-        with replace_folder(folder, looks_like=lambda f: None, what="a simulated dataset") as staging:
+        with replace_folder(folder, looks_like=_looks_like_planted, what="a planted-effects dataset") as staging:
             self.forms.to_csv(staging / "forms.csv", index=False)
             self.persons.to_csv(staging / "persons.csv", index=False)
             (staging / "instrument.yaml").write_text(yaml.safe_dump(self.instrument(), sort_keys=False))
             (staging / "indices.yaml").write_text(yaml.safe_dump(self.index_definitions(), sort_keys=False))
         return Path(folder)
+
+
+_FILES = ("forms.csv", "persons.csv", "instrument.yaml", "indices.yaml")
+
+
+def _looks_like_planted(folder: Path) -> str | None:
+    """None if ``folder`` is an earlier :meth:`PlantedCohort.write` (only its four files), else why not."""
+    other = sorted(p.name for p in folder.iterdir() if p.name not in _FILES)
+    if other:
+        return f"it holds {other[0]}"
+    try:
+        raw = yaml.safe_load((folder / "instrument.yaml").read_text())
+        planted = raw["instrument"]["id"] == "planted"
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        planted = False
+    return None if planted else "its instrument.yaml is not a planted-effects instrument"
 
 
 def _check_effects(design: PlantedDesign, effects: Sequence[PlantedEffect]) -> None:
