@@ -72,3 +72,21 @@ def test_note_shows_goal_shares_with_counts_never_under_five(cohort, goals):
                 assert not 0 < int(every.sum()) - yes < 5 and not 0 < (len(every) - int(every.sum())) - (n - yes) < 5
             checked += 1
     assert checked >= 5 * len(GOALS)
+
+
+def test_missing_visitation_counts_as_outside_the_job_ready_goal(cohort):
+    # forms entered in the service carry no visitation category (a missing cell, <NA>); the
+    # goal once raised "boolean value of NA is ambiguous" for such a quarter (seen in
+    # benchmarks/bench_service.py's status note)
+    import dataclasses
+
+    forms = cohort.forms.copy()
+    m = pair_forms(cohort).measurements
+    in_q = set(m.loc[m["measured_on"].dt.to_period("Q") == QUARTER, "person_id"])
+    blank = forms["person_id"].isin(sorted(in_q)[:10])
+    forms["visitation"] = forms["visitation"].astype("string").mask(blank, pd.NA)
+    got = quarter_goals(dataclasses.replace(cohort, forms=forms), QUARTER).set_index("person_id")
+    assert got["job_ready"].reindex(sorted(in_q)[:10]).isna().all()
+    full = quarter_goals(cohort, QUARTER).set_index("person_id")["job_ready"]
+    rest = [p for p in full.dropna().index if p not in set(sorted(in_q)[:10])]
+    assert (got.loc[rest, "job_ready"] == full.loc[rest]).all()

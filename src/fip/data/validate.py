@@ -511,6 +511,8 @@ def _arrival_after_forms(persons: _Checked, forms: _Checked, forms_file: str) ->
 
 
 Source = tuple[str, Callable[[], pd.DataFrame], str]
+#: Raw tables of at least this many cells are freed at once once checked (see _release_memory).
+_RELEASE_CELLS = 1_000_000
 
 
 def _release_memory() -> None:
@@ -551,8 +553,10 @@ def _check_sources(sources: Sequence[Source], schema: Schema, today: Today,
             frame = checked[name].frame
             checked[name].frame = frame[[c for c in _CROSS_COLUMNS if c in frame.columns]]
             del frame
+        cells = raw.size
         del raw
-        _release_memory()
+        if cells >= _RELEASE_CELLS:   # a full collection costs ~0.1 s: not for a one-person table
+            _release_memory()
     persons = checked.get("persons")
     if persons is not None and "person_id" in persons.frame.columns:
         for name in ("forms", "outcomes"):

@@ -78,8 +78,10 @@ def quarter_goals(dataset, quarter: pd.Period, measurements: pd.DataFrame | None
     in_q = m[measured_in == quarter]
     latest = in_q.sort_values(["person_id", "round"]).drop_duplicates("person_id", keep="last")
     if "visitation" in latest.columns:
-        code = latest["visitation"].astype("string")
-        ready = pd.Series(np.where(code == "job_ready", 1.0, np.where(code == "activity_ready", 0.0, np.nan)),
+        code = latest["visitation"].astype("string")   # a missing category is <NA>: compare as False
+        job = code.eq("job_ready").fillna(False).to_numpy(dtype=bool)
+        activity = code.eq("activity_ready").fillna(False).to_numpy(dtype=bool)
+        ready = pd.Series(np.where(job, 1.0, np.where(activity, 0.0, np.nan)),
                           index=latest["person_id"].to_numpy())
     else:
         ready = pd.Series(np.nan, index=latest["person_id"].to_numpy())
