@@ -458,8 +458,8 @@ def simulate_outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, instrum
     """
     p = _resolve(params)
     _validate(persons, measurements, instrument)
-    factors = p["index_contrasts"]["employment"]
-    pp = _people(persons, measurements, instrument, factors)
+    factors, factors_e = p["index_contrasts"]["employment"], p["index_contrasts"]["education"]
+    pp = _people(persons, measurements, instrument, {**factors, **factors_e})
     n = len(pp.person_id)
     emp, edu_c, inten, sub = p["employment"], p["education"], p["intensity"], p["subsidy"]
 
@@ -470,7 +470,7 @@ def simulate_outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, instrum
     z_emp = rng.standard_normal(n) * emp["person_sd"]
     z_edu = rng.standard_normal(n) * edu_c["person_sd"]
     eta = _propensity(pp, emp, u_emp[cw_code], z_emp, factors)
-    eta_e = _propensity(pp, edu_c, u_edu[cw_code], z_edu)
+    eta_e = _propensity(pp, edu_c, u_edu[cw_code], z_edu, factors_e)
     mu = expit(inten["intercept"] + inten["propensity"] * eta
                + inten["citizen_change"] * pp.change_c + inten["caseworker_change"] * pp.change_w)
 
