@@ -239,13 +239,22 @@ class _People:
     controls: dict[str, np.ndarray]  # 0/1 dummies of _CONTROL_TERMS
     months_dk: np.ndarray          # months in Denmark at the anchor month
     n_rounds: np.ndarray
+    contrasts: dict[str, tuple[np.ndarray, np.ndarray]]  # group -> (level, change) minus overall
     caseworker: np.ndarray         # str, caseworker at the anchor measurement
     first_month: np.ndarray        # month ordinals
     anchor_month: np.ndarray
     last_month: np.ndarray
 
 
-def _people(persons: pd.DataFrame, measurements: pd.DataFrame, instrument: Instrument) -> _People:
+def _items_index(measurements: pd.DataFrame, instrument: Instrument, items: list[str]) -> np.ndarray:
+    """Mean of ``items`` per measurement on 1-7 (NaN unless every item is answered)."""
+    vals = measurements[items].to_numpy(dtype=np.float64, na_value=np.nan)
+    lo, hi = instrument.scale.min, instrument.scale.max
+    return (vals.mean(axis=1) - lo) * 6.0 / (hi - lo) + 1.0
+
+
+def _people(persons: pd.DataFrame, measurements: pd.DataFrame, instrument: Instrument,
+            factors: Mapping[str, Mapping] | None = None) -> _People:
     meas = measurements
     rnd = pd.to_numeric(meas["round"]).to_numpy(dtype=np.int64)
     month = _month_ordinal(meas["measured_on"])
@@ -283,6 +292,20 @@ def _people(persons: pd.DataFrame, measurements: pd.DataFrame, instrument: Instr
 
     level_c, change_c = level_change(idx_c)
     level_w, change_w = level_change(idx_w)
+    # Index contrasts: mean of a group of one respondent's items minus that respondent's
+    # overall index (level and change), 0 where an item is missing; groups with items the
+    # instrument lacks, or items of two respondents, are left out.
+    contrasts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    overall = {instrument.respondents[0].id: idx_c, instrument.caseworker_from: idx_w}
+    for name, spec in (factors or {}).items():
+        items = list(spec["items"])
+        own = [r for r in overall if items and set(items) <= set(instrument.item_ids(r))]
+        if not own:
+            continue
+        f_ix, ref = _items_index(meas, instrument, items), overall[own[0]]
+        d_lev = np.nan_to_num(f_ix[r1] - ref[r1])
+        d_chg = np.where(has2, np.nan_to_num((f_ix[r2] - ref[r2]) - (f_ix[r1] - ref[r1])), 0.0)
+        contrasts[name] = (d_lev, d_chg)
 
     pers = persons.iloc[rows]
     female = (pers["gender"].astype("string") == CONTROL_CODING["gender"]["indicator"]["female"]
@@ -311,7 +334,7 @@ def _people(persons: pd.DataFrame, measurements: pd.DataFrame, instrument: Instr
     controls = {k: np.asarray(v, dtype=np.float64) for k, v in controls.items()}
     return _People(
         person_id=pids.take(rows), female=female, level_c=level_c, change_c=change_c, level_w=level_w,
-        change_w=change_w, controls=controls, months_dk=months_dk, n_rounds=counts,
+        change_w=change_w, contrasts=contrasts, controls=controls, months_dk=months_dk, n_rounds=counts,
         caseworker=cw[r2], first_month=first_month, anchor_month=anchor_month,
         last_month=last_month,
     )
@@ -319,12 +342,15 @@ def _people(persons: pd.DataFrame, measurements: pd.DataFrame, instrument: Instr
 
 # --------------------------------------------------------------------------- the model
 def _propensity(pp: _People, coef: Mapping[str, float], cw_effect: np.ndarray,
-                person_effect: np.ndarray) -> np.ndarray:
+                person_effect: np.ndarray, factors: Mapping[str, Mapping] | None = None) -> np.ndarray:
     eta = (coef["citizen_level"] * (pp.level_c - 4.0) + coef["citizen_change"] * pp.change_c
            + coef["caseworker_level"] * (pp.level_w - 4.0) + coef["caseworker_change"] * pp.change_w
            + coef["months_in_denmark_per_year"] * (pp.months_dk - 36.0) / 12.0)
     for term in _CONTROL_TERMS:
         eta = eta + coef[term] * pp.controls[term]
+    for name, (d_lev, d_chg) in pp.contrasts.items():
+        spec = (factors or {}).get(name, {})
+        eta = eta + spec.get("level", 0.0) * d_lev + spec.get("change", 0.0) * d_chg
     return eta + cw_effect + person_effect
 
 
@@ -432,7 +458,8 @@ def simulate_outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, instrum
     """
     p = _resolve(params)
     _validate(persons, measurements, instrument)
-    pp = _people(persons, measurements, instrument)
+    factors, factors_e = p["index_contrasts"]["employment"], p["index_contrasts"]["education"]
+    pp = _people(persons, measurements, instrument, {**factors, **factors_e})
     n = len(pp.person_id)
     emp, edu_c, inten, sub = p["employment"], p["education"], p["intensity"], p["subsidy"]
 
@@ -442,8 +469,8 @@ def simulate_outcomes(persons: pd.DataFrame, measurements: pd.DataFrame, instrum
     u_edu = rng.standard_normal(cw_ids.size) * edu_c["caseworker_sd"]
     z_emp = rng.standard_normal(n) * emp["person_sd"]
     z_edu = rng.standard_normal(n) * edu_c["person_sd"]
-    eta = _propensity(pp, emp, u_emp[cw_code], z_emp)
-    eta_e = _propensity(pp, edu_c, u_edu[cw_code], z_edu)
+    eta = _propensity(pp, emp, u_emp[cw_code], z_emp, factors)
+    eta_e = _propensity(pp, edu_c, u_edu[cw_code], z_edu, factors_e)
     mu = expit(inten["intercept"] + inten["propensity"] * eta
                + inten["citizen_change"] * pp.change_c + inten["caseworker_change"] * pp.change_w)
 
