@@ -325,7 +325,7 @@ def _moments(data: pd.DataFrame, items: Sequence[str], group: str | None) -> tup
         raise FipError(f"model names columns not in the data: {', '.join(missing)}")
     sub = data[cols].dropna()
     dropped = len(data) - len(sub)
-    labels = ("all",) if group is None else tuple(str(v) for v in sorted(sub[group].unique(), key=str))
+    labels = ("all",) if group is None else tuple(dict.fromkeys(sub[group].astype(str)))  # lavaan: order of appearance
     ns, covs, means = [], [], []
     for lab in labels:
         part = sub if group is None else sub[sub[group].astype(str) == lab]
@@ -394,7 +394,9 @@ def fit_cfa(
     ----------
     spec : ModelSpec
     data : DataFrame with the items (and ``group``); rows with a missing item are dropped (listwise).
-    group : column giving the groups (multi-group model with a mean structure), or None.
+    group : column giving the groups (multi-group model with a mean structure), or None. Groups are
+        taken in order of first appearance in ``data``, as lavaan does; the first is the reference
+        group (latent means fixed at 0 there).
     std_lv : fix factor variances at 1 and free all loadings (lavaan ``std.lv=TRUE``).
     group_equal, group_partial : lavaan's ``group.equal`` / ``group.partial``.
 
@@ -431,7 +433,10 @@ def fit_cfa(
         if np.max(np.abs(grad)) < tol:
             converged = True
             break
-        step = np.linalg.solve(2.0 * info, grad)
+        try:
+            step = np.linalg.solve(2.0 * info, grad)
+        except np.linalg.LinAlgError:
+            step = np.linalg.pinv(2.0 * info) @ grad
         t = 1.0
         while t > 1e-8:
             xn = x - t * step
