@@ -503,6 +503,6 @@ def _standardized(res: CfaResult, h: float = 1e-6) -> tuple[np.ndarray, np.ndarr
         jac[:, j] = (_std_values(res, xp) - _std_values(res, xm)) / (2 * h)
     var = np.einsum("ij,jk,ik->i", jac, res.vcov, jac)
     se = np.sqrt(np.clip(var, 0, None))
-    fixed_std = np.all(np.abs(jac) < 1e-12, axis=1)
+    fixed_std = np.all(np.abs(jac) < 1e-7, axis=1)  # std value constant (e.g. a variance in std.all)
     se[fixed_std] = np.nan
     return base, se
