@@ -162,7 +162,7 @@ def test_small_group_is_named(data):
     res = measurement_invariance(parse_model(MODEL), d, group="school", levels=["configural", "metric"])
     groups = res.groups()
     assert "Tiny" in set(groups["group"])
-    assert groups.set_index("group").loc["Tiny", "excluded"].startswith("fewer than 10 persons")
+    assert groups.set_index("group").loc["Tiny", "excluded"].startswith("fewer than 10 persons with complete answers; a group needs more persons than items")
     assert set(res.levels[0][1].groups) == {"Pasteur", "Grant-White"}
 
 

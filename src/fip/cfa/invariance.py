@@ -151,8 +151,8 @@ def measurement_invariance(
     complete = data.dropna(subset=list(spec.items) + [group])
     counts = complete[group].astype(str).value_counts()
     excluded = tuple(
-        (g, f"fewer than {need} persons with complete answers (needed: the number of items + 1"
-            + (" and the disclosure threshold" if min_group_n and min_group_n > p + 1 else "") + ")")
+        (g, f"fewer than {need} persons with complete answers; a group needs more persons than items"
+            + (", and at least the disclosure threshold" if min_group_n else ""))
         for g in dict.fromkeys(complete[group].astype(str)) if counts[g] < need
     )
     keep = [g for g in dict.fromkeys(complete[group].astype(str)) if counts[g] >= need]
