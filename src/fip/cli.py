@@ -1122,6 +1122,7 @@ import fip.cli_planted  # noqa: E402,F401  (registers `fip simulate-planted`)
 import fip.cli_service  # noqa: E402,F401  (registers `fip api-token`)
 import fip.cli_time  # noqa: E402,F401  (registers `fip recalibrate`)
 import fip.cli_validity  # noqa: E402,F401  (registers `fip correlation`, `fip agreement`)
+import fip.cli_cfa  # noqa: E402,F401  (registers `fip cfa`, `fip invariance`)
 import fip.cli_irt  # noqa: E402,F401  (registers `fip irt`)
 
 

@@ -1,0 +1,198 @@
+"""Measurement invariance across groups: configural → metric → scalar → strict.
+
+Each level adds lavaan ``group.equal`` constraints (loadings; + intercepts; + residual
+variances) and is compared with the previous one by the likelihood-ratio test (lavaan
+``lavTestLRT``: Δχ² = χ²₁ − χ²₀ on Δdf) and by ΔCFI and ΔRMSEA (restricted − previous).
+
+Decision rules (``rule``):
+
+* ``"cheung_rensvold"`` (default; Cheung & Rensvold 2002): the level holds unless ΔCFI ≤ −0.010.
+* ``"chen"`` (Chen 2007, n > 300 criteria): the level fails when ΔCFI ≤ −0.010 together with
+  ΔRMSEA ≥ 0.015.
+* ``"chisq"``: the level fails when the Δχ² test has p < 0.05.
+
+With ``partial=True`` a failing level is made partial: the equality with the largest
+univariate score test (lavaan ``lavTestScore``) among those the level adds is freed
+(lavaan ``group.partial``), one at a time, while its p < ``alpha`` and the level fails; the freed
+constraints are reported and carried to the later levels.
+
+Groups with fewer persons than ``min_group_n`` (at least the number of items + 1, and the
+disclosure threshold when a policy is given) are left out and named in ``excluded``.
+
+Example
+-------
+>>> # measurement_invariance(spec, data, group="school").tidy()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from fip.cfa.estimate import CfaResult, fit_cfa
+from fip.cfa.fit import FitIndices, fit_indices
+from fip.cfa.modindices import score_tests
+from fip.cfa.spec import ModelSpec
+from fip.errors import FipError
+
+__all__ = ["LEVELS", "RULES", "InvarianceResult", "measurement_invariance"]
+
+LEVELS: dict[str, tuple[str, ...]] = {
+    "configural": (),
+    "metric": ("loadings",),
+    "scalar": ("loadings", "intercepts"),
+    "strict": ("loadings", "intercepts", "residuals"),
+}
+RULES = ("cheung_rensvold", "chen", "chisq")
+_ADDED = {"metric": "=~", "scalar": "~1", "strict": "~~"}
+
+
+@dataclass(frozen=True)
+class InvarianceResult:
+    """The invariance sequence.
+
+    Attributes
+    ----------
+    levels : tuple of (level, CfaResult, FitIndices)
+    freed : tuple of (level, parameter) constraints freed for partial invariance
+    excluded : tuple of (group, reason) groups left out
+    rule : the decision rule used
+    group_column : the grouping column
+    """
+
+    levels: tuple[tuple[str, CfaResult, FitIndices], ...]
+    freed: tuple[tuple[str, str], ...]
+    excluded: tuple[tuple[str, str], ...]
+    rule: str
+    group_column: str
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per level: ``level, chisq, df, pvalue, cfi, tli, rmsea, srmr, delta_chisq,
+        delta_df, p_delta, delta_cfi, delta_rmsea, holds, freed``."""
+        rows = []
+        prev: FitIndices | None = None
+        for name, _, fi in self.levels:
+            row = {k: getattr(fi, k) for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")}
+            row = {"level": name, **row}
+            if prev is None:
+                row.update(delta_chisq=np.nan, delta_df=np.nan, p_delta=np.nan, delta_cfi=np.nan, delta_rmsea=np.nan)
+                row["holds"] = True
+            else:
+                dchi = fi.chisq - prev.chisq
+                ddf = fi.df - prev.df
+                row.update(
+                    delta_chisq=dchi, delta_df=ddf, p_delta=float(stats.chi2.sf(dchi, ddf)) if ddf > 0 else np.nan,
+                    delta_cfi=fi.cfi - prev.cfi, delta_rmsea=fi.rmsea - prev.rmsea,
+                )
+                row["holds"] = _holds(self.rule, row)
+            row["freed"] = "; ".join(p for lv, p in self.freed if lv == name)
+            rows.append(row)
+            prev = fi
+        return pd.DataFrame(rows)
+
+    def groups(self) -> pd.DataFrame:
+        """Persons per group used, and the groups left out with the reason."""
+        first = self.levels[0][1]
+        rows = [(g, n, "") for g, n in zip(first.groups, first.n_groups_n)]
+        rows += [(g, np.nan, why) for g, why in self.excluded]
+        return pd.DataFrame(rows, columns=["group", "n", "excluded"])
+
+
+def _holds(rule: str, row: dict) -> bool:
+    if rule == "cheung_rensvold":
+        return not (row["delta_cfi"] <= -0.010)
+    if rule == "chen":
+        return not (row["delta_cfi"] <= -0.010 and row["delta_rmsea"] >= 0.015)
+    return not (row["p_delta"] < 0.05)
+
+
+def measurement_invariance(
+    spec: ModelSpec,
+    data: pd.DataFrame,
+    *,
+    group: str,
+    levels: Sequence[str] = tuple(LEVELS),
+    rule: str = "cheung_rensvold",
+    partial: bool = False,
+    alpha: float = 0.05,
+    min_group_n: int | None = None,
+    std_lv: bool = False,
+) -> InvarianceResult:
+    """Fit the invariance sequence across the groups of ``group`` (see the module docstring).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    data : DataFrame with the items and ``group``
+    group : grouping column (any person or form column)
+    levels : the levels to fit, in order (default all four)
+    rule : ``"cheung_rensvold"`` (default), ``"chen"`` or ``"chisq"``
+    partial : free constraints where the score tests point when a level fails
+    alpha : significance level of the score tests for partial invariance
+    min_group_n : smallest group kept (default: number of items + 1)
+
+    Returns
+    -------
+    InvarianceResult
+    """
+    if rule not in RULES:
+        raise ValueError(f"rule: allowed {RULES}, got {rule!r}")
+    bad = [lv for lv in levels if lv not in LEVELS]
+    if bad:
+        raise ValueError(f"levels: allowed {tuple(LEVELS)}, got {bad}")
+    if group not in data.columns:
+        raise FipError(f"no column {group!r} to group by")
+    p = len(spec.items)
+    need = max(p + 1, min_group_n or 0)
+    complete = data.dropna(subset=list(spec.items) + [group])
+    counts = complete[group].astype(str).value_counts()
+    excluded = tuple(
+        (g, f"fewer than {need} persons with complete answers; a group needs more persons than items"
+            + (", and at least the disclosure threshold" if min_group_n else ""))
+        for g in dict.fromkeys(complete[group].astype(str)) if counts[g] < need
+    )
+    keep = [g for g in dict.fromkeys(complete[group].astype(str)) if counts[g] >= need]
+    if len(keep) < 2:
+        raise FipError(
+            f"grouping by {group!r}: fewer than two groups with at least {need} persons with complete answers; "
+            "invariance needs two or more"
+        )
+    sub = complete[complete[group].astype(str).isin(keep)].copy()
+    sub[group] = sub[group].astype(str)
+    fitted: list[tuple[str, CfaResult, FitIndices]] = []
+    freed: list[tuple[str, str]] = []
+    for name in levels:
+        res = fit_cfa(spec, sub, group=group, std_lv=std_lv, group_equal=LEVELS[name],
+                      group_partial=[pp for _, pp in freed])
+        fi = fit_indices(res)
+        if partial and fitted and name in _ADDED:
+            while True:
+                probe = InvarianceResult((*fitted[-1:], (name, res, fi)), (), (), rule, group)
+                if bool(probe.tidy()["holds"].iloc[-1]):
+                    break
+                st = score_tests(res).tidy()
+                st = st[st["op"] == _ADDED[name]]
+                if name == "strict":
+                    st = st[st["lhs"] == st["rhs"]]
+                already = {pp for _, pp in freed}
+                st = st.assign(key=[_key(r) for r in st.itertuples()])
+                st = st[~st["key"].isin(already)]
+                if st.empty or st["pvalue"].min() >= alpha:
+                    break
+                best = st.loc[st["chisq"].idxmax(), "key"]
+                freed.append((name, best))
+                res = fit_cfa(spec, sub, group=group, std_lv=std_lv, group_equal=LEVELS[name],
+                              group_partial=[pp for _, pp in freed])
+                fi = fit_indices(res)
+        fitted.append((name, res, fi))
+    return InvarianceResult(tuple(fitted), tuple(freed), excluded, rule, group)
+
+
+def _key(row) -> str:
+    if row.op == "~1":
+        return f"{row.lhs} ~1"
+    return f"{row.lhs} {row.op} {row.rhs}"

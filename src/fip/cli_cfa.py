@@ -1,0 +1,219 @@
+"""``fip cfa`` and ``fip invariance``: confirmatory factor analysis and measurement invariance (ML, as lavaan).
+
+Registered on :data:`fip.cli.app` by one import at the end of ``fip/cli.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import numpy as np
+import pandas as pd
+import typer
+
+from fip._options import FORMATS, check_option
+from fip.cli import (
+    WAIT,
+    DataDir,
+    InstrumentOpt,
+    ItemsOpt,
+    MinCellOpt,
+    RespondentOpt,
+    SecureOpt,
+    StoreOpt,
+    WaitOpt,
+    _check_outputs,
+    _item_selection,
+    _policy,
+    app,
+    console,
+    handles_errors,
+    load_data,
+)
+from fip.errors import FipError
+
+__all__ = ["cfa", "invariance"]
+
+ModelOpt = Annotated[Optional[Path], typer.Option("--model", help="Model file in lavaan syntax (F =~ a + b + c; a ~~ b; # comments).")]
+DefinitionsOpt = Annotated[Optional[Path], typer.Option("--definitions", help="Index definitions YAML: one factor per index (default: the instrument's indices).")]
+StdLvOpt = Annotated[bool, typer.Option("--std-lv", help="Fix factor variances at 1 and free all loadings (lavaan std.lv=TRUE); default: first loading = 1.")]
+EstimatorOpt = Annotated[str, typer.Option("--estimator", help="ml (normal likelihood, expected-information SEs, as lavaan cfa()).")]
+
+
+def _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent, items, round_):
+    from fip.cfa import read_model, spec_from_definitions
+    from fip.cli import _instrument_indices
+    from fip.indices import load_index_definitions
+    from fip.study import Study
+
+    dataset = load_data(data, instrument, store, wait)
+    chosen = _item_selection(dataset.instrument, respondent, items)
+    if model is not None:
+        spec = read_model(model)
+        unknown = [i for i in spec.items if i not in dataset.instrument.item_ids(None)]
+        if unknown:
+            raise FipError(f"{model}: item(s) {', '.join(unknown)} are not items of instrument {dataset.instrument.id!r}")
+        if chosen is not None:
+            outside = [i for i in spec.items if i not in chosen]
+            if outside:
+                raise FipError(f"{model}: item(s) {', '.join(outside)} are outside --respondent/--items")
+    else:
+        if definitions is None and dataset.instrument.id != "fip":
+            defs = _instrument_indices(dataset.instrument, None)
+        else:
+            defs = load_index_definitions(definitions, instrument=dataset.instrument)
+        spec = spec_from_definitions(defs, items=chosen)
+    small = [f for f, its in spec.factors if len(its) < 2]
+    if small:
+        raise FipError(f"factor(s) {', '.join(small)}: a factor needs at least 2 items (3 for a one-factor model)")
+    study = Study(dataset, policy=policy)
+    m = study.measurements
+    frame = m.loc[m["round"] == round_].copy()
+    if not len(frame):
+        raise FipError(f"--round {round_}: no measurements in round {round_}")
+    return dataset, spec, frame
+
+
+def _title_method(std_lv: bool) -> str:
+    ident = "factor variances 1 (std.lv)" if std_lv else "first loading 1 (marker)"
+    return f"ML (normal likelihood, expected-information SEs, as lavaan cfa()), {ident}, listwise"
+
+
+@app.command()
+@handles_errors
+def cfa(
+    data: DataDir = None,
+    model: ModelOpt = None,
+    definitions: DefinitionsOpt = None,
+    respondent: RespondentOpt = None,
+    items: ItemsOpt = None,
+    estimator: EstimatorOpt = "ml",
+    std_lv: StdLvOpt = False,
+    modindices: Annotated[int, typer.Option("--modindices", min=0, help="Show the N largest modification indices (lavaan modindices()).")] = 0,
+    round_: Annotated[int, typer.Option("--round", min=1, help="Round whose answers are analysed.")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the output to this file.")] = None,
+    instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
+    wait: WaitOpt = WAIT,
+    min_cell: MinCellOpt = None,
+    secure_machine: SecureOpt = False,
+) -> None:
+    """Confirmatory factor analysis: loadings (unstandardised and std.all, with SEs), variances,
+    fit (χ², df, p, CFI, TLI, RMSEA with 90 % CI, SRMR) and modification indices.
+
+    The model is ``--model`` (lavaan syntax) or one factor per index of ``--definitions``.
+    ``--format json`` prints ``{"fit": {...}, "loadings": [{factor, item, estimate, se, std}], ...}``;
+    the other formats print the parameter table (and with ``--modindices N`` the N largest MIs).
+    """
+    from fip._atomic import atomic_write_text
+    from fip._output import emit
+    from fip.cfa import fit_cfa
+    from fip.cfa.fit import fit_indices
+    from fip.cfa.modindices import modification_indices
+
+    check_option("--format", fmt, FORMATS)
+    check_option("--estimator", estimator, ("ml",))
+    _check_outputs(("--out", out))
+    policy = _policy(min_cell, secure_machine)
+    _, spec, frame = _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent, items, round_)
+    res = fit_cfa(spec, frame, std_lv=std_lv)
+    policy.require(res.n, "the confirmatory factor analysis")
+    fi = fit_indices(res)
+    params = res.tidy().drop(columns=["group"])
+    method = _title_method(std_lv)
+    mi = modification_indices(res).tidy().drop(columns=["group"]) if modindices else None
+    if mi is not None:
+        mi = mi.sort_values("mi", ascending=False).head(modindices).reset_index(drop=True)
+    if fmt == "json":
+        load = params[params["op"] == "=~"]
+        obj = {
+            "method": method, "n": res.n, "n_dropped": res.n_dropped, "converged": res.converged,
+            "fit": fi.as_dict(),
+            "loadings": [
+                {"factor": r.lhs, "item": r.rhs, "estimate": r.estimate, "se": None if np.isnan(r.se) else r.se,
+                 "std": r.std_all}
+                for r in load.itertuples()
+            ],
+            "parameters": json.loads(params.to_json(orient="records")),
+        }
+        if mi is not None:
+            obj["modindices"] = json.loads(mi.to_json(orient="records"))
+        if policy.statement:
+            obj["notice"] = policy.statement
+        text = json.dumps(obj, indent=2, allow_nan=False, default=float) + "\n"
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            atomic_write_text(out, text)
+        return
+    fit_line = (f"chi2({fi.df}) = {fi.chisq:.3f}, p = {fi.pvalue:.4g}, CFI = {fi.cfi:.3f}, TLI = {fi.tli:.3f}, "
+                f"RMSEA = {fi.rmsea:.3f} [{fi.rmsea_ci_low:.3f}, {fi.rmsea_ci_high:.3f}], SRMR = {fi.srmr:.3f}")
+    conv = "" if res.converged else " (NOT CONVERGED)"
+    emit(params, fmt, out, console, notice=policy.statement,
+         title=f"CFA of {len(spec.items)} items on {len(spec.factors)} factors, {method}, round {round_}, "
+               f"n = {res.n}{conv}; {fit_line}")
+    if mi is not None:
+        mi_out = None if out is None else out.with_suffix(".modindices" + out.suffix)
+        emit(mi, fmt, mi_out, console, title=f"The {len(mi)} largest modification indices (lavaan modindices), n = {res.n}")
+
+
+@app.command()
+@handles_errors
+def invariance(
+    data: DataDir = None,
+    by: Annotated[str, typer.Option("--by", help="Group by this person or form column (e.g. gender, answer language).")] = "",
+    model: ModelOpt = None,
+    definitions: DefinitionsOpt = None,
+    respondent: RespondentOpt = None,
+    items: ItemsOpt = None,
+    partial: Annotated[bool, typer.Option("--partial", help="Free equality constraints where the univariate score tests point, one at a time, when a level fails.")] = False,
+    rule: Annotated[str, typer.Option("--rule", help="cheung_rensvold (ΔCFI ≤ −0.010 fails; default), chen (ΔCFI ≤ −0.010 and ΔRMSEA ≥ 0.015) or chisq (Δχ² p < .05).")] = "cheung_rensvold",
+    std_lv: StdLvOpt = False,
+    round_: Annotated[int, typer.Option("--round", min=1, help="Round whose answers are analysed.")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
+    instrument: InstrumentOpt = None,
+    store: StoreOpt = None,
+    wait: WaitOpt = WAIT,
+    min_cell: MinCellOpt = None,
+    secure_machine: SecureOpt = False,
+) -> None:
+    """Measurement invariance across the groups of ``--by``: configural → metric → scalar → strict.
+
+    One row per level: ``level, chisq, df, pvalue, cfi, tli, rmsea, srmr, delta_chisq, delta_df,
+    p_delta, delta_cfi, delta_rmsea, holds, freed`` (Δ against the previous level; Δχ² as
+    lavaan's lavTestLRT). Groups smaller than the disclosure threshold (or than the number of
+    items + 1) are left out and named in the title.
+    """
+    from fip._output import emit
+    from fip.cfa.invariance import RULES, measurement_invariance
+
+    check_option("--format", fmt, FORMATS)
+    check_option("--rule", rule, RULES)
+    if not by:
+        raise FipError("--by: expected the name of a person or form column to group by")
+    _check_outputs(("--out", out))
+    policy = _policy(min_cell, secure_machine)
+    dataset, spec, frame = _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent,
+                                           items, round_)
+    if by not in frame.columns:
+        persons = dataset.persons
+        if by not in persons.columns:
+            raise FipError(f"--by {by}: no such column in the forms or persons file")
+        look = persons[["person_id", by]].assign(person_id=persons["person_id"].astype(str))
+        frame = frame.assign(person_id=frame["person_id"].astype(str)).merge(look, on="person_id", how="left")
+    need = max(len(spec.items) + 1, policy.threshold)
+    res = measurement_invariance(spec, frame, group=by, rule=rule, partial=partial, min_group_n=need, std_lv=std_lv)
+    groups = res.levels[0][1]
+    sizes = ", ".join(f"{g} n = {n}" for g, n in zip(groups.groups, groups.n_groups_n))
+    left = "; ".join(f"{g} left out ({why})" for g, why in res.excluded)
+    rule_text = {"cheung_rensvold": "Cheung & Rensvold 2002: holds unless ΔCFI ≤ −0.010",
+                 "chen": "Chen 2007: fails when ΔCFI ≤ −0.010 and ΔRMSEA ≥ 0.015",
+                 "chisq": "fails when the Δχ² test has p < .05"}[rule]
+    partial_text = "; partial: constraints freed by univariate score tests (see 'freed')" if partial else ""
+    emit(res.tidy(), fmt, out, console, notice=policy.statement,
+         title=f"Measurement invariance by {by} ({len(groups.groups)} groups: {sizes}{'; ' + left if left else ''}), "
+               f"{_title_method(std_lv)}, round {round_}, n = {groups.n}; rule: {rule_text}{partial_text}")

@@ -1,0 +1,144 @@
+"""`fip cfa`, `fip invariance` and the model-file parser (hypothesis)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+from typer.testing import CliRunner
+
+from fip.cfa.spec import ModelSpec, parse_model, read_model
+from fip.cli import app
+from fip.errors import ConfigError
+
+ROOT = Path(__file__).parents[1]
+HS = ROOT / "examples" / "data" / "holzinger"
+REF = ROOT / "tests" / "reference" / "cfa"
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+BASE = ("--instrument", HS / "instrument.yaml", "--definitions", HS / "indices.yaml")
+
+
+def test_cli_cfa_json_contract():
+    res = invoke("cfa", HS, *BASE, "--format", "json")
+    assert res.exit_code == 0, res.stdout
+    obj = json.loads(res.stdout)
+    ref = pd.read_csv(REF / "hs_marker_fit.csv").set_index("measure")["value"]
+    assert {"chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high", "srmr"} <= set(obj["fit"])
+    assert_allclose(obj["fit"]["chisq"], ref["chisq"], rtol=1e-6)
+    assert_allclose(obj["fit"]["cfi"], ref["cfi"], rtol=1e-6)
+    assert obj["n"] == 301
+    est = pd.read_csv(REF / "hs_marker_estimates.csv")
+    x2 = next(r for r in obj["loadings"] if r["item"] == "x2")
+    row = est[(est.lhs == "visual") & (est.op == "=~") & (est.rhs == "x2")].iloc[0]
+    assert set(x2) == {"factor", "item", "estimate", "se", "std"}
+    assert_allclose([x2["estimate"], x2["se"], x2["std"]], [row["est"], row["se"], row["std.all"]], rtol=1e-5)
+
+
+def test_cli_cfa_table_states_n_and_method(tmp_path):
+    model = tmp_path / "m.lav"
+    model.write_text("# HS with a residual covariance\nvisual =~ x1 + x2 + x3\ntextual =~ x4+x5+x6\nspeed =~ x7 + x8 + x9\nx7 ~~ x8\n")
+    res = invoke("cfa", HS, "--instrument", HS / "instrument.yaml", "--model", model, "--modindices", "2")
+    text = " ".join(res.stdout.split())
+    assert res.exit_code == 0
+    assert "n = 301" in text and "ML (normal likelihood" in text and "chi2(23) = 53.272" in text
+    assert "The 2 largest modification indices" in text
+
+
+def test_cli_cfa_bad_model_file(tmp_path):
+    model = tmp_path / "bad.lav"
+    model.write_text("visual =~ x1 + x2 + x3\nspeed ~ x7\n")
+    res = invoke("cfa", HS, "--instrument", HS / "instrument.yaml", "--model", model)
+    assert res.exit_code == 2
+    assert "bad.lav, line 2: expected 'FACTOR =~ item + item'" in " ".join(res.output.split())
+    assert "Traceback" not in res.output
+    model.write_text("visual =~ x1 + x2 + nope\n")
+    res = invoke("cfa", HS, "--instrument", HS / "instrument.yaml", "--model", model)
+    assert res.exit_code == 2 and "nope" in res.output
+
+
+def test_cli_invariance_csv_contract():
+    res = invoke("invariance", HS, *BASE, "--by", "school", "--format", "csv")
+    assert res.exit_code == 0, res.stdout
+    t = pd.read_csv(io.StringIO(res.stdout))
+    assert list(t.columns[:13]) == ["level", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "delta_chisq",
+                                    "delta_df", "p_delta", "delta_cfi", "delta_rmsea"]
+    ref = pd.read_csv(REF / "hs_school_invariance.csv")
+    assert_allclose(t["chisq"], ref["chisq"], rtol=1e-6)
+    assert_allclose(t["delta_cfi"].iloc[1:], ref["delta_cfi"].iloc[1:], rtol=1e-5)
+
+
+def test_cli_invariance_title_and_small_group(tmp_path):
+    res = invoke("invariance", HS, *BASE, "--by", "school", "--partial")
+    text = " ".join(res.stdout.split())
+    assert "Pasteur n = 156" in text and "Grant-White n = 145" in text and "Cheung & Rensvold" in text
+    assert "x3 ~1; x7 ~1" in text
+    # a group below the disclosure threshold is named, with the rule, never with its n
+    d = tmp_path / "hs"
+    d.mkdir()
+    for f in HS.iterdir():
+        (d / f.name).write_bytes(f.read_bytes())
+    persons = pd.read_csv(d / "persons.csv")
+    persons.loc[:2, "school"] = "Tiny"
+    persons.to_csv(d / "persons.csv", index=False)
+    res = invoke("invariance", d, "--instrument", d / "instrument.yaml", "--definitions", d / "indices.yaml",
+                 "--by", "school")
+    text = " ".join(res.stdout.split())
+    assert res.exit_code == 0
+    assert ("Tiny left out (fewer than 10 persons with complete answers; a group needs more persons than items, "
+            "and at least the disclosure threshold)") in text
+    assert "Tiny n =" not in text
+    res = invoke("invariance", HS, *BASE, "--by", "nosuch")
+    assert res.exit_code == 2 and "--by nosuch" in res.output
+
+
+_name = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,6}", fullmatch=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_name, min_size=1, max_size=4, unique=True), min_size=1, max_size=3), st.data())
+def test_parser_roundtrip(item_groups, draw):
+    # distinct names for items and factors
+    seen: set[str] = set()
+    factors = []
+    for k, group in enumerate(item_groups):
+        items = tuple(f"i_{x}" for x in group if f"i_{x}" not in seen)
+        seen.update(items)
+        if items:
+            factors.append((f"F{k}", items))
+    if not factors:
+        return
+    all_items = [i for _, its in factors for i in its]
+    pairs = []
+    if len(all_items) >= 2:
+        a, b = draw.draw(st.sampled_from([(x, y) for x in all_items for y in all_items if x < y]))
+        pairs.append((a, b))
+    spec = ModelSpec(tuple(factors), tuple(pairs))
+    text = spec.to_syntax().replace(" + ", draw.draw(st.sampled_from([" + ", "+", "  +   "])))
+    text = "# model\n" + text.replace("\n", "  # c\n\n") + "\n"
+    assert parse_model(text) == spec
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_parser_never_crashes(text):
+    try:
+        parse_model(text, source="m.lav")
+    except ConfigError as exc:
+        assert str(exc).startswith("m.lav")
+
+
+def test_read_model_unreadable(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        read_model(tmp_path / "missing.lav")
