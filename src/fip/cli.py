@@ -1121,6 +1121,7 @@ import fip.cli_model  # noqa: E402,F401  (registers `fip model-card`)
 import fip.cli_service  # noqa: E402,F401  (registers `fip api-token`)
 import fip.cli_time  # noqa: E402,F401  (registers `fip recalibrate`)
 import fip.cli_validity  # noqa: E402,F401  (registers `fip correlation`, `fip agreement`)
+import fip.cli_report_validity  # noqa: E402,F401  (registers `fip validity`)
 
 
 def main() -> None:
