@@ -40,8 +40,8 @@ __all__ = ["validity"]
 @app.command()
 @handles_errors
 def validity(
+    out: Annotated[Path, typer.Option("--out", help="The HTML report to write (one self-contained file).")],
     data: DataDir = None,
-    out: Annotated[Path, typer.Option("--out", help="The HTML report to write (one self-contained file).")] = Path("validity.html"),
     definitions: Annotated[Optional[Path], typer.Option("--definitions", help="Index definitions YAML (default: the study's indices for FIP; one index per domain otherwise).")] = None,
     respondent: RespondentOpt = None,
     items: ItemsOpt = None,

@@ -148,14 +148,23 @@ def structural_validity(study: Study, options: ValidityOptions = ValidityOptions
     Continuous scales get no polychoric analysis (the section says so).
     """
     from fip.factors import bartlett_sphericity, factor_analysis, kmo, parallel_analysis
+    from fip.factors._input import correlation_input
     from fip.validity import frame_correlation
 
     item_set, chosen, data = _items(study, options)
     parts = _Parts(study=study)
     blocks: list[str] = []
     title = "Structural validity"
-    b = bartlett_sphericity(data, nan_policy=options.nan_policy)
-    n = int(b.n_obs)
+    # one Pearson matrix for KMO, Bartlett, parallel analysis and the EFA (each would compute it
+    # again from the answers); the Study's cached one when it is the same (round 1, listwise, item set)
+    if (options.round == 1 and options.nan_policy == "listwise"
+            and tuple(chosen) == tuple(study.items_of(item_set))):
+        cached = study.correlation(item_set)
+        matrix, n = cached.correlation, int(cached.n_obs)
+    else:
+        ci = correlation_input(data, nan_policy=options.nan_policy)
+        matrix, n = ci.correlation, int(ci.n_obs)
+    b = bartlett_sphericity(matrix, n_obs=n)
     if _small(study, n) or len(chosen) < 3:
         why = (f"it rests on fewer than {study.policy.threshold} persons" if _small(study, n)
                else "it needs at least 3 items")
@@ -165,7 +174,7 @@ def structural_validity(study: Study, options: ValidityOptions = ValidityOptions
         f"Exploratory factor analysis of {len(chosen)} items (item set: {item_set}), round {options.round}. "
         "Principal factor extraction (Stata factor, pf) with varimax rotation (unnormalised, Stata's default); "
         "factors are flipped so their loadings sum to 0 or more."))
-    k = kmo(data, nan_policy=options.nan_policy)
+    k = kmo(matrix)
     kmo_table = k.tidy().rename(columns={"kmo": "KMO"})  # per item, then the overall row
     parts.table("kmo", kmo_table, n=n)
     blocks.append(parts.show(kmo_table, f"Kaiser-Meyer-Olkin sampling adequacy per item and overall "
@@ -174,7 +183,7 @@ def structural_validity(study: Study, options: ValidityOptions = ValidityOptions
                          "value": [float(b.chi2), float(b.df), float(b.p_value)]})
     parts.table("bartlett", bart, n=n)
     blocks.append(parts.show(bart, f"Bartlett's test of sphericity (psych cortest.bartlett; {how})", digits=4))
-    pa = parallel_analysis(data, n_iter=options.n_iter, seed=options.seed, nan_policy=options.nan_policy)
+    pa = parallel_analysis(matrix, n_iter=options.n_iter, seed=options.seed, n_obs=n)
     n_factors = options.n_factors or max(1, int(pa.n_retained))
     parts.table("parallel", pa.table, n=int(pa.n_obs))
     blocks.append(parts.show(pa.table, f"Parallel analysis (psych fa.parallel, fa eigenvalues; mean of "
@@ -182,8 +191,7 @@ def structural_validity(study: Study, options: ValidityOptions = ValidityOptions
                                        f"{options.nan_policy}, n = {pa.n_obs}): {pa.n_retained} factors retained"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        pearson = factor_analysis(data, n_factors=n_factors, method="pf", rotation="varimax",
-                                  nan_policy=options.nan_policy)
+        pearson = factor_analysis(matrix, n_factors=n_factors, method="pf", rotation="varimax", n_obs=n)
     pn = int(pearson.n_obs)
     parts.table("pearson_variance", pearson.variance, n=pn)
     parts.table("pearson_loadings", pearson.loadings, n=pn)
