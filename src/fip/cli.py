@@ -1117,13 +1117,14 @@ def serve(
 
 import fip.cli_anyinst  # noqa: E402,F401  (registers `fip adequacy`)
 import fip.cli_business  # noqa: E402,F401  (registers `fip business-case`)
+import fip.cli_cfa  # noqa: E402,F401  (registers `fip cfa`, `fip invariance`)
+import fip.cli_irt  # noqa: E402,F401  (registers `fip irt`)
 import fip.cli_model  # noqa: E402,F401  (registers `fip model-card`)
 import fip.cli_planted  # noqa: E402,F401  (registers `fip simulate-planted`)
+import fip.cli_report_validity  # noqa: E402,F401  (registers `fip validity`)
 import fip.cli_service  # noqa: E402,F401  (registers `fip api-token`)
 import fip.cli_time  # noqa: E402,F401  (registers `fip recalibrate`)
 import fip.cli_validity  # noqa: E402,F401  (registers `fip correlation`, `fip agreement`)
-import fip.cli_cfa  # noqa: E402,F401  (registers `fip cfa`, `fip invariance`)
-import fip.cli_irt  # noqa: E402,F401  (registers `fip irt`)
 
 
 def main() -> None:

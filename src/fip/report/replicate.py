@@ -44,7 +44,7 @@ __all__ = ["STEPS", "ReplicationResult", "check_replication_target", "looks_like
 
 #: Steps reported to the ``progress`` callback, in order.
 STEPS: tuple[str, ...] = ("sample", "descriptives", "factors", "indices", "regressions", "statements",
-                          "open_choices", "prediction", "report")
+                          "open_choices", "prediction", "validity", "report")
 
 Progress = Callable[[str, int, int], None]
 
@@ -224,7 +224,9 @@ def replicate(
       and parallel analysis); indices and reliability (Heywood cases behind omega flagged);
       all regression families (Tables 4.5, 4.6, 4.9-4.13 beside ours, coefficient plots, fit
       statistics); job-chance validation (intake and progression, ``C`` =
-      ``predict_C``); about. Each is a function of :mod:`fip.report.sections`.
+      ``predict_C``); beyond the study, the validation analyses of :mod:`fip.report.validity`
+      (sampling adequacy, parallel analysis, EFA on polychoric correlations, agreement and
+      SDC95; invariance not yet computed); about. Each is a function of :mod:`fip.report.sections`.
     * One :class:`~fip.study.Study` serves every section: forms are paired once (twice with
       ``until``), the analysis table is built once, each item set's correlation matrix is
       computed once.
@@ -256,6 +258,7 @@ def replicate(
         "statements": lambda r: sec.statements(study, results.get("factors"), results.get("regressions")),
         "open_choices": lambda r: sec.open_choices(study, results.get("factors")),
         "prediction": lambda r: sec.prediction(study, seed=seed, C=predict_C, renderer=r),
+        "validity": lambda r: sec.validity(study, seed=seed),
     }
     results: dict[str, SectionResult] = {}
     table_paths: dict[str, Path] = {}

@@ -53,12 +53,12 @@ if TYPE_CHECKING:  # sklearn loads only when the prediction section runs
 __all__ = [
     "SECTIONS", "DescriptivesResult", "FactorSet", "FactorsResult", "Figure", "IndicesResult", "PredictionResult",
     "RegressionsResult", "SampleResult", "SectionResult", "SummaryResult", "about", "descriptives", "factors",
-    "indices", "prediction", "regressions", "sample", "summary",
+    "indices", "prediction", "regressions", "sample", "summary", "validity",
 ]
 
 #: Sections of the report, in the order of the page (``about`` closes it).
 SECTIONS: tuple[str, ...] = ("summary", "sample", "descriptives", "factors", "indices", "regressions",
-                             "statements", "open_choices", "prediction", "about")
+                             "statements", "open_choices", "prediction", "validity", "about")
 
 
 @dataclass(frozen=True)
@@ -922,6 +922,50 @@ def summary(
                               if synthetic else ""), note=True))
     return SummaryResult("summary", "Summary: ours beside the published numbers", blocks, **parts.done(),
                          table=table)
+
+
+def _validity(study: Study, seed: int) -> SectionResult:
+    from fip.report.validity import ValidityOptions, invariance, measurement_error, structural_validity
+
+    blocks = [html.paragraph(
+        "This section goes beyond the study: VIVE (2020) reported neither sampling adequacy, parallel analysis, "
+        "factor analyses on polychoric correlations, measurement invariance nor the agreement of citizen and "
+        "caseworker and the smallest detectable change. The same analyses as fip validity (any instrument); "
+        "Cronbach's alpha and omega are under Indices and reliability.", note=True)]
+    tables: dict[str, pd.DataFrame] = {}
+    n: dict[str, int] = {}
+    figures: dict[str, Figure] = {}
+
+    def take(prefix: str, result: SectionResult) -> None:
+        tables.update({f"validity_{prefix}{k}": v for k, v in result.tables.items()})
+        n.update({f"validity_{prefix}{k}": v for k, v in result.n.items()})
+
+    for key in (k for k in ("citizen", "caseworker") if k in study.item_sets):
+        part = structural_validity(study, ValidityOptions(item_set=key, seed=seed))
+        blocks.append(html.heading(f"Structural validity: the {key} items"))
+        blocks.extend(part.blocks)
+        take(f"{key}_", part)
+    for part in (invariance(study), measurement_error(study)):
+        blocks.append(html.heading(part.title))
+        blocks.extend(part.blocks)
+        take("", part)
+    return SectionResult("validity", "Beyond the study: validation of the instrument", tuple(blocks),
+                         tables=tables, n=n, figures=figures)
+
+
+def validity(study: Study, *, seed: int = 0) -> SectionResult:
+    """Beyond the study: structural validity per item set (KMO, Bartlett, parallel analysis, EFA on
+    Pearson and polychoric correlations), invariance (not yet computed) and measurement error and
+    agreement (:mod:`fip.report.validity`); tables named ``validity_*``.
+
+    Examples
+    --------
+    >>> from fip.simulate import simulate_cohort
+    >>> v = validity(Study(simulate_cohort(300, seed=1)))
+    >>> v.id, "validity_citizen_kmo" in v.tables, "validity_agreement" in v.tables
+    ('validity', True, True)
+    """
+    return _with_warnings("validity", lambda: _validity(study, seed))
 
 
 def about(study: Study, *, source: str, synthetic: bool, seed: int, notes: tuple[str, ...] = ()) -> SectionResult:

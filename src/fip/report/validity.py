@@ -1,0 +1,369 @@
+"""One validation report for any instrument, in the order a validation is reported (COSMIN).
+
+Sections (:data:`VALIDITY_SECTIONS`, each one function ``(study, options) -> SectionResult``):
+structural validity (KMO, Bartlett, parallel analysis, eigenvalues and loadings on Pearson and on
+polychoric correlations: :mod:`fip.factors`), internal consistency (alpha with its convention,
+omega, item-rest correlations, reverse-key warnings: :mod:`fip.reliability`), cross-cultural
+validity / measurement invariance (not yet computed by this version: the section says so) and
+measurement error and agreement (:mod:`fip.agreement`, :mod:`fip.change`: only with parallel
+citizen/caseworker items or two rounds; otherwise the section says why it is absent).
+
+A later section (CFA, IRT) plugs in as one more entry of :data:`BUILDERS`. Every table has its
+n and method in its caption; figures resting on 1-4 persons are not shown (the Study's
+:class:`~fip.disclosure.DisclosurePolicy`). No I/O: :meth:`ValidityReport.html` gives the page.
+
+Examples
+--------
+>>> from fip.simulate import simulate_cohort
+>>> from fip.study import Study
+>>> report = validity_report(Study(simulate_cohort(200, seed=1)), ValidityOptions(n_iter=5))
+>>> [s.id for s in report.sections]
+['structural', 'internal-consistency', 'invariance', 'measurement-error']
+>>> int(report.tidy()["n"].min()) > 0
+True
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import pandas as pd
+
+from fip._options import check_option
+from fip.report import html
+from fip.report.sections import SectionResult, _Parts, _with_warnings
+from fip.study import Study
+
+__all__ = ["BUILDERS", "VALIDITY_SECTIONS", "ValidityOptions", "ValidityReport", "internal_consistency",
+           "invariance", "measurement_error", "structural_validity", "validity_report"]
+
+#: Sections of the report, in COSMIN's order.
+VALIDITY_SECTIONS: tuple[str, ...] = ("structural", "internal_consistency", "invariance", "measurement_error")
+
+#: Plain statement of the invariance section until the CFA module lands.
+NOT_YET = ("Measurement invariance (configural, metric, scalar, strict) is not yet computed by this version "
+           "of fip; no figures are shown here.")
+
+
+@dataclass(frozen=True)
+class ValidityOptions:
+    """What the report analyses.
+
+    Attributes
+    ----------
+    item_set : str, optional
+        A respondent of the instrument or ``both`` (default: the Study's first item set).
+    items : tuple of str, optional
+        Only these items (in this order) for the structural analysis.
+    nan_policy : {"listwise", "pairwise"}
+        Missing answers in KMO, Bartlett, parallel analysis, the Pearson EFA and alpha.
+    round : int
+        Round analysed (measurement error compares round 1 with round 2).
+    n_iter, seed : int
+        Random data sets of the parallel analysis and their seed.
+    n_factors : int, optional
+        Factors extracted (default: those parallel analysis retains, at least 1).
+    lang : str
+        Language of labels (``en``, ``da``).
+    """
+
+    item_set: str | None = None
+    items: tuple[str, ...] | None = None
+    nan_policy: str = "listwise"
+    round: int = 1
+    n_iter: int = 100
+    seed: int = 0
+    n_factors: int | None = None
+    lang: str = "en"
+
+    def __post_init__(self) -> None:
+        check_option("nan_policy", self.nan_policy, ("listwise", "pairwise"))
+        check_option("lang", self.lang, ("en", "da"))
+
+
+@dataclass(frozen=True, eq=False)
+class ValidityReport:
+    """The report: its title and sections (each with tables, their n and HTML blocks)."""
+
+    title: str
+    sections: tuple[SectionResult, ...]
+    lang: str = "en"
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per table: ``section``, ``table``, ``n`` (persons behind it; NA if none applies)."""
+        rows = [{"section": s.id, "table": name, "n": s.n.get(name)} for s in self.sections for name in s.tables]
+        return pd.DataFrame(rows, columns=["section", "table", "n"]).astype({"n": "Int64"})
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by name (the numbers before rounding)."""
+        return {name: t for s in self.sections for name, t in s.tables.items()}
+
+    def html(self) -> str:
+        """The self-contained page (inline style sheet with print rules, no external files)."""
+        notes = tuple(dict.fromkeys(n for s in self.sections for n in s.warnings))
+        about = ""
+        if notes:
+            about = ('<section id="about">\n<h2>About this report</h2>\n'
+                     + html.paragraph("Warnings raised while the analyses ran:")
+                     + "".join(html.paragraph(n, note=True) for n in notes) + "</section>\n")
+        return html.page(self.title, [s.html() for s in self.sections], about=about, lang=self.lang,
+                         navigation=True)
+
+
+def _items(study: Study, options: ValidityOptions) -> tuple[str, list[str], pd.DataFrame]:
+    item_set = options.item_set if options.item_set is not None else study.item_sets[0]
+    pool = list(study.items_of(item_set))
+    chosen = list(options.items) if options.items else pool
+    unknown = [i for i in chosen if i not in study.instrument.item_ids()]
+    if unknown:
+        raise ValueError(f"items {', '.join(unknown)}: not items of instrument {study.instrument.id}")
+    m = study.measurements
+    data = m.loc[m["round"] == options.round, chosen].astype("float64")
+    if not len(data):
+        raise ValueError(f"round {options.round}: no measurements in round {options.round}")
+    return item_set, chosen, data
+
+
+def _small(study: Study, n: int) -> bool:
+    return bool(study.policy.is_small(int(n)))
+
+
+def _wide(loadings: pd.DataFrame, study: Study, lang: str) -> pd.DataFrame:
+    wide = loadings.rename_axis("item").reset_index()
+    wide.insert(1, "label", [study.instrument.label(i, lang) for i in wide["item"]])
+    return wide
+
+
+def structural_validity(study: Study, options: ValidityOptions = ValidityOptions()) -> SectionResult:
+    """Structural validity: KMO, Bartlett, parallel analysis, EFA on Pearson and polychoric correlations.
+
+    The extraction is Stata's principal factor (pf) with varimax rotation (unnormalised), on the
+    Pearson matrix (``options.nan_policy``) and on the polychoric matrix (psych ``polychoric``,
+    pairwise), with the number of factors parallel analysis retains (psych ``fa.parallel``, fa
+    eigenvalues, mean of ``n_iter`` random normal data sets) unless ``options.n_factors`` is given.
+    Continuous scales get no polychoric analysis (the section says so).
+    """
+    from fip.factors import bartlett_sphericity, factor_analysis, kmo, parallel_analysis
+    from fip.factors._input import correlation_input
+    from fip.validity import frame_correlation
+
+    item_set, chosen, data = _items(study, options)
+    parts = _Parts(study=study)
+    blocks: list[str] = []
+    title = "Structural validity"
+    # one Pearson matrix for KMO, Bartlett, parallel analysis and the EFA (each would compute it
+    # again from the answers); the Study's cached one when it is the same (round 1, listwise, item set)
+    if (options.round == 1 and options.nan_policy == "listwise"
+            and tuple(chosen) == tuple(study.items_of(item_set))):
+        cached = study.correlation(item_set)
+        matrix, n = cached.correlation, int(cached.n_obs)
+    else:
+        ci = correlation_input(data, nan_policy=options.nan_policy)
+        matrix, n = ci.correlation, int(ci.n_obs)
+    b = bartlett_sphericity(matrix, n_obs=n)
+    if _small(study, n) or len(chosen) < 3:
+        why = (f"it rests on fewer than {study.policy.threshold} persons" if _small(study, n)
+               else "it needs at least 3 items")
+        return SectionResult("structural", title, (html.paragraph(f"Not shown: {why}."),))
+    how = f"{options.nan_policy}, n = {n}"
+    blocks.append(html.paragraph(
+        f"Exploratory factor analysis of {len(chosen)} items (item set: {item_set}), round {options.round}. "
+        "Principal factor extraction (Stata factor, pf) with varimax rotation (unnormalised, Stata's default); "
+        "factors are flipped so their loadings sum to 0 or more."))
+    k = kmo(matrix)
+    kmo_table = k.tidy().rename(columns={"kmo": "KMO"})  # per item, then the overall row
+    parts.table("kmo", kmo_table, n=n)
+    blocks.append(parts.show(kmo_table, f"Kaiser-Meyer-Olkin sampling adequacy per item and overall "
+                                        f"(Stata estat kmo, psych KMO; {how})"))
+    bart = pd.DataFrame({"statistic": ["chi-squared", "degrees of freedom", "p-value"],
+                         "value": [float(b.chi2), float(b.df), float(b.p_value)]})
+    parts.table("bartlett", bart, n=n)
+    blocks.append(parts.show(bart, f"Bartlett's test of sphericity (psych cortest.bartlett; {how})", digits=4))
+    pa = parallel_analysis(matrix, n_iter=options.n_iter, seed=options.seed, n_obs=n)
+    n_factors = options.n_factors or max(1, int(pa.n_retained))
+    parts.table("parallel", pa.table, n=int(pa.n_obs))
+    blocks.append(parts.show(pa.table, f"Parallel analysis (psych fa.parallel, fa eigenvalues; mean of "
+                                       f"{options.n_iter} random normal data sets, seed {options.seed}; "
+                                       f"{options.nan_policy}, n = {pa.n_obs}): {pa.n_retained} factors retained"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        pearson = factor_analysis(matrix, n_factors=n_factors, method="pf", rotation="varimax", n_obs=n)
+    pn = int(pearson.n_obs)
+    parts.table("pearson_variance", pearson.variance, n=pn)
+    parts.table("pearson_loadings", pearson.loadings, n=pn)
+    blocks.append(html.heading("On Pearson correlations"))
+    blocks.append(parts.show(pearson.variance, f"Eigenvalues and explained variance, varimax, {n_factors} factors "
+                                               f"(Stata factor, pf, on Pearson correlations; {options.nan_policy}, n = {pn})"))
+    blocks.append(parts.show(_wide(pearson.loadings, study, options.lang),
+                             f"Varimax loadings, {n_factors} factors (Stata factor, pf, on Pearson correlations; "
+                             f"{options.nan_policy}, n = {pn})", scroll=len(chosen) > 20))
+    blocks.append(html.heading("On polychoric correlations"))
+    if study.instrument.scale.continuous:
+        blocks.append(html.paragraph("Not computed: the items are on a continuous scale, and polychoric "
+                                     "correlations are for ordinal items.", note=True))
+    else:
+        corr = frame_correlation(data, "polychoric", "pairwise", item_set=item_set, round_=options.round)
+        cn = int(corr.n_obs)
+        if _small(study, cn):
+            blocks.append(html.paragraph(f"Not shown: a pair of items rests on fewer than "
+                                         f"{study.policy.threshold} persons.", note=True))
+        else:
+            poly = factor_analysis(corr.matrix, n_factors=n_factors, method="pf", rotation="varimax", n_obs=cn)
+            smooth = "; smoothed to be positive definite (psych cor.smooth)" if corr.smoothed else ""
+            how_p = f"psych polychoric, pairwise, n = {cn} (smallest pair){smooth}"
+            parts.table("polychoric_variance", poly.variance, n=cn)
+            parts.table("polychoric_loadings", poly.loadings, n=cn)
+            blocks.append(parts.show(poly.variance, f"Eigenvalues and explained variance, varimax, {n_factors} "
+                                                    f"factors (Stata factor, pf, on polychoric correlations; {how_p})"))
+            blocks.append(parts.show(_wide(poly.loadings, study, options.lang),
+                                     f"Varimax loadings, {n_factors} factors (Stata factor, pf, on polychoric correlations; "
+                                     f"{how_p})", scroll=len(chosen) > 20))
+    return SectionResult("structural", title, tuple(blocks), **parts.done())
+
+
+def internal_consistency(study: Study, options: ValidityOptions = ValidityOptions()) -> SectionResult:
+    """Internal consistency of every index: alpha (with its convention), omega, item-rest correlations.
+
+    Alpha: casewise (Stata ``alpha, asis casewise``) with ``nan_policy="listwise"``, psych's
+    pairwise covariances with ``"pairwise"``; reverse keys (``reverse:`` of the definitions) are
+    applied to alpha and omega; omega does not flip items by itself. Items that correlate
+    negatively with the rest of their index are named (the warning of :mod:`fip.reliability`).
+    """
+    from fip.disclosure import protect
+    from fip.errors import ReverseKeyWarning
+    from fip.reliability import item_rest_statistics, protect_reliability, reliability_table
+
+    title = "Internal consistency"
+    defs = [d for d in study.definitions if len(d.items) >= 2]
+    if not defs:
+        return SectionResult("internal-consistency", title, (html.paragraph(
+            "Absent: no index of two or more items is defined for this instrument (give index definitions)."),))
+    m = study.measurements
+    answers = m[m["round"] == options.round]
+    parts = _Parts(study=study)
+    convention = "casewise" if options.nan_policy == "listwise" else "psych"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ReverseKeyWarning)
+        rel = reliability_table(answers, defs, nan_policy=options.nan_policy)
+    negative = [str(w.message) for w in caught if issubclass(w.category, ReverseKeyWarning)]
+    rel = protect_reliability(rel, study.policy)
+    n = int(answers[[i for d in defs for i in d.items]].notna().all(axis=1).sum())
+    parts.table("reliability", rel, n=int(rel["n_obs"].max()) if rel["n_obs"].notna().any() else n)
+    convention_words = ("complete rows, Stata alpha, asis casewise" if convention == "casewise"
+                        else "pairwise covariances, psych alpha")
+    keyed = [f"{parts.words.word(d.id)}: {', '.join(d.reverse)}" for d in defs if d.reverse]
+    blocks = [parts.show(rel.drop(columns=["heywood"]), f"Cronbach's alpha ({convention_words}; Feldt 95 % CI) and "
+                         f"McDonald's omega total (one-factor minres, psych omega), round {options.round}; "
+                         f"n per index in the n obs column, at most {rel['n_obs'].max()}")]
+    blocks.append(html.paragraph(
+        ("Reverse-keyed items (scored min + max - x before alpha and omega): " + "; ".join(keyed) + ". "
+         if keyed else "No item is reverse-keyed in the index definitions. ")
+        + "Omega does not flip items by itself."))
+    for text in negative:
+        blocks.append(html.paragraph("Reverse-key warning: " + text, note=True))
+    frames = []
+    for d in defs:
+        if len(d.items) < 3:
+            continue
+        block = answers[list(d.items)]
+        stats = item_rest_statistics(block, d.reverse, study.instrument.scale).reset_index()
+        frames.append(stats.assign(index=d.id, reversed=stats["item"].isin(d.reverse),
+                                   n=int(block.notna().all(axis=1).sum())))
+    if frames:
+        items = pd.concat(frames, ignore_index=True)[["index", "item", "item_rest_r", "alpha_if_deleted", "mean", "sd",
+                                                      "reversed", "n"]]
+        items = protect(items, study.policy, n="n", values=["item_rest_r", "alpha_if_deleted", "mean", "sd"])
+        parts.table("item_rest", items, n=int(items["n"].max()) if items["n"].notna().any() else 0)
+        blocks.append(parts.show(items, "Item-rest correlation and alpha if the item is deleted (Stata alpha, item; indices of 3 or "
+                                        f"more items; reversed items scored min + max - x; complete rows of each index, n in the n column; round "
+                                        f"{options.round})", scroll=len(items) > 25))
+    return SectionResult("internal-consistency", title, tuple(blocks), **parts.done())
+
+
+def invariance(study: Study, options: ValidityOptions = ValidityOptions()) -> SectionResult:
+    """Cross-cultural validity / measurement invariance: not yet computed by this version (says so)."""
+    return SectionResult("invariance", "Cross-cultural validity and measurement invariance",
+                         (html.paragraph(NOT_YET),))
+
+
+def _has_agreement(study: Study) -> bool:
+    respondent = {item.id: item.respondent for item in study.instrument.items}
+    return any({"citizen", "caseworker"} <= {respondent.get(i) for i in g.items}
+               for g in study.instrument.parallel if g.kind == "parallel")
+
+
+def measurement_error(study: Study, options: ValidityOptions = ValidityOptions()) -> SectionResult:
+    """Measurement error and agreement: citizen vs caseworker, SEM and SDC95 of change round 1 → 2.
+
+    Agreement needs parallel citizen/caseworker items in the instrument; change needs persons
+    measured in two rounds. Without them the section says which is missing.
+    """
+    from fip.agreement import ICC_FORMS, agreement_table
+    from fip.change import change_table
+
+    title = "Measurement error and agreement"
+    parts = _Parts(study=study)
+    blocks: list[str] = []
+    rounds = set(study.measurements["round"].unique().tolist())
+    if _has_agreement(study):
+        table = agreement_table(study, rounds=tuple(sorted(r for r in rounds if r in (1, 2))))
+        parts.table("agreement", table, n=int(table["n"].max()) if table["n"].notna().any() else 0)
+        blocks.append(parts.show(table.drop(columns=["icc_form"]),
+                                 f"Citizen vs caseworker on the parallel items, by round (citizen minus caseworker): "
+                                 f"quadratic-weighted kappa, ICC2 ({ICC_FORMS['ICC2']}), Bland-Altman mean "
+                                 "difference and 95 % limits of agreement; n per pair in the n column",
+                                 scroll=True))
+    else:
+        blocks.append(html.paragraph(
+            "Agreement is absent: the instrument has no parallel items answered by two respondents "
+            "(citizen and caseworker)."))
+    if {1, 2} <= rounds:
+        change = change_table(study)
+        parts.table("change", change, n=int(change["n"].max()) if change["n"].notna().any() else 0)
+        blocks.append(parts.show(change, "Standard error of measurement and smallest detectable change "
+                                         "(SDC95 = 1.96 x sqrt(2) x SEM; items: SMC, indices: alpha) and the share "
+                                         "of persons whose change from round 1 to 2 exceeds it; n per row in the "
+                                         "n column", scroll=True))
+    else:
+        blocks.append(html.paragraph(
+            "Measurement error of change is absent: every person has one measurement (no second round)."))
+    return SectionResult("measurement-error", title, tuple(blocks), **parts.done())
+
+
+Builder = Callable[[Study, ValidityOptions], SectionResult]
+
+#: One function per section; CFA and IRT plug in here.
+BUILDERS: Mapping[str, Builder] = MappingProxyType({
+    "structural": structural_validity,
+    "internal_consistency": internal_consistency,
+    "invariance": invariance,
+    "measurement_error": measurement_error,
+})
+
+
+def validity_report(study: Study, options: ValidityOptions = ValidityOptions(), *,
+                    sections: tuple[str, ...] = VALIDITY_SECTIONS, title: str | None = None) -> ValidityReport:
+    """The validation report of ``study``'s instrument (no I/O; see :meth:`ValidityReport.html`).
+
+    Parameters
+    ----------
+    study : Study
+    options : ValidityOptions
+    sections : tuple of str
+        Names in :data:`BUILDERS`, in the order of the page.
+    title : str, optional
+        Page title (default names the instrument).
+
+    Returns
+    -------
+    ValidityReport
+    """
+    for s in sections:
+        check_option("sections", s, tuple(BUILDERS))
+    built = tuple(_with_warnings(s, lambda s=s: BUILDERS[s](study, options)) for s in sections)
+    inst = study.instrument.id
+    return ValidityReport(title or f"Validation of the {inst} instrument", built, options.lang)
