@@ -28,8 +28,19 @@ rebuilds its dataset) and three more (warm).
 Targets (issue 16, 2-core machine): p95 save < 300 ms, p95 star page < 500 ms, the status
 note page < 1 s; printed beside the figures, with the ratio to the login page's p50.
 
+Measured 2026-12-04 on the 2-core machine (other jobs running), targets MISSED:
+burst: save p95 14.3 s, star page p95 34 s, star.svg p95 32 s; ``--think 10``: save p95
+6.2 s, star page p95 19.5 s, star.svg p95 42 s; login page (peer) p50 7-11 ms. Status note
+(10,000 persons): 1.2-3.6 s cold, 0.22 s warm (cached per data version). Forms: exactly the
+100 sent each time. Profile of one request (no load): star page ~0.3 s (the citizen's
+dataset validated by ``dataset_from_frames`` and scored), star.svg ~1.2 s (matplotlib,
+savefig 0.67 s), a save ~0.1 s after validation stopped running three full
+``gc.collect()`` per one-person table (was ~0.45 s). The one server process serialises this
+CPU; what would reach the targets: several worker processes (gunicorn), caching the
+citizen's dataset and star figure per form version, a lighter star renderer.
+
 Usage: python benchmarks/bench_service.py [--caseworkers 50] [--persons 10000] [--others 2000]
-       [--port 8765] [--max-seconds 600] [--keep]
+       [--port 8765] [--think 0] [--seed 0] [--max-seconds 600] [--keep]
 """
 
 from __future__ import annotations
