@@ -39,7 +39,7 @@ from fip.cfa.modindices import score_tests
 from fip.cfa.spec import ModelSpec
 from fip.errors import FipError
 
-__all__ = ["LEVELS", "RULES", "InvarianceResult", "measurement_invariance"]
+__all__ = ["LEVELS", "RULES", "InvarianceResult", "measurement_invariance", "noninvariant_parameters"]
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "configural": (),
@@ -174,22 +174,59 @@ def measurement_invariance(
                 probe = InvarianceResult((*fitted[-1:], (name, res, fi)), (), (), rule, group)
                 if bool(probe.tidy()["holds"].iloc[-1]):
                     break
-                st = score_tests(res).tidy()
-                st = st[st["op"] == _ADDED[name]]
-                if name == "strict":
-                    st = st[st["lhs"] == st["rhs"]]
-                already = {pp for _, pp in freed}
-                st = st.assign(key=[_key(r) for r in st.itertuples()])
-                st = st[~st["key"].isin(already)]
-                if st.empty or st["pvalue"].min() >= alpha:
+                best = _largest_score_test(res, name, {pp for _, pp in freed}, alpha)
+                if best is None:
                     break
-                best = st.loc[st["chisq"].idxmax(), "key"]
                 freed.append((name, best))
                 res = fit_cfa(spec, sub, group=group, std_lv=std_lv, group_equal=LEVELS[name],
                               group_partial=[pp for _, pp in freed])
                 fi = fit_indices(res)
         fitted.append((name, res, fi))
     return InvarianceResult(tuple(fitted), tuple(freed), excluded, rule, group)
+
+
+def _largest_score_test(res: CfaResult, level: str, already: set[str], alpha: float) -> str | None:
+    """The equality ``level`` adds with the largest univariate score test, if its p < ``alpha``."""
+    st = score_tests(res).tidy()
+    st = st[st["op"] == _ADDED[level]]
+    if level == "strict":
+        st = st[st["lhs"] == st["rhs"]]
+    st = st.assign(key=[_key(r) for r in st.itertuples()])
+    st = st[~st["key"].isin(already)]
+    if st.empty or st["pvalue"].min() >= alpha:
+        return None
+    return str(st.loc[st["chisq"].idxmax(), "key"])
+
+
+def noninvariant_parameters(spec: ModelSpec, data: pd.DataFrame, *, group: str, level: str = "scalar",
+                            alpha: float = 0.05, std_lv: bool = False, max_free: int | None = None) -> tuple[str, ...]:
+    """Constraints of ``level`` that a sequential specification search frees (Yoon & Millsap 2007).
+
+    Fits the model with the constraints of ``level`` (e.g. scalar: equal loadings and
+    intercepts), then frees the constraint ``level`` adds (metric: loadings, scalar:
+    intercepts, strict: residual variances) with the largest univariate score test
+    (:func:`fip.cfa.modindices.score_tests`, lavaan ``lavTestScore``) and refits, while that
+    test's p < ``alpha`` (per test, uncorrected). Unlike ``measurement_invariance(partial=True)``
+    it does not stop when a fit-index rule is met: it is the item-level search whose power and
+    false-alarm rate ``tests/test_planted_power.py`` measures.
+
+    Returns
+    -------
+    tuple of str
+        The freed constraints in the order freed, as lavaan ``group.partial`` names them
+        (``"i03 ~1"``, ``"F1 =~ i08"``).
+    """
+    if level not in _ADDED:
+        raise ValueError(f"level: one of {tuple(_ADDED)}, got {level!r}")
+    freed: list[str] = []
+    limit = len(spec.items) if max_free is None else max_free
+    while len(freed) < limit:
+        res = fit_cfa(spec, data, group=group, std_lv=std_lv, group_equal=LEVELS[level], group_partial=freed)
+        best = _largest_score_test(res, level, set(freed), alpha)
+        if best is None:
+            break
+        freed.append(best)
+    return tuple(freed)
 
 
 def _key(row) -> str:
