@@ -142,3 +142,12 @@ def test_parser_never_crashes(text):
 def test_read_model_unreadable(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         read_model(tmp_path / "missing.lav")
+
+
+def test_cli_cfa_fip_cohort_factor_family():
+    # FIP's definitions overlap (overall + factor indices): --respondent picks citizen_factors
+    res = invoke("cfa", "--respondent", "citizen")
+    assert res.exit_code == 0, res.output
+    assert "CFA of 11 items on 3 factors" in " ".join(res.stdout.split())
+    res = invoke("cfa")
+    assert res.exit_code == 2 and "more than one index" in res.output

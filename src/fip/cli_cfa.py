@@ -64,6 +64,10 @@ def _spec_and_frame(data, instrument, store, wait, policy, model, definitions, r
             defs = _instrument_indices(dataset.instrument, None)
         else:
             defs = load_index_definitions(definitions, instrument=dataset.instrument)
+        if chosen is not None:
+            inside = tuple(d for d in defs if set(d.items) <= set(chosen))
+            defs = inside or tuple(d for d in defs if set(d.items) & set(chosen))
+        defs = _one_index_per_item(defs, respondent)
         spec = spec_from_definitions(defs, items=chosen)
     small = [f for f, its in spec.factors if len(its) < 2]
     if small:
@@ -74,6 +78,29 @@ def _spec_and_frame(data, instrument, store, wait, policy, model, definitions, r
     if not len(frame):
         raise FipError(f"--round {round_}: no measurements in round {round_}")
     return dataset, spec, frame
+
+
+def _one_index_per_item(defs, respondent):
+    """The definitions as a measurement model: each item on one factor. Overlapping definitions
+    (e.g. FIP's overall and factor indices) are narrowed to the family ``RESPONDENT_factors``."""
+    def overlaps(ds):
+        seen: set[str] = set()
+        for d in ds:
+            if seen & set(d.items):
+                return True
+            seen |= set(d.items)
+        return False
+
+    if not overlaps(defs):
+        return defs
+    family = f"{respondent}_factors"
+    narrowed = tuple(d for d in defs if d.family == family)
+    if respondent is not None and narrowed and not overlaps(narrowed):
+        return narrowed
+    families = ", ".join(sorted({d.family for d in defs}))
+    raise FipError("the index definitions put items in more than one index (families: "
+                   f"{families}); give --respondent R to use the family R_factors, --definitions with one "
+                   "index per item, or --model")
 
 
 def _title_method(std_lv: bool) -> str:
