@@ -555,3 +555,53 @@ def test_index_maps_other_scales_onto_1_to_7(three):
 
     meas = pd.DataFrame({i: pd.array([3, 1, 5], dtype="Int64") for i in three.item_ids()})
     np.testing.assert_allclose(_respondent_index(meas, three, "citizen"), [4.0, 1.0, 7.0])
+
+
+def _zero_contrasts():
+    from fip.simulate.outcomes import load_outcome_params
+    groups = load_outcome_params()["index_contrasts"]
+    return {sec: {name: {"level": 0.0, "change": 0.0} for name in g} for sec, g in groups.items()}
+
+
+def test_index_contrast_shifts_propensity_by_its_closed_form():
+    """One caseworker contrast (cooperation, level 0.5, change -0.3) moves each person's true
+    propensity by exactly 0.5 * (F1 - W1) - 0.3 * ((F2 - W2) - (F1 - W1)) against the model
+    without contrasts, F = mean of w01, w03, w11 and W = mean of the 11 caseworker items
+    (both on 1-7), computed here from the measurements; the draws are the same otherwise."""
+    from fip.instrument import load_instrument
+    from fip.simulate.outcome_calibration import example_inputs
+    from fip.simulate.outcomes import simulate_outcomes
+
+    inst = load_instrument()
+    persons, meas = example_inputs(400, inst, np.random.default_rng(3))
+    off = _zero_contrasts()
+    on = {sec: {k: dict(v) for k, v in g.items()} for sec, g in off.items()}
+    on["employment"]["caseworker_cooperation"] = {"level": 0.5, "change": -0.3}
+    _, eta0 = simulate_outcomes(persons, meas, inst, np.random.default_rng(4),
+                                params={"index_contrasts": off}, return_propensity=True)
+    _, eta1 = simulate_outcomes(persons, meas, inst, np.random.default_rng(4),
+                                params={"index_contrasts": on}, return_propensity=True)
+    lo, hi = inst.scale.min, inst.scale.max
+    w_items = list(inst.item_ids(inst.caseworker_from))
+    m = meas.assign(F=(meas[["w01", "w03", "w11"]].mean(axis=1) - lo) * 6 / (hi - lo) + 1,
+                    W=(meas[w_items].mean(axis=1) - lo) * 6 / (hi - lo) + 1)
+    m = m.assign(d=(m["F"] - m["W"]).fillna(0.0))
+    d1 = m[m["round"] == 1].set_index("person_id")["d"]
+    d2 = m[m["round"] == 2].set_index("person_id")["d"]
+    chg = (d2 - d1.reindex(d2.index)).reindex(d1.index).fillna(0.0)
+    expected = (0.5 * d1 - 0.3 * chg).reindex(eta1.index)
+    assert np.abs(d1).max() > 0.1  # the contrast is not trivially 0
+    np.testing.assert_allclose((eta1 - eta0).to_numpy(), expected.to_numpy(), atol=1e-9)
+
+
+def test_index_contrasts_reject_unknown_group_keys():
+    from fip.errors import ConfigError
+    from fip.instrument import load_instrument
+    from fip.simulate.outcome_calibration import example_inputs
+    from fip.simulate.outcomes import simulate_outcomes
+
+    inst = load_instrument()
+    persons, meas = example_inputs(50, inst, np.random.default_rng(0))
+    with pytest.raises(ConfigError, match="unknown key"):
+        simulate_outcomes(persons, meas, inst, np.random.default_rng(0),
+                          params={"index_contrasts": {"employment": {"caseworker_cooperation": {"slope": 1.0}}}})
