@@ -189,9 +189,7 @@ def structural_validity(study: Study, options: ValidityOptions = ValidityOptions
     blocks.append(parts.show(pa.table, f"Parallel analysis (psych fa.parallel, fa eigenvalues; mean of "
                                        f"{options.n_iter} random normal data sets, seed {options.seed}; "
                                        f"{options.nan_policy}, n = {pa.n_obs}): {pa.n_retained} factors retained"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        pearson = factor_analysis(matrix, n_factors=n_factors, method="pf", rotation="varimax", n_obs=n)
+    pearson = factor_analysis(matrix, n_factors=n_factors, method="pf", rotation="varimax", n_obs=n)
     pn = int(pearson.n_obs)
     parts.table("pearson_variance", pearson.variance, n=pn)
     parts.table("pearson_loadings", pearson.loadings, n=pn)
