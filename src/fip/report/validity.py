@@ -67,7 +67,7 @@ class ValidityOptions:
     n_factors : int, optional
         Factors extracted (default: those parallel analysis retains, at least 1).
     lang : str
-        Language of labels (``en``, ``da``).
+        Language of the item labels (``en``, ``da``); headings and captions are English.
     """
 
     item_set: str | None = None
@@ -110,8 +110,8 @@ class ValidityReport:
             about = ('<section id="about">\n<h2>About this report</h2>\n'
                      + html.paragraph("Warnings raised while the analyses ran:")
                      + "".join(html.paragraph(n, note=True) for n in notes) + "</section>\n")
-        return html.page(self.title, [s.html() for s in self.sections], about=about, lang=self.lang,
-                         navigation=True)
+        # the prose and captions are English in this version (``lang`` picks the item labels)
+        return html.page(self.title, [s.html() for s in self.sections], about=about, lang="en", navigation=True)
 
 
 def _items(study: Study, options: ValidityOptions) -> tuple[str, list[str], pd.DataFrame]:
