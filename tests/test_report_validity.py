@@ -256,3 +256,20 @@ def test_the_command(tmp_path):
                               "--out", str(out), "--respondent", "nobody"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     assert len(bad.output.strip().splitlines()) == 1 and "--respondent" in bad.output
+
+
+def test_the_replicate_section_goes_beyond_the_study(studies):
+    from fip.report import sections as sec
+
+    v = sec.validity(studies["fip"], seed=3)
+    assert v.id == "validity" and "validity" in sec.SECTIONS
+    text = " ".join("".join(v.blocks).split())
+    assert "This section goes beyond the study" in text and NOT_YET in text
+    assert {"validity_citizen_kmo", "validity_caseworker_kmo", "validity_agreement", "validity_change"} <= set(v.tables)
+    assert all(name.startswith("validity_") for name in v.tables)
+    assert all(v.n[name] > 0 for name in v.n)
+    from fip.factors import kmo
+
+    expected = kmo(studies["fip"].correlation("citizen").correlation).overall
+    shown = v.tables["validity_citizen_kmo"].set_index("item").loc["overall", "KMO"]
+    assert abs(shown - expected) < 1e-12

@@ -50,7 +50,7 @@ def validity(
     n_iter: Annotated[int, typer.Option("--n-iter", min=1, help="Random data sets of the parallel analysis.")] = 100,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the parallel analysis; same seed, same report.")] = 0,
     n_factors: Annotated[Optional[int], typer.Option("--factors", min=1, help="Factors extracted (default: parallel analysis).")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the item labels: en or da.")] = "en",
+    lang: Annotated[str, typer.Option("--lang", help="Language of the item labels: en or da (headings and captions are English).")] = "en",
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     min_share_answered: MinShareOpt = None,

@@ -67,7 +67,7 @@ class ValidityOptions:
     n_factors : int, optional
         Factors extracted (default: those parallel analysis retains, at least 1).
     lang : str
-        Language of labels (``en``, ``da``).
+        Language of the item labels (``en``, ``da``); headings and captions are English.
     """
 
     item_set: str | None = None
@@ -110,8 +110,8 @@ class ValidityReport:
             about = ('<section id="about">\n<h2>About this report</h2>\n'
                      + html.paragraph("Warnings raised while the analyses ran:")
                      + "".join(html.paragraph(n, note=True) for n in notes) + "</section>\n")
-        return html.page(self.title, [s.html() for s in self.sections], about=about, lang=self.lang,
-                         navigation=True)
+        # the prose and captions are English in this version (``lang`` picks the item labels)
+        return html.page(self.title, [s.html() for s in self.sections], about=about, lang="en", navigation=True)
 
 
 def _items(study: Study, options: ValidityOptions) -> tuple[str, list[str], pd.DataFrame]:
@@ -189,9 +189,7 @@ def structural_validity(study: Study, options: ValidityOptions = ValidityOptions
     blocks.append(parts.show(pa.table, f"Parallel analysis (psych fa.parallel, fa eigenvalues; mean of "
                                        f"{options.n_iter} random normal data sets, seed {options.seed}; "
                                        f"{options.nan_policy}, n = {pa.n_obs}): {pa.n_retained} factors retained"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        pearson = factor_analysis(matrix, n_factors=n_factors, method="pf", rotation="varimax", n_obs=n)
+    pearson = factor_analysis(matrix, n_factors=n_factors, method="pf", rotation="varimax", n_obs=n)
     pn = int(pearson.n_obs)
     parts.table("pearson_variance", pearson.variance, n=pn)
     parts.table("pearson_loadings", pearson.loadings, n=pn)
