@@ -44,6 +44,7 @@ EstimatorOpt = Annotated[str, typer.Option("--estimator", help="ml (normal likel
 
 def _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent, items, round_):
     from fip.cfa import read_model, spec_from_definitions
+    from fip.cfa.spec import one_index_per_item
     from fip.cli import _instrument_indices
     from fip.indices import load_index_definitions
     from fip.study import Study
@@ -67,7 +68,7 @@ def _spec_and_frame(data, instrument, store, wait, policy, model, definitions, r
         if chosen is not None:
             inside = tuple(d for d in defs if set(d.items) <= set(chosen))
             defs = inside or tuple(d for d in defs if set(d.items) & set(chosen))
-        defs = _one_index_per_item(defs, respondent)
+        defs = one_index_per_item(defs, respondent)
         spec = spec_from_definitions(defs, items=chosen)
     small = [f for f, its in spec.factors if len(its) < 2]
     if small:
@@ -78,29 +79,6 @@ def _spec_and_frame(data, instrument, store, wait, policy, model, definitions, r
     if not len(frame):
         raise FipError(f"--round {round_}: no measurements in round {round_}")
     return dataset, spec, frame
-
-
-def _one_index_per_item(defs, respondent):
-    """The definitions as a measurement model: each item on one factor. Overlapping definitions
-    (e.g. FIP's overall and factor indices) are narrowed to the family ``RESPONDENT_factors``."""
-    def overlaps(ds):
-        seen: set[str] = set()
-        for d in ds:
-            if seen & set(d.items):
-                return True
-            seen |= set(d.items)
-        return False
-
-    if not overlaps(defs):
-        return defs
-    family = f"{respondent}_factors"
-    narrowed = tuple(d for d in defs if d.family == family)
-    if respondent is not None and narrowed and not overlaps(narrowed):
-        return narrowed
-    families = ", ".join(sorted({d.family for d in defs}))
-    raise FipError("the index definitions put items in more than one index (families: "
-                   f"{families}); give --respondent R to use the family R_factors, --definitions with one "
-                   "index per item, or --model")
 
 
 def _title_method(std_lv: bool) -> str:
@@ -216,7 +194,7 @@ def invariance(
     items + 1) are left out and named in the title.
     """
     from fip._output import emit
-    from fip.cfa.invariance import RULES, measurement_invariance
+    from fip.cfa.invariance import RULES, measurement_invariance, with_group_column
 
     check_option("--format", fmt, FORMATS)
     check_option("--rule", rule, RULES)
@@ -226,12 +204,7 @@ def invariance(
     policy = _policy(min_cell, secure_machine)
     dataset, spec, frame = _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent,
                                            items, round_)
-    if by not in frame.columns:
-        persons = dataset.persons
-        if by not in persons.columns:
-            raise FipError(f"--by {by}: no such column in the forms or persons file")
-        look = persons[["person_id", by]].assign(person_id=persons["person_id"].astype(str))
-        frame = frame.assign(person_id=frame["person_id"].astype(str)).merge(look, on="person_id", how="left")
+    frame = with_group_column(frame, dataset.persons, by, option="--by")
     need = max(len(spec.items) + 1, policy.threshold)
     res = measurement_invariance(spec, frame, group=by, rule=rule, partial=partial, min_group_n=need, std_lv=std_lv)
     groups = res.levels[0][1]

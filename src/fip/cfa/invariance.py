@@ -39,7 +39,8 @@ from fip.cfa.modindices import score_tests
 from fip.cfa.spec import ModelSpec
 from fip.errors import FipError
 
-__all__ = ["LEVELS", "RULES", "InvarianceResult", "measurement_invariance", "noninvariant_parameters"]
+__all__ = ["LEVELS", "RULES", "InvarianceResult", "measurement_invariance", "noninvariant_parameters",
+           "with_group_column"]
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "configural": (),
@@ -100,6 +101,25 @@ class InvarianceResult:
         rows = [(g, n, "") for g, n in zip(first.groups, first.n_groups_n)]
         rows += [(g, np.nan, why) for g, why in self.excluded]
         return pd.DataFrame(rows, columns=["group", "n", "excluded"])
+
+
+def with_group_column(frame: pd.DataFrame, persons: pd.DataFrame, column: str, *, option: str = "group") -> pd.DataFrame:
+    """``frame`` (measurements) with the grouping ``column``, taken from the persons when the forms lack it.
+
+    Raises :class:`~fip.errors.FipError` naming ``option`` when neither table has the column.
+
+    Example
+    -------
+    >>> m = pd.DataFrame({"person_id": ["1", "2"], "a": [3, 4]})
+    >>> with_group_column(m, pd.DataFrame({"person_id": [1, 2], "gender": [1, 2]}), "gender")["gender"].tolist()
+    [1, 2]
+    """
+    if column in frame.columns:
+        return frame
+    if column not in persons.columns:
+        raise FipError(f"{option} {column}: no such column in the forms or persons file")
+    look = persons[["person_id", column]].assign(person_id=persons["person_id"].astype(str))
+    return frame.assign(person_id=frame["person_id"].astype(str)).merge(look, on="person_id", how="left")
 
 
 def _holds(rule: str, row: dict) -> bool:

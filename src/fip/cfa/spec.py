@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from fip.errors import ConfigError
+from fip.errors import ConfigError, FipError
 
-__all__ = ["ModelSpec", "parse_model", "read_model", "spec_from_definitions"]
+__all__ = ["ModelSpec", "one_index_per_item", "parse_model", "read_model", "spec_from_definitions"]
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_.]*"
 _NAME_RE = re.compile(rf"^{_NAME}$")
@@ -173,3 +173,35 @@ def spec_from_definitions(definitions: Iterable[object], *, items: Sequence[str]
         if its:
             factors[str(getattr(d, "id"))] = its
     return _check(factors, [], "index definitions")
+
+
+def one_index_per_item(defs: Sequence, respondent: str | None) -> tuple:
+    """The index definitions as a measurement model: each item on one factor.
+
+    Overlapping definitions (e.g. FIP's overall and factor indices) are narrowed to the family
+    ``RESPONDENT_factors``; otherwise :class:`~fip.errors.FipError` says what to give.
+
+    Example
+    -------
+    >>> from fip.indices import IndexDefinition
+    >>> [d.id for d in one_index_per_item([IndexDefinition(id="F", items=("a", "b"))], None)]
+    ['F']
+    """
+    def overlaps(ds):
+        seen: set[str] = set()
+        for d in ds:
+            if seen & set(d.items):
+                return True
+            seen |= set(d.items)
+        return False
+
+    if not overlaps(defs):
+        return tuple(defs)
+    family = f"{respondent}_factors"
+    narrowed = tuple(d for d in defs if d.family == family)
+    if respondent is not None and narrowed and not overlaps(narrowed):
+        return narrowed
+    families = ", ".join(sorted({d.family for d in defs}))
+    raise FipError("the index definitions put items in more than one index (families: "
+                   f"{families}); give --respondent R to use the family R_factors, --definitions with one "
+                   "index per item, or --model")
