@@ -22,7 +22,7 @@ from fip.data import load_dataset
 from fip.disclosure import DisclosurePolicy
 from fip.indices import load_index_definitions
 from fip.instrument import load_instrument
-from fip.report.validity import NOT_YET, VALIDITY_SECTIONS, ValidityOptions, validity_report
+from fip.report.validity import VALIDITY_SECTIONS, ValidityOptions, validity_report
 from fip.simulate import simulate_cohort
 from fip.study import Study
 
@@ -133,7 +133,7 @@ def test_every_table_has_its_n_and_method(pages, reports, name):
     for t in reader.tables:
         cap = " ".join(t["caption"].split())
         assert re.search(r"\bn = \d+|\bn (obs )?column", cap), cap
-        assert re.search(r"Stata|psych|Bland|SDC95", cap), cap
+        assert re.search(r"Stata|psych|Bland|SDC95|lavaan", cap), cap
     assert reports[name].tidy()["n"].notna().all() and (reports[name].tidy()["n"] > 0).all()
 
 
@@ -151,17 +151,11 @@ def test_absent_sections_say_why(pages):
         assert "Agreement is absent: the instrument has no parallel items" in text
         assert "Measurement error of change is absent: every person has one measurement" in text
     for page in pages.values():
-        assert NOT_YET in page
+        assert "none was given here" in " ".join(page.split())  # no --by: the CFA only, and the page says so
     text = " ".join(" ".join(_read(pages["holzinger"]).text).split())
     assert "Not computed: the items are on a continuous scale" in text
     fip_text = " ".join(" ".join(_read(pages["fip"]).text).split())
     assert "absent" not in fip_text.lower()  # the FIP cohort has parallel items and two rounds
-
-
-def test_invariance_section_shows_no_numbers(reports):
-    for r in reports.values():
-        inv = next(s for s in r.sections if s.id == "invariance")
-        assert not inv.tables and not re.search(r"\d\.\d", "".join(inv.blocks))
 
 
 def _num(cell: str) -> float:
@@ -264,8 +258,8 @@ def test_the_replicate_section_goes_beyond_the_study(studies):
     v = sec.validity(studies["fip"], seed=3)
     assert v.id == "validity" and "validity" in sec.SECTIONS
     text = " ".join("".join(v.blocks).split())
-    assert "This section goes beyond the study" in text and NOT_YET in text
-    assert {"validity_citizen_kmo", "validity_caseworker_kmo", "validity_agreement", "validity_change"} <= set(v.tables)
+    assert "This section goes beyond the study" in text and "Confirmatory factor analysis: ML" in text
+    assert {"validity_citizen_cfa_fit", "validity_caseworker_cfa_fit", "validity_citizen_kmo", "validity_caseworker_kmo", "validity_agreement", "validity_change"} <= set(v.tables)
     assert all(name.startswith("validity_") for name in v.tables)
     assert all(v.n[name] > 0 for name in v.n)
     from fip.factors import kmo
@@ -273,3 +267,35 @@ def test_the_replicate_section_goes_beyond_the_study(studies):
     expected = kmo(studies["fip"].correlation("citizen").correlation).overall
     shown = v.tables["validity_citizen_kmo"].set_index("item").loc["overall", "KMO"]
     assert abs(shown - expected) < 1e-12
+
+
+def test_cfa_and_invariance_sections_match_lavaan(studies):
+    """Holzinger-Swineford, one factor per index, invariance by school: the page's CFA fit and the
+    invariance steps equal lavaan 0.6 (tests/reference/cfa/make_reference.R) at the page's rounding."""
+    ref_dir = Path(__file__).parent / "reference" / "cfa"
+    report = validity_report(studies["holzinger"], ValidityOptions(n_iter=5, invariance_by=("school",),
+                                                                   invariance_partial=False),
+                             sections=("invariance",))
+    tables = [t for t in _read(report.html()).tables if t["section"] == "invariance"]
+    fit = _frame(next(t for t in tables if t["caption"].startswith("Confirmatory factor analysis")))
+    ref = pd.read_csv(ref_dir / "hs_marker_fit.csv").set_index("measure")["value"]
+    for header, key in (("χ²", "chisq"), ("CFI", "cfi"), ("TLI", "tli"), ("RMSEA", "rmsea"), ("SRMR", "srmr")):
+        assert abs(float(fit[header].iloc[0]) - ref[key]) <= HALF + 1e-4 * abs(ref[key]), header
+    assert int(fit["df"].iloc[0]) == int(ref["df"]) and int(fit["n"].iloc[0]) == 301
+    table = next(t for t in tables if t["caption"].startswith("Measurement invariance by"))
+    assert "Pasteur: n = 156" in " ".join(table["caption"].split())
+    steps = _frame(table).set_index("level")
+    lavaan = pd.read_csv(ref_dir / "hs_school_invariance.csv").set_index("level")
+    assert list(steps.index) == list(lavaan.index)
+    for header, key in (("χ²", "chisq"), ("CFI", "cfi"), ("RMSEA", "rmsea"), ("Δχ²", "delta_chisq"), ("ΔCFI", "delta_cfi")):
+        for level in lavaan.index[1:] if key.startswith("delta") else lavaan.index:
+            assert abs(float(steps.loc[level, header]) - lavaan.loc[level, key]) <= HALF + 1e-4 * abs(lavaan.loc[level, key])
+    assert steps.loc["scalar", "holds"] == "no" and steps.loc["metric", "holds"] == "yes"  # ΔCFI -0.038 vs -0.002
+
+
+def test_invariance_names_a_group_below_the_threshold():
+    small = _study("holzinger", DisclosurePolicy(threshold=160))
+    report = validity_report(small, ValidityOptions(n_iter=5, invariance_by=("school",)), sections=("invariance",))
+    text = " ".join(" ".join(_read(report.html()).text).split())
+    # Pasteur has 156 persons, Grant-White 145: no two groups of 160 remain
+    assert "Invariance by school: not computed" in text and "fewer than two groups" in text

@@ -51,6 +51,7 @@ def validity(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the parallel analysis; same seed, same report.")] = 0,
     n_factors: Annotated[Optional[int], typer.Option("--factors", min=1, help="Factors extracted (default: parallel analysis).")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the item labels: en or da (headings and captions are English).")] = "en",
+    by: Annotated[Optional[list[str]], typer.Option("--by", help="Test measurement invariance across the groups of this person or form column (repeatable), e.g. gender.")] = None,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     min_share_answered: MinShareOpt = None,
@@ -81,7 +82,8 @@ def validity(
     if respondent is not None and respondent not in study.item_sets:
         raise FipError(f"--respondent {respondent}: expected one of {', '.join(study.item_sets)}")
     options = ValidityOptions(item_set=respondent, items=tuple(chosen) if chosen else None, nan_policy=nan_policy,
-                              round=round_, n_iter=n_iter, seed=seed, n_factors=n_factors, lang=lang)
+                              round=round_, n_iter=n_iter, seed=seed, n_factors=n_factors, lang=lang,
+                              invariance_by=tuple(by or ()))
     report = validity_report(study, options)
     atomic_write_text(out, report.html())
     if policy.statement:

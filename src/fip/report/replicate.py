@@ -226,7 +226,7 @@ def replicate(
       statistics); job-chance validation (intake and progression, ``C`` =
       ``predict_C``); beyond the study, the validation analyses of :mod:`fip.report.validity`
       (sampling adequacy, parallel analysis, EFA on polychoric correlations, agreement and
-      SDC95; invariance not yet computed); about. Each is a function of :mod:`fip.report.sections`.
+      SDC95; CFA per item set); about. Each is a function of :mod:`fip.report.sections`.
     * One :class:`~fip.study.Study` serves every section: forms are paired once (twice with
       ``until``), the analysis table is built once, each item set's correlation matrix is
       computed once.

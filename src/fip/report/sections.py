@@ -945,17 +945,22 @@ def _validity(study: Study, seed: int) -> SectionResult:
         blocks.append(html.heading(f"Structural validity: the {key} items"))
         blocks.extend(part.blocks)
         take(f"{key}_", part)
-    for part in (invariance(study), measurement_error(study)):
-        blocks.append(html.heading(part.title))
+    for key in (k for k in ("citizen", "caseworker") if k in study.item_sets):
+        part = invariance(study, ValidityOptions(item_set=key))  # CFA; invariance (slower): fip validity --by gender
+        blocks.append(html.heading(f"{part.title}: the {key} items"))
         blocks.extend(part.blocks)
-        take("", part)
+        take(f"{key}_", part)
+    part = measurement_error(study)
+    blocks.append(html.heading(part.title))
+    blocks.extend(part.blocks)
+    take("", part)
     return SectionResult("validity", "Beyond the study: validation of the instrument", tuple(blocks),
                          tables=tables, n=n, figures=figures)
 
 
 def validity(study: Study, *, seed: int = 0) -> SectionResult:
     """Beyond the study: structural validity per item set (KMO, Bartlett, parallel analysis, EFA on
-    Pearson and polychoric correlations), invariance (not yet computed) and measurement error and
+    Pearson and polychoric correlations), CFA per item set, and measurement error and
     agreement (:mod:`fip.report.validity`); tables named ``validity_*``.
 
     Examples

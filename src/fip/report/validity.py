@@ -4,7 +4,7 @@ Sections (:data:`VALIDITY_SECTIONS`, each one function ``(study, options) -> Sec
 structural validity (KMO, Bartlett, parallel analysis, eigenvalues and loadings on Pearson and on
 polychoric correlations: :mod:`fip.factors`), internal consistency (alpha with its convention,
 omega, item-rest correlations, reverse-key warnings: :mod:`fip.reliability`), cross-cultural
-validity / measurement invariance (not yet computed by this version: the section says so) and
+validity / measurement invariance (CFA of the index definitions; invariance by ``invariance_by`` columns) and
 measurement error and agreement (:mod:`fip.agreement`, :mod:`fip.change`: only with parallel
 citizen/caseworker items or two rounds; otherwise the section says why it is absent).
 
@@ -43,11 +43,6 @@ __all__ = ["BUILDERS", "VALIDITY_SECTIONS", "ValidityOptions", "ValidityReport",
 #: Sections of the report, in COSMIN's order.
 VALIDITY_SECTIONS: tuple[str, ...] = ("structural", "internal_consistency", "invariance", "measurement_error")
 
-#: Plain statement of the invariance section until the CFA module lands.
-NOT_YET = ("Measurement invariance (configural, metric, scalar, strict) is not yet computed by this version "
-           "of fip; no figures are shown here.")
-
-
 @dataclass(frozen=True)
 class ValidityOptions:
     """What the report analyses.
@@ -68,6 +63,10 @@ class ValidityOptions:
         Factors extracted (default: those parallel analysis retains, at least 1).
     lang : str
         Language of the item labels (``en``, ``da``); headings and captions are English.
+    invariance_by : tuple of str
+        Person or form columns whose groups the measurement-invariance sequence compares.
+    invariance_partial : bool
+        Free constraints of a failing level where the score tests point (partial invariance).
     """
 
     item_set: str | None = None
@@ -78,6 +77,8 @@ class ValidityOptions:
     seed: int = 0
     n_factors: int | None = None
     lang: str = "en"
+    invariance_by: tuple[str, ...] = ()
+    invariance_partial: bool = True
 
     def __post_init__(self) -> None:
         check_option("nan_policy", self.nan_policy, ("listwise", "pairwise"))
@@ -282,10 +283,88 @@ def internal_consistency(study: Study, options: ValidityOptions = ValidityOption
     return SectionResult("internal-consistency", title, tuple(blocks), **parts.done())
 
 
+_FIT_HEADERS = {"chisq": "χ²", "df": "df", "pvalue": "p", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA",
+                "rmsea_ci_low": "RMSEA 90 % low", "rmsea_ci_high": "RMSEA 90 % high", "srmr": "SRMR", "n": "n"}
+_STEP_HEADERS = {"level": "level", **{k: v for k, v in _FIT_HEADERS.items() if k in ("chisq", "df", "pvalue", "cfi",
+                                                                                   "tli", "rmsea", "srmr")},
+                 "delta_chisq": "Δχ²", "delta_df": "Δdf", "p_delta": "p of Δχ²", "delta_cfi": "ΔCFI",
+                 "delta_rmsea": "ΔRMSEA", "holds": "holds", "freed": "constraints freed"}
+_RULE_WORDS = "Cheung & Rensvold (2002): a level holds unless ΔCFI ≤ −0.010"
+
+
 def invariance(study: Study, options: ValidityOptions = ValidityOptions()) -> SectionResult:
-    """Cross-cultural validity / measurement invariance: not yet computed by this version (says so)."""
-    return SectionResult("invariance", "Cross-cultural validity and measurement invariance",
-                         (html.paragraph(NOT_YET),))
+    """Confirmatory factor analysis of the index definitions and measurement invariance by ``options.invariance_by``.
+
+    The CFA is :func:`fip.cfa.fit_cfa` (ML as lavaan ``cfa()``, marker variable, listwise) with
+    one factor per index (overlapping definitions narrowed as :func:`fip.cfa.spec.one_index_per_item`);
+    the invariance sequence configural → metric → scalar → strict is
+    :func:`fip.cfa.invariance.measurement_invariance` with partial invariance by score tests and
+    the Cheung & Rensvold rule. Groups below the disclosure threshold are left out and named.
+    """
+    from fip.cfa import fit_cfa, spec_from_definitions
+    from fip.cfa.fit import fit_indices
+    from fip.cfa.invariance import measurement_invariance, with_group_column
+    from fip.cfa.spec import one_index_per_item
+    from fip.errors import FipError
+
+    title = "Cross-cultural validity and measurement invariance"
+    item_set, chosen, _ = _items(study, options)
+    defs = [d for d in study.definitions if set(d.items) & set(chosen)]
+    try:
+        spec = spec_from_definitions(one_index_per_item(defs, item_set), items=chosen)
+    except (FipError, ValueError) as exc:
+        return SectionResult("invariance", title, (html.paragraph(f"Absent: no measurement model ({exc})."),))
+    fewest = 3 if len(spec.factors) == 1 else 2
+    if any(len(its) < fewest for _, its in spec.factors):
+        return SectionResult("invariance", title, (html.paragraph(
+            "Absent: a factor of the index definitions has too few items for a confirmatory model "
+            "(one factor needs 3 items; each of several factors 2)."),))
+    m = study.measurements
+    frame = m[m["round"] == options.round]
+    parts = _Parts(study=study)
+    fitted = fit_cfa(spec, frame)
+    if _small(study, fitted.n):
+        return SectionResult("invariance", title, (html.paragraph("Not shown: fewer persons than the disclosure threshold."),))
+    fi = fit_indices(fitted)
+    fit = pd.DataFrame([{h: getattr(fi, k) for k, h in _FIT_HEADERS.items()}])
+    parts.table("cfa_fit", fit, n=fitted.n)
+    factors = "; ".join(f"{parts.words.word(f)}: {', '.join(its)}" for f, its in spec.factors)
+    blocks = [html.paragraph(f"Measurement model: one factor per index ({factors})."),
+              parts.show(fit, f"Confirmatory factor analysis: ML (normal likelihood, as lavaan cfa()), first loading 1, "
+                              f"listwise, round {options.round}, n = {fitted.n}")]
+    std = fitted.tidy()
+    loadings = std[std["op"] == "=~"][["lhs", "rhs", "estimate", "se", "std_all"]].rename(
+        columns={"lhs": "factor", "rhs": "item", "estimate": "loading", "se": "SE", "std_all": "standardised"})
+    parts.table("cfa_loadings", loadings, n=fitted.n)
+    blocks.append(parts.show(loadings, f"CFA loadings (lavaan cfa(): unstandardised with SE, and standardised std.all; "
+                                       f"items as answered, reverse keys not applied), n = {fitted.n}"))
+    if not options.invariance_by:
+        blocks.append(html.paragraph("Measurement invariance is tested across the groups of a person or form column "
+                                     "given with fip validity --by COLUMN (e.g. answer language, gender); none was "
+                                     "given here."))
+    need = max(len(spec.items) + 1, study.policy.threshold)
+    for column in options.invariance_by:
+        grouped = with_group_column(frame, study.dataset.persons, column, option="--by")
+        try:
+            res = measurement_invariance(spec, grouped, group=column, partial=options.invariance_partial,
+                                         min_group_n=need)
+        except FipError as exc:
+            blocks.append(html.paragraph(f"Invariance by {parts.words.word(column)}: not computed ({exc})."))
+            continue
+        steps = res.tidy()
+        steps["holds"] = steps["holds"].map({True: "yes", False: "no"})
+        steps = steps.rename(columns=_STEP_HEADERS)
+        first = res.levels[0][1]
+        parts.table(f"invariance_{column}", steps, n=first.n)
+        sizes = ", ".join(f"{g}: n = {n}" for g, n in zip(first.groups, first.n_groups_n))
+        left = "; ".join(f"{g} left out ({why})" for g, why in res.excluded)
+        blocks.append(parts.show(steps, f"Measurement invariance by {parts.words.word(column)} ({sizes}"
+                                        f"{'; ' + left if left else ''}); ML multi-group CFA, round {options.round}, "
+                                        f"n = {first.n}; rule: {_RULE_WORDS}"
+                                        + ("; partial invariance: constraints freed one at a time by univariate "
+                                           "score tests (lavaan lavTestScore)" if options.invariance_partial else
+                                           "; no constraint freed (full invariance only)")))
+    return SectionResult("invariance", title, tuple(blocks), **parts.done())
 
 
 def _has_agreement(study: Study) -> bool:
