@@ -205,28 +205,35 @@ def measurement_invariance(
     return InvarianceResult(tuple(fitted), tuple(freed), excluded, rule, group)
 
 
-def _largest_score_test(res: CfaResult, level: str, already: set[str], alpha: float) -> str | None:
-    """The equality ``level`` adds with the largest univariate score test, if its p < ``alpha``."""
+def _largest_score_test(res: CfaResult, level: str, already: set[str], alpha: float,
+                        bonferroni: bool = False) -> str | None:
+    """The equality ``level`` adds with the largest univariate score test, if its p < ``alpha``
+    (``bonferroni``: ``alpha`` over the number of equalities the level adds, freed ones included)."""
     st = score_tests(res).tidy()
     st = st[st["op"] == _ADDED[level]]
     if level == "strict":
         st = st[st["lhs"] == st["rhs"]]
     st = st.assign(key=[_key(r) for r in st.itertuples()])
-    st = st[~st["key"].isin(already)]
+    st = st[~st["key"].isin(already)]  # freed equalities are not in the fit any more
+    if bonferroni:
+        alpha = alpha / max(len(st) + sum(_ADDED[level] in key for key in already), 1)
     if st.empty or st["pvalue"].min() >= alpha:
         return None
     return str(st.loc[st["chisq"].idxmax(), "key"])
 
 
 def noninvariant_parameters(spec: ModelSpec, data: pd.DataFrame, *, group: str, level: str = "scalar",
-                            alpha: float = 0.05, std_lv: bool = False, max_free: int | None = None) -> tuple[str, ...]:
+                            alpha: float = 0.05, bonferroni: bool = True, std_lv: bool = False,
+                            max_free: int | None = None) -> tuple[str, ...]:
     """Constraints of ``level`` that a sequential specification search frees (Yoon & Millsap 2007).
 
     Fits the model with the constraints of ``level`` (e.g. scalar: equal loadings and
     intercepts), then frees the constraint ``level`` adds (metric: loadings, scalar:
     intercepts, strict: residual variances) with the largest univariate score test
     (:func:`fip.cfa.modindices.score_tests`, lavaan ``lavTestScore``) and refits, while that
-    test's p < ``alpha`` (per test, uncorrected). Unlike ``measurement_invariance(partial=True)``
+    test's p < ``alpha`` (``bonferroni=True``, the default: ``alpha`` over the number of equalities the
+    level adds, so that an invariant model has a freed constraint in about ``alpha`` of samples;
+    ``False``: per test). Unlike ``measurement_invariance(partial=True)``
     it does not stop when a fit-index rule is met: it is the item-level search whose power and
     false-alarm rate ``tests/test_planted_power.py`` measures.
 
@@ -242,7 +249,7 @@ def noninvariant_parameters(spec: ModelSpec, data: pd.DataFrame, *, group: str, 
     limit = len(spec.items) if max_free is None else max_free
     while len(freed) < limit:
         res = fit_cfa(spec, data, group=group, std_lv=std_lv, group_equal=LEVELS[level], group_partial=freed)
-        best = _largest_score_test(res, level, set(freed), alpha)
+        best = _largest_score_test(res, level, set(freed), alpha, bonferroni)
         if best is None:
             break
         freed.append(best)
