@@ -110,12 +110,27 @@ def test_caseworker_enters_both_forms_with_the_keyboard(browser_page, live_servi
     assert page.evaluate("document.getElementById('star').naturalWidth") > 300
     chance = page.inner_text("#chance")
     assert re.search(r"Omkring \d+ ud af (10|100) personer", chance), chance
+    # the caseworker's own assessment beside the model's: keyboard to the radio, type the reason
+    page.check("input[name=caseworker_assessment][value=high]")
+    page.fill("#id_assessment_reason", "Har fået en praktikplads i sin egen branche.")
+    page.click("#save-assessment")
+    page.wait_for_selector("#assessment-saved")
+    assert "Din vurdering af chancen for job: høj" in page.inner_text("#assessment-saved")
+    page.locator("#star").wait_for()
+    for _ in range(100):                   # the star image has loaded again after the save
+        if page.evaluate("document.getElementById('star').naturalWidth") > 300:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate("document.getElementById('star').naturalWidth") > 300
     shot(page, shots, "result")
 
     person = Person.objects.get(origin="Eritrea", birth_year=1985)
     forms = {f.respondent: f.answers for f in Form.objects.filter(person=person)}
     assert forms == {"citizen": dict(zip(instrument().item_ids("citizen"), citizen_values)),
                      "caseworker": dict(zip(instrument().item_ids("caseworker"), caseworker_values))}
+    assert list(Form.objects.filter(person=person).exclude(caseworker_assessment="").values_list(
+        "respondent", "caseworker_assessment", "assessment_reason")) == [
+        ("caseworker", "high", "Har fået en praktikplads i sin egen branche.")]
 
     page.click("text=Printable card") if page.locator("text=Printable card").count() else page.click("text=Udskriftsvenligt kort")
     page.wait_for_url(re.compile(r"/card/$"))

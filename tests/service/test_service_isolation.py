@@ -54,7 +54,12 @@ def test_caseworker_gets_404_for_every_page_of_another_municipality(service, me,
             assert person.person_id.encode() not in r.content
         r = c.post(reverse("enter_form", args=[person.pk, "citizen"]), {"submission_token": "x"})
         assert r.status_code == 404
+        target = Form.objects.filter(person=person).order_by("-respondent").first()   # caseworker's if any
+        r = c.post(reverse("assessment", args=[person.pk]),
+                   {"form": target.pk if target else 1, "caseworker_assessment": "high"})
+        assert r.status_code == 404
     assert Form.objects.count() == before
+    assert not Form.objects.exclude(caseworker_assessment="").exists()
     listing = c.get(reverse("citizens")).content.decode()
     for person in service.persons_by_municipality[other]:
         assert reverse("citizen", args=[person.pk]) not in listing
@@ -114,6 +119,7 @@ CHECKED = {
     "export": "test_service_export", "models": "test_service_export", "imports": "test_service_export",
     "api_citizens": "test_service_api", "api_citizen": "test_service_api", "api_citizen_forms": "test_service_api",
     "api_citizen_chance": "test_service_api", "api_export": "test_service_api",
+    "assessment": "test_service_assessment",
 }
 PUBLIC = {"home", "login", "logout", "api_openapi"}
 

@@ -18,6 +18,10 @@ from fip.data import Dataset, dataset_from_frames
 from fip.instrument import Instrument, load_instrument
 from fip.service.models import Caseworker, Form, Municipality, Outcome, Person
 
+#: The caseworker's own assessment of the job chance: optional forms columns of the dataset
+#: layout, present in :func:`service_dataset` only when some form of the selection has one
+#: (as :func:`fip.data.load_dataset` has them only when the file has them).
+ASSESSMENT_COLUMNS = ("caseworker_assessment", "assessment_reason")
 PERSON_COLUMNS = ("gender", "birth_year", "origin", "education", "work_experience", "arrival_date",
                   "residence_ground")
 
@@ -33,7 +37,11 @@ def _blank_as_none(value):
 
 
 def service_dataset(persons: QuerySet[Person], *, outcomes: bool = True) -> Dataset:
-    """The persons of ``persons`` with their forms (and outcomes) as a validated Dataset."""
+    """The persons of ``persons`` with their forms (and outcomes) as a validated Dataset.
+
+    The forms carry ``caseworker_assessment`` and ``assessment_reason`` when any of the
+    selected forms has an assessment or a reason (:data:`ASSESSMENT_COLUMNS`).
+    """
     inst = instrument()
     rows = list(persons.order_by("id").values_list("id", "person_id", "municipality__code", *PERSON_COLUMNS))
     pid_of = {r[0]: r[1] for r in rows}
@@ -42,12 +50,17 @@ def service_dataset(persons: QuerySet[Person], *, outcomes: bool = True) -> Data
     items = inst.item_ids()
     form_rows = []
     qs = Form.objects.filter(person_id__in=pid_of).order_by("id").values_list(
-        "person_id", "caseworker__caseworker_id", "respondent", "answered_on", "language", "visitation", "answers")
-    for person, cw, resp, day, lang, visit, answers in qs:
+        "person_id", "caseworker__caseworker_id", "respondent", "answered_on", "language", "visitation",
+        "caseworker_assessment", "assessment_reason", "answers")
+    judged = False
+    for person, cw, resp, day, lang, visit, judgement, reason, answers in qs:
+        judged = judged or bool(judgement or reason)
         form_rows.append([pid_of[person], cw, resp, day.isoformat(), _blank_as_none(lang), _blank_as_none(visit),
-                          *(answers.get(i) for i in items)])
+                          _blank_as_none(judgement), _blank_as_none(reason), *(answers.get(i) for i in items)])
     forms = pd.DataFrame(form_rows, columns=["person_id", "caseworker_id", "respondent", "answered_on", "language",
-                                             "visitation", *items])
+                                             "visitation", *ASSESSMENT_COLUMNS, *items])
+    if not judged:   # as a file without these optional columns reads (fip.data.load_dataset)
+        forms = forms.drop(columns=list(ASSESSMENT_COLUMNS))
     outcome_rows = []
     if outcomes:
         for person, month, rate, ordinary, edu in Outcome.objects.filter(person_id__in=pid_of).order_by("id").values_list(
@@ -106,10 +119,13 @@ def load_into_service(dataset: Dataset) -> dict[str, int]:
     items = [i for i in inst.item_ids() if i in f.columns]
     values = f[items].to_numpy(dtype=object)
     has_visit = "visitation" in f.columns
+    none = pd.Series(None, index=f.index, dtype=object)
+    judgement, reason = (f[c] if c in f.columns else none for c in ASSESSMENT_COLUMNS)
     Form.objects.bulk_create([
         Form(person_id=pk[r.person_id], caseworker=caseworkers[r.caseworker_id], respondent=r.respondent,
              answered_on=r.answered_on.date(), language=_text(r.language),
              visitation=_text(r.visitation) if has_visit else "",
+             caseworker_assessment=_text(judgement.iat[k]), assessment_reason=_text(reason.iat[k]),
              answers={i: int(v) for i, v in zip(items, values[k]) if not pd.isna(v)})
         for k, r in enumerate(f.itertuples(index=False))], batch_size=2000)
     o = dataset.outcomes

@@ -1,15 +1,20 @@
-"""Django forms of the service: CPR search, a new citizen, one FIP form (items from the instrument)."""
+"""Django forms of the service: CPR search, a new citizen, one FIP form (items from the instrument),
+the caseworker's own assessment of the job chance."""
 
 from __future__ import annotations
 
 import re
 
+import pandas as pd
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fip.data.schema import schema_codes
+from fip.formulas import formula_like
 from fip.instrument import Instrument
+from fip.personal import contains_cpr
+from fip.service.models import ASSESSMENT_REASON_MAX
 
 _CPR = re.compile(r"\d{6}-?\d{4}")
 _CPR_MESSAGE = _("A CPR number is ten digits, ddmmyy-xxxx or ddmmyyxxxx.")
@@ -79,3 +84,43 @@ def answer_form_class(instrument: Instrument, respondent: str, answer_languages:
 
     fields["clean_answered_on"] = clean_answered_on
     return type(f"{respondent.title()}AnswerForm", (forms.Form,), fields)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class AssessmentForm(forms.Form):
+    """The caseworker's own assessment of a citizen's job chance and a short reason, stored on
+    one caseworker form (``form``: its row number, rendered into the page, so a resent request
+    changes the same form and a later form is never changed by an older page).
+
+    The levels are the library's ``caseworker_assessment`` codes (``configs/schema.yaml``);
+    the reason is screened as an import screens text (:mod:`fip.store.screen`): no CPR
+    number, no formula-like start, no control characters, at most
+    :data:`~fip.service.models.ASSESSMENT_REASON_MAX` characters.
+    """
+
+    form = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    caseworker_assessment = forms.ChoiceField(label=_("Your assessment"), choices=(), widget=forms.RadioSelect,
+                                              error_messages={"required": _("Choose low, medium or high.")})
+    assessment_reason = forms.CharField(label=_("Reason"), required=False, max_length=ASSESSMENT_REASON_MAX,
+                                        widget=forms.Textarea(attrs={"rows": 3, "maxlength": ASSESSMENT_REASON_MAX}))
+
+    def __init__(self, *args, level_labels: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["caseworker_assessment"].choices = _choices("forms", "caseworker_assessment", level_labels or {})
+
+    def clean_assessment_reason(self) -> str:
+        value = self.cleaned_data["assessment_reason"].strip()
+        if not value:
+            return ""
+        cell = pd.Series([value], dtype=object)
+        if bool(contains_cpr(cell)[0]):
+            self.data = self.data.copy()
+            self.data["assessment_reason"] = ""          # not rendered back into the page
+            raise forms.ValidationError(_("This looks like a CPR number; leave it out of the reason."))
+        if bool(formula_like(cell)[0]):
+            raise forms.ValidationError(_("Write the reason without a leading =, +, - or @."))
+        if _CONTROL.search(value):
+            raise forms.ValidationError(_("The reason has control characters; type it again."))
+        return value

@@ -13,6 +13,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+#: Longest reason a caseworker may type for their own assessment on the citizen page
+#: (characters); the column holds what an import may bring (fip.store.screen.MAX_TEXT).
+ASSESSMENT_REASON_MAX = 500
+
 ROLES = (
     ("caseworker", _("Caseworker")),
     ("manager", _("Manager")),
@@ -73,6 +77,10 @@ class Form(models.Model):
     visitation = models.CharField(max_length=40, blank=True)
     #: item id -> score (only the respondent's answered items)
     answers = models.JSONField(default=dict)
+    #: the caseworker's own assessment of the job chance (caseworker forms; the library's
+    #: ``caseworker_assessment`` codes low/medium/high, blank: none) and why (``assessment_reason``)
+    caseworker_assessment = models.CharField(max_length=10, blank=True)
+    assessment_reason = models.CharField(max_length=1000, blank=True)
     #: one token per rendered form: a resent or double-clicked submission stores one form
     submission_token = models.UUIDField(null=True, blank=True, unique=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

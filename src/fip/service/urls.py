@@ -21,6 +21,7 @@ urlpatterns = [
     path("citizens/<int:pk>/", views.citizen, name="citizen"),
     path("citizens/<int:pk>/star.svg", views.star_svg, name="star_svg"),
     path("citizens/<int:pk>/card/", views.card, name="card"),
+    path("citizens/<int:pk>/assessment/", views.assessment, name="assessment"),
     path("citizens/<int:pk>/forms/<slug:respondent>/", views.enter_form, name="enter_form"),
     path("manager/", manager.manager, name="manager"),
     path("manager/note/", manager.manager_note, name="manager_note"),

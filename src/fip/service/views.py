@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from fip.messages import section
 from fip.service.access import audit, profile, role, role_page, visible_persons
 from fip.service.chance import person_chance
 from fip.service.data import instrument, service_dataset
-from fip.service.forms import CprForm, NewCitizenForm, answer_form_class
+from fip.service.forms import AssessmentForm, CprForm, NewCitizenForm, answer_form_class
 from fip.service.middleware import DOCUMENT_POLICY
 from fip.service.models import Form, Person
 from fip.star import card_html, chance_words, figure_bytes, plot_star
@@ -157,21 +158,71 @@ def _person_data(person: Person):
     return dataset, pair_forms(dataset).measurements
 
 
-@role_page("caseworker")
-def citizen(request, pk: int):
-    person = get_object_or_404(visible_persons(request.user), pk=pk)
-    audit(request, "open citizen", person)
+def _level_labels(lang: str) -> dict[str, str]:
+    """The caseworker's levels in the words of the model's bands (configs/messages ``star``)."""
+    text = section(lang, "star")
+    return {"low": text["band_low"], "medium": text["band_middle"], "high": text["band_high"]}
+
+
+def _assessed_form(person: Person) -> Form | None:
+    """The caseworker form an assessment is stored with: the citizen's latest one."""
+    return (Form.objects.filter(person=person, respondent=instrument().caseworker_from)
+            .order_by("-answered_on", "-id").first())
+
+
+def _citizen_page(request, person: Person, assessment_form: AssessmentForm | None = None, status: int = 200):
     dataset, measurements = _person_data(person)
     lang = _lang()
     measured = bool((measurements["person_id"] == person.person_id).any())
     chance = person_chance(dataset, measurements, person.person_id, lang) if measured else None
     forms = Form.objects.filter(person=person).order_by("-answered_on", "respondent")
     respondents = {r.id: r.label[lang] for r in instrument().respondents}
+    assessed = _assessed_form(person) if measured else None
+    labels = _level_labels(lang)
+    if assessed is not None and assessment_form is None:
+        assessment_form = AssessmentForm(level_labels=labels, initial={
+            "form": assessed.pk, "caseworker_assessment": assessed.caseworker_assessment or None,
+            "assessment_reason": assessed.assessment_reason})
     return render(request, "fipservice/citizen.html", {
         "person": person, "measured": measured, "chance": _chance_view(chance, lang),
         "forms": [(respondents.get(f.respondent, f.respondent), f) for f in forms],
         "respondents": list(respondents.items()),
-    })
+        "assessed": assessed, "assessment_form": assessment_form,
+        "assessment_label": labels.get(assessed.caseworker_assessment, "") if assessed else "",
+    }, status=status)
+
+
+@role_page("caseworker")
+def citizen(request, pk: int):
+    person = get_object_or_404(visible_persons(request.user), pk=pk)
+    audit(request, "open citizen", person)
+    return _citizen_page(request, person)
+
+
+@role_page("caseworker")
+@require_POST
+def assessment(request, pk: int):
+    """The caseworker's own assessment of the job chance and its reason, stored on the
+    caseworker form named in the page (the latest when the page was shown). Saving the same
+    values again (a double click, a resent request) changes nothing and logs nothing."""
+    person = get_object_or_404(visible_persons(request.user), pk=pk)
+    form = AssessmentForm(request.POST, level_labels=_level_labels(_lang()))
+    if not form.is_valid():
+        return _citizen_page(request, person, form, status=400)
+    data = form.cleaned_data
+    target = get_object_or_404(Form, pk=data["form"], person=person, respondent=instrument().caseworker_from)
+    new = (data["caseworker_assessment"], data["assessment_reason"])
+    if (target.caseworker_assessment, target.assessment_reason) != new:
+        try:
+            with transaction.atomic():
+                Form.objects.filter(pk=target.pk).update(caseworker_assessment=new[0], assessment_reason=new[1])
+                service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)   # the library's validators
+        except InvalidDataError as exc:
+            form.add_error(None, "; ".join(problem.expected for problem in exc.problems))
+            return _citizen_page(request, person, form, status=400)
+        audit(request, "assess chance", person, f"{target.answered_on:%Y-%m-%d}: {new[0]}")
+    messages.success(request, _("Your assessment is saved."))
+    return redirect(reverse("citizen", args=[person.pk]) + "#assessment")
 
 
 @role_page("caseworker")
