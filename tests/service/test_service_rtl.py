@@ -97,3 +97,21 @@ def test_arabic_answers_are_saved_with_their_language(service, with_test_transla
     r = post_form(c, person, "citizen", language="ar")
     assert r.status_code == 302
     assert Form.objects.get(person=person, respondent="citizen").language == "ar"
+
+
+def test_serve_stops_on_a_bad_translation_file_with_one_line(settings, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from fip.cli import app
+
+    folder = tmp_path / "translations"
+    folder.mkdir()
+    text = (DATA / "ar.test-only.yaml").read_text(encoding="utf-8").replace("respondent: citizen", "respondent: x")
+    (folder / "ar.yaml").write_text(text, encoding="utf-8")
+    settings.FIP_TRANSLATIONS = str(folder)
+    monkeypatch.setenv("FIP_SERVICE_DATA", str(tmp_path))
+    monkeypatch.setenv("FIP_SERVICE_SECRET_KEY", "test secret key " * 4)
+    r = CliRunner().invoke(app, ["serve", "--data", str(tmp_path / "data")])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "ar.yaml: translation.respondent: expected one of citizen, caseworker" in r.stderr
