@@ -208,3 +208,61 @@ def test_analyst_deploys_a_model_and_exports_in_one_click(browser_page, live_ser
         assert sorted(z.namelist()) == ["forms.dta", "outcomes.dta", "persons.dta"]
     shot(page, shots, "export")
     assert problems == []
+
+
+def test_citizen_form_switches_to_a_right_to_left_language(browser_page, live_service, settings):
+    """Issue 16 item 8: the caseworker switches the citizen form to Arabic (the TEST-ONLY
+    placeholder file tests/service/data/ar.test-only.yaml, not a translation): the form is
+    laid out right to left, staff see that the texts are not reviewed, and the 1-7 buttons
+    still work by keyboard."""
+    from fip.service.access import visible_persons
+
+    settings.FIP_TRANSLATIONS = str(Path(__file__).parent / "data")
+    page, url, shots, problems = browser_page
+    login = live_service.logins["caseworker-kommune_03"]
+    person = visible_persons(live_service.user(login.username)).order_by("pk").first()
+    page.goto(url + "/login/")
+    log_in(page, login)
+    page.wait_for_url(re.compile(r"/citizens/$"))
+    page.goto(url + f"/citizens/{person.pk}/forms/citizen/")
+    assert page.evaluate("getComputedStyle(document.getElementById('fip-form')).direction") == "ltr"
+    page.select_option("#form-lang", "ar")
+    page.focus("#form-lang")
+    page.keyboard.press("Tab")                      # to "show the form in this language"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"\?lang=ar$"))
+    form = "document.getElementById('fip-form')"
+    assert page.evaluate(f"getComputedStyle({form}).direction") == "rtl"
+    assert page.evaluate(f"{form}.lang") == "ar"
+    assert page.locator("#unreviewed-translation").is_visible()
+    assert "TEST ONLY" in page.inner_text("#item-c01 legend")
+    # mirrored: the button "1" sits right of "7", the legend starts at the right edge
+    box = page.evaluate("""Array.from(document.querySelectorAll('#item-c01 .box'))
+                           .map(b => b.getBoundingClientRect().x)""")
+    assert box == sorted(box, reverse=True) and box[0] > box[-1]
+    legend = page.locator("#item-c01 legend").bounding_box()
+    field = page.locator("#item-c01").bounding_box()
+    assert field["x"] + field["width"] - (legend["x"] + legend["width"]) < legend["x"] - field["x"]
+    shot(page, shots, "citizen_form_rtl")
+
+    items = instrument().item_ids("citizen")
+    page.focus("#form-lang")
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == items[0]:
+            break
+    assert page.evaluate("document.activeElement.name") == items[0]
+    page.keyboard.press("ArrowLeft")                # right to left: the arrow towards 7 moves on
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate(f"document.querySelector('input[name={items[0]}]:checked').value") == "3"
+    page.keyboard.press("Tab")
+    values = [3, 6, 2, 5, 7, 1, 4, 4, 5, 6, 2]
+    for v in values[1:]:
+        page.keyboard.press(str(v))
+    assert page.evaluate("document.activeElement.id") == "save"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/forms/caseworker/$"))
+    saved = Form.objects.filter(person=person, respondent="citizen").order_by("-pk").first()
+    assert saved.language == "ar"
+    assert saved.answers == dict(zip(items, values))
+    assert problems == []

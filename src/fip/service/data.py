@@ -32,6 +32,21 @@ def instrument() -> Instrument:
     return load_instrument()
 
 
+def translations() -> dict:
+    """The translation files of the folder ``settings.FIP_TRANSLATIONS`` (:mod:`fip.translation`),
+    keyed by (language, respondent); read once per folder."""
+    from django.conf import settings
+
+    return _translations(getattr(settings, "FIP_TRANSLATIONS", None))
+
+
+@lru_cache(maxsize=8)
+def _translations(folder):
+    from fip.translation import load_translations
+
+    return load_translations(folder, instrument())
+
+
 def _blank_as_none(value):
     return None if value == "" else value
 

@@ -46,6 +46,11 @@ def serve(host: str, port: int, *, data_dir: Path, demo: bool, persons: int, ech
     from django.core.servers.basehttp import WSGIServer, run
     from django.core.wsgi import get_wsgi_application
 
+    from fip.service.data import translations
+
+    for (lang, respondent), t in sorted(translations().items()):  # a bad translation file stops here
+        echo(f"translation of the {respondent} form into {lang}: {t.source.name}"
+             f"{'' if t.reviewed else ' (not reviewed: the form says so to staff)'}")
     call_command("migrate", interactive=False, verbosity=0)
     if demo:
         from fip.service.demo import load_demo

@@ -10,6 +10,8 @@
 ``FIP_SECURE_COOKIES``      ``1`` behind HTTPS: session and CSRF cookies marked Secure
 ``FIP_CASEWORKER_SCOPE``    ``own`` (default: a caseworker sees their own citizens) or
                             ``municipality`` (all citizens of their municipality)
+``FIP_TRANSLATIONS``        folder of translation files of the citizen form
+                            (:mod:`fip.translation`; default: none, only Danish and English)
 ``FIP_DEBUG``               ``1`` for Django's debug pages (never in production)
 =========================== =============================================================
 
@@ -64,6 +66,7 @@ SECRET_KEY = os.environ.get("FIP_SERVICE_SECRET_KEY") or secrets.token_urlsafe(5
 DEBUG = os.environ.get("FIP_DEBUG") == "1"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("FIP_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 CASEWORKER_SCOPE = os.environ.get("FIP_CASEWORKER_SCOPE", "own")
+FIP_TRANSLATIONS = os.environ.get("FIP_TRANSLATIONS") or None
 if CASEWORKER_SCOPE not in ("own", "municipality"):
     raise FipError(f"FIP_CASEWORKER_SCOPE must be 'own' or 'municipality'; got {CASEWORKER_SCOPE!r}")
 

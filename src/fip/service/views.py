@@ -25,17 +25,18 @@ from fip.errors import FipError, InvalidDataError
 from fip.messages import section
 from fip.service.access import audit, profile, role, role_page, visible_persons
 from fip.service.chance import person_chance
-from fip.service.data import instrument, service_dataset
+from fip.service.data import instrument, service_dataset, translations
 from fip.service.forms import AssessmentForm, CprForm, NewCitizenForm, answer_form_class
 from fip.service.middleware import DOCUMENT_POLICY
 from fip.service.models import Form, Person
 from fip.star import card_html, chance_words, figure_bytes, plot_star
 from fip.store.pseudonymise import pseudonym, resolve_key
+from fip.translation import right_to_left_languages
 
 LANGUAGE_NAMES = {"da": gettext_lazy("Danish"), "ar": gettext_lazy("Arabic"), "so": gettext_lazy("Somali"),
                   "fa": gettext_lazy("Farsi"), "ti": gettext_lazy("Tigrinya"), "en": gettext_lazy("English")}
-#: Answer languages written right to left.
-RTL = frozenset({"ar", "fa"})
+#: Answer languages written right to left (configs/languages.yaml).
+RTL = right_to_left_languages()
 _SESSION_NEW = "fip_new_citizen"
 
 
@@ -252,13 +253,14 @@ def card(request, pk: int):
     return _document(page, "text/html; charset=utf-8")
 
 
-def _items(instrument_, respondent: str, text_lang: str, form):
-    anchors = instrument_.scale.anchors.get(text_lang, {})
+def _items(instrument_, respondent: str, text_lang: str, form, translation=None):
+    anchors = translation.anchors if translation else instrument_.scale.anchors.get(text_lang, {})
     out = []
     for k, it in enumerate(instrument_.item_ids(respondent), start=1):
         item = instrument_.item(it)
         value = form[it].value()
-        out.append({"id": it, "number": k, "text": item.text[text_lang], "domain": item.domain,
+        text = translation.items[it] if translation else item.text[text_lang]
+        out.append({"id": it, "number": k, "text": text, "domain": item.domain,
                     "errors": form.errors.get(it, []), "value": str(value) if value is not None else "",
                     "choices": [(str(v), anchors.get(v, "")) for v in instrument_.scale.values]})
     return out
@@ -320,13 +322,15 @@ def enter_form(request, pk: int, respondent: str):
             lang = answer_langs[0]
         form = cls(initial={"submission_token": uuid.uuid4(), "answered_on": timezone.localdate(),
                             "language": lang})
-    text_lang = lang if lang in inst.label_languages else "da"
+    translation = None if lang in inst.label_languages else translations().get((lang, respondent))
+    text_lang = lang if lang in inst.label_languages or translation else "da"
     respondent_label = {r.id: r.label[_lang()] for r in inst.respondents}[respondent]
     return render(request, "fipservice/enter_form.html", {
         "person": person, "form": form, "respondent": respondent, "respondent_label": respondent_label,
-        "citizen_form": citizen_form, "items": _items(inst, respondent, text_lang, form),
-        "lang": lang, "text_lang": text_lang, "rtl": lang in RTL and text_lang == lang,
-        "untranslated": text_lang != lang, "lang_name": LANGUAGE_NAMES.get(lang, lang),
+        "citizen_form": citizen_form, "items": _items(inst, respondent, text_lang, form, translation),
+        "lang": lang, "text_lang": text_lang, "rtl": text_lang in RTL,
+        "untranslated": text_lang != lang, "unreviewed": translation is not None and not translation.reviewed,
+        "lang_name": LANGUAGE_NAMES.get(lang, lang),
         "answer_languages": [(x, LANGUAGE_NAMES.get(x, x)) for x in answer_langs],
     }, status=400 if request.method == "POST" else 200)
 
