@@ -86,3 +86,11 @@ def test_small_dif_group_refused(tmp_path):
     res = invoke("irt", data, "--instrument", data / "instrument.yaml", "--items", ITEMS, "--dif-by", "gender")
     assert res.exit_code == 2
     assert "DIF by gender: group 3 rests on fewer than 5 persons" in " ".join(res.output.split())
+
+
+def test_continuous_items_are_refused_at_once():
+    """Holzinger-Swineford test scores (scale: continuous): one line, exit 2, no GRM fit attempted."""
+    hs = BFI.parent / "holzinger"
+    res = invoke("irt", hs, "--instrument", hs / "instrument.yaml", "--definitions", hs / "indices.yaml")
+    assert res.exit_code == 2
+    assert "continuous scale" in res.output and len(res.output.strip().splitlines()) == 1

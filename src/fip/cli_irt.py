@@ -46,6 +46,9 @@ def irt_models(study, respondent: str | None, items: str | None, definitions: Pa
     """
     from fip.cli_anyinst import _item_frame
 
+    if study.instrument.scale.continuous:
+        raise FipError(f"instrument {study.instrument.id}: the items are on a continuous scale; the graded response "
+                       "model needs ordered categories (use fip cfa for continuous items)")
     chosen, frame = _item_frame(study, respondent, items, round_)
     m = study.measurements
     ids = m.loc[m["round"] == round_, "person_id"].astype(str)
