@@ -265,7 +265,9 @@ def test_default_is_calibrated_at_study_size(cohort_seed):
     # n = 482 persons, ~80 caseworkers. The model-based standard error of a calibration slope
     # at this size is about 0.12 (0.10-0.16 over 20 cohorts; the slope's sd across those 20
     # cohorts is 0.05-0.07), so 0.7-1.3 is about +-2.5 standard errors around the ideal 1.
-    # The old default C = 1 gives 0.45-0.71, which this band rejects (checked for seed 0).
+    # The old default C = 1 gives 0.45-0.71 for the progression model (482 persons), which this
+    # band rejects (checked for seed 0: 0.48 with the simulator's index contrasts). The intake
+    # model has 1,007 persons, where C = 1 overfits less (0.79 at seed 0), so it is not checked.
     ds = simulate_cohort(seed=cohort_seed)
     for kind in ("intake", "progression"):
         r = train(ds, kind, seed=0, compare=False, created_at="t")
@@ -273,7 +275,7 @@ def test_default_is_calibrated_at_study_size(cohort_seed):
         pred = r.validation.predictions
         assert 0.7 <= _slope(pred["y"].to_numpy(), pred["p_logistic"].to_numpy()) <= 1.3, kind
         assert 0.7 <= _slope(pred["rate"].to_numpy(), pred["rate_fractional_logit"].to_numpy()) <= 1.3, kind
-        if cohort_seed == 0:
+        if cohort_seed == 0 and kind == "progression":
             old = train(ds, kind, seed=0, compare=False, created_at="t", C=1.0).validation.predictions
             assert _slope(old["y"].to_numpy(), old["p_logistic"].to_numpy()) < 0.7
 
