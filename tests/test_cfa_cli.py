@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -151,3 +152,25 @@ def test_cli_cfa_fip_cohort_factor_family():
     assert "CFA of 11 items on 3 factors" in " ".join(res.stdout.split())
     res = invoke("cfa")
     assert res.exit_code == 2 and "more than one index" in res.output
+
+
+def test_small_group_left_out_is_not_recoverable_by_subtraction(tmp_path):
+    """Three persons answering in Farsi are left out (fewer than the 6 a 5-item group needs); the
+    title then withholds the kept groups' sizes and n, which with ``fip cfa``'s n would give 3."""
+    from fip.simulate.planted import PlantedDesign, simulate_planted
+
+    cohort = simulate_planted(PlantedDesign(n_persons=300), seed=3)
+    persons = cohort.persons.copy()
+    persons.loc[:2, "answer_language"] = "fa"
+    folder = tmp_path / "d"
+    type(cohort)(cohort.forms, persons, cohort.design, cohort.effects, cohort.seed).write(folder)
+    args = [folder, "--instrument", folder / "instrument.yaml", "--definitions", folder / "indices.yaml"]
+    res = runner.invoke(app, ["invariance", *map(str, args), "--by", "answer_language", "--items",
+                              "i01,i02,i03,i04,i05"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "fa left out" in text and "group sizes not shown" in text
+    assert "n = 297" not in text and not re.search(r"\b(da|ar) n = \d+", text)
+    whole = runner.invoke(app, ["invariance", *map(str, args), "--by", "gender", "--items", "i01,i02,i03,i04,i05"],
+                          catch_exceptions=False)
+    assert "n = 300" in " ".join(whole.output.split())  # nobody left out: the sizes are shown

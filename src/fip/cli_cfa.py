@@ -194,7 +194,8 @@ def invariance(
     items + 1) are left out and named in the title.
     """
     from fip._output import emit
-    from fip.cfa.invariance import RULES, measurement_invariance, with_group_column
+    from fip.cfa.invariance import (RULE_WORDS, RULES, SIZES_WITHHELD, measurement_invariance,
+                                    shown_group_sizes, with_group_column)
 
     check_option("--format", fmt, FORMATS)
     check_option("--rule", rule, RULES)
@@ -208,12 +209,11 @@ def invariance(
     need = max(len(spec.items) + 1, policy.threshold)
     res = measurement_invariance(spec, frame, group=by, rule=rule, partial=partial, min_group_n=need, std_lv=std_lv)
     groups = res.levels[0][1]
-    sizes = ", ".join(f"{g} n = {n}" for g, n in zip(groups.groups, groups.n_groups_n))
+    shown = shown_group_sizes(res, int(frame[list(spec.items)].notna().all(axis=1).sum()), policy.threshold)
+    sizes = SIZES_WITHHELD if shown is None else ", ".join(f"{g} n = {n}" for g, n in shown)
     left = "; ".join(f"{g} left out ({why})" for g, why in res.excluded)
-    rule_text = {"cheung_rensvold": "Cheung & Rensvold 2002: holds unless ΔCFI ≤ −0.010",
-                 "chen": "Chen 2007: fails when ΔCFI ≤ −0.010 and ΔRMSEA ≥ 0.015",
-                 "chisq": "fails when the Δχ² test has p < .05"}[rule]
     partial_text = "; partial: constraints freed by univariate score tests (see 'freed')" if partial else ""
     emit(res.tidy(), fmt, out, console, notice=policy.statement,
          title=f"Measurement invariance by {by} ({len(groups.groups)} groups: {sizes}{'; ' + left if left else ''}), "
-               f"{_title_method(std_lv)}, round {round_}, n = {groups.n}; rule: {rule_text}{partial_text}")
+               f"{_title_method(std_lv)}, round {round_}{'' if shown is None else f', n = {groups.n}'}; "
+               f"rule: {RULE_WORDS[rule]}{partial_text}")

@@ -39,7 +39,7 @@ from fip.cfa.modindices import score_tests
 from fip.cfa.spec import ModelSpec
 from fip.errors import FipError
 
-__all__ = ["LEVELS", "RULES", "InvarianceResult", "measurement_invariance", "noninvariant_parameters",
+__all__ = ["LEVELS", "RULES", "RULE_WORDS", "SIZES_WITHHELD", "InvarianceResult", "measurement_invariance", "noninvariant_parameters",
            "with_group_column"]
 
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -49,6 +49,13 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "strict": ("loadings", "intercepts", "residuals"),
 }
 RULES = ("cheung_rensvold", "chen", "chisq")
+#: The decision rules in words, for titles and captions.
+RULE_WORDS: dict[str, str] = {"cheung_rensvold": "Cheung & Rensvold 2002: holds unless ΔCFI ≤ −0.010",
+                              "chen": "Chen 2007: fails when ΔCFI ≤ −0.010 and ΔRMSEA ≥ 0.015",
+                              "chisq": "fails when the Δχ² test has p < .05"}
+#: Said instead of the group sizes when they would reveal a small group left out.
+SIZES_WITHHELD = ("group sizes not shown: with the n of all complete answers they would reveal, by "
+                  "subtraction, how many persons in small groups were left out")
 _ADDED = {"metric": "=~", "scalar": "~1", "strict": "~~"}
 
 
@@ -120,6 +127,16 @@ def with_group_column(frame: pd.DataFrame, persons: pd.DataFrame, column: str, *
         raise FipError(f"{option} {column}: no such column in the forms or persons file")
     look = persons[["person_id", column]].assign(person_id=persons["person_id"].astype(str))
     return frame.assign(person_id=frame["person_id"].astype(str)).merge(look, on="person_id", how="left")
+
+
+def shown_group_sizes(result: InvarianceResult, total_n: int, threshold: int) -> tuple[tuple[str, int], ...] | None:
+    """The groups analysed with their n, or None when ``total_n`` (the complete answers of all groups,
+    as ``fip cfa`` shows them) minus the persons analysed is 1 to ``threshold - 1``: those left out
+    (small groups, missing group) would then be recoverable by subtraction."""
+    first = result.levels[0][1]
+    if 0 < total_n - first.n < threshold:
+        return None
+    return tuple(zip(first.groups, first.n_groups_n))
 
 
 def _holds(rule: str, row: dict) -> bool:

@@ -303,7 +303,7 @@ def invariance(study: Study, options: ValidityOptions = ValidityOptions()) -> Se
     """
     from fip.cfa import fit_cfa, spec_from_definitions
     from fip.cfa.fit import fit_indices
-    from fip.cfa.invariance import measurement_invariance, with_group_column
+    from fip.cfa.invariance import SIZES_WITHHELD, measurement_invariance, shown_group_sizes, with_group_column
     from fip.cfa.spec import one_index_per_item
     from fip.errors import FipError
 
@@ -356,11 +356,12 @@ def invariance(study: Study, options: ValidityOptions = ValidityOptions()) -> Se
         steps = steps.rename(columns=_STEP_HEADERS)
         first = res.levels[0][1]
         parts.table(f"invariance_{column}", steps, n=first.n)
-        sizes = ", ".join(f"{g}: n = {n}" for g, n in zip(first.groups, first.n_groups_n))
+        shown = shown_group_sizes(res, fitted.n, study.policy.threshold)
+        sizes = SIZES_WITHHELD if shown is None else ", ".join(f"{g}: n = {n}" for g, n in shown)
         left = "; ".join(f"{g} left out ({why})" for g, why in res.excluded)
         blocks.append(parts.show(steps, f"Measurement invariance by {parts.words.word(column)} ({sizes}"
-                                        f"{'; ' + left if left else ''}); ML multi-group CFA, round {options.round}, "
-                                        f"n = {first.n}; rule: {_RULE_WORDS}"
+                                        f"{'; ' + left if left else ''}); ML multi-group CFA, round {options.round}"
+                                        f"{'' if shown is None else f', n = {first.n}'}; rule: {_RULE_WORDS}"
                                         + ("; partial invariance: constraints freed one at a time by univariate "
                                            "score tests (lavaan lavTestScore)" if options.invariance_partial else
                                            "; no constraint freed (full invariance only)")))
