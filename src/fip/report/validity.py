@@ -187,7 +187,7 @@ def structural_validity(study: Study, options: ValidityOptions = ValidityOptions
     pa = parallel_analysis(matrix, n_iter=options.n_iter, seed=options.seed, n_obs=n)
     n_factors = options.n_factors or max(1, int(pa.n_retained))
     parts.table("parallel", pa.table, n=int(pa.n_obs))
-    blocks.append(parts.show(pa.table, f"Parallel analysis (psych fa.parallel, fa eigenvalues; mean of "
+    blocks.append(parts.show(pa.table, f"Parallel analysis (SMC-reduced eigenvalues as Stata pf and psych fa.parallel with SMC = TRUE; mean of "
                                        f"{options.n_iter} random normal data sets, seed {options.seed}; "
                                        f"{options.nan_policy}, n = {pa.n_obs}): {pa.n_retained} factors retained"))
     pearson = factor_analysis(matrix, n_factors=n_factors, method="pf", rotation="varimax", n_obs=n)
