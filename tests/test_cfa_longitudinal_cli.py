@@ -41,6 +41,7 @@ def cohort_csv():
     return res.stdout
 
 
+@pytest.mark.slow
 def test_csv_contract_and_lavaan_values(cohort_csv):
     tab = pd.read_csv(io.StringIO(cohort_csv), comment="#")
     assert list(tab.columns[: len(CONTRACT)]) == CONTRACT
@@ -50,6 +51,7 @@ def test_csv_contract_and_lavaan_values(cohort_csv):
         assert_allclose(tab[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-6, equal_nan=True, err_msg=col)
 
 
+@pytest.mark.slow
 def test_table_title_states_n_method_and_rule(tmp_path):
     out = tmp_path / "long.md"
     res = invoke("invariance", "--over", "rounds", "--respondent", "citizen", "--format", "md", "--out", out)

@@ -89,7 +89,19 @@ item <- sub("_r1 ~1 $", "", top$left)
 fits[["partial"]] <- cfa(longitudinal("scalar", free = paste0(item, " ~1")), data = d, likelihood = "normal",
                          meanstructure = TRUE)
 save_fit(fits[["partial"]], "fip_long_partial")
-writeLines(paste0(item, " ~1"), file.path(out, "fip_long_partial_freed.txt"))
+# partial strict, the scalar intercept kept free: the residual variance with the largest score test freed
+strict1 <- cfa(longitudinal("strict", free = paste0(item, " ~1")), data = d, likelihood = "normal", meanstructure = TRUE)
+st2 <- lavTestScore(strict1, univariate = TRUE)$uni
+pt2 <- parTable(strict1)
+side2 <- function(plabel) { k <- match(plabel, pt2$plabel); paste(pt2$lhs[k], pt2$op[k], pt2$rhs[k]) }
+st2$left <- side2(st2$lhs)
+resid <- st2[sapply(strsplit(st2$left, " "), function(x) x[2] == "~~" && x[1] == x[3]), ]
+item2 <- sub("_r1$", "", strsplit(resid$left[which.max(resid$X2)], " ")[[1]][1])
+free2 <- c(paste0(item, " ~1"), paste0(item2, " ~~ ", item2))
+fits[["partial_strict"]] <- cfa(longitudinal("strict", free = free2), data = d, likelihood = "normal",
+                                meanstructure = TRUE)
+save_fit(fits[["partial_strict"]], "fip_long_partial_strict")
+writeLines(free2, file.path(out, "fip_long_partial_freed.txt"))
 
 # std.lv identification of the metric model: round-1 factor variances 1, round 2 free
 syn <- gsub("(citizen_[a-z]+_r1) ~ 0\\*1", "\\1 ~ 0*1\n\\1 ~~ 1*\\1", longitudinal("metric"))
