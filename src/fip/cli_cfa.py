@@ -43,6 +43,7 @@ EstimatorOpt = Annotated[str, typer.Option("--estimator", help="ml (normal likel
 
 
 def _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent, items, round_):
+    """The dataset, the model and the measurements of ``round_`` (``None``: every round)."""
     from fip.cfa import read_model, spec_from_definitions
     from fip.cfa.spec import one_index_per_item
     from fip.cli import _instrument_indices
@@ -75,6 +76,8 @@ def _spec_and_frame(data, instrument, store, wait, policy, model, definitions, r
         raise FipError(f"factor(s) {', '.join(small)}: a factor needs at least 2 items (3 for a one-factor model)")
     study = Study(dataset, policy=policy)
     m = study.measurements
+    if round_ is None:
+        return dataset, spec, m.copy()
     frame = m.loc[m["round"] == round_].copy()
     if not len(frame):
         raise FipError(f"--round {round_}: no measurements in round {round_}")
@@ -170,6 +173,7 @@ def cfa(
 def invariance(
     data: DataDir = None,
     by: Annotated[str, typer.Option("--by", help="Group by this person or form column (e.g. gender, answer language).")] = "",
+    over: Annotated[str, typer.Option("--over", help="rounds: longitudinal invariance of the same persons from round 1 to round 2 (instead of --by).")] = "",
     model: ModelOpt = None,
     definitions: DefinitionsOpt = None,
     respondent: RespondentOpt = None,
@@ -186,12 +190,17 @@ def invariance(
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
 ) -> None:
-    """Measurement invariance across the groups of ``--by``: configural → metric → scalar → strict.
+    """Measurement invariance across the groups of ``--by``, or over time with ``--over rounds``:
+    configural → metric → scalar → strict.
 
     One row per level: ``level, chisq, df, pvalue, cfi, tli, rmsea, srmr, delta_chisq, delta_df,
     p_delta, delta_cfi, delta_rmsea, holds, freed`` (Δ against the previous level; Δχ² as
     lavaan's lavTestLRT). Groups smaller than the disclosure threshold (or than the number of
     items + 1) are left out and named in the title.
+
+    ``--over rounds``: the persons measured in rounds 1 and 2, one model with a factor per index
+    per round and the same item's residuals correlated over rounds; the levels make loadings,
+    intercepts (round-2 latent means then free) and residual variances equal over time.
     """
     from fip._output import emit
     from fip.cfa.invariance import (RULE_WORDS, RULES, SIZES_WITHHELD, measurement_invariance,
@@ -199,8 +208,18 @@ def invariance(
 
     check_option("--format", fmt, FORMATS)
     check_option("--rule", rule, RULES)
+    if over:
+        check_option("--over", over, ("rounds",))
+        if by:
+            raise FipError("give --by COLUMN (groups) or --over rounds (round 1 → round 2), not both")
+        if round_ != 1:
+            raise FipError("--round: not used with --over rounds, which compares round 1 with round 2")
+        from fip.cli_longitudinal import longitudinal_invariance_command
+
+        return longitudinal_invariance_command(data, model, definitions, respondent, items, partial, rule, std_lv,
+                                               fmt, out, instrument, store, wait, min_cell, secure_machine)
     if not by:
-        raise FipError("--by: expected the name of a person or form column to group by")
+        raise FipError("--by: expected the name of a person or form column to group by (or --over rounds)")
     _check_outputs(("--out", out))
     policy = _policy(min_cell, secure_machine)
     dataset, spec, frame = _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent,

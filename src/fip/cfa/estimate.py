@@ -257,9 +257,11 @@ def _objective(spec, params, x, mom: _Moments, means: bool) -> float:
     total = mom.n.sum()
     f = 0.0
     for g, (sig, mu) in enumerate(_implied(spec, params, x, len(mom.n))):
-        sign, logdet = np.linalg.slogdet(sig)
-        if sign <= 0:
+        try:  # Σ must be positive definite: a positive determinant is not enough (two negative eigenvalues)
+            chol = np.linalg.cholesky(sig)
+        except np.linalg.LinAlgError:
             return np.inf
+        logdet = 2.0 * np.sum(np.log(np.diag(chol)))
         inv = np.linalg.inv(sig)
         s = mom.cov[g]
         fg = logdet + np.trace(s @ inv) - np.linalg.slogdet(s)[1] - s.shape[0]
@@ -424,6 +426,7 @@ def fit_cfa(
     group_equal: Sequence[str] = (),
     group_partial: Sequence[str] = (),
     meanstructure: bool | None = None,
+    parameters: Sequence[Param] | None = None,
     tol: float = 1e-10,
     max_iter: int = 500,
 ) -> CfaResult:
@@ -438,6 +441,10 @@ def fit_cfa(
         group (latent means fixed at 0 there).
     std_lv : fix factor variances at 1 and free all loadings (lavaan ``std.lv=TRUE``).
     group_equal, group_partial : lavaan's ``group.equal`` / ``group.partial``.
+    parameters : a parameter table to use instead of :func:`build_parameters` (e.g. equality
+        constraints within one group by shared free indices, as lavaan's labels, and free latent
+        means: :mod:`fip.cfa.longitudinal`). Its free indices must be 0..k-1; ``group_equal`` and
+        ``group_partial`` must then be empty.
 
     Returns
     -------
@@ -459,9 +466,12 @@ def fit_cfa(
                 f"group {lab!r} of {group!r}: fewer persons with complete answers than items ({p}); "
                 "the group's covariance matrix cannot be estimated"
             )
-    params = build_parameters(
-        spec, len(labels), std_lv=std_lv, meanstructure=means, group_equal=group_equal, group_partial=group_partial
-    )
+    if parameters is None:
+        params = build_parameters(
+            spec, len(labels), std_lv=std_lv, meanstructure=means, group_equal=group_equal, group_partial=group_partial
+        )
+    else:
+        params = _checked_parameters(parameters, len(labels), means, group_equal, group_partial)
     npar = 1 + max(q.free for q in params)
     x = _start(spec, params, mom, npar)
     f = _objective(spec, params, x, mom, means)
@@ -472,19 +482,16 @@ def fit_cfa(
         if np.max(np.abs(grad)) < tol:
             converged = True
             break
-        try:
-            step = np.linalg.solve(2.0 * info, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.pinv(2.0 * info) @ grad
-        t = 1.0
-        while t > 1e-8:
-            xn = x - t * step
-            fn = _objective(spec, params, xn, mom, means)
-            if np.isfinite(fn) and fn <= f + 1e-14:
-                break
-            t /= 2
-        else:
+        found = _line_search(spec, params, x, f, mom, means, grad, info, 0.0)
+        # a Fisher step that cannot decrease F (information singular at the current point, e.g. a
+        # two-item factor with zero covariances at the start): Levenberg–Marquardt damping
+        damping = 1e-4 * max(float(np.max(np.diag(info))), 1e-12)
+        while found is None and damping < 1e6:
+            found = _line_search(spec, params, x, f, mom, means, grad, info, damping)
+            damping *= 100.0
+        if found is None:
             break
+        xn, fn = found
         x, f = xn, fn
     _, info = _grad_info(spec, params, x, mom, means)
     vcov = np.linalg.pinv(mom.n.sum() * info)
@@ -505,6 +512,38 @@ def fit_cfa(
         moments=mom,
         n_dropped=dropped,
     )
+
+
+def _line_search(spec, params, x, f, mom, means, grad, info, damping: float):
+    """``x − t·step`` with the largest t = 1, ½, ¼, ... that does not increase F, or None."""
+    a = 2.0 * (info + damping * np.eye(info.shape[0]))
+    try:
+        step = np.linalg.solve(a, grad)
+    except np.linalg.LinAlgError:
+        step = np.linalg.pinv(a) @ grad
+    t = 1.0
+    while t > 1e-8:
+        xn = x - t * step
+        fn = _objective(spec, params, xn, mom, means)
+        if np.isfinite(fn) and fn <= f + 1e-14:
+            return xn, fn
+        t /= 2
+    return None
+
+
+def _checked_parameters(parameters: Sequence[Param], n_groups: int, means: bool,
+                        group_equal: Sequence[str], group_partial: Sequence[str]) -> list[Param]:
+    if group_equal or group_partial:
+        raise ValueError("parameters: give either a parameter table or group_equal/group_partial, not both")
+    params = list(parameters)
+    free = sorted({q.free for q in params if q.free >= 0})
+    if free != list(range(len(free))) or not free:
+        raise ValueError("parameters: free indices must be 0..k-1 with k >= 1")
+    if any(q.group >= n_groups for q in params):
+        raise ValueError(f"parameters: group index beyond the {n_groups} group(s) of the data")
+    if not means and any(q.kind in ("nu", "alpha") for q in params):
+        raise ValueError("parameters: intercepts or latent means need meanstructure=True")
+    return params
 
 
 def _std_values(res: CfaResult, x: np.ndarray) -> np.ndarray:
