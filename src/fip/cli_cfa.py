@@ -254,7 +254,7 @@ def invariance(
     answered = frame[list(spec.items)].notna()
     total = int((answered.any(axis=1) if nan_policy == "pairwise" else answered.all(axis=1)).sum())
     shown = shown_group_sizes(res, total, policy.threshold)
-    if nan_policy == "pairwise" and shown is not None:
+    if nan_policy == "pairwise":
         policy.require(groups.n_pairs_min, "a pairwise covariance of the invariance analysis")
     sizes = SIZES_WITHHELD if shown is None else ", ".join(f"{g} n = {n}" for g, n in shown)
     left = "; ".join(f"{g} left out ({why})" for g, why in res.excluded)
