@@ -281,3 +281,22 @@ def test_cli_cfa_saturated_json_has_nulls(tmp_path):
         assert res.exit_code == 0, res.output
         fit = json.loads(res.stdout)["fit"]
         assert fit["df"] == 0 and fit["pvalue"] is None
+
+
+def test_cli_pairwise_covariance_from_few_persons_is_refused(tmp_path):
+    """n = 301 clears --min-cell 50, but x1 answered by 40 persons leaves covariances resting on 40."""
+    import numpy as np
+
+    d = tmp_path / "few"
+    d.mkdir()
+    for f in HS.iterdir():
+        (d / f.name).write_bytes(f.read_bytes())
+    forms = pd.read_csv(d / "forms.csv")
+    forms.loc[forms["person_id"] > 40, "x1"] = np.nan
+    forms.to_csv(d / "forms.csv", index=False)
+    args = (d, "--instrument", d / "instrument.yaml", "--definitions", d / "indices.yaml", "--nan-policy", "pairwise")
+    res = invoke("cfa", *args, "--min-cell", "50")
+    assert res.exit_code == 2
+    assert "a pairwise covariance of the confirmatory factor analysis rests on fewer than 50 persons" in res.output
+    res = invoke("cfa", *args, "--min-cell", "40", "--format", "json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["n_pairs_min"] == 40
