@@ -301,3 +301,19 @@ def test_cli_pairwise_covariance_from_few_persons_is_refused(tmp_path):
     assert "a pairwise covariance of the confirmatory factor analysis rests on fewer than 50 persons" in res.output
     res = invoke("cfa", *args, "--format", "json")
     assert res.exit_code == 0 and json.loads(res.stdout)["n_pairs_min"] == int(forms["x1"].notna().sum()) < 40
+
+
+def test_cli_fiml(tmp_path):
+    d = _holes(tmp_path)
+    args = (d, "--instrument", d / "instrument.yaml", "--definitions", d / "indices.yaml", "--nan-policy", "fiml")
+    res = invoke("cfa", *args, "--format", "json")
+    assert res.exit_code == 0, res.output
+    obj = json.loads(res.stdout)
+    ref = pd.read_csv(REF / "hs_fiml_fit.csv").set_index("measure")["value"]
+    assert_allclose([obj["fit"]["chisq"], obj["fit"]["cfi"]], [ref["chisq"], ref["cfi"]], rtol=1e-6)
+    assert obj["n"] == 300 and 'missing=\\"ml\\"' not in obj["method"] and 'missing="ml"' in obj["method"]
+    text = " ".join(invoke("cfa", *args).stdout.split())
+    assert "observed-information SEs" in text and "n = 300 persons with an answer (10 answer patterns)" in text
+    for extra in (("cfa", "--modindices", "2"), ("cfa", "--estimator", "mlr"), ("invariance", "--by", "school", "--partial")):
+        res = invoke(extra[0], *args, *extra[1:])
+        assert res.exit_code == 2 and "not built" in res.output and "Traceback" not in res.output

@@ -26,7 +26,6 @@ from fip.cli import (
     WaitOpt,
     _check_outputs,
     _item_selection,
-    _nan_policy_opt,
     _policy,
     app,
     console,
@@ -41,7 +40,8 @@ ModelOpt = Annotated[Optional[Path], typer.Option("--model", help="Model file in
 DefinitionsOpt = Annotated[Optional[Path], typer.Option("--definitions", help="Index definitions YAML: one factor per index (default: the instrument's indices).")]
 StdLvOpt = Annotated[bool, typer.Option("--std-lv", help="Fix factor variances at 1 and free all loadings (lavaan std.lv=TRUE); default: first loading = 1.")]
 EstimatorOpt = Annotated[str, typer.Option("--estimator", help="ml (normal likelihood, expected-information SEs, as lavaan cfa()) or mlr (lavaan estimator=\"MLR\": the same estimates, robust Huber-White SEs, Yuan-Bentler scaled chi2; for non-normal answers such as Likert items).")]
-NanPolicyOpt = Annotated[str, _nan_policy_opt("listwise", "lavaan's missing=\"listwise\"; pairwise = lavaan's missing=\"pairwise\", ML only")]
+NanPolicyOpt = Annotated[str, typer.Option("--nan-policy", help="Missing answers: listwise (complete rows; lavaan's default), pairwise (lavaan missing=\"pairwise\": covariances from the persons answering both items) or fiml (lavaan missing=\"ml\": full-information ML over every answer given); pairwise and fiml with --estimator ml only.")]
+NAN_POLICIES = ("listwise", "pairwise", "fiml")
 ESTIMATORS = ("ml", "mlr")
 
 
@@ -89,26 +89,34 @@ def _title_method(std_lv: bool, estimator: str = "ml", nan_policy: str = "listwi
     if estimator == "mlr":
         how = ("MLR (ML estimates, robust Huber-White SEs from the observed information, Yuan-Bentler scaled "
                "chi2 (Mplus variant) as lavaan estimator=\"MLR\"; fit indices scaled)")
+    elif nan_policy == "fiml":
+        how = "ML (normal likelihood, observed-information SEs, as lavaan cfa(missing=\"ml\"))"
     else:
         how = "ML (normal likelihood, expected-information SEs, as lavaan cfa())"
-    missing = ("pairwise (covariances from the persons answering both items, as lavaan missing=\"pairwise\")"
-               if nan_policy == "pairwise" else "listwise")
+    missing = {"pairwise": "pairwise (covariances from the persons answering both items, as lavaan missing=\"pairwise\")",
+               "fiml": "full information (every answer given; chi2 against the saturated model fitted by EM)"
+               }.get(nan_policy, "listwise")
     return f"{how}, {ident}, {missing}"
 
 
 def _check_estimator(estimator: str, nan_policy: str) -> None:
     check_option("--estimator", estimator, ESTIMATORS)
-    check_option("--nan-policy", nan_policy, ("listwise", "pairwise"))
+    check_option("--nan-policy", nan_policy, NAN_POLICIES)
     if estimator == "mlr" and nan_policy == "pairwise":
         raise FipError("--estimator mlr with --nan-policy pairwise: robust (sandwich) statistics need complete "
                        "answers per person, and lavaan refuses the combination too; use --nan-policy listwise "
                        "or --estimator ml")
+    if estimator == "mlr" and nan_policy == "fiml":
+        raise FipError("--estimator mlr with --nan-policy fiml: robust statistics with full-information ML are "
+                       "not built; use --estimator ml, or --nan-policy listwise")
 
 
 def _rows_used(res) -> str:
     """How many persons the fit used, and, pairwise, the fewest behind one covariance."""
     if res.missing == "pairwise":
         return f"n = {res.n} persons with an answer (fewest answering a pair of items: {res.n_pairs_min})"
+    if res.missing == "fiml":
+        return f"n = {res.n} persons with an answer ({sum(res.robust.n_patterns)} answer patterns)"
     return f"n = {res.n}"
 
 
@@ -148,6 +156,9 @@ def cfa(
 
     check_option("--format", fmt, FORMATS)
     _check_estimator(estimator, nan_policy)
+    if modindices and nan_policy == "fiml":
+        raise FipError("--modindices with --nan-policy fiml: modification indices with full-information ML are "
+                       "not built; use --nan-policy listwise or pairwise")
     _check_outputs(("--out", out))
     policy = _policy(min_cell, secure_machine)
     _, spec, frame = _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent, items, round_)
@@ -240,6 +251,9 @@ def invariance(
     check_option("--format", fmt, FORMATS)
     check_option("--rule", rule, RULES)
     _check_estimator(estimator, nan_policy)
+    if partial and nan_policy == "fiml":
+        raise FipError("--partial with --nan-policy fiml: the score tests with full-information ML are not built; "
+                       "use --nan-policy listwise or pairwise")
     if not by:
         raise FipError("--by: expected the name of a person or form column to group by")
     _check_outputs(("--out", out))
@@ -252,7 +266,7 @@ def invariance(
                                  estimator=estimator, missing=nan_policy)
     groups = res.levels[0][1]
     answered = frame[list(spec.items)].notna()
-    total = int((answered.any(axis=1) if nan_policy == "pairwise" else answered.all(axis=1)).sum())
+    total = int((answered.all(axis=1) if nan_policy == "listwise" else answered.any(axis=1)).sum())
     shown = shown_group_sizes(res, total, policy.threshold)
     if nan_policy == "pairwise":
         policy.require(groups.n_pairs_min, "a pairwise covariance of the invariance analysis")

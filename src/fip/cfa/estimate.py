@@ -323,7 +323,7 @@ def _grad_info(spec, params, x, mom: _Moments, means: bool):
     return grad, info
 
 
-MISSING = ("listwise", "pairwise")
+MISSING = ("listwise", "pairwise", "fiml")
 ESTIMATORS = ("ml", "mlr")
 
 
@@ -445,8 +445,9 @@ def fit_cfa(
     group_equal, group_partial : lavaan's ``group.equal`` / ``group.partial``.
     estimator : ``"ml"`` (expected-information SEs, χ² test) or ``"mlr"`` (lavaan ``estimator="MLR"``:
         the same estimates, Huber-White SEs and the Yuan-Bentler scaled test; see :mod:`fip.cfa.robust`).
-    missing : ``"listwise"`` or ``"pairwise"`` (lavaan ``missing="pairwise"``, ML only: lavaan 0.6
-        has no robust statistics from pairwise covariances, so ``"mlr"`` with it is refused).
+    missing : ``"listwise"``, ``"pairwise"`` (lavaan ``missing="pairwise"``, ML only: lavaan 0.6
+        has no robust statistics from pairwise covariances, so ``"mlr"`` with it is refused) or
+        ``"fiml"`` (lavaan ``missing="ml"``, ML only; :mod:`fip.cfa.fiml`).
 
     Returns
     -------
@@ -465,6 +466,14 @@ def fit_cfa(
         raise FipError("--estimator mlr with --nan-policy pairwise: robust (sandwich) statistics need complete "
                        "answers per person, and lavaan refuses the combination too; use --nan-policy listwise "
                        "or --estimator ml")
+    if missing == "fiml":
+        if estimator == "mlr":
+            raise FipError("--estimator mlr with --nan-policy fiml: robust statistics with full-information ML "
+                           "are not built; use --estimator ml")
+        from fip.cfa.fiml import fit_cfa_fiml
+
+        return fit_cfa_fiml(spec, data, group=group, std_lv=std_lv, group_equal=group_equal,
+                            group_partial=group_partial)
     mom, labels, dropped, raws, pairs_min = _moments(data, spec.items, group, missing)
     means = (len(labels) > 1) if meanstructure is None else meanstructure
     if group is not None and not means:

@@ -180,7 +180,7 @@ def measurement_invariance(
     min_group_n : smallest group kept (default: number of items + 1)
     estimator : ``"ml"`` or ``"mlr"`` (scaled statistics, Δχ² as Satorra-Bentler 2001, ΔCFI and
         ΔRMSEA of the scaled indices; the score tests of ``partial`` stay the normal-theory ones)
-    missing : ``"listwise"`` or ``"pairwise"`` (ML only; see :func:`fip.cfa.fit_cfa`)
+    missing : ``"listwise"``, ``"pairwise"`` or ``"fiml"`` (ML only; see :func:`fip.cfa.fit_cfa`)
 
     Returns
     -------
@@ -188,6 +188,9 @@ def measurement_invariance(
     """
     if rule not in RULES:
         raise ValueError(f"rule: allowed {RULES}, got {rule!r}")
+    if partial and missing == "fiml":
+        raise FipError("--partial with --nan-policy fiml: the score tests with full-information ML are not built; "
+                       "use --nan-policy listwise or pairwise")
     bad = [lv for lv in levels if lv not in LEVELS]
     if bad:
         raise ValueError(f"levels: allowed {tuple(LEVELS)}, got {bad}")
@@ -195,13 +198,13 @@ def measurement_invariance(
         raise FipError(f"no column {group!r} to group by")
     p = len(spec.items)
     need = max(p + 1, min_group_n or 0)
-    if missing == "pairwise":  # persons with at least one answer count
+    if missing != "listwise":  # pairwise, fiml: persons with at least one answer count
         complete = data[data[group].notna() & data[list(spec.items)].notna().any(axis=1)]
     else:
         complete = data.dropna(subset=list(spec.items) + [group])
     counts = complete[group].astype(str).value_counts()
     excluded = tuple(
-        (g, f"fewer than {need} persons with {'answers' if missing == 'pairwise' else 'complete answers'}; "
+        (g, f"fewer than {need} persons with {'complete answers' if missing == 'listwise' else 'answers'}; "
             "a group needs more persons than items"
             + (", and at least the disclosure threshold" if min_group_n else ""))
         for g in dict.fromkeys(complete[group].astype(str)) if counts[g] < need
@@ -210,7 +213,7 @@ def measurement_invariance(
     if len(keep) < 2:
         raise FipError(
             f"grouping by {group!r}: fewer than two groups with at least {need} persons with "
-            f"{'answers' if missing == 'pairwise' else 'complete answers'}; "
+            f"{'complete answers' if missing == 'listwise' else 'answers'}; "
             "invariance needs two or more"
         )
     sub = complete[complete[group].astype(str).isin(keep)].copy()
