@@ -275,11 +275,50 @@ def _objective(spec, params, x, mom: _Moments, means: bool) -> float:
     return float(f)
 
 
-def _jacobian(spec, params, x, n_groups, h: float = 1e-4):
-    """d vec(Σ_g)/dx and dμ_g/dx per group; central differences are exact here because Σ and μ
-    are at most quadratic in each single parameter."""
+def _jacobian(spec, params, x, n_groups):
+    """Σ_g, μ_g, d vec(Σ_g)/dx and dμ_g/dx per group, in closed form.
+
+    With Σ = ΛΨΛ' + Θ and μ = ν + Λα, a loading λ_rc moves row and column r of Σ by (ΨΛ')_c and
+    μ_r by α_c; ψ_rc gives λ_r λ_c' + λ_c λ_r'; θ_rc the unit matrix entries; ν_r and α_c are
+    linear in μ. Parameters sharing a free index (equality constraints) add up.
+    ``_jacobian_numeric`` is the finite-difference check (tests/test_cfa.py).
+    """
     k = x.size
     out = []
+    for g in range(n_groups):
+        mm = _matrices(spec, params, x, g)
+        lam, psi, alpha = mm["lambda"], mm["psi"], mm["alpha"]
+        p = lam.shape[0]
+        dsig = np.zeros((p, p, k))
+        dmu = np.zeros((p, k))
+        lam_psi = lam @ psi                                  # (p, m): column c is (ΛΨ)_{·c}
+        for q in params:
+            if q.group != g or q.free < 0:
+                continue
+            j, r, c = q.free, q.row, q.col
+            if q.kind == "lambda":
+                dsig[r, :, j] += lam_psi[:, c]
+                dsig[:, r, j] += lam_psi[:, c]
+                dmu[r, j] += alpha[c]
+            elif q.kind == "psi":
+                outer = np.outer(lam[:, r], lam[:, c])
+                dsig[:, :, j] += outer if r == c else outer + outer.T
+            elif q.kind == "theta":
+                dsig[r, c, j] += 1.0
+                if r != c:
+                    dsig[c, r, j] += 1.0
+            elif q.kind == "nu":
+                dmu[r, j] += 1.0
+            else:
+                dmu[:, j] += lam[:, r]
+        out.append((mm["sigma"], mm["mu"], dsig.reshape(p * p, k), dmu))
+    return out
+
+
+def _jacobian_numeric(spec, params, x, n_groups, h: float = 1e-4):
+    """The Jacobian of ``_jacobian`` by central differences (exact up to rounding: Σ and μ are at
+    most quadratic in each single parameter); kept as its independent check."""
+    k = x.size
     base = _implied(spec, params, x, n_groups)
     p = base[0][0].shape[0]
     dsig = [np.zeros((p * p, k)) for _ in range(n_groups)]
@@ -292,9 +331,7 @@ def _jacobian(spec, params, x, n_groups, h: float = 1e-4):
         for g in range(n_groups):
             dsig[g][:, j] = ((ip[g][0] - im[g][0]) / (2 * h)).ravel()
             dmu[g][:, j] = (ip[g][1] - im[g][1]) / (2 * h)
-    for g in range(n_groups):
-        out.append((base[g][0], base[g][1], dsig[g], dmu[g]))
-    return out
+    return [(base[g][0], base[g][1], dsig[g], dmu[g]) for g in range(n_groups)]
 
 
 def _grad_info(spec, params, x, mom: _Moments, means: bool):
@@ -316,8 +353,10 @@ def _grad_info(spec, params, x, mom: _Moments, means: bool):
         grad += w * (ds.T @ gs.ravel())
         if means:
             grad += w * (-2.0 * dm.T @ (inv @ d))
-        kron = np.kron(inv, inv)
-        info += w * (0.5 * ds.T @ kron @ ds)
+        p = inv.shape[0]
+        dsk = ds.T.reshape(k, p, p)
+        sandwiched = (inv @ dsk @ inv).reshape(k, p * p)     # vec(Σ⁻¹ dΣ_j Σ⁻¹) = (Σ⁻¹ ⊗ Σ⁻¹) vec(dΣ_j)
+        info += w * (0.5 * ds.T @ sandwiched.T)
         if means:
             info += w * (dm.T @ inv @ dm)
     return grad, info
