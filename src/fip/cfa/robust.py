@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fip.cfa.estimate import CfaResult, _matrices
+from fip.cfa.estimate import CfaResult
+from fip.cfa.estimate import _jacobian as _closed_form_jacobian
 from fip.cfa.fit import FitIndices, _ncp_bound, fit_indices
 
 __all__ = ["RobustFitIndices", "RobustTest", "mlr_statistics", "robust_fit_indices", "scaled_difference"]
@@ -84,37 +85,8 @@ def _cov_scores(e: np.ndarray, inv: np.ndarray) -> np.ndarray:
 
 
 def _jacobian(res: CfaResult, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """Per group Σ, μ and their analytic derivatives d vec(Σ)/dx (p² × k) and dμ/dx (p × k)."""
-    k = x.size
-    out = []
-    for g in range(len(res.groups)):
-        mm = _matrices(res.spec, res.params, x, g)
-        lam, psi, alpha = mm["lambda"], mm["psi"], mm["alpha"]
-        p = lam.shape[0]
-        lp = lam @ psi
-        dsig = np.zeros((p, p, k))
-        dmu = np.zeros((p, k))
-        for q in res.params:
-            if q.group != g or q.free < 0:
-                continue
-            r, c, j = q.row, q.col, q.free
-            if q.kind == "lambda":
-                dsig[r, :, j] += lp[:, c]
-                dsig[:, r, j] += lp[:, c]
-                dmu[r, j] += alpha[c]
-            elif q.kind == "psi":
-                d = np.outer(lam[:, r], lam[:, c])
-                dsig[:, :, j] += d if r == c else d + d.T
-            elif q.kind == "theta":
-                dsig[r, c, j] += 1.0
-                if r != c:
-                    dsig[c, r, j] += 1.0
-            elif q.kind == "nu":
-                dmu[r, j] += 1.0
-            else:
-                dmu[:, j] += lam[:, r]
-        out.append((mm["sigma"], mm["mu"], dsig.reshape(p * p, k), dmu))
-    return out
+    """Per group Σ, μ and their closed-form derivatives d vec(Σ)/dx (p² × k) and dμ/dx (p × k)."""
+    return _closed_form_jacobian(res.spec, res.params, x, len(res.groups))
 
 
 def _gradient(res: CfaResult, x: np.ndarray) -> np.ndarray:
