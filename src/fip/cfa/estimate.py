@@ -23,7 +23,8 @@ Example
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -179,10 +180,14 @@ class CfaResult:
     group_partial: tuple[str, ...] = ()
     moments: _Moments | None = field(default=None, repr=False)
     n_dropped: int = 0
+    estimator: str = "ml"
+    missing: str = "listwise"
+    robust: Any = field(default=None, repr=False)
+    n_pairs_min: int = 0
 
     @property
     def n(self) -> int:
-        """Persons used (listwise complete on the model's items)."""
+        """Persons used (listwise: complete on the model's items; pairwise: with at least one answer)."""
         return int(sum(self.n_groups_n))
 
     @property
@@ -359,23 +364,60 @@ def _grad_info(spec, params, x, mom: _Moments, means: bool):
     return grad, info
 
 
-def _moments(data: pd.DataFrame, items: Sequence[str], group: str | None) -> tuple[_Moments, tuple[str, ...], int]:
+MISSING = ("listwise", "pairwise", "fiml")
+ESTIMATORS = ("ml", "mlr")
+
+
+def _moments(data: pd.DataFrame, items: Sequence[str], group: str | None, missing: str = "listwise"
+             ) -> tuple[_Moments, tuple[str, ...], int, tuple[np.ndarray, ...], int]:
+    """Sample moments per group (divisor N), the group labels, rows dropped, the raw item arrays
+    and the smallest number of persons behind a covariance.
+
+    ``missing="pairwise"`` is lavaan's: each covariance from the persons answering both items
+    (R ``cov(use="pairwise")``, rescaled by (N − 1)/N), each mean from those answering the item,
+    N the persons with at least one answer."""
     cols = list(items) + ([group] if group else [])
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise FipError(f"model names columns not in the data: {', '.join(missing)}")
-    sub = data[cols].dropna()
+    absent = [c for c in cols if c not in data.columns]
+    if absent:
+        raise FipError(f"model names columns not in the data: {', '.join(absent)}")
+    if missing == "listwise":
+        sub = data[cols].dropna()
+    else:
+        sub = data[cols]
+        if group:
+            sub = sub[sub[group].notna()]
+        sub = sub[sub[list(items)].notna().any(axis=1)]
     dropped = len(data) - len(sub)
     labels = ("all",) if group is None else tuple(dict.fromkeys(sub[group].astype(str)))  # lavaan: order of appearance
-    ns, covs, means = [], [], []
+    ns, covs, means, raws = [], [], [], []
+    pairs_min = len(sub)
     for lab in labels:
         part = sub if group is None else sub[sub[group].astype(str) == lab]
         y = part[list(items)].to_numpy(dtype=float)
-        ns.append(len(y))
-        mean = y.mean(axis=0)
-        covs.append((y - mean).T @ (y - mean) / len(y))
+        n = len(y)
+        ns.append(n)
+        raws.append(y)
+        if missing == "listwise":
+            mean = y.mean(axis=0)
+            covs.append((y - mean).T @ (y - mean) / n)
+        else:
+            obs = (~np.isnan(y)).astype(float)
+            counts = obs.T @ obs
+            pairs_min = min(pairs_min, int(counts.min()))
+            where = f" in group {lab!r}" if group else ""
+            if counts.min() < 2:
+                i, j = np.unravel_index(int(np.argmin(counts)), counts.shape)
+                raise FipError(f"--nan-policy pairwise: items {items[i]} and {items[j]} are answered together by "
+                               f"fewer than 2 persons{where}; their covariance cannot be estimated")
+            mean = np.nanmean(y, axis=0)
+            cov = part[list(items)].astype(float).cov().to_numpy() * (n - 1) / n
+            if np.linalg.eigvalsh(cov).min() <= 0:
+                raise FipError(f"--nan-policy pairwise: the pairwise covariance matrix{where} is not positive "
+                               "definite; use --nan-policy listwise")
+            covs.append(cov)
         means.append(mean)
-    return _Moments(np.asarray(ns, dtype=float), tuple(covs), tuple(means)), labels, dropped
+    return (_Moments(np.asarray(ns, dtype=float), tuple(covs), tuple(means)), labels, dropped, tuple(raws),
+            pairs_min)
 
 
 def _start(spec: ModelSpec, params: Sequence[Param], mom: _Moments, npar: int) -> np.ndarray:
@@ -429,6 +471,8 @@ def fit_cfa(
     parameters: Sequence[Param] | None = None,
     tol: float = 1e-10,
     max_iter: int = 500,
+    estimator: str = "ml",
+    missing: str = "listwise",
 ) -> CfaResult:
     """Fit a CFA by maximum likelihood as lavaan ``cfa(model, data, likelihood="normal")``.
 
@@ -441,6 +485,11 @@ def fit_cfa(
         group (latent means fixed at 0 there).
     std_lv : fix factor variances at 1 and free all loadings (lavaan ``std.lv=TRUE``).
     group_equal, group_partial : lavaan's ``group.equal`` / ``group.partial``.
+    estimator : ``"ml"`` (expected-information SEs, χ² test) or ``"mlr"`` (lavaan ``estimator="MLR"``:
+        the same estimates, Huber-White SEs and the Yuan-Bentler scaled test; see :mod:`fip.cfa.robust`).
+    missing : ``"listwise"``, ``"pairwise"`` (lavaan ``missing="pairwise"``, ML only: lavaan 0.6
+        has no robust statistics from pairwise covariances, so ``"mlr"`` with it is refused) or
+        ``"fiml"`` (lavaan ``missing="ml"``, ML only; :mod:`fip.cfa.fiml`).
     parameters : a parameter table to use instead of :func:`build_parameters` (e.g. equality
         constraints within one group by shared free indices, as lavaan's labels, and free latent
         means: :mod:`fip.cfa.longitudinal`). Its free indices must be 0..k-1; ``group_equal`` and
@@ -455,7 +504,23 @@ def fit_cfa(
     Fisher scoring with step halving from eigenvector starting values, to ‖gradient‖∞ < ``tol``.
     Matches lavaan 0.6 estimates and SEs to about 1e-6 (tests/test_cfa.py).
     """
-    mom, labels, dropped = _moments(data, spec.items, group)
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator: allowed {ESTIMATORS}, got {estimator!r}")
+    if missing not in MISSING:
+        raise ValueError(f"missing: allowed {MISSING}, got {missing!r}")
+    if estimator == "mlr" and missing == "pairwise":
+        raise FipError("--estimator mlr with --nan-policy pairwise: robust (sandwich) statistics need complete "
+                       "answers per person, and lavaan refuses the combination too; use --nan-policy listwise "
+                       "or --estimator ml")
+    if missing == "fiml":
+        if estimator == "mlr":
+            raise FipError("--estimator mlr with --nan-policy fiml: robust statistics with full-information ML "
+                           "are not built; use --estimator ml")
+        from fip.cfa.fiml import fit_cfa_fiml
+
+        return fit_cfa_fiml(spec, data, group=group, std_lv=std_lv, group_equal=group_equal,
+                            group_partial=group_partial)
+    mom, labels, dropped, raws, pairs_min = _moments(data, spec.items, group, missing)
     means = (len(labels) > 1) if meanstructure is None else meanstructure
     if group is not None and not means:
         means = True
@@ -495,7 +560,7 @@ def fit_cfa(
         x, f = xn, fn
     _, info = _grad_info(spec, params, x, mom, means)
     vcov = np.linalg.pinv(mom.n.sum() * info)
-    return CfaResult(
+    res = CfaResult(
         spec=spec,
         params=tuple(params),
         x=x,
@@ -511,7 +576,15 @@ def fit_cfa(
         group_partial=tuple(group_partial),
         moments=mom,
         n_dropped=dropped,
+        missing=missing,
+        n_pairs_min=pairs_min,
     )
+    if estimator == "mlr":
+        from fip.cfa.robust import mlr_statistics
+
+        rob = mlr_statistics(res, raws)
+        res = replace(res, vcov=rob.vcov, estimator="mlr", robust=rob)
+    return res
 
 
 def _line_search(spec, params, x, f, mom, means, grad, info, damping: float):
