@@ -169,9 +169,10 @@ class WlsmvResult:
         if self.std_lv:
             for fi, fname in enumerate(self.spec.factor_names):
                 fixed.append((fname, "~~", fname, 1.0, ("psi", fi)))
-        std_fixed = _std_fixed(self, self.x)
-        for lhs, op, rhs, val, key in fixed:
-            rows.append((lhs, op, rhs, False, val, np.nan, np.nan, np.nan, std_fixed[key], np.nan))
+        keys = [key for *_, key in fixed]
+        fval, fse = _std_fixed_with_se(self, keys)
+        for (lhs, op, rhs, val, _), v, e in zip(fixed, fval, fse):
+            rows.append((lhs, op, rhs, False, val, np.nan, np.nan, np.nan, v, e))
         order = {"=~": 0, "|": 1, "~~": 2}
         out = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "free", "estimate", "se", "z", "pvalue", "std_all",
                                           "std_se"])
@@ -382,18 +383,34 @@ def _std_all(res: WlsmvResult, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _std_fixed(res: WlsmvResult, x: np.ndarray) -> dict[tuple, float]:
+def _std_fixed_values(res: WlsmvResult, x: np.ndarray, keys) -> np.ndarray:
     mm = _matrices(res.spec, res._params, x)
     sd_y = np.sqrt(np.diag(mm["sigma"]))
     sd_f = np.sqrt(np.diag(mm["psi"]))
-    out: dict[tuple, float] = {}
-    for r in range(len(sd_y)):
-        out[("theta", r)] = float(mm["theta"][r, r] / sd_y[r] ** 2)
-        for fi in range(len(sd_f)):
-            out[("lambda", r, fi)] = float(mm["lambda"][r, fi] * sd_f[fi] / sd_y[r])
-    for fi in range(len(sd_f)):
-        out[("psi", fi)] = 1.0
+    out = np.empty(len(keys))
+    for k, key in enumerate(keys):
+        if key[0] == "theta":
+            out[k] = mm["theta"][key[1], key[1]] / sd_y[key[1]] ** 2
+        elif key[0] == "lambda":
+            out[k] = mm["lambda"][key[1], key[2]] * sd_f[key[2]] / sd_y[key[1]]
+        else:
+            out[k] = 1.0
     return out
+
+
+def _std_fixed_with_se(res: WlsmvResult, keys, h: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+    """std.all of the fixed parameters (marker loading, residual variances) and their delta-method SEs:
+    fixed in the raw solution, they still move with the free parameters once standardised (as lavaan)."""
+    base = _std_fixed_values(res, res.x, keys)
+    jac = np.zeros((base.size, res.x.size))
+    for j in range(res.x.size):
+        xp, xm = res.x.copy(), res.x.copy()
+        xp[j] += h
+        xm[j] -= h
+        jac[:, j] = (_std_fixed_values(res, xp, keys) - _std_fixed_values(res, xm, keys)) / (2 * h)
+    se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, res.vcov, jac), 0, None))
+    se[np.all(np.abs(jac) < 1e-9, axis=1)] = np.nan  # constant (a variance fixed at 1 with std.lv)
+    return base, se
 
 
 def _standardized(res: WlsmvResult, h: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
