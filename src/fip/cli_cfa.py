@@ -39,7 +39,7 @@ __all__ = ["cfa", "invariance"]
 ModelOpt = Annotated[Optional[Path], typer.Option("--model", help="Model file in lavaan syntax (F =~ a + b + c; a ~~ b; # comments).")]
 DefinitionsOpt = Annotated[Optional[Path], typer.Option("--definitions", help="Index definitions YAML: one factor per index (default: the instrument's indices).")]
 StdLvOpt = Annotated[bool, typer.Option("--std-lv", help="Fix factor variances at 1 and free all loadings (lavaan std.lv=TRUE); default: first loading = 1.")]
-EstimatorOpt = Annotated[str, typer.Option("--estimator", help="ml (normal likelihood, expected-information SEs, as lavaan cfa()).")]
+EstimatorOpt = Annotated[str, typer.Option("--estimator", help="ml (normal likelihood, expected-information SEs, as lavaan cfa()) or wlsmv (ordinal items: DWLS on polychorics, robust SEs, scaled-shifted χ², as lavaan ordered=TRUE).")]
 
 
 def _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent, items, round_):
@@ -120,10 +120,18 @@ def cfa(
     from fip.cfa.modindices import modification_indices
 
     check_option("--format", fmt, FORMATS)
-    check_option("--estimator", estimator, ("ml",))
+    check_option("--estimator", estimator, ("ml", "wlsmv"))
+    if estimator == "wlsmv" and modindices:
+        raise FipError("--modindices: not available with --estimator wlsmv (only with ml)")
     _check_outputs(("--out", out))
     policy = _policy(min_cell, secure_machine)
-    _, spec, frame = _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent, items, round_)
+    dataset, spec, frame = _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent,
+                                           items, round_)
+    if estimator == "wlsmv":
+        from fip.cli_cfa_wlsmv import check_ordinal_scale, emit_wlsmv
+
+        check_ordinal_scale(dataset.instrument)
+        return emit_wlsmv(spec, frame, std_lv=std_lv, round_=round_, fmt=fmt, out=out, policy=policy, console=console)
     res = fit_cfa(spec, frame, std_lv=std_lv)
     policy.require(res.n, "the confirmatory factor analysis")
     fi = fit_indices(res)

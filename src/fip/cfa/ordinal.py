@@ -173,12 +173,21 @@ class WlsmvResult:
         fval, fse = _std_fixed_with_se(self, keys)
         for (lhs, op, rhs, val, _), v, e in zip(fixed, fval, fse):
             rows.append((lhs, op, rhs, False, val, np.nan, np.nan, np.nan, v, e))
-        order = {"=~": 0, "|": 1, "~~": 2}
+        items, factors = list(p_items), list(self.spec.factor_names)
         out = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "free", "estimate", "se", "z", "pvalue", "std_all",
                                           "std_se"])
-        out["_o"] = out["op"].map(order)
-        out["_v"] = [0 if (o == "~~" and lhs in p_items) else 1 for o, lhs in zip(out["op"], out["lhs"])]
-        return out.sort_values(["_o", "_v"], kind="stable").drop(columns=["_o", "_v"]).reset_index(drop=True)
+
+        def key(lhs: str, op: str, rhs: str) -> tuple:  # lavaan's parameterEstimates order
+            if op == "=~":
+                return (0, factors.index(lhs), dict(self.spec.factors)[lhs].index(rhs))
+            if op == "|":
+                return (1, items.index(lhs), int(rhs[1:]))
+            if lhs in items:
+                return (2, 0 if lhs == rhs else 1, items.index(lhs), items.index(rhs))
+            return (3, factors.index(lhs), factors.index(rhs))
+
+        order = sorted(range(len(out)), key=lambda k: key(out.at[k, "lhs"], out.at[k, "op"], out.at[k, "rhs"]))
+        return out.iloc[order].reset_index(drop=True)
 
 
 def _parameters(spec: ModelSpec, mom: OrdinalMoments, std_lv: bool) -> list[_Par]:
