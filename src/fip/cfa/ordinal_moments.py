@@ -157,17 +157,33 @@ def _polychoric(tab: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
         if a[1] == 0 and b[1] == 0:
             return float(-np.cos(2 * np.pi * tab[0, 0] / tab.sum()))
 
+    tiny = np.finfo(float).tiny  # near ±1 probabilities of cells far off the diagonal underflow
+
+    def loglik(rho: float) -> float:
+        P, _ = _cell_probs(a, b, rho)
+        return float(np.sum(np.where(tab > 0, tab * np.log(np.maximum(P, tiny)), 0.0)))
+
     def score(rho: float) -> float:
         P, dP = _cell_probs(a, b, rho)
-        P = np.maximum(P, np.finfo(float).tiny)  # near ±1 probabilities of cells far off the diagonal underflow
-        return float(np.sum(np.where(tab > 0, tab * dP / P, 0.0)))
+        return float(np.sum(np.where(tab > 0, tab * dP / np.maximum(P, tiny), 0.0)))
 
-    lo, hi = score(-_BOUND), score(_BOUND)
-    if lo <= 0:
+    # the likelihood on a grid brackets its maximum; the score is solved inside that bracket only
+    # (at the bounds themselves underflowing cells make the score noise)
+    grid = np.linspace(-_BOUND, _BOUND, 41)
+    F = bivariate_normal_cdf(a[None, :, None], b[None, None, :], grid[:, None, None])
+    P = F[:, 1:, 1:] - F[:, :-1, 1:] - F[:, 1:, :-1] + F[:, :-1, :-1]
+    ll = np.sum(np.where(tab > 0, tab * np.log(np.maximum(P, tiny)), 0.0), axis=(1, 2))
+    k = int(np.argmax(ll))
+    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
+    s_lo, s_hi = score(lo), score(hi)
+    if s_lo > 0 > s_hi:
+        return float(optimize.brentq(score, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=200))
+    if k == 0:
         return -_BOUND
-    if hi >= 0:
+    if k == grid.size - 1:
         return _BOUND
-    return float(optimize.brentq(score, -_BOUND, _BOUND, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=200))
+    opt = optimize.minimize_scalar(lambda r: -loglik(r), bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
+    return float(opt.x)
 
 
 def ordinal_moments(data: pd.DataFrame, items: Sequence[str]) -> OrdinalMoments:

@@ -64,3 +64,22 @@ save_fit(fit, "sim_2f")
 fit <- cfa(paste(model_sim, "\n y1 ~~ y2"), data = sim, ordered = TRUE, estimator = "WLSMV")
 save_fit(fit, "sim_2f_rescov", gamma = FALSE)
 writeLines(paste("lavaan", packageVersion("lavaan"), "/", R.version.string), file.path(out, "VERSION.txt"))
+# 3. edge cases: binary items (2 x 2 tables, lavaan's 0.5 correction for one empty cell), a 3-category
+# item, sparse 5-category items with empty cells, n = 150, one factor of 6 items; and a just-identified
+# one-factor model of 3 items (df = 0)
+set.seed(7)
+n <- 150
+f <- rnorm(n)
+lam <- c(.9, .85, .7, .7, .6, .6)
+ystar <- f %o% lam + matrix(rnorm(n * 6), n) %*% diag(sqrt(1 - lam^2))
+cuts <- list(1.4, 1.1, c(-.3, .9), c(-2, -1, 0, 2.2), c(-2.3, -.4, .6, 2), c(-1.8, -.8, .2, 2.4))
+edge <- data.frame(lapply(1:6, function(j) findInterval(ystar[, j], cuts[[j]]) + 1))
+names(edge) <- paste0("z", 1:6)
+edge$z4[edge$z4 == 3] <- 4  # answer 3 never given: items keep only their observed values
+edge$z2[edge$z1 == 2] <- 2  # an empty cell in the 2 x 2 table of z1 and z2
+write.csv(edge, file.path(out, "edge_data.csv"), row.names = FALSE)
+print(table(edge$z1, edge$z2))
+fit <- cfa("f =~ z1 + z2 + z3 + z4 + z5 + z6", data = edge, ordered = TRUE, estimator = "WLSMV")
+save_fit(fit, "edge_1f")
+fit <- cfa("f =~ z3 + z4 + z5", data = edge, ordered = TRUE, estimator = "WLSMV")
+save_fit(fit, "edge_3items", gamma = FALSE)
