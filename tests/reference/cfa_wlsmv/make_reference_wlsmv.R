@@ -83,3 +83,27 @@ fit <- cfa("f =~ z1 + z2 + z3 + z4 + z5 + z6", data = edge, ordered = TRUE, esti
 save_fit(fit, "edge_1f")
 fit <- cfa("f =~ z3 + z4 + z5", data = edge, ordered = TRUE, estimator = "WLSMV")
 save_fit(fit, "edge_3items", gamma = FALSE)
+# 4. multi-group WLSMV on bfi N1-N5 by gender (persons.csv), listwise: configural, equal thresholds
+# (lavaan then frees the scaling factors ~*~ and the factor mean in group 2), equal thresholds and loadings
+persons <- read.csv("examples/data/bfi/persons.csv")
+dg <- merge(bfi, persons, by = "person_id")
+dg <- dg[order(dg$person_id), ]
+dg <- dg[complete.cases(dg[, c(n_items, "gender")]), c(n_items, "gender")]
+write.csv(dg, file.path(out, "bfi_n_gender_data.csv"), row.names = FALSE)
+mg_levels <- list(configural = "none", thresholds = "thresholds", loadings = c("thresholds", "loadings"))
+mg_fits <- list()
+for (lv in names(mg_levels)) {
+  fit <- cfa("neuro =~ N1 + N2 + N3 + N4 + N5", data = dg, ordered = TRUE, estimator = "WLSMV",
+             group = "gender", group.equal = mg_levels[[lv]])
+  mg_fits[[lv]] <- fit
+  pe <- parameterEstimates(fit, standardized = TRUE, remove.nonfree = FALSE)
+  write.csv(pe[, c("lhs", "op", "rhs", "group", "est", "se", "std.all")],
+            file.path(out, paste0("bfi_n_gender_", lv, "_estimates.csv")), row.names = FALSE)
+  f <- fitMeasures(fit, fm)
+  write.csv(data.frame(measure = names(f), value = as.numeric(f)),
+            file.path(out, paste0("bfi_n_gender_", lv, "_fit.csv")), row.names = FALSE)
+}
+lrt <- rbind(lavTestLRT(mg_fits$configural, mg_fits$thresholds)[2, ],
+             lavTestLRT(mg_fits$thresholds, mg_fits$loadings)[2, ])
+write.csv(data.frame(level = c("thresholds", "loadings"), lrt, check.names = FALSE),
+          file.path(out, "bfi_n_gender_lrt.csv"), row.names = FALSE)
