@@ -93,3 +93,39 @@ def test_modindices_refused_with_wlsmv(tmp_path):
 def test_unknown_estimator_named():
     res = invoke("cfa", BFI, "--instrument", BFI / "instrument.yaml", "--estimator", "wls")
     assert res.exit_code == 2 and "wlsmv" in res.output
+
+
+def _n_model(tmp_path: Path) -> Path:
+    m = tmp_path / "n.lav"
+    m.write_text("neuro =~ N1 + N2 + N3 + N4 + N5\n")
+    return m
+
+
+def test_invariance_wlsmv_csv_contract(tmp_path):
+    out = tmp_path / "inv.csv"
+    res = invoke("invariance", BFI, "--instrument", BFI / "instrument.yaml", "--model", _n_model(tmp_path),
+                 "--by", "gender", "--estimator", "wlsmv", "--format", "csv", "--out", out)
+    assert res.exit_code == 0, res.stdout
+    t = pd.read_csv(out, comment="#")
+    assert list(t.columns[:13]) == ["level", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "delta_chisq",
+                                    "delta_df", "p_delta", "delta_cfi", "delta_rmsea"]
+    assert list(t["level"]) == ["configural", "thresholds", "loadings"]
+    lrt = pd.read_csv(REF / "bfi_n_gender_lrt.csv")
+    assert_allclose(t["delta_chisq"].iloc[1:], lrt["Chisq diff"], rtol=1e-6)
+    for lv, row in zip(t["level"], t.itertuples()):
+        fit = pd.read_csv(REF / f"bfi_n_gender_{lv}_fit.csv").set_index("measure")["value"]
+        assert_allclose([row.chisq, row.cfi, row.rmsea], [fit["chisq.scaled"], fit["cfi.scaled"], fit["rmsea.scaled"]],
+                        rtol=1e-6)
+
+
+def test_invariance_wlsmv_title_and_refusals(tmp_path):
+    res = invoke("invariance", BFI, "--instrument", BFI / "instrument.yaml", "--model", _n_model(tmp_path),
+                 "--by", "gender", "--estimator", "wlsmv")
+    text = " ".join(res.stdout.split())
+    assert res.exit_code == 0 and "1 n = 889, 2 n = 1805" in text and "WLSMV" in text and "n = 2694" in text
+    res = invoke("invariance", BFI, "--instrument", BFI / "instrument.yaml", "--model", _n_model(tmp_path),
+                 "--by", "gender", "--estimator", "wlsmv", "--partial")
+    assert res.exit_code == 2 and "--partial" in res.output
+    res = invoke("invariance", HS, "--instrument", HS / "instrument.yaml", "--definitions", HS / "indices.yaml",
+                 "--by", "school", "--estimator", "wlsmv")
+    assert res.exit_code == 2 and "continuous scale" in res.output

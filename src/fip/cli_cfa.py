@@ -185,6 +185,7 @@ def invariance(
     partial: Annotated[bool, typer.Option("--partial", help="Free equality constraints where the univariate score tests point, one at a time, when a level fails.")] = False,
     rule: Annotated[str, typer.Option("--rule", help="cheung_rensvold (ΔCFI ≤ −0.010 fails; default), chen (ΔCFI ≤ −0.010 and ΔRMSEA ≥ 0.015) or chisq (Δχ² p < .05).")] = "cheung_rensvold",
     std_lv: StdLvOpt = False,
+    estimator: Annotated[str, typer.Option("--estimator", help="ml (configural → metric → scalar → strict) or wlsmv (ordinal items: configural → thresholds → thresholds and loadings, as lavaan ordered=TRUE).")] = "ml",
     round_: Annotated[int, typer.Option("--round", min=1, help="Round whose answers are analysed.")] = 1,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json, md, html or latex.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the table to this file.")] = None,
@@ -207,14 +208,23 @@ def invariance(
 
     check_option("--format", fmt, FORMATS)
     check_option("--rule", rule, RULES)
+    check_option("--estimator", estimator, ("ml", "wlsmv"))
     if not by:
         raise FipError("--by: expected the name of a person or form column to group by")
+    if estimator == "wlsmv" and (partial or std_lv):
+        raise FipError(f"{'--partial' if partial else '--std-lv'}: not available with --estimator wlsmv (only with ml)")
     _check_outputs(("--out", out))
     policy = _policy(min_cell, secure_machine)
     dataset, spec, frame = _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent,
                                            items, round_)
     frame = with_group_column(frame, dataset.persons, by, option="--by")
     need = max(len(spec.items) + 1, policy.threshold)
+    if estimator == "wlsmv":
+        from fip.cli_cfa_wlsmv import check_ordinal_scale, emit_wlsmv_invariance
+
+        check_ordinal_scale(dataset.instrument)
+        return emit_wlsmv_invariance(spec, frame, by=by, rule=rule, need=need, round_=round_, fmt=fmt, out=out,
+                                     policy=policy, console=console)
     res = measurement_invariance(spec, frame, group=by, rule=rule, partial=partial, min_group_n=need, std_lv=std_lv)
     groups = res.levels[0][1]
     shown = shown_group_sizes(res, int(frame[list(spec.items)].notna().all(axis=1).sum()), policy.threshold)

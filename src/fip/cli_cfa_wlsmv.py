@@ -13,7 +13,7 @@ import typer
 
 from fip.errors import FipError
 
-__all__ = ["WLSMV_METHOD", "check_ordinal_scale", "emit_wlsmv"]
+__all__ = ["WLSMV_METHOD", "check_ordinal_scale", "emit_wlsmv", "emit_wlsmv_invariance"]
 
 WLSMV_METHOD = ("WLSMV (DWLS on polychoric correlations with W = diag(Γ)⁻¹, robust SEs, mean-and-variance "
                 "adjusted χ², as lavaan cfa(ordered = TRUE, estimator = \"WLSMV\")), delta parameterisation")
@@ -82,3 +82,28 @@ def emit_wlsmv(spec, frame, *, std_lv: bool, round_: int, fmt: str, out: Path | 
     emit(thresholds, fmt, th_out, console,
          title=f"Thresholds of the ordinal items ({counts}; between: the two answers each cuts), WLSMV, "
                f"n = {res.n}")
+
+
+def emit_wlsmv_invariance(spec, frame, *, by: str, rule: str, need: int, round_: int, fmt: str, out: Path | None,
+                          policy, console) -> None:
+    """Ordinal invariance by WLSMV across the groups of ``by``: configural → thresholds → thresholds and loadings."""
+    from fip._output import emit
+    from fip.cfa.invariance import RULE_WORDS, SIZES_WITHHELD
+    from fip.cfa.ordinal_groups import ordinal_invariance
+
+    res = ordinal_invariance(spec, frame, group=by, rule=rule, min_group_n=need)
+    total = int(frame[list(spec.items)].notna().all(axis=1).sum())
+    analysed = sum(res.n_groups_n)
+    if 0 < total - analysed < policy.threshold:  # those left out would be recoverable by subtraction
+        sizes = SIZES_WITHHELD
+        n_text = ""
+    else:
+        sizes = ", ".join(f"{g} n = {n}" for g, n in zip(res.groups, res.n_groups_n))
+        n_text = f", n = {analysed}"
+    left = "; ".join(f"{g} left out ({why})" for g, why in res.excluded)
+    emit(res.tidy(), fmt, out, console, notice=policy.statement,
+         title=f"Ordinal measurement invariance by {by} ({len(res.groups)} groups: {sizes}"
+               f"{'; ' + left if left else ''}), {WLSMV_METHOD}, first loading 1 (marker), listwise; levels: "
+               "configural, thresholds (equal; scaling factors and factor means free in groups 2..), loadings "
+               "(thresholds and loadings equal); scaled χ², CFI, TLI, RMSEA; Δχ² scaled-shifted as lavaan "
+               f"lavTestLRT; round {round_}{n_text}; rule: {RULE_WORDS[rule]}")
