@@ -243,9 +243,19 @@ def _implied(spec, params, x, pairs) -> np.ndarray:
 
 
 def _jacobian(spec, params, x, pairs, h: float = 1e-5) -> np.ndarray:
-    """∂σ/∂θ' by central differences, exact up to rounding: σ is at most quadratic in one parameter."""
+    """∂σ/∂θ' by central differences, exact up to rounding: σ is at most quadratic in one parameter.
+    A threshold parameter moves its own statistic only (a unit column)."""
     cols = []
+    n_tau = sum(q.kind == "tau" for q in params)
+    size = n_tau + len(pairs)
+    t = 0
     for j in range(x.size):
+        if params[j].kind == "tau":
+            unit = np.zeros(size)
+            unit[t] = 1.0
+            t += 1
+            cols.append(unit)
+            continue
         xp, xm = x.copy(), x.copy()
         xp[j] += h
         xm[j] -= h
