@@ -1,12 +1,16 @@
 """Multi-group WLSMV (fip.cfa.ordinal_groups) against lavaan 0.6.14
-(tests/reference/cfa_wlsmv/make_reference_wlsmv.R, section 4): bfi N1-N5 by gender, listwise,
-``cfa(..., ordered = TRUE, group = "gender", group.equal = ...)`` and ``lavTestLRT``.
+(tests/reference/cfa_wlsmv/make_reference_wlsmv.R, sections 4 and 5): bfi N1-N5 by gender, listwise, and
+simulated data of 3 groups (two correlated factors of 4 items, y3's thresholds shifted in one group),
+``cfa(..., ordered = TRUE, group = g, group.equal = ...)`` and ``lavTestLRT``.
 
-Tolerances: estimates 1e-5 absolute and SEs 1e-5 relative (observed ≤ 7e-6 / 7e-6: with equal thresholds
-the scaling factors make lavaan's objective flat, and its optimiser stops earlier; the naive χ² agree to
-5e-9); χ², scaled χ², CFI, TLI, RMSEA, SRMR 1e-6 relative (observed ≤ 8e-7, SRMR); RMSEA interval 1e-5
-(lavaan's uniroot); Δχ² 1e-6 relative (observed ≤ 3e-7), its p 1e-4 relative (p = 4e-48 moves
-~50 times as fast as Δχ²).
+Tolerances: estimates 5e-5 absolute and SEs 5e-5 relative. Measured: ≤ 7e-6 (bfi) and ≤ 1.6e-5, SEs
+≤ 1.9e-5 relative (simulated, the "thresholds" level of the 300-person group, where its free scaling
+factors, loadings and factor variance are nearly collinear). The naive χ² agree to 5e-9 and fip's
+objective at lavaan's estimates is above fip's minimum (157.35401645 vs 157.35401642), so the gap is on
+lavaan's side (its polychorics, nlminb ~1e-8, or its optimiser's stop), amplified by that collinearity.
+χ², scaled χ², CFI,
+TLI, RMSEA 1e-6 relative; SRMR 1e-5 relative (observed ≤ 1.5e-6); RMSEA interval 1e-5 (lavaan's uniroot);
+Δχ² 1e-6 relative (observed ≤ 3e-7), its p 1e-4 relative (p = 4e-48 moves ~50 times as fast as Δχ²).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from fip.errors import FipError
 
 REF = Path(__file__).parent / "reference" / "cfa_wlsmv"
 SPEC = parse_model("neuro =~ N1 + N2 + N3 + N4 + N5")
+SIM = parse_model("f1 =~ y1 + y2 + y3 + y4\nf2 =~ y5 + y6 + y7 + y8")
+CASES = {"bfi_n_gender": ("bfi_n_gender_data.csv", "gender", SPEC), "sim_groups": ("sim_groups_data.csv", "lang", SIM)}
 SCALED = {"chisq": "chisq.scaled", "chisq_naive": "chisq", "scaling_factor": "chisq.scaling.factor",
           "baseline_chisq": "baseline.chisq.scaled", "baseline_chisq_naive": "baseline.chisq",
           "cfi": "cfi.scaled", "tli": "tli.scaled", "rmsea": "rmsea.scaled", "cfi_naive": "cfi", "tli_naive": "tli",
@@ -38,30 +44,42 @@ def data() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def sequence(data):
-    return ordinal_invariance(SPEC, data, group="gender")
+def sequences():
+    out = {}
+    for name, (file, group, spec) in CASES.items():
+        out[name] = ordinal_invariance(spec, pd.read_csv(REF / file), group=group)
+    return out
 
 
+@pytest.fixture(scope="module")
+def sequence(sequences):
+    return sequences["bfi_n_gender"]
+
+
+@pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("level", list(ORDINAL_LEVELS))
-def test_levels_match_lavaan(sequence, level):
-    name, res, fi = next(t for t in sequence.levels if t[0] == level)
-    assert res.converged and res.groups == ("1", "2")
-    ref = pd.read_csv(REF / f"bfi_n_gender_{level}_estimates.csv", keep_default_na=False, na_values={"est": ["NA"]})
+def test_levels_match_lavaan(sequences, case, level):
+    name, res, fi = next(t for t in sequences[case].levels if t[0] == level)
+    assert res.converged
+    ref = pd.read_csv(REF / f"{case}_{level}_estimates.csv", keep_default_na=False, na_values={"est": ["NA"]})
+    labels = (dict(zip(ref["group_label"].astype(str), ref["group"])) if "group_label" in ref
+              else {g: i + 1 for i, g in enumerate(res.groups)})
+    assert [labels[g] for g in res.groups] == sorted(labels.values())  # lavaan's group order: first appearance
     ours = res.tidy()
-    ours["group"] = ours["group"].map({g: i + 1 for i, g in enumerate(res.groups)})
+    ours["group"] = ours["group"].map(labels)
     m = ours.merge(ref, on=["group", "lhs", "op", "rhs"], how="left", validate="one_to_one")
     assert m["est"].notna().all(), m.loc[m["est"].isna(), ["group", "lhs", "op", "rhs"]]
     assert len(m) == len(ref[ref["se"] > 0])  # every free lavaan parameter, no more
-    assert_allclose(m["estimate"], m["est"], rtol=0, atol=1e-5)
-    assert_allclose(m["se_x"], m["se_y"], rtol=1e-5)
-    fit = pd.read_csv(REF / f"bfi_n_gender_{level}_fit.csv").set_index("measure")["value"]
+    assert_allclose(m["estimate"], m["est"], rtol=0, atol=5e-5)
+    assert_allclose(m["se_x"], m["se_y"], rtol=5e-5)
+    fit = pd.read_csv(REF / f"{case}_{level}_fit.csv").set_index("measure")["value"]
     assert fi.df == fit["df"] and fi.npar == fit["npar"] and fi.n == fit["ntotal"]
     d = fi.as_dict()
     for ours_name, lav in SCALED.items():
-        assert_allclose(d[ours_name], fit[lav], rtol=1e-6, err_msg=ours_name)
+        assert_allclose(d[ours_name], fit[lav], rtol=1e-5 if lav == "srmr" else 1e-6, err_msg=ours_name)
     for ours_name, lav in CI.items():
         assert_allclose(d[ours_name], fit[lav], rtol=1e-5, err_msg=ours_name)
-    assert_allclose(d["pvalue"], fit["pvalue.scaled"], rtol=1e-6, atol=1e-12)
+    assert_allclose(d["pvalue"], fit["pvalue.scaled"], rtol=1e-5, atol=1e-12)
 
 
 def test_equal_thresholds_free_scaling_and_means(sequence):
@@ -71,9 +89,10 @@ def test_equal_thresholds_free_scaling_and_means(sequence):
     assert {"~*~", "~1"} <= ops["thresholds"] and {"~*~", "~1"} <= ops["loadings"]
 
 
-def test_difference_tests_match_lavtestlrt(sequence):
-    ref = pd.read_csv(REF / "bfi_n_gender_lrt.csv")
-    t = sequence.tidy()
+@pytest.mark.parametrize("case", list(CASES))
+def test_difference_tests_match_lavtestlrt(sequences, case):
+    ref = pd.read_csv(REF / f"{case}_lrt.csv")
+    t = sequences[case].tidy()
     assert list(t["level"]) == ["configural", "thresholds", "loadings"]
     assert list(t.columns[:13]) == ["level", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "delta_chisq",
                                     "delta_df", "p_delta", "delta_cfi", "delta_rmsea"]
@@ -81,8 +100,8 @@ def test_difference_tests_match_lavtestlrt(sequence):
     assert (t["delta_df"].iloc[1:].to_numpy() == ref["Df diff"].to_numpy()).all()
     assert_allclose(t["p_delta"].iloc[1:], ref["Pr(>Chisq)"], rtol=1e-4)  # p = 4e-48 moves 50× faster than Δχ²
     for k, lv in enumerate(["thresholds", "loadings"], start=1):
-        prev = pd.read_csv(REF / f"bfi_n_gender_{t['level'].iloc[k - 1]}_fit.csv").set_index("measure")["value"]
-        cur = pd.read_csv(REF / f"bfi_n_gender_{lv}_fit.csv").set_index("measure")["value"]
+        prev = pd.read_csv(REF / f"{case}_{t['level'].iloc[k - 1]}_fit.csv").set_index("measure")["value"]
+        cur = pd.read_csv(REF / f"{case}_{lv}_fit.csv").set_index("measure")["value"]
         assert_allclose(t["delta_cfi"].iloc[k], cur["cfi.scaled"] - prev["cfi.scaled"], atol=1e-7)
         assert_allclose(t["delta_rmsea"].iloc[k], cur["rmsea.scaled"] - prev["rmsea.scaled"], atol=1e-7)
     # Cheung & Rensvold: ΔCFI (scaled) decides
