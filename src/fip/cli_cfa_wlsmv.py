@@ -101,8 +101,10 @@ def emit_wlsmv_invariance(spec, frame, *, by: str, rule: str, need: int, round_:
         sizes = ", ".join(f"{g} n = {n}" for g, n in zip(res.groups, res.n_groups_n))
         n_text = f", n = {analysed}"
     left = "; ".join(f"{g} left out ({why})" for g, why in res.excluded)
+    stuck = [lv for lv, r, _ in res.levels if not r.converged]
+    conv = f" (NOT CONVERGED: {', '.join(stuck)})" if stuck else ""
     emit(res.tidy(), fmt, out, console, notice=policy.statement,
-         title=f"Ordinal measurement invariance by {by} ({len(res.groups)} groups: {sizes}"
+         title=f"Ordinal measurement invariance by {by}{conv} ({len(res.groups)} groups: {sizes}"
                f"{'; ' + left if left else ''}), {WLSMV_METHOD}, first loading 1 (marker), listwise; levels: "
                "configural, thresholds (equal; scaling factors and factor means free in groups 2..), loadings "
                "(thresholds and loadings equal); scaled χ², CFI, TLI, RMSEA; Δχ² scaled-shifted as lavaan "

@@ -204,9 +204,48 @@ def _implied(spec: ModelSpec, pars, x: np.ndarray, g: int, mom: OrdinalMoments) 
     return np.concatenate([std_tau, rho])
 
 
+def _group_start(spec: ModelSpec, pars, moms, npar: int) -> np.ndarray:
+    """Starting values: each group's single-group start (eigenvectors of its polychorics, its thresholds),
+    averaged over the groups for equal parameters; scaling factors 1, factor means 0."""
+    from fip.cfa.ordinal import _parameters, _start
+
+    sums, counts = np.zeros(npar), np.zeros(npar)
+    for g, m in enumerate(moms):
+        single = _parameters(spec, m, False)
+        values = {(q.kind, q.row, q.col): v for q, v in zip(single, _start(spec, single, m))}
+        for q in pars:
+            if q.group == g and (q.kind, q.row, q.col) in values:
+                sums[q.free] += values[(q.kind, q.row, q.col)]
+                counts[q.free] += 1
+    x = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+    for q in pars:
+        if q.kind == "delta":
+            x[q.free] = 1.0
+    return x
+
+
 def _jac(spec, pars, x, g, mom, h: float = 1e-6) -> np.ndarray:
+    """∂σ_g/∂x' by central differences; a threshold moves only its own standardised threshold, by δ."""
+    size = mom.n_thresholds + len(mom.pairs)
+    start = np.cumsum([0] + [t.size for t in mom.thresholds])
+    delta = np.ones(len(spec.items))
+    for q in pars:
+        if q.group == g and q.kind == "delta":
+            delta[q.row] = x[q.free]
+    tau_cols: dict[int, np.ndarray] = {}
+    for q in pars:
+        if q.kind == "tau" and q.group == g:
+            col = tau_cols.setdefault(q.free, np.zeros(size))
+            col[start[q.row] + q.col] = delta[q.row]
+    tau_free = {q.free for q in pars if q.kind == "tau"}
     cols = []
     for j in range(x.size):
+        if j in tau_free:
+            cols.append(tau_cols.get(j, np.zeros(size)))
+            continue
+        if not any(q.free == j and q.group == g for q in pars):
+            cols.append(np.zeros(size))  # a parameter of another group only
+            continue
         xp, xm = x.copy(), x.copy()
         xp[j] += h
         xm[j] -= h
@@ -258,18 +297,7 @@ def fit_wlsmv_groups(spec: ModelSpec, data: pd.DataFrame, *, group: str, group_e
     fg = ns / ns.sum()
     s = [m.vector() for m in moms]
     w = [1.0 / np.diag(m.gamma) for m in moms]
-    # starting values: each group's thresholds and correlations; loadings 0.7 (marker 1), variances 0.5
-    x = np.zeros(npar)
-    for q in pars:
-        if q.kind == "tau":
-            x[q.free] = moms[q.group].thresholds[q.row][q.col]
-        elif q.kind == "lambda":
-            x[q.free] = 1.0
-        elif q.kind == "psi":
-            x[q.free] = 0.5 if q.row == q.col else 0.0
-        elif q.kind == "delta":
-            x[q.free] = 1.0
-
+    x = _group_start(spec, pars, moms, npar)
     def objective(v: np.ndarray) -> float:
         total = 0.0
         for g, m in enumerate(moms):
@@ -301,7 +329,11 @@ def fit_wlsmv_groups(spec: ModelSpec, data: pd.DataFrame, *, group: str, group_e
             t /= 2
         else:
             break
+        stalled = f - fn <= 1e-13 * max(f, 1.0)
         x, f = xn, fn
+        if stalled and np.max(np.abs(rhs)) / ns.sum() < 1e3 * tol:
+            converged = True  # the objective no longer moves and the gradient is near zero
+            break
     deltas = [_jac(spec, pars, x, g, m) for g, m in enumerate(moms)]
     e_mat = sum(fg[g] * d.T @ (w[g][:, None] * d) for g, d in enumerate(deltas))
     try:

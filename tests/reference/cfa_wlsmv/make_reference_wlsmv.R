@@ -145,3 +145,24 @@ lrt <- rbind(lavTestLRT(mg_fits$configural, mg_fits$thresholds)[2, ],
              lavTestLRT(mg_fits$thresholds, mg_fits$loadings)[2, ])
 write.csv(data.frame(level = c("thresholds", "loadings"), lrt, check.names = FALSE),
           file.path(out, "sim_groups_lrt.csv"), row.names = FALSE)
+# 6. multi-group WLSMV with negative loadings: bfi A1-A5 + C1-C5 by gender, listwise
+dac <- merge(bfi, persons, by = "person_id")
+dac <- dac[order(dac$person_id), ]
+dac <- dac[complete.cases(dac[, c(ac_items, "gender")]), c(ac_items, "gender")]
+write.csv(dac, file.path(out, "bfi_ac_gender_data.csv"), row.names = FALSE)
+mg_fits <- list()
+for (lv in names(mg_levels)) {
+  fit <- cfa(model_ac, data = dac, ordered = TRUE, estimator = "WLSMV", group = "gender",
+             group.equal = mg_levels[[lv]])
+  mg_fits[[lv]] <- fit
+  pe <- parameterEstimates(fit, standardized = TRUE, remove.nonfree = FALSE)
+  write.csv(pe[, c("lhs", "op", "rhs", "group", "est", "se", "std.all")],
+            file.path(out, paste0("bfi_ac_gender_", lv, "_estimates.csv")), row.names = FALSE)
+  f <- fitMeasures(fit, fm)
+  write.csv(data.frame(measure = names(f), value = as.numeric(f)),
+            file.path(out, paste0("bfi_ac_gender_", lv, "_fit.csv")), row.names = FALSE)
+}
+lrt <- rbind(lavTestLRT(mg_fits$configural, mg_fits$thresholds)[2, ],
+             lavTestLRT(mg_fits$thresholds, mg_fits$loadings)[2, ])
+write.csv(data.frame(level = c("thresholds", "loadings"), lrt, check.names = FALSE),
+          file.path(out, "bfi_ac_gender_lrt.csv"), row.names = FALSE)
