@@ -39,10 +39,10 @@ __all__ = ["cfa", "invariance"]
 ModelOpt = Annotated[Optional[Path], typer.Option("--model", help="Model file in lavaan syntax (F =~ a + b + c; a ~~ b; # comments).")]
 DefinitionsOpt = Annotated[Optional[Path], typer.Option("--definitions", help="Index definitions YAML: one factor per index (default: the instrument's indices).")]
 StdLvOpt = Annotated[bool, typer.Option("--std-lv", help="Fix factor variances at 1 and free all loadings (lavaan std.lv=TRUE); default: first loading = 1.")]
-EstimatorOpt = Annotated[str, typer.Option("--estimator", help="ml (normal likelihood, expected-information SEs, as lavaan cfa()) or mlr (lavaan estimator=\"MLR\": the same estimates, robust Huber-White SEs, Yuan-Bentler scaled chi2; for non-normal answers such as Likert items).")]
+EstimatorOpt = Annotated[str, typer.Option("--estimator", help="ml (normal likelihood, expected-information SEs, as lavaan cfa()) or mlr (lavaan estimator=\"MLR\": the same estimates, robust Huber-White SEs, Yuan-Bentler scaled chi2; for non-normal answers such as Likert items) or wlsmv (ordinal items: DWLS on polychorics, robust SEs, scaled-shifted χ², as lavaan ordered=TRUE; invariance: configural → thresholds → thresholds and loadings).")]
 NanPolicyOpt = Annotated[str, typer.Option("--nan-policy", help="Missing answers: listwise (complete rows; lavaan's default), pairwise (lavaan missing=\"pairwise\": covariances from the persons answering both items) or fiml (lavaan missing=\"ml\": full-information ML over every answer given); pairwise and fiml with --estimator ml only.")]
 NAN_POLICIES = ("listwise", "pairwise", "fiml")
-ESTIMATORS = ("ml", "mlr")
+ESTIMATORS = ("ml", "mlr", "wlsmv")
 
 
 def _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent, items, round_):
@@ -112,6 +112,9 @@ def _check_estimator(estimator: str, nan_policy: str) -> None:
     if estimator == "mlr" and nan_policy == "fiml":
         raise FipError("--estimator mlr with --nan-policy fiml: robust statistics with full-information ML are "
                        "not built; use --estimator ml, or --nan-policy listwise")
+    if estimator == "wlsmv" and nan_policy != "listwise":
+        raise FipError(f"--estimator wlsmv with --nan-policy {nan_policy}: WLSMV is built for complete answers "
+                       "only (listwise); lavaan's pairwise WLSMV is not built")
 
 
 def _rows_used(res) -> str:
@@ -162,9 +165,17 @@ def cfa(
     if modindices and nan_policy == "fiml":
         raise FipError("--modindices with --nan-policy fiml: modification indices with full-information ML are "
                        "not built; use --nan-policy listwise or pairwise")
+    if estimator == "wlsmv" and modindices:
+        raise FipError("--modindices: not available with --estimator wlsmv (only with ml)")
     _check_outputs(("--out", out))
     policy = _policy(min_cell, secure_machine)
-    _, spec, frame = _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent, items, round_)
+    dataset, spec, frame = _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent,
+                                           items, round_)
+    if estimator == "wlsmv":
+        from fip.cli_cfa_wlsmv import check_ordinal_scale, emit_wlsmv
+
+        check_ordinal_scale(dataset.instrument)
+        return emit_wlsmv(spec, frame, std_lv=std_lv, round_=round_, fmt=fmt, out=out, policy=policy, console=console)
     res = fit_cfa(spec, frame, std_lv=std_lv, estimator=estimator, missing=nan_policy)
     policy.require(res.n, "the confirmatory factor analysis")
     if nan_policy == "pairwise":
@@ -270,7 +281,7 @@ def invariance(
         if round_ != 1:
             raise FipError("--round: not used with --over rounds, which compares round 1 with round 2")
         if estimator != "ml" or nan_policy != "listwise":
-            raise FipError("--over rounds is fitted by ML on complete answers: --estimator mlr and "
+            raise FipError("--over rounds is fitted by ML on complete answers: --estimator mlr/wlsmv and "
                            "--nan-policy pairwise/fiml are not built for it")
         from fip.cli_longitudinal import longitudinal_invariance_command
 
@@ -278,12 +289,20 @@ def invariance(
                                                fmt, out, instrument, store, wait, min_cell, secure_machine)
     if not by:
         raise FipError("--by: expected the name of a person or form column to group by (or --over rounds)")
+    if estimator == "wlsmv" and (partial or std_lv):
+        raise FipError(f"{'--partial' if partial else '--std-lv'}: not available with --estimator wlsmv (only with ml)")
     _check_outputs(("--out", out))
     policy = _policy(min_cell, secure_machine)
     dataset, spec, frame = _spec_and_frame(data, instrument, store, wait, policy, model, definitions, respondent,
                                            items, round_)
     frame = with_group_column(frame, dataset.persons, by, option="--by")
     need = max(len(spec.items) + 1, policy.threshold)
+    if estimator == "wlsmv":
+        from fip.cli_cfa_wlsmv import check_ordinal_scale, emit_wlsmv_invariance
+
+        check_ordinal_scale(dataset.instrument)
+        return emit_wlsmv_invariance(spec, frame, by=by, rule=rule, need=need, round_=round_, fmt=fmt, out=out,
+                                     policy=policy, console=console)
     res = measurement_invariance(spec, frame, group=by, rule=rule, partial=partial, min_group_n=need, std_lv=std_lv,
                                  estimator=estimator, missing=nan_policy)
     groups = res.levels[0][1]

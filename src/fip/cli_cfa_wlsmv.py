@@ -1,0 +1,111 @@
+"""``fip cfa --estimator wlsmv``: the output of a CFA of ordinal items by WLSMV (as lavaan).
+
+Called by :func:`fip.cli_cfa.cfa`; no command of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from fip.errors import FipError
+
+__all__ = ["WLSMV_METHOD", "check_ordinal_scale", "emit_wlsmv", "emit_wlsmv_invariance"]
+
+WLSMV_METHOD = ("WLSMV (DWLS on polychoric correlations with W = diag(Γ)⁻¹, robust SEs, mean-and-variance "
+                "adjusted χ², as lavaan cfa(ordered = TRUE, estimator = \"WLSMV\")), delta parameterisation")
+
+
+def check_ordinal_scale(instrument) -> None:
+    """Refuse an instrument whose items are on a continuous scale (one line, exit 2)."""
+    scale = getattr(instrument, "scale", None)
+    if scale is not None and getattr(scale, "continuous", False):
+        raise FipError(f"--estimator wlsmv: instrument {instrument.id!r} has a continuous scale; WLSMV treats items "
+                       "as ordinal categories (use --estimator ml for continuous items)")
+
+
+def _title(std_lv: bool) -> str:
+    ident = "factor variances 1 (std.lv)" if std_lv else "first loading 1 (marker)"
+    return f"{WLSMV_METHOD}, {ident}, listwise"
+
+
+def emit_wlsmv(spec, frame, *, std_lv: bool, round_: int, fmt: str, out: Path | None, policy, console) -> None:
+    """Fit by WLSMV and print or write the parameters, the thresholds per item and the fit (scaled and naive)."""
+    from fip._atomic import atomic_write_text
+    from fip._output import emit
+    from fip.cfa.ordinal import fit_wlsmv, wlsmv_fit_indices
+
+    res = fit_wlsmv(spec, frame, std_lv=std_lv)
+    policy.require(res.n, "the confirmatory factor analysis")
+    fi = wlsmv_fit_indices(res)
+    method = _title(std_lv)
+    params = res.tidy()
+    thresholds = res.thresholds()
+    conv = "" if res.converged else " (NOT CONVERGED)"
+    if fmt == "json":
+        d = fi.as_dict()
+        load = params[params["op"] == "=~"]
+        obj = {
+            "method": method, "estimator": "wlsmv", "n": res.n, "n_dropped": res.n_dropped,
+            "converged": res.converged,
+            "fit": {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in d.items()},
+            "loadings": [
+                {"factor": r.lhs, "item": r.rhs, "estimate": r.estimate,
+                 "se": None if np.isnan(r.se) else r.se, "std": r.std_all}
+                for r in load.itertuples()
+            ],
+            "thresholds": json.loads(thresholds.to_json(orient="records")),
+            "parameters": json.loads(params.to_json(orient="records")),
+        }
+        if policy.statement:
+            obj["notice"] = policy.statement
+        text = json.dumps(obj, indent=2, allow_nan=False, default=float) + "\n"
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            atomic_write_text(out, text)
+        return
+    fit_line = (f"scaled chi2({fi.df}) = {fi.chisq:.3f}, p = {fi.pvalue:.4g} (naive chi2 = {fi.chisq_naive:.3f}), "
+                f"CFI = {fi.cfi:.3f}, TLI = {fi.tli:.3f}, RMSEA = {fi.rmsea:.3f} [{fi.rmsea_ci_low:.3f}, "
+                f"{fi.rmsea_ci_high:.3f}] (scaled), SRMR = {fi.srmr:.3f}")
+    sizes = [t.size for t in res.moments.thresholds]
+    counts = (f"{sizes[0]} per item" if len(set(sizes)) == 1
+              else ", ".join(f"{it}: {k}" for it, k in zip(res.moments.items, sizes)))
+    params = params[params["op"] != "|"]  # the thresholds follow in their own table, with the answers they cut
+    emit(params, fmt, out, console, notice=policy.statement,
+         title=f"CFA of {len(spec.items)} ordinal items on {len(spec.factors)} factors, {method}, round {round_}, "
+               f"n = {res.n}{conv}; {fit_line}")
+    th_out = None if out is None else out.with_suffix(".thresholds" + out.suffix)
+    emit(thresholds, fmt, th_out, console,
+         title=f"Thresholds of the ordinal items ({counts}; between: the two answers each cuts), WLSMV, "
+               f"n = {res.n}")
+
+
+def emit_wlsmv_invariance(spec, frame, *, by: str, rule: str, need: int, round_: int, fmt: str, out: Path | None,
+                          policy, console) -> None:
+    """Ordinal invariance by WLSMV across the groups of ``by``: configural → thresholds → thresholds and loadings."""
+    from fip._output import emit
+    from fip.cfa.invariance import RULE_WORDS, SIZES_WITHHELD
+    from fip.cfa.ordinal_groups import ordinal_invariance
+
+    res = ordinal_invariance(spec, frame, group=by, rule=rule, min_group_n=need)
+    total = int(frame[list(spec.items)].notna().all(axis=1).sum())
+    analysed = sum(res.n_groups_n)
+    if 0 < total - analysed < policy.threshold:  # those left out would be recoverable by subtraction
+        sizes = SIZES_WITHHELD
+        n_text = ""
+    else:
+        sizes = ", ".join(f"{g} n = {n}" for g, n in zip(res.groups, res.n_groups_n))
+        n_text = f", n = {analysed}"
+    left = "; ".join(f"{g} left out ({why})" for g, why in res.excluded)
+    stuck = [lv for lv, r, _ in res.levels if not r.converged]
+    conv = f" (NOT CONVERGED: {', '.join(stuck)})" if stuck else ""
+    emit(res.tidy(), fmt, out, console, notice=policy.statement,
+         title=f"Ordinal measurement invariance by {by}{conv} ({len(res.groups)} groups: {sizes}"
+               f"{'; ' + left if left else ''}), {WLSMV_METHOD}, first loading 1 (marker), listwise; levels: "
+               "configural, thresholds (equal; scaling factors and factor means free in groups 2..), loadings "
+               "(thresholds and loadings equal); scaled χ², CFI, TLI, RMSEA; Δχ² scaled-shifted as lavaan "
+               f"lavTestLRT; round {round_}{n_text}; rule: {RULE_WORDS[rule]}")
