@@ -129,3 +129,36 @@ def test_invariance_wlsmv_title_and_refusals(tmp_path):
     res = invoke("invariance", HS, "--instrument", HS / "instrument.yaml", "--definitions", HS / "indices.yaml",
                  "--by", "school", "--estimator", "wlsmv")
     assert res.exit_code == 2 and "continuous scale" in res.output
+
+
+def test_thresholds_that_would_reveal_a_rare_answer_are_blank(tmp_path):
+    """A threshold is Φ⁻¹ of a cumulative share: with n it gives the persons above it. An answer
+    given by 3 persons must not follow from the printed thresholds (fip.disclosure.shown_cuts)."""
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    theta = rng.standard_normal(400)
+    items = {f"I{j}": np.digitize(0.8 * theta + 0.6 * rng.standard_normal(400), [-0.8, 0.0, 0.8]) + 1
+             for j in range(1, 5)}
+    items["I1"] = np.minimum(items["I1"], 3)
+    items["I1"][np.argsort(theta)[-3:]] = 4                   # answer 4 of I1: exactly 3 persons
+    folder = tmp_path / "d"
+    folder.mkdir()
+    pd.DataFrame({"person_id": range(1, 401), **items}).to_csv(folder / "forms.csv", index=False)
+    (folder / "instrument.yaml").write_text("instrument: {id: rare}\nscale: {min: 1, max: 4}\nitems: [I1, I2, I3, I4]\n")
+    model = tmp_path / "m.lav"
+    model.write_text("f =~ I1 + I2 + I3 + I4\n")
+    res = invoke("cfa", folder, "--instrument", folder / "instrument.yaml", "--model", model, "--estimator", "wlsmv",
+                 "--format", "csv", "--out", tmp_path / "cfa.csv")
+    assert res.exit_code == 0, res.stdout
+    th = pd.read_csv(tmp_path / "cfa.thresholds.csv", comment="#")
+    blank = th[th["value"].isna()]
+    assert list(zip(blank["item"], blank["threshold"])) == [("I1", "t3")] and blank["se"].isna().all()
+    assert th["value"].notna().sum() == 3 * 4 - 1
+    js = json.loads(invoke("cfa", folder, "--instrument", folder / "instrument.yaml", "--model", model,
+                           "--estimator", "wlsmv", "--format", "json").stdout)
+    tau = [p for p in js["parameters"] if p["op"] == "|" and p["lhs"] == "I1" and p["rhs"] == "t3"]
+    assert tau and tau[0]["estimate"] is None
+    assert [t["value"] for t in js["thresholds"] if t["item"] == "I1" and t["threshold"] == "t3"] == [None]
+    table = invoke("cfa", folder, "--instrument", folder / "instrument.yaml", "--model", model, "--estimator", "wlsmv")
+    assert "1 threshold(s) blank" in " ".join(table.stdout.split())

@@ -336,3 +336,27 @@ def test_replicate_on_a_secure_machine_says_so_on_every_table_and_the_page(tmp_p
         assert path.read_text(encoding="utf-8").startswith("# SECURE MACHINE ONLY"), path.name
     page = result.report.read_text(encoding="utf-8")
     assert page.index("SECURE MACHINE ONLY") < page.index('id="sample"')
+
+
+# ----------------------------------------------------------------------------- cuts of ordinal items
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 40), min_size=2, max_size=8), st.integers(2, 10))
+def test_shown_cuts_leave_no_small_run(counts, threshold):
+    from fip.disclosure import shown_cuts
+
+    keep = shown_cuts(counts, threshold)
+    assert len(keep) == len(counts) - 1
+    runs, current = [], 0
+    for i, c in enumerate(counts):          # persons between consecutive shown cuts: what a reader can recover
+        current += c
+        if i == len(counts) - 1 or keep[i]:
+            runs.append(current)
+            current = 0
+    assert sum(runs) == sum(counts)
+    if sum(counts) >= threshold:
+        assert all(r >= threshold for r in runs)
+    else:
+        assert not any(keep)
+    if all(c >= threshold for c in counts):
+        assert all(keep)

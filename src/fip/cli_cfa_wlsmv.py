@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import typer
 
 from fip.errors import FipError
@@ -43,7 +44,8 @@ def emit_wlsmv(spec, frame, *, std_lv: bool, round_: int, fmt: str, out: Path | 
     fi = wlsmv_fit_indices(res)
     method = _title(std_lv)
     params = res.tidy()
-    thresholds = res.thresholds()
+    thresholds, hidden = _screened_thresholds(res, frame, spec, policy)
+    params = _drop_hidden_thresholds(params, thresholds)
     conv = "" if res.converged else " (NOT CONVERGED)"
     if fmt == "json":
         d = fi.as_dict()
@@ -81,7 +83,40 @@ def emit_wlsmv(spec, frame, *, std_lv: bool, round_: int, fmt: str, out: Path | 
     th_out = None if out is None else out.with_suffix(".thresholds" + out.suffix)
     emit(thresholds, fmt, th_out, console,
          title=f"Thresholds of the ordinal items ({counts}; between: the two answers each cuts), WLSMV, "
-               f"n = {res.n}")
+               f"n = {res.n}{hidden}")
+
+
+def _screened_thresholds(res, frame, spec, policy) -> tuple:
+    """The thresholds with those blanked that, with n, would reveal an answer given by 1-4 persons.
+
+    A threshold is Φ⁻¹ of a cumulative share, so it and n give the persons at or below it, and
+    two give the persons between them (fip.disclosure.shown_cuts). Returns the table (value and
+    se blank where hidden) and the words for the title.
+    """
+    from fip.disclosure import shown_cuts
+
+    table = res.thresholds()
+    answers = frame[list(spec.items)].apply(pd.to_numeric, errors="coerce").dropna()
+    keep = []
+    for item, levels in zip(res.moments.items, res.moments.levels):
+        counts = answers[item].value_counts().reindex(list(levels), fill_value=0).to_numpy()
+        keep += shown_cuts(counts, policy.threshold)
+    keep = np.asarray(keep, dtype=bool)
+    table.loc[~keep, ["value", "se"]] = np.nan
+    n_hidden = int((~keep).sum())
+    words = (f"; {n_hidden} threshold(s) blank: with n they would reveal an answer given by fewer than "
+             f"{policy.threshold} persons" if n_hidden else "")
+    return table, words
+
+
+def _drop_hidden_thresholds(params, thresholds):
+    """The parameter table without the values of blanked thresholds (op '|', rhs t1, t2, ...)."""
+    blank = thresholds[thresholds["value"].isna()]
+    hide = params["op"].eq("|") & pd.MultiIndex.from_frame(params[["lhs", "rhs"]]).isin(
+        list(zip(blank["item"], blank["threshold"])))
+    params = params.copy()
+    params.loc[hide, ["estimate", "se", "z", "pvalue", "std_all", "std_se"]] = np.nan
+    return params
 
 
 def emit_wlsmv_invariance(spec, frame, *, by: str, rule: str, need: int, round_: int, fmt: str, out: Path | None,

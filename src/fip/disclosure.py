@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = ["DEFAULT", "DisclosureError", "DisclosurePolicy", "Margin", "Relation", "TableSpec", "hidden_cells",
-           "load_policy", "protect", "protect_tables", "resolve_policy"]
+           "load_policy", "protect", "protect_tables", "resolve_policy", "shown_cuts"]
 
 
 class DisclosureError(FipError):
@@ -410,3 +410,44 @@ def protect(
     """
     spec = TableSpec(frame, tuple(values), n, k, tuple(margins))
     return protect_tables({"table": spec}, policy)["table"]
+
+
+def shown_cuts(counts: Sequence[int], threshold: int) -> list[bool]:
+    """Which cuts between ordered categories may be shown when each cut reveals a cumulative count.
+
+    A threshold of an ordinal item (``Φ⁻¹`` of the cumulative share, as lavaan's WLSMV and
+    Samejima-type models print them) together with the n gives the number of persons at or below
+    it; two shown cuts give the persons between them. ``counts`` are the persons in each
+    category, in order (K categories, K - 1 cuts). A cut is hidden when, with the shown cuts, some
+    run of categories between two shown cuts (or the ends) would hold 1 .. ``threshold`` - 1
+    persons: the smallest such run is merged with its smaller neighbour until none is left.
+
+    Returns
+    -------
+    list of bool
+        One per cut: True where it may be shown.
+
+    Examples
+    --------
+    >>> shown_cuts([40, 3, 50, 30], 5)      # the 3 persons of category 2 would follow from cuts 1 and 2
+    [True, False, True]
+    >>> shown_cuts([10, 10, 10], 5)
+    [True, True]
+    """
+    runs = [[int(c), [i]] for i, c in enumerate(counts)]   # [persons, categories] per run of categories
+    while len(runs) > 1:
+        small = [k for k, (n, _) in enumerate(runs) if 0 < n < threshold]
+        if not small:
+            break
+        k = min(small, key=lambda j: (runs[j][0], j))
+        if k == 0:
+            other = 1
+        elif k == len(runs) - 1:
+            other = k - 1
+        else:
+            other = k - 1 if runs[k - 1][0] <= runs[k + 1][0] else k + 1
+        lo, hi = sorted((k, other))
+        runs[lo] = [runs[lo][0] + runs[hi][0], runs[lo][1] + runs[hi][1]]
+        del runs[hi]
+    ends = {cats[-1] for _, cats in runs[:-1]}               # a cut after category i is shown iff a run ends there
+    return [i in ends for i in range(len(counts) - 1)]
