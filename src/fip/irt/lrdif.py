@@ -31,13 +31,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
-from scipy.special import logsumexp
+from threadpoolctl import threadpool_limits
 
-from fip.irt.grm import _item_grad, _recode, _start_values, grm_category_probs, quadrature_grid
+from fip.irt.grm import _item_grad, _newton_item, _recode, _start_values, grm_category_probs, quadrature_grid
 
 __all__ = ["LRDIFResult", "MultiGroupGRM", "fit_multigroup_grm", "lr_dif"]
 
 _ADJUST = ("holm", "bonferroni")
+
+
+def _normalised_log(lw: np.ndarray) -> np.ndarray:
+    """``lw - log Σ exp(lw)`` (cheaper than scipy's general logsumexp, which dominated the latent steps)."""
+    m = lw.max()
+    return lw - (m + np.log(np.exp(lw - m).sum()))
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ class MultiGroupGRM:
         """The group's N(μ, σ²) weights on the quadrature nodes (summing to 1)."""
         nodes = self.quadrature[0]
         lw = -0.5 * ((nodes - self.latent_mean[group]) / self.latent_sd[group]) ** 2
-        return np.exp(lw - logsumexp(lw))
+        return np.exp(_normalised_log(lw))
 
 
 class _MGModel:
@@ -159,7 +165,7 @@ class _MGModel:
 
     def log_weights(self, mu: float, sd: float) -> np.ndarray:
         lw = -0.5 * ((self.nodes - mu) / sd) ** 2
-        return lw - logsumexp(lw)
+        return _normalised_log(lw)
 
     def estep(self, x: np.ndarray) -> tuple[float, list[np.ndarray], np.ndarray]:
         """Log-likelihood, expected counts per block (Q, K) and expected node counts per group (G, Q)."""
@@ -209,27 +215,22 @@ class _MGModel:
         return ll, grad
 
 
-def _newton_item(nodes: np.ndarray, p: np.ndarray, r: np.ndarray, steps: int = 20, h: float = 1e-6) -> np.ndarray:
-    """Maximise one item's expected complete-data log-likelihood by Newton steps (numeric Hessian, halving)."""
+def _newton_latent(model: _MGModel, mu: float, log_sd: float, n_q: np.ndarray) -> tuple[float, float]:
+    """Maximise ``Σ_q n_q log w_q(μ, σ)`` over (μ, log σ): Newton steps, numeric Hessian, step halving."""
     def val(q):
-        if q.size > 2 and not np.all(np.diff(q[1:]) < 0):
-            return -np.inf, None
-        ll, g, _ = _item_grad(nodes, q[0], q[1:], r)
-        return ll, g
+        return float(n_q @ model.log_weights(q[0], np.exp(q[1]))), model.latent_grad(q[0], np.exp(q[1]), n_q)
 
+    p = np.array([mu, log_sd])
     f, g = val(p)
-    for _ in range(steps):
-        H = np.empty((p.size, p.size))
-        for i in range(p.size):
-            e = np.zeros(p.size)
-            e[i] = h
-            H[i] = (_item_grad(nodes, (p + e)[0], (p + e)[1:], r)[1] - _item_grad(nodes, (p - e)[0], (p - e)[1:], r)[1]) / (2 * h)
+    h = 1e-6
+    for _ in range(50):
+        H = np.array([(val(p + e)[1] - val(p - e)[1]) / (2 * h) for e in np.eye(2) * h])
         H = 0.5 * (H + H.T)
         try:
             step = -np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
-            step = g * 1e-3
-        if g @ step <= 0:  # not an ascent direction (H not negative definite): gradient step
+            break
+        if g @ step <= 0:
             step = g * 1e-3
         t = 1.0
         while t > 1e-8:
@@ -242,16 +243,7 @@ def _newton_item(nodes: np.ndarray, p: np.ndarray, r: np.ndarray, steps: int = 2
         p, f, g = p + t * step, f_new, g_new
         if np.max(np.abs(t * step)) < 1e-10:
             break
-    return p
-
-
-def _newton_latent(model: _MGModel, mu: float, log_sd: float, n_q: np.ndarray) -> tuple[float, float]:
-    def f(q):
-        lw = model.log_weights(q[0], np.exp(q[1]))
-        return -float(n_q @ lw), -model.latent_grad(q[0], np.exp(q[1]), n_q)
-
-    res = optimize.minimize(f, np.array([mu, log_sd]), jac=True, method="BFGS", options={"gtol": 1e-10})
-    return float(res.x[0]), float(res.x[1])
+    return float(p[0]), float(p[1])
 
 
 def fit_multigroup_grm(frame: pd.DataFrame, group: pd.Series, *, free_items: tuple[str, ...] = (),
@@ -292,6 +284,14 @@ def fit_multigroup_grm(frame: pd.DataFrame, group: pd.Series, *, free_items: tup
     """
     if method not in ("direct", "em"):
         raise ValueError(f"method must be one of 'direct', 'em'; got {method!r}")
+    with threadpool_limits(1):  # small products: one BLAS thread is faster
+        return _fit_multigroup(frame, group, free_items=free_items, reference=reference, method=method,
+                               n_quad=n_quad, bound=bound, tol=tol, max_iter=max_iter, start=start)
+
+
+def _fit_multigroup(frame: pd.DataFrame, group: pd.Series, *, free_items: tuple[str, ...], reference: str | None,
+                    method: str, n_quad: int, bound: float, tol: float, max_iter: int,
+                    start: MultiGroupGRM | None) -> MultiGroupGRM:
     g_all = group.reindex(frame.index)
     keep = frame.notna().any(axis=1) & g_all.notna()
     frame, g_all = frame.loc[keep], g_all[keep].astype(str)
