@@ -41,7 +41,9 @@ THETA = np.arange(-3.0, 3.5, 1.0)
 
 
 def irt_models(study, options) -> tuple[list[tuple[str, tuple[str, ...], tuple[str, ...]]], list[str]]:
-    """``([(index id, items, reversed items)], notes)``: the indices modelled and why others are not."""
+    """``([(index id, items, reversed items)], notes)``: the indices modelled and why others are not (in words)."""
+    from fip.report.words import ReportWords
+
     from fip.cfa.spec import one_index_per_item
     from fip.errors import FipError
     from fip.report.validity import _items
@@ -56,7 +58,7 @@ def irt_models(study, options) -> tuple[list[tuple[str, tuple[str, ...], tuple[s
     for d in narrowed:
         items = tuple(i for i in d.items if i in chosen)
         if len(items) < 3:
-            notes.append(f"{d.id} has {len(items)} of the chosen items (a graded response model here needs 3 or more)")
+            notes.append(f"{ReportWords.for_study(study).word(d.id)} has {len(items)} of the chosen items (a graded response model here needs 3 or more)")
             continue
         models.append((d.id, items, tuple(i for i in d.reverse if i in items)))
     return models, notes
@@ -133,7 +135,7 @@ def irt_section(study, options) -> SectionResult:
         fits[model_id] = (res, frame, reverse)
         eap = eap_scores(res, frame)
         info = item_information(res, THETA)
-        fit_rows.append({"index": model_id, "items": len(items), "n": res.n_obs, "log-likelihood": res.loglik,
+        fit_rows.append({"index": word, "items": len(items), "n": res.n_obs, "log-likelihood": res.loglik,
                          "AIC": res.aic, "BIC": res.bic, "marginal reliability": eap.reliability})
         info_rows[f"{word}: information"] = info["test"].to_numpy()
         info_rows[f"{word}: SE(θ)"] = 1 / np.sqrt(info["test"].to_numpy())
