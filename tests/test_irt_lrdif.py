@@ -205,3 +205,12 @@ def test_bad_arguments():
         fit_multigroup_grm(x, g, free_items=("nope",))
     with pytest.raises(ValueError, match="method must be one of"):
         fit_multigroup_grm(x, g, method="mcmc")
+
+
+def test_float_group_codes_are_labelled_as_integers():
+    """A numeric group column with a missing value is float (1.0, 2.0); labels are shown as 1 and 2."""
+    x, g = _two_groups(n=150, seed=31)
+    codes = g.map({"r": 1.0, "f": 2.0})
+    codes.iloc[0] = np.nan
+    fit = fit_multigroup_grm(x, codes)
+    assert fit.groups == ("1", "2") and fit.n_obs == 299

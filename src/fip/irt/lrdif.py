@@ -40,6 +40,13 @@ __all__ = ["LRDIFResult", "MultiGroupGRM", "fit_multigroup_grm", "lr_dif"]
 _ADJUST = ("holm", "bonferroni")
 
 
+def _label(value: object) -> str:
+    """A group label as text: 2.0 (a numeric column with missing values) is shown as 2."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _normalised_log(lw: np.ndarray) -> np.ndarray:
     """``lw - log Σ exp(lw)`` (cheaper than scipy's general logsumexp, which dominated the latent steps)."""
     m = lw.max()
@@ -294,7 +301,7 @@ def _fit_multigroup(frame: pd.DataFrame, group: pd.Series, *, free_items: tuple[
                     start: MultiGroupGRM | None) -> MultiGroupGRM:
     g_all = group.reindex(frame.index)
     keep = frame.notna().any(axis=1) & g_all.notna()
-    frame, g_all = frame.loc[keep], g_all[keep].astype(str)
+    frame, g_all = frame.loc[keep], g_all[keep].map(_label)
     labels = sorted(g_all.unique())
     if reference is not None:
         if str(reference) not in labels:
@@ -499,7 +506,7 @@ def lr_dif(frame: pd.DataFrame, group: pd.Series, *, reference: str | None = Non
         raise ValueError(f"adjust must be one of {', '.join(_ADJUST)}; got {adjust!r}")
     g_all = group.reindex(frame.index)
     keep = frame.notna().any(axis=1) & g_all.notna()
-    frame, g_all = frame.loc[keep], g_all[keep].astype(str)
+    frame, g_all = frame.loc[keep], g_all[keep].map(_label)
     constrained = fit_multigroup_grm(frame, g_all, reference=reference, method=method)
     studied = list(items) if items is not None else list(constrained.items)
     rows, effects = [], []
