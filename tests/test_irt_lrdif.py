@@ -14,7 +14,7 @@ Independent checks:
 (c) Exact identities: a focal group that is a copy of the reference group has latent mean 0,
     SD 1 and χ² = 0 for every item; χ² ≥ 0; df = (G − 1) K; Holm/Bonferroni by their formulas.
 (d) Effect sizes recomputed from the fitted parameters by scipy quad on the real line.
-(e) Power on planted DIF.
+(e) Power on planted DIF; purification removes the clean items' apparent DIF.
 """
 
 from __future__ import annotations
@@ -214,3 +214,23 @@ def test_float_group_codes_are_labelled_as_integers():
     codes.iloc[0] = np.nan
     fit = fit_multigroup_grm(x, codes)
     assert fit.groups == ("1", "2") and fit.n_obs == 299
+
+
+def test_purification_uses_the_unflagged_items_as_anchors(planted):
+    """(e) With all others as anchors the strongly biased x3 pushes the clean items' SIDN the other way;
+    the second round, anchored on the unflagged items, brings them back towards 0 and still flags x3."""
+    x, g, first = planted
+    res = lr_dif(x, g, reference="r", purify=True)
+    t = res.tidy().set_index("item")
+    assert res.purified and "x3" not in res.anchors and set(res.anchors) <= {"x1", "x2", "x4"}
+    assert t.loc["x3", "p_adjusted"] < 1e-6 and not t.loc["x3", "anchor"]
+    before = first.tidy().set_index("item")
+    clean = list(res.anchors)
+    assert (t.loc[clean, "sidn"].abs() < before.loc[clean, "sidn"].abs()).all()
+    # the baseline frees every item flagged in round 1 (x3, and x1 pushed by it) and nests the constrained model
+    assert res.baseline.free_items == tuple(i for i in res.constrained.items if i not in res.anchors)
+    assert res.baseline.loglik >= res.constrained.loglik
+    given = lr_dif(x, g, reference="r", anchors=tuple(res.anchors))
+    np.testing.assert_allclose(given.table["chi2"], res.table["chi2"], atol=1e-6)
+    with pytest.raises(ValueError, match="at least one anchor"):
+        lr_dif(x, g, anchors=())

@@ -87,7 +87,7 @@ def test_parameters_fit_and_information_equal_the_library(bfi_page, neuroticism)
 def test_dif_table_equals_lr_dif(bfi_page, neuroticism):
     _, reader = bfi_page
     frame, gender = neuroticism
-    lib = lr_dif(frame, gender).tidy().set_index("item")
+    lib = lr_dif(frame, gender, purify=True).tidy().set_index("item")
     found = [t for t in reader.tables if t["caption"].startswith("DIF of neuroticism by gender")]
     assert len(found) == 1
     caption = " ".join(found[0]["caption"].split())
@@ -97,6 +97,8 @@ def test_dif_table_equals_lr_dif(bfi_page, neuroticism):
         _close(shown[col], lib.loc[shown.index, lib_col], col)
     assert (shown["df"].astype(int) == 6).all()
     assert float(shown.loc["N5", "χ²"]) > 50 and float(shown.loc["N2", "χ²"]) < 10  # as tests/test_irt_lrdif shows
+    assert list(shown["anchor"]) == ["yes" if a else "no" for a in lib.loc[shown.index, "anchor"]]
+    assert "purified" in caption or "no purification round" in caption
 
 
 def test_small_group_named_and_sizes_withheld(tmp_path):

@@ -102,6 +102,7 @@ def irt(
     definitions: Annotated[Optional[Path], typer.Option("--definitions", help="Index definitions YAML: one GRM per index (reverse keys applied).")] = None,
     dif_by: Annotated[Optional[str], typer.Option("--dif-by", help="Person or form column: DIF by its groups (--dif-method).")] = None,
     dif_method: Annotated[str, typer.Option("--dif-method", help="logistic (ordinal logistic regression on the EAP, lordif style) or lr (likelihood ratio, multi-group GRM, all other items as anchors).")] = "logistic",
+    dif_purify: Annotated[bool, typer.Option("--dif-purify", help="lr: test every item again with the items not flagged in the first round as anchors (two-stage purification).")] = False,
     dif_adjust: Annotated[str, typer.Option("--dif-adjust", help="Multiple-testing adjustment of the lr p-values over each model's items: holm or bonferroni.")] = "holm",
     nan_policy: Annotated[str, _nan_policy_opt("pairwise", "marginal ML uses every observed answer; listwise keeps persons who answered every item of the model")] = "pairwise",
     scores_out: Annotated[Optional[Path], typer.Option("--scores-out", help="Write EAP scores with posterior SD per person (private, mode 0600).")] = None,
@@ -173,11 +174,13 @@ def irt(
                 dif = ordinal_dif(answered, group, eap.tidy()["eap"], trait_name="EAP")
                 difs.append(dif.tidy().assign(model=model_id, groups=groups))
             else:
-                lr = lr_dif(answered, group, adjust=dif_adjust)
-                c = lr.constrained
+                lr = lr_dif(answered, group, adjust=dif_adjust, purify=dif_purify)
+                c = lr.baseline
+                if dif_purify:
+                    impact.append(f"{model_id}: {'purified, anchors ' + ', '.join(lr.anchors) if lr.purified else 'no purification needed (no item flagged, or every item)'}")
                 impact.append(f"{model_id}: " + ", ".join(f"{g} mean {m:.3f} SD {sd:.3f}" for g, m, sd in
                                                           zip(c.groups[1:], c.latent_mean[1:], c.latent_sd[1:]))
-                              + f" (reference {c.groups[0]})")
+                              + f" (reference {c.groups[0]}; model with the anchors constrained)")
                 difs.append(lr.tidy().assign(model=model_id, reference=c.groups[0], groups=groups))
     ptab = pd.concat(params, ignore_index=True)[["model", "item", "reversed", "parameter", "estimate", "se", "n"]]
     ftab = pd.concat(fits, ignore_index=True)
@@ -202,7 +205,10 @@ def irt(
             dtitle = (f"Likelihood-ratio DIF by {dif_by} ({n_txt}): {LR_METHOD}; p_adjusted: {dif_adjust} over "
                       "each model's items; effect sizes of the focal group with the largest |sidn| (Meade 2010, "
                       "focal minus reference, over the focal N(mean, SD²)): sidn signed and uidn unsigned "
-                      "expected-score difference, essd = sidn / pooled item SD; constrained model: "
+                      "expected-score difference, essd = sidn / pooled item SD; "
+                      + ("two-stage purification (--dif-purify): items not flagged at p_adjusted < 0.05 in round 1 are "
+                         "the anchors of round 2; " if dif_purify else "")
+                      + "latent distribution of the focal groups: "
                       + "; ".join(impact))
         emit(dtab, fmt, _side(out, "dif"), console, notice=policy.statement, title=dtitle)
     if scores_out is not None:

@@ -402,25 +402,35 @@ def _adjust(p: np.ndarray, how: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LRDIFResult:
-    """Likelihood-ratio DIF of every item (all other items as anchors).
+    """Likelihood-ratio DIF of every studied item against a set of anchor items.
 
     Attributes
     ----------
     table : DataFrame
-        One row per item: ``item, n, chi2, df, p, p_adjusted, loglik_free, focal, sidn, uidn, essd``
-        (``focal``: the focal group whose effect sizes are given, the one with the largest
-        ``|sidn|`` when there are several) and ``note`` (why an item was not tested).
+        One row per item: ``item, n, chi2, df, p, p_adjusted, loglik_free, focal, sidn, uidn, essd,
+        anchor, note`` (``focal``: the focal group whose effect sizes are given, the one with the
+        largest ``|sidn|`` when there are several; ``anchor``: the item was an anchor of the final
+        tests; ``note``: why an item was not tested).
     effects : DataFrame
         ``item, focal, sidn, uidn, essd`` for every focal group.
     constrained : MultiGroupGRM
-        The model with every item an anchor (its latent means and SDs are the groups' impact).
-    adjust : str
-    method : str
+        The model with every item an anchor.
+    baseline : MultiGroupGRM
+        The model with the final anchors constrained and every other item free (= ``constrained``
+        without purification); its latent means and SDs are the groups' impact.
+    anchors : tuple of str
+        The anchor items of the final tests.
+    purified : bool
+        True when a second round tested every item against the items not flagged in the first.
+    adjust, method : str
     """
 
     table: pd.DataFrame
     effects: pd.DataFrame
     constrained: MultiGroupGRM
+    baseline: MultiGroupGRM
+    anchors: tuple[str, ...]
+    purified: bool
     adjust: str
     method: str
 
@@ -456,14 +466,71 @@ def _effects(fit: MultiGroupGRM, item: str, frame: pd.DataFrame, g_all: pd.Serie
     return out
 
 
+def _untestable(frame: pd.DataFrame, g_all: pd.Series, fit: MultiGroupGRM, item: str) -> str:
+    j = fit.items.index(item)
+    answered = frame[item].notna()
+    missing = []
+    for label in fit.groups:
+        seen = set(pd.to_numeric(frame.loc[answered & (g_all == label), item]).unique())
+        lack = [f"{c:g}" for c in fit.categories[j] if c not in seen]
+        if lack:
+            missing.append(f"{label} lacks {', '.join(lack)}")
+    return "not tested: category absent in a group (" + "; ".join(missing) + ")" if missing else ""
+
+
+def _lr_round(frame: pd.DataFrame, g_all: pd.Series, constrained: MultiGroupGRM, studied: list[str],
+              anchors: tuple[str, ...], method: str, adjust: str):
+    """One round of tests: item j compares free set F (non-anchors without j) with F ∪ {j}."""
+    cache: dict[frozenset, MultiGroupGRM] = {frozenset(): constrained}
+    untestable = {i: _untestable(frame, g_all, constrained, i) for i in constrained.items}
+    non_anchors = frozenset(i for i in constrained.items if i not in anchors and not untestable[i])
+
+    def fit(free: frozenset) -> MultiGroupGRM:
+        if free not in cache:
+            order = tuple(i for i in constrained.items if i in free)
+            cache[free] = fit_multigroup_grm(frame, g_all, free_items=order, reference=constrained.groups[0],
+                                             method=method, start=constrained)
+        return cache[free]
+
+    rows, effects = [], []
+    for item in studied:
+        j = constrained.items.index(item)
+        df = (len(constrained.groups) - 1) * len(constrained.categories[j])
+        row = {"item": item, "n": int(frame[item].notna().sum()), "chi2": np.nan, "df": df, "p": np.nan,
+               "loglik_free": np.nan, "anchor": item in anchors, "note": untestable[item]}
+        if row["note"]:
+            rows.append(row)
+            continue
+        base_set = non_anchors - {item}
+        base, free = fit(base_set), fit(base_set | {item})
+        chi2 = max(0.0, 2 * (free.loglik - base.loglik))
+        row.update(chi2=chi2, p=float(stats.chi2.sf(chi2, df)), loglik_free=free.loglik,
+                   note="" if free.converged and base.converged else "a model did not converge")
+        eff = _effects(free, item, frame, g_all)
+        effects.extend(eff)
+        top = max(eff, key=lambda e: abs(e["sidn"]))
+        row.update(focal=top["focal"], sidn=top["sidn"], uidn=top["uidn"], essd=top["essd"])
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    for c in ("focal", "sidn", "uidn", "essd"):
+        if c not in table:
+            table[c] = np.nan
+    table.insert(table.columns.get_loc("p") + 1, "p_adjusted", _adjust(table["p"].to_numpy(dtype=float), adjust))
+    table = table[["item", "n", "chi2", "df", "p", "p_adjusted", "loglik_free", "focal", "sidn", "uidn", "essd",
+                   "anchor", "note"]]
+    return table, pd.DataFrame(effects, columns=["item", "focal", "sidn", "uidn", "essd"]), fit(non_anchors)
+
+
 def lr_dif(frame: pd.DataFrame, group: pd.Series, *, reference: str | None = None, adjust: str = "holm",
-           method: str = "direct", items: tuple[str, ...] | None = None) -> LRDIFResult:
-    """Likelihood-ratio DIF of each item against the model with every item an anchor.
+           method: str = "direct", items: tuple[str, ...] | None = None, anchors: tuple[str, ...] | None = None,
+           purify: bool = False, alpha: float = 0.05) -> LRDIFResult:
+    """Likelihood-ratio DIF of each item, all other items as anchors (or a given or purified anchor set).
 
     For each studied item the multi-group GRM that frees its slope and intercepts in the focal
-    groups (all other items anchors) is compared with the fully constrained model (focal latent
-    means and SDs free in both): ``χ² = 2 (LL_free − LL_constrained)``, ``df = (G − 1) K_j``;
-    p-values adjusted over the tested items (``adjust``: ``holm`` or ``bonferroni``).
+    groups is compared with the model that constrains it; the anchors are constrained in both,
+    the other items free in both (focal latent means and SDs always free):
+    ``χ² = 2 (LL_free − LL_constrained)``, ``df = (G − 1) K_j``; p-values adjusted over the
+    tested items (``adjust``: ``holm`` or ``bonferroni``).
 
     Parameters
     ----------
@@ -477,7 +544,14 @@ def lr_dif(frame: pd.DataFrame, group: pd.Series, *, reference: str | None = Non
     method : {"direct", "em"}
         Estimation algorithm of every fit.
     items : tuple of str, optional
-        Items to study (default all); the others are anchors throughout.
+        Items to study (default all).
+    anchors : tuple of str, optional
+        The anchor items (default: all items, i.e. all others as anchors for each studied item).
+    purify : bool
+        Two rounds: all others as anchors first, then every item tested again with the items not
+        flagged in the first round (``p_adjusted < alpha``) as anchors (when some but not all were).
+    alpha : float
+        Level of the purification's first-round flags.
 
     Returns
     -------
@@ -485,22 +559,23 @@ def lr_dif(frame: pd.DataFrame, group: pd.Series, *, reference: str | None = Non
 
     Notes
     -----
-    This is IRTLRDIF's "all other items as anchors" design (mirt ``DIF(model, which.par =
-    all parameters of the item, scheme = "drop")`` on a ``multipleGroup`` fit with
-    ``invariance = c("free_means", "free_var", items)``). An item in which a category is absent
-    in some group cannot have that group's intercept estimated; it is not tested (``note``).
-    A strongly biased anchor can make clean items look biased: read the effect sizes beside the
-    p-values.
+    The default is IRTLRDIF's "all other items as anchors" design (mirt ``DIF(model, which.par
+    = all parameters of the item, scheme = "drop")`` on a ``multipleGroup`` fit with
+    ``invariance = c("free_means", "free_var", items)``). With one strongly biased item in a short
+    scale that design makes the clean items look biased the other way (the biased anchor shifts
+    the focal latent mean): ``purify=True`` (or chosen ``anchors``) is the remedy. An item in
+    which a category is absent in some group cannot have that group's intercept estimated; it
+    is not tested (``note``) and is free in every model of the round.
 
     Examples
     --------
     >>> from fip.irt.simulate import simulate_grm
-    >>> a, d = np.array([1.5, 1.2, 1.0, 1.3]), [np.array([1.0, -1.0])] * 4
-    >>> shifted = [d[0], d[1], d[2] - 1.0, d[3]]
+    >>> a, d = np.array([1.5, 1.2, 1.0, 1.3, 1.4]), [np.array([1.0, -1.0])] * 5
+    >>> shifted = [d[0], d[1], d[2] - 0.6, d[3], d[4]]
     >>> x = pd.concat([simulate_grm(a, d, 500, seed=1), simulate_grm(a, shifted, 500, seed=2)], ignore_index=True)
-    >>> res = lr_dif(x, pd.Series(["r"] * 500 + ["f"] * 500), reference="r")
-    >>> res.tidy().loc[lambda t: t["p_adjusted"] < 0.05, "item"].tolist()
-    ['x3']
+    >>> res = lr_dif(x, pd.Series(["r"] * 500 + ["f"] * 500), reference="r", purify=True)
+    >>> res.tidy().loc[lambda t: t["p_adjusted"] < 0.05, "item"].tolist(), res.anchors
+    (['x3'], ('x1', 'x2', 'x4', 'x5'))
     """
     if adjust not in _ADJUST:
         raise ValueError(f"adjust must be one of {', '.join(_ADJUST)}; got {adjust!r}")
@@ -509,39 +584,21 @@ def lr_dif(frame: pd.DataFrame, group: pd.Series, *, reference: str | None = Non
     frame, g_all = frame.loc[keep], g_all[keep].map(_label)
     constrained = fit_multigroup_grm(frame, g_all, reference=reference, method=method)
     studied = list(items) if items is not None else list(constrained.items)
-    rows, effects = [], []
-    for item in studied:
-        j = constrained.items.index(item)
-        K = len(constrained.categories[j])
-        df = (len(constrained.groups) - 1) * K
-        answered = frame[item].notna()
-        row = {"item": item, "n": int(answered.sum()), "chi2": np.nan, "df": df, "p": np.nan,
-               "loglik_free": np.nan, "note": ""}
-        missing = []
-        for label in constrained.groups:
-            seen = set(pd.to_numeric(frame.loc[answered & (g_all == label), item]).unique())
-            lack = [f"{c:g}" for c in constrained.categories[j] if c not in seen]
-            if lack:
-                missing.append(f"{label} lacks {', '.join(lack)}")
-        if missing:
-            row["note"] = "not tested: category absent in a group (" + "; ".join(missing) + ")"
-            rows.append(row)
-            continue
-        free = fit_multigroup_grm(frame, g_all, free_items=(item,), reference=constrained.groups[0], method=method,
-                                  start=constrained)
-        chi2 = max(0.0, 2 * (free.loglik - constrained.loglik))
-        row.update(chi2=chi2, p=float(stats.chi2.sf(chi2, df)), loglik_free=free.loglik,
-                   note="" if free.converged else "the freed model did not converge")
-        eff = _effects(free, item, frame, g_all)
-        effects.extend(eff)
-        top = max(eff, key=lambda e: abs(e["sidn"]))
-        row.update(focal=top["focal"], sidn=top["sidn"], uidn=top["uidn"], essd=top["essd"])
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    for c in ("focal", "sidn", "uidn", "essd"):
-        if c not in table:
-            table[c] = np.nan
-    table.insert(table.columns.get_loc("p") + 1, "p_adjusted", _adjust(table["p"].to_numpy(dtype=float), adjust))
-    table = table[["item", "n", "chi2", "df", "p", "p_adjusted", "loglik_free", "focal", "sidn", "uidn", "essd", "note"]]
-    eff_frame = pd.DataFrame(effects, columns=["item", "focal", "sidn", "uidn", "essd"])
-    return LRDIFResult(table=table, effects=eff_frame, constrained=constrained, adjust=adjust, method=method)
+    unknown = [i for i in studied + list(anchors or ()) if i not in constrained.items]
+    if unknown:
+        raise ValueError(f"items or anchors: {', '.join(unknown)} not among the items")
+    if anchors is not None and not anchors:
+        raise ValueError("anchors: at least one anchor item is needed")
+    chosen = tuple(anchors) if anchors is not None else constrained.items
+    table, effects, baseline = _lr_round(frame, g_all, constrained, studied, chosen, method, adjust)
+    purified = False
+    if purify and anchors is None:
+        tested = table[table["chi2"].notna()]
+        flagged = set(tested.loc[tested["p_adjusted"] < alpha, "item"])
+        clean = tuple(i for i in constrained.items if i in set(tested["item"]) - flagged)
+        if flagged and clean:
+            chosen, purified = clean, True
+            table, effects, baseline = _lr_round(frame, g_all, constrained, list(constrained.items) if items is None
+                                                 else studied, chosen, method, adjust)
+    return LRDIFResult(table=table, effects=effects, constrained=constrained, baseline=baseline,
+                       anchors=tuple(chosen), purified=purified, adjust=adjust, method=method)

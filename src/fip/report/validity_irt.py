@@ -34,7 +34,7 @@ GRM_WORDS = ("graded response model (Samejima, logistic; mirt's parameterisation
              "by Bock–Aitkin EM on a 61-point grid over [−6, 6], θ ~ N(0, 1); SEs from the observed information")
 DIF_WORDS = ("likelihood-ratio DIF (IRTLRDIF; mirt DIF, scheme drop): multi-group GRM with the reference group "
              "N(0, 1) and the focal groups' mean and SD free; each item's slope and intercepts freed in turn with "
-             "all other items as anchors; df = freed parameters; p Holm-adjusted over the index's items; "
+             "all other items as anchors (round 1); df = freed parameters; p Holm-adjusted over the index's items; "
              "SIDN and UIDN: signed and unsigned expected-score difference, focal minus reference, over the "
              "focal group's N(mean, SD²) (Meade 2010); ESSD = SIDN / pooled SD of the item")
 THETA = np.arange(-3.0, 3.5, 1.0)
@@ -177,20 +177,24 @@ def irt_section(study, options) -> SectionResult:
                 blocks.append(html.paragraph(f"DIF of {word} by {cword}: not computed (fewer than two groups of "
                                              f"{study.policy.threshold} or more persons{left})."))
                 continue
-            dif = lr_dif(frame, group)
+            dif = lr_dif(frame, group, purify=True)
             n_used = int(sizes.sum())
             withheld = 0 < len(frame) - n_used < study.policy.threshold  # the left-out would follow by subtraction
             size_words = SIZES_WITHHELD if withheld else ", ".join(f"{g}: n = {c}" for g, c in sizes.items())
-            table = dif.tidy()[["item", "chi2", "df", "p", "p_adjusted", "focal", "sidn", "uidn", "essd", "note"]]
+            table = dif.tidy()[["item", "chi2", "df", "p", "p_adjusted", "focal", "sidn", "uidn", "essd", "anchor", "note"]]
+            table["anchor"] = table["anchor"].map({True: "yes", False: "no"})
             table = table.rename(columns={"chi2": "χ²", "p_adjusted": "p (Holm)", "focal": "focal group",
                                           "sidn": "SIDN", "uidn": "UIDN", "essd": "ESSD"})
-            con = dif.constrained
+            con = dif.baseline
             impact = ", ".join(f"{g}: mean {mu:.3f}, SD {sd:.3f}" for g, mu, sd in
                                zip(con.groups[1:], con.latent_mean[1:], con.latent_sd[1:]))
             name = f"irt_dif_{model_id}_{column}"
             parts.table(name, table, n=n_used)
             n_words = "" if withheld else f", n = {n_used}"
+            anchors = (f"purified: round 2 tests every item with the items not flagged in round 1 as anchors "
+                       f"({', '.join(dif.anchors)})" if dif.purified else
+                       "no purification round (no item, or every item, flagged with all others as anchors)")
             blocks.append(parts.show(table, f"DIF of {word} by {cword} ({size_words}{left}; reference group "
-                                            f"{con.groups[0]}; focal latent distribution in the constrained model: "
-                                            f"{impact}): {DIF_WORDS}; round {options.round}{n_words}"))
+                                            f"{con.groups[0]}; focal latent distribution given the anchors: "
+                                            f"{impact}): {DIF_WORDS}; {anchors}; round {options.round}{n_words}"))
     return SectionResult("irt", TITLE, tuple(blocks), **parts.done())
