@@ -16,7 +16,7 @@
 # Effect sizes of the freed item (focal minus reference), over the focal N(mu, sd^2) by integrate:
 # sidn = E[ES_f(theta) - ES_r(theta)], uidn = E|ES_f - ES_r|, ES = expected score on 1..3;
 # essd = sidn / pooled within-group SD of the observed (collapsed) item score.
-# Run from the repository root: Rscript tests/reference/irt_lrdif/make_reference.R
+# Run from the repository root: Rscript tests/reference/irt_lrdif/make_reference.R (about 8 minutes of CPU)
 forms <- read.csv("examples/data/bfi/forms.csv")
 persons <- read.csv("examples/data/bfi/persons.csv")
 d <- merge(forms[, c("person_id", "N1", "N2", "N3", "N4")], persons[, c("person_id", "gender")], by = "person_id")
