@@ -118,7 +118,7 @@ def test_lr_dif_is_the_library_test(tmp_path):
                    "--dif-method", "lr")
     title = " ".join(shown.output.split())
     assert "Likelihood-ratio DIF by gender (items n = 2800; pairwise: every observed answer" in title
-    assert "all other items as anchors" in title and "p_adjusted: holm" in title and "constrained model: items: 2 mean" in title
+    assert "all other items as anchors" in title and "p_adjusted: holm" in title and "latent distribution of the focal groups: items: 2 mean" in title
 
 
 def test_nan_policy_listwise_drops_incomplete_persons(tmp_path):
