@@ -8,6 +8,7 @@ psych (the same closed forms; measured ≤ 3.3e-15); kappa vs sklearn 1e-12.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -16,9 +17,11 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
+from typer.testing import CliRunner
 
 from fip.agreement import ICC_FORMS, agreement_table, bland_altman, icc, weighted_kappa
 from fip.change import Z95, change_table, smallest_detectable_change
+from fip.cli import app
 from fip.disclosure import DisclosurePolicy
 from fip.simulate import simulate_cohort
 from fip.study import Study
@@ -154,3 +157,67 @@ def test_shares_resting_on_few_persons_are_blank(study):
     raw = change_table(Study(study.dataset, policy=DisclosurePolicy(threshold=1))).set_index("id")
     raw_counts = raw[["share_better", "share_worse"]].mul(raw["n_change"].astype(float), axis=0).round()
     assert ((raw_counts > 0) & (raw_counts < 5)).to_numpy().any()
+
+
+# ----------------------------------------------------------------------------- any instrument
+
+def _two_raters(tmp_path, parallel: bool = True):
+    """40 pupils rated by themselves and a teacher in two rounds; S1/T1 ask the same question."""
+    tmp_path.mkdir(exist_ok=True)
+    inst_file = tmp_path / "inst.yaml"
+    inst_file.write_text(
+        "instrument: {id: pupils}\nscale: {min: 1, max: 5}\n"
+        "respondents:\n  - {id: self, label: {en: Pupil}}\n  - {id: teacher, label: {en: Teacher}}\n"
+        "items:\n  - {id: S1, respondent: self}\n  - {id: S2, respondent: self}\n  - {id: S3, respondent: self}\n"
+        "  - {id: T1, respondent: teacher}\n  - {id: T2, respondent: teacher}\n"
+        + ("parallel_items:\n  - {items: [S1, T1]}\n" if parallel else ""), encoding="utf-8")
+    rng = np.random.default_rng(11)
+    rows = []
+    for p in range(40):
+        level = rng.normal()
+        for day in ("2021-02-01", "2021-09-01"):
+            s = np.clip(np.rint(3 + level + rng.normal(0, 0.7, 3)), 1, 5).astype(int)
+            t = np.clip(np.rint(3 + level + rng.normal(0, 0.7, 2)), 1, 5).astype(int)
+            rows.append(f"p{p},self,{day},{s[0]},{s[1]},{s[2]},,")
+            rows.append(f"p{p},teacher,{day},,,,{t[0]},{t[1]}")
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "forms.csv").write_text("person_id,respondent,answered_on,S1,S2,S3,T1,T2\n" + "\n".join(rows) + "\n")
+    return inst_file, folder
+
+
+def test_agreement_of_any_two_respondents(tmp_path):
+    from sklearn.metrics import cohen_kappa_score
+
+    from fip.agreement import agreement_respondents
+    from fip.data import load_dataset
+    from fip.instrument import load_instrument
+
+    inst_file, folder = _two_raters(tmp_path)
+    inst = load_instrument(inst_file)
+    assert agreement_respondents(inst) == ("self", "teacher")
+    table = agreement_table(Study(load_dataset(folder, inst)))
+    assert list(table[["self_item", "teacher_item"]].itertuples(index=False, name=None)) == [("S1", "T1")] * 2
+    raw = pd.read_csv(folder / "forms.csv")
+    for r, day in ((1, "2021-02-01"), (2, "2021-09-01")):
+        f = raw[raw["answered_on"] == day]
+        s = f[f["respondent"] == "self"].set_index("person_id")["S1"]
+        t = f[f["respondent"] == "teacher"].set_index("person_id")["T1"].reindex(s.index)
+        row = table[table["round"] == r].iloc[0]
+        assert row["n"] == 40
+        assert abs(row["kappa_quadratic"] - cohen_kappa_score(s, t, weights="quadratic")) < 1e-12
+        assert abs(row["mean_difference"] - (s - t).mean()) < 1e-12
+
+
+def test_cli_agreement_says_what_the_data_cannot_give(tmp_path):
+    inst_file, folder = _two_raters(tmp_path, parallel=False)
+    res = CliRunner().invoke(app, ["agreement", str(folder), "--instrument", str(inst_file), "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    assert "agreement needs parallel items" in res.stderr and "Traceback" not in res.output
+    change = pd.read_csv(io.StringIO(res.stdout))
+    assert set(change.loc[change["kind"] == "item", "id"]) == {"S1", "S2", "S3", "T1", "T2"}
+    res = CliRunner().invoke(app, ["agreement", str(folder), "--instrument", str(inst_file), "--what", "agreement"])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "instrument pupils" in res.stderr
+    inst_file, folder = _two_raters(tmp_path / "p")
+    res = CliRunner().invoke(app, ["agreement", str(folder), "--instrument", str(inst_file), "--what", "agreement"])
+    assert res.exit_code == 0 and "Pupil vs teacher (pupil minus teacher" in " ".join(res.stdout.split())

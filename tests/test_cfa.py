@@ -171,3 +171,19 @@ def test_listwise_deletion_counts(data):
     d.loc[d.index[:7], "x5"] = np.nan
     res = fit_cfa(parse_model(MODEL), d)
     assert res.n == 294 and res.n_dropped == 7
+
+
+@pytest.mark.parametrize("std_lv,equal,rescov", [(False, (), False), (True, ("loadings", "intercepts"), True),
+                                                 (False, ("loadings", "intercepts", "residuals"), False)])
+def test_closed_form_jacobian_matches_finite_differences(data, std_lv, equal, rescov):
+    from fip.cfa.estimate import _jacobian, _jacobian_numeric, build_parameters
+
+    spec = parse_model(MODEL + ("\nx1 ~~ x9" if rescov else ""))
+    params = build_parameters(spec, 2, std_lv=std_lv, meanstructure=True, group_equal=equal)
+    npar = 1 + max(q.free for q in params)
+    x = np.random.default_rng(3).uniform(0.2, 1.2, npar)      # any point: the identity holds everywhere
+    for (s1, m1, ds1, dm1), (s2, m2, ds2, dm2) in zip(_jacobian(spec, params, x, 2),
+                                                      _jacobian_numeric(spec, params, x, 2)):
+        assert_allclose(s1, s2, rtol=0, atol=0)
+        assert_allclose(ds1, ds2, rtol=0, atol=1e-8)
+        assert_allclose(dm1, dm2, rtol=0, atol=1e-8)

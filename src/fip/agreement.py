@@ -36,8 +36,48 @@ from fip._tidy import ScalarTidy
 if TYPE_CHECKING:
     from fip.study import Study
 
-__all__ = ["ICC_FORMS", "BlandAltman", "agreement_table", "bland_altman", "icc", "parallel_agreement",
+__all__ = ["ICC_FORMS", "BlandAltman", "agreement_respondents", "agreement_table", "bland_altman", "icc",
+           "parallel_agreement",
            "weighted_kappa"]
+
+
+def agreement_respondents(instrument, kinds: tuple[str, ...] = ("parallel",)) -> tuple[str, str] | None:
+    """The two respondents compared on the parallel items: the first pair of respondents, in the
+    instrument's order, that answer the same question in a parallel group (FIP: citizen and
+    caseworker). None when no parallel group of ``kinds`` joins two respondents.
+
+    Examples
+    --------
+    >>> from fip.instrument import load_instrument
+    >>> agreement_respondents(load_instrument())
+    ('citizen', 'caseworker')
+    """
+    order = [r.id for r in instrument.respondents]
+    respondent = {item.id: item.respondent for item in instrument.items}
+    pairs = []
+    for group in instrument.parallel:
+        if group.kind in kinds:
+            present = sorted({respondent[i] for i in group.items}, key=order.index)
+            pairs += [(a, b) for k, a in enumerate(present) for b in present[k + 1:]]
+    return min(pairs, key=lambda ab: (order.index(ab[0]), order.index(ab[1]))) if pairs else None
+
+
+def _pairs_of(study: Study, kinds: tuple[str, ...]) -> tuple[str, str, list[tuple[str, str]]]:
+    """The two respondents and their parallel item pairs; a clear error when there are none."""
+    from fip.errors import FipError
+
+    inst = study.instrument
+    two = agreement_respondents(inst, kinds)
+    if two is None:
+        raise FipError(f"instrument {inst.id}: agreement needs parallel items (parallel_items in the instrument "
+                       "file) answered by two respondents; this instrument has none")
+    respondent = {item.id: item.respondent for item in inst.items}
+    pairs = []
+    for group in inst.parallel:
+        by = {respondent[i]: i for i in group.items}
+        if group.kind in kinds and set(two) <= set(by):
+            pairs.append((by[two[0]], by[two[1]]))
+    return two[0], two[1], pairs
 
 
 def parallel_agreement(study: Study, round_: int = 1, kinds: tuple[str, ...] = ("parallel",)) -> pd.DataFrame:
@@ -56,34 +96,30 @@ def parallel_agreement(study: Study, round_: int = 1, kinds: tuple[str, ...] = (
     Returns
     -------
     DataFrame
-        One row per pair: ``citizen_item``, ``caseworker_item``, ``domain`` (the citizen
+        One row per pair: ``citizen_item``, ``caseworker_item`` (``{respondent}_item`` of the
+        two :func:`agreement_respondents` of another instrument), ``domain`` (the first
         item's), ``n`` (persons with both answers), ``r`` (Pearson), ``mean_difference`` and
-        ``mean_abs_difference`` (citizen minus caseworker). Pairs resting on 1-4 persons
+        ``mean_abs_difference`` (first minus second respondent). Pairs resting on 1-4 persons
         (the Study's policy) are blanked.
     """
     inst = study.instrument
     m = study.measurements
     m = m[m["round"] == round_]
-    respondent = {item.id: item.respondent for item in inst.items}
     domain = {item.id: item.domain for item in inst.items}
+    first, second, pairs = _pairs_of(study, kinds)
     rows = []
-    for group in inst.parallel:
-        if group.kind not in kinds:
-            continue
-        by = {respondent[i]: i for i in group.items}
-        if not {"citizen", "caseworker"} <= set(by):
-            continue
-        a = m[by["citizen"]].astype("float64").to_numpy(na_value=np.nan)
-        b = m[by["caseworker"]].astype("float64").to_numpy(na_value=np.nan)
+    for item_a, item_b in pairs:
+        a = m[item_a].astype("float64").to_numpy(na_value=np.nan)
+        b = m[item_b].astype("float64").to_numpy(na_value=np.nan)
         both = ~(np.isnan(a) | np.isnan(b))
         a, b = a[both], b[both]
         n = int(both.sum())
         r = float(np.corrcoef(a, b)[0, 1]) if n > 2 and a.std() > 0 and b.std() > 0 else np.nan
-        rows.append({"citizen_item": by["citizen"], "caseworker_item": by["caseworker"],
-                     "domain": domain[by["citizen"]], "n": n, "r": r,
+        rows.append({f"{first}_item": item_a, f"{second}_item": item_b,
+                     "domain": domain[item_a], "n": n, "r": r,
                      "mean_difference": float(np.mean(a - b)) if n else np.nan,
                      "mean_abs_difference": float(np.mean(np.abs(a - b))) if n else np.nan})
-    table = pd.DataFrame(rows, columns=["citizen_item", "caseworker_item", "domain", "n", "r",
+    table = pd.DataFrame(rows, columns=[f"{first}_item", f"{second}_item", "domain", "n", "r",
                                         "mean_difference", "mean_abs_difference"])
     table["n"] = table["n"].astype("Int64")
     small = study.policy.is_small(table["n"].astype("int64")) if len(table) else pd.Series(dtype=bool)
@@ -286,28 +322,31 @@ def agreement_table(study: Study, rounds: tuple[int, ...] = (1, 2), kinds: tuple
     Returns
     -------
     DataFrame
-        One row per pair and round: ``round``, ``citizen_item``, ``caseworker_item``,
-        ``domain``, ``n``, ``kappa_quadratic``, ``icc`` (with ``icc_form``), ``icc_ci_low``,
-        ``icc_ci_high``, ``mean_difference``, ``sd_difference``, ``lower``, ``upper`` and the
-        confidence limits of the last two (citizen minus caseworker). Rows resting on 1-4
-        persons (the Study's policy) show no figures and no n.
+        One row per pair and round: ``round``, ``citizen_item``, ``caseworker_item``
+        (``{respondent}_item`` of the two :func:`agreement_respondents` of another
+        instrument), ``domain``, ``n``, ``kappa_quadratic``, ``icc`` (with ``icc_form``),
+        ``icc_ci_low``, ``icc_ci_high``, ``mean_difference``, ``sd_difference``, ``lower``,
+        ``upper`` and the confidence limits of the last two (first minus second respondent).
+        Rows resting on 1-4 persons (the Study's policy) show no figures and no n.
+
+    Raises
+    ------
+    FipError
+        When the instrument has no parallel items answered by two respondents.
     """
     check_option("icc_form", icc_form, tuple(ICC_FORMS))
     inst = study.instrument
-    respondent = {item.id: item.respondent for item in inst.items}
     domain = {item.id: item.domain for item in inst.items}
+    first, second, pairs = _pairs_of(study, kinds)
     m = study.measurements
     rows = []
     for round_ in rounds:
         mr = m[m["round"] == round_]
-        for group in inst.parallel:
-            by = {respondent[i]: i for i in group.items}
-            if group.kind not in kinds or not {"citizen", "caseworker"} <= set(by):
-                continue
-            a, b = _pairs(mr[by["citizen"]].astype("float64").to_numpy(na_value=np.nan),
-                          mr[by["caseworker"]].astype("float64").to_numpy(na_value=np.nan))
-            row = {"round": round_, "citizen_item": by["citizen"], "caseworker_item": by["caseworker"],
-                   "domain": domain[by["citizen"]], "n": len(a)}
+        for item_a, item_b in pairs:
+            a, b = _pairs(mr[item_a].astype("float64").to_numpy(na_value=np.nan),
+                          mr[item_b].astype("float64").to_numpy(na_value=np.nan))
+            row = {"round": round_, f"{first}_item": item_a, f"{second}_item": item_b,
+                   "domain": domain[item_a], "n": len(a)}
             ba = bland_altman(a, b)
             ok = len(a) >= 3 and a.std() > 0 and b.std() > 0
             ic = icc(np.column_stack([a, b])).loc[icc_form] if ok else None
@@ -320,7 +359,7 @@ def agreement_table(study: Study, rounds: tuple[int, ...] = (1, 2), kinds: tuple
                     "lower": ba.lower, "lower_ci_low": ba.lower_ci_low, "lower_ci_high": ba.lower_ci_high,
                     "upper": ba.upper, "upper_ci_low": ba.upper_ci_low, "upper_ci_high": ba.upper_ci_high}
             rows.append(row)
-    columns = ["round", "citizen_item", "caseworker_item", "domain", "n", "kappa_quadratic", "icc_form", "icc",
+    columns = ["round", f"{first}_item", f"{second}_item", "domain", "n", "kappa_quadratic", "icc_form", "icc",
                "icc_ci_low", "icc_ci_high", "mean_difference", "sd_difference", "lower", "lower_ci_low",
                "lower_ci_high", "upper", "upper_ci_low", "upper_ci_high"]
     table = pd.DataFrame(rows, columns=columns)

@@ -80,7 +80,7 @@ def change_table(study: Study, rounds: tuple[int, int] = (1, 2)) -> pd.DataFrame
         raise ValueError(f"rounds must be two different rounds; got {rounds!r}")
     first, second, ifirst, isecond = _rows(study, rounds)
     rows = []
-    for item_set in ("citizen", "caseworker"):
+    for item_set in (s for s in study.item_sets if s != "both"):      # each respondent's form
         items = study.items_of(item_set)
         answers = first[list(items)].astype("float64")
         complete = answers.dropna()

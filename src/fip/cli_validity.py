@@ -14,6 +14,7 @@ from fip._options import FORMATS, check_option
 from fip.cli import (
     WAIT,
     DataDir,
+    FipError,
     InstrumentOpt,
     ItemsOpt,
     MinCellOpt,
@@ -26,6 +27,7 @@ from fip.cli import (
     _policy,
     app,
     console,
+    err_console,
     handles_errors,
     load_study,
 )
@@ -127,11 +129,13 @@ def agreement(
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
 ) -> None:
-    """Citizen vs caseworker on the parallel items by round (quadratic-weighted kappa, ICC,
-    Bland–Altman limits of agreement), and the smallest detectable change (SDC95) of every item
-    and index with the share of persons whose round 1 → 2 change exceeds it."""
+    """Respondent vs respondent on the parallel items by round (FIP: citizen vs caseworker;
+    quadratic-weighted kappa, ICC, Bland–Altman limits of agreement), and the smallest
+    detectable change (SDC95) of every item and index with the share of persons whose round
+    1 → 2 change exceeds it. Each part says when the data cannot give it (no parallel items of
+    two respondents; one measurement per person); with ``--what both`` the other part still runs."""
     from fip._output import emit
-    from fip.agreement import ICC_FORMS, agreement_table
+    from fip.agreement import ICC_FORMS, agreement_respondents, agreement_table
     from fip.change import change_table
 
     check_option("--format", fmt, FORMATS)
@@ -141,9 +145,25 @@ def agreement(
     _check_outputs(("--out", out), ("--out", change_out))
     policy = _policy(min_cell, secure_machine)
     study = load_study(data, instrument, store, wait=wait, policy=policy)
-    if what in ("agreement", "both"):
+    two = agreement_respondents(study.instrument)
+    rounds = set(study.measurements["round"].unique().tolist())
+    wanted = {"agreement": what in ("agreement", "both"), "change": what in ("change", "both")}
+    missing = {"agreement": None if two is not None else
+               f"instrument {study.instrument.id}: agreement needs parallel items (parallel_items in the instrument "
+               "file) answered by two respondents; this instrument has none",
+               "change": None if {1, 2} <= rounds else
+               "the change part needs two rounds (forms with answered_on dates); every person has one measurement"}
+    runnable = [k for k in wanted if wanted[k] and missing[k] is None]
+    if not runnable:
+        raise FipError("; ".join(missing[k] for k in wanted if wanted[k]))
+    for k in wanted:
+        if wanted[k] and missing[k] is not None:
+            err_console.print(f"note: {missing[k]}")
+    if "agreement" in runnable:
+        labels = {r.id: r.label.get("en", r.id) for r in study.instrument.respondents}
+        a, b = (labels.get(x, x) for x in two)
         emit(agreement_table(study, icc_form=icc_form), fmt, out, console, notice=policy.statement,
-             title=f"Citizen vs caseworker (citizen minus caseworker; {icc_form}: {ICC_FORMS[icc_form]})")
-    if what in ("change", "both"):
+             title=f"{a} vs {b.lower()} ({a.lower()} minus {b.lower()}; {icc_form}: {ICC_FORMS[icc_form]})")
+    if "change" in runnable:
         emit(change_table(study), fmt, change_out, console, notice=policy.statement,
              title="Smallest detectable change (SDC95 = 1.96·√2·SEM; items: SMC, indices: alpha) and changes round 1 → 2 beyond it")

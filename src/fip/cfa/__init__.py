@@ -1,7 +1,8 @@
 """Confirmatory factor analysis and measurement invariance, matching lavaan 0.6 (ML).
 
 Modules: :mod:`fip.cfa.spec` (model), :mod:`fip.cfa.estimate` (ML estimation),
-:mod:`fip.cfa.fit` (fit indices), :mod:`fip.cfa.invariance` (multi-group sequence).
+:mod:`fip.cfa.fit` (fit indices), :mod:`fip.cfa.invariance` (multi-group sequence),
+:mod:`fip.cfa.longitudinal` (the same items over rounds: one model, equalities over time).
 """
 
 from fip.cfa.estimate import CfaResult, fit_cfa

@@ -23,7 +23,8 @@ Example
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -179,10 +180,14 @@ class CfaResult:
     group_partial: tuple[str, ...] = ()
     moments: _Moments | None = field(default=None, repr=False)
     n_dropped: int = 0
+    estimator: str = "ml"
+    missing: str = "listwise"
+    robust: Any = field(default=None, repr=False)
+    n_pairs_min: int = 0
 
     @property
     def n(self) -> int:
-        """Persons used (listwise complete on the model's items)."""
+        """Persons used (listwise: complete on the model's items; pairwise: with at least one answer)."""
         return int(sum(self.n_groups_n))
 
     @property
@@ -257,9 +262,11 @@ def _objective(spec, params, x, mom: _Moments, means: bool) -> float:
     total = mom.n.sum()
     f = 0.0
     for g, (sig, mu) in enumerate(_implied(spec, params, x, len(mom.n))):
-        sign, logdet = np.linalg.slogdet(sig)
-        if sign <= 0:
+        try:  # Σ must be positive definite: a positive determinant is not enough (two negative eigenvalues)
+            chol = np.linalg.cholesky(sig)
+        except np.linalg.LinAlgError:
             return np.inf
+        logdet = 2.0 * np.sum(np.log(np.diag(chol)))
         inv = np.linalg.inv(sig)
         s = mom.cov[g]
         fg = logdet + np.trace(s @ inv) - np.linalg.slogdet(s)[1] - s.shape[0]
@@ -270,11 +277,50 @@ def _objective(spec, params, x, mom: _Moments, means: bool) -> float:
     return float(f)
 
 
-def _jacobian(spec, params, x, n_groups, h: float = 1e-4):
-    """d vec(Σ_g)/dx and dμ_g/dx per group; central differences are exact here because Σ and μ
-    are at most quadratic in each single parameter."""
+def _jacobian(spec, params, x, n_groups):
+    """Σ_g, μ_g, d vec(Σ_g)/dx and dμ_g/dx per group, in closed form.
+
+    With Σ = ΛΨΛ' + Θ and μ = ν + Λα, a loading λ_rc moves row and column r of Σ by (ΨΛ')_c and
+    μ_r by α_c; ψ_rc gives λ_r λ_c' + λ_c λ_r'; θ_rc the unit matrix entries; ν_r and α_c are
+    linear in μ. Parameters sharing a free index (equality constraints) add up.
+    ``_jacobian_numeric`` is the finite-difference check (tests/test_cfa.py).
+    """
     k = x.size
     out = []
+    for g in range(n_groups):
+        mm = _matrices(spec, params, x, g)
+        lam, psi, alpha = mm["lambda"], mm["psi"], mm["alpha"]
+        p = lam.shape[0]
+        dsig = np.zeros((p, p, k))
+        dmu = np.zeros((p, k))
+        lam_psi = lam @ psi                                  # (p, m): column c is (ΛΨ)_{·c}
+        for q in params:
+            if q.group != g or q.free < 0:
+                continue
+            j, r, c = q.free, q.row, q.col
+            if q.kind == "lambda":
+                dsig[r, :, j] += lam_psi[:, c]
+                dsig[:, r, j] += lam_psi[:, c]
+                dmu[r, j] += alpha[c]
+            elif q.kind == "psi":
+                outer = np.outer(lam[:, r], lam[:, c])
+                dsig[:, :, j] += outer if r == c else outer + outer.T
+            elif q.kind == "theta":
+                dsig[r, c, j] += 1.0
+                if r != c:
+                    dsig[c, r, j] += 1.0
+            elif q.kind == "nu":
+                dmu[r, j] += 1.0
+            else:
+                dmu[:, j] += lam[:, r]
+        out.append((mm["sigma"], mm["mu"], dsig.reshape(p * p, k), dmu))
+    return out
+
+
+def _jacobian_numeric(spec, params, x, n_groups, h: float = 1e-4):
+    """The Jacobian of ``_jacobian`` by central differences (exact up to rounding: Σ and μ are at
+    most quadratic in each single parameter); kept as its independent check."""
+    k = x.size
     base = _implied(spec, params, x, n_groups)
     p = base[0][0].shape[0]
     dsig = [np.zeros((p * p, k)) for _ in range(n_groups)]
@@ -287,9 +333,7 @@ def _jacobian(spec, params, x, n_groups, h: float = 1e-4):
         for g in range(n_groups):
             dsig[g][:, j] = ((ip[g][0] - im[g][0]) / (2 * h)).ravel()
             dmu[g][:, j] = (ip[g][1] - im[g][1]) / (2 * h)
-    for g in range(n_groups):
-        out.append((base[g][0], base[g][1], dsig[g], dmu[g]))
-    return out
+    return [(base[g][0], base[g][1], dsig[g], dmu[g]) for g in range(n_groups)]
 
 
 def _grad_info(spec, params, x, mom: _Moments, means: bool):
@@ -311,30 +355,69 @@ def _grad_info(spec, params, x, mom: _Moments, means: bool):
         grad += w * (ds.T @ gs.ravel())
         if means:
             grad += w * (-2.0 * dm.T @ (inv @ d))
-        kron = np.kron(inv, inv)
-        info += w * (0.5 * ds.T @ kron @ ds)
+        p = inv.shape[0]
+        dsk = ds.T.reshape(k, p, p)
+        sandwiched = (inv @ dsk @ inv).reshape(k, p * p)     # vec(Σ⁻¹ dΣ_j Σ⁻¹) = (Σ⁻¹ ⊗ Σ⁻¹) vec(dΣ_j)
+        info += w * (0.5 * ds.T @ sandwiched.T)
         if means:
             info += w * (dm.T @ inv @ dm)
     return grad, info
 
 
-def _moments(data: pd.DataFrame, items: Sequence[str], group: str | None) -> tuple[_Moments, tuple[str, ...], int]:
+MISSING = ("listwise", "pairwise", "fiml")
+ESTIMATORS = ("ml", "mlr")
+
+
+def _moments(data: pd.DataFrame, items: Sequence[str], group: str | None, missing: str = "listwise"
+             ) -> tuple[_Moments, tuple[str, ...], int, tuple[np.ndarray, ...], int]:
+    """Sample moments per group (divisor N), the group labels, rows dropped, the raw item arrays
+    and the smallest number of persons behind a covariance.
+
+    ``missing="pairwise"`` is lavaan's: each covariance from the persons answering both items
+    (R ``cov(use="pairwise")``, rescaled by (N − 1)/N), each mean from those answering the item,
+    N the persons with at least one answer."""
     cols = list(items) + ([group] if group else [])
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise FipError(f"model names columns not in the data: {', '.join(missing)}")
-    sub = data[cols].dropna()
+    absent = [c for c in cols if c not in data.columns]
+    if absent:
+        raise FipError(f"model names columns not in the data: {', '.join(absent)}")
+    if missing == "listwise":
+        sub = data[cols].dropna()
+    else:
+        sub = data[cols]
+        if group:
+            sub = sub[sub[group].notna()]
+        sub = sub[sub[list(items)].notna().any(axis=1)]
     dropped = len(data) - len(sub)
     labels = ("all",) if group is None else tuple(dict.fromkeys(sub[group].astype(str)))  # lavaan: order of appearance
-    ns, covs, means = [], [], []
+    ns, covs, means, raws = [], [], [], []
+    pairs_min = len(sub)
     for lab in labels:
         part = sub if group is None else sub[sub[group].astype(str) == lab]
         y = part[list(items)].to_numpy(dtype=float)
-        ns.append(len(y))
-        mean = y.mean(axis=0)
-        covs.append((y - mean).T @ (y - mean) / len(y))
+        n = len(y)
+        ns.append(n)
+        raws.append(y)
+        if missing == "listwise":
+            mean = y.mean(axis=0)
+            covs.append((y - mean).T @ (y - mean) / n)
+        else:
+            obs = (~np.isnan(y)).astype(float)
+            counts = obs.T @ obs
+            pairs_min = min(pairs_min, int(counts.min()))
+            where = f" in group {lab!r}" if group else ""
+            if counts.min() < 2:
+                i, j = np.unravel_index(int(np.argmin(counts)), counts.shape)
+                raise FipError(f"--nan-policy pairwise: items {items[i]} and {items[j]} are answered together by "
+                               f"fewer than 2 persons{where}; their covariance cannot be estimated")
+            mean = np.nanmean(y, axis=0)
+            cov = part[list(items)].astype(float).cov().to_numpy() * (n - 1) / n
+            if np.linalg.eigvalsh(cov).min() <= 0:
+                raise FipError(f"--nan-policy pairwise: the pairwise covariance matrix{where} is not positive "
+                               "definite; use --nan-policy listwise")
+            covs.append(cov)
         means.append(mean)
-    return _Moments(np.asarray(ns, dtype=float), tuple(covs), tuple(means)), labels, dropped
+    return (_Moments(np.asarray(ns, dtype=float), tuple(covs), tuple(means)), labels, dropped, tuple(raws),
+            pairs_min)
 
 
 def _start(spec: ModelSpec, params: Sequence[Param], mom: _Moments, npar: int) -> np.ndarray:
@@ -385,8 +468,11 @@ def fit_cfa(
     group_equal: Sequence[str] = (),
     group_partial: Sequence[str] = (),
     meanstructure: bool | None = None,
+    parameters: Sequence[Param] | None = None,
     tol: float = 1e-10,
     max_iter: int = 500,
+    estimator: str = "ml",
+    missing: str = "listwise",
 ) -> CfaResult:
     """Fit a CFA by maximum likelihood as lavaan ``cfa(model, data, likelihood="normal")``.
 
@@ -399,6 +485,15 @@ def fit_cfa(
         group (latent means fixed at 0 there).
     std_lv : fix factor variances at 1 and free all loadings (lavaan ``std.lv=TRUE``).
     group_equal, group_partial : lavaan's ``group.equal`` / ``group.partial``.
+    estimator : ``"ml"`` (expected-information SEs, χ² test) or ``"mlr"`` (lavaan ``estimator="MLR"``:
+        the same estimates, Huber-White SEs and the Yuan-Bentler scaled test; see :mod:`fip.cfa.robust`).
+    missing : ``"listwise"``, ``"pairwise"`` (lavaan ``missing="pairwise"``, ML only: lavaan 0.6
+        has no robust statistics from pairwise covariances, so ``"mlr"`` with it is refused) or
+        ``"fiml"`` (lavaan ``missing="ml"``, ML only; :mod:`fip.cfa.fiml`).
+    parameters : a parameter table to use instead of :func:`build_parameters` (e.g. equality
+        constraints within one group by shared free indices, as lavaan's labels, and free latent
+        means: :mod:`fip.cfa.longitudinal`). Its free indices must be 0..k-1; ``group_equal`` and
+        ``group_partial`` must then be empty.
 
     Returns
     -------
@@ -409,7 +504,23 @@ def fit_cfa(
     Fisher scoring with step halving from eigenvector starting values, to ‖gradient‖∞ < ``tol``.
     Matches lavaan 0.6 estimates and SEs to about 1e-6 (tests/test_cfa.py).
     """
-    mom, labels, dropped = _moments(data, spec.items, group)
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator: allowed {ESTIMATORS}, got {estimator!r}")
+    if missing not in MISSING:
+        raise ValueError(f"missing: allowed {MISSING}, got {missing!r}")
+    if estimator == "mlr" and missing == "pairwise":
+        raise FipError("--estimator mlr with --nan-policy pairwise: robust (sandwich) statistics need complete "
+                       "answers per person, and lavaan refuses the combination too; use --nan-policy listwise "
+                       "or --estimator ml")
+    if missing == "fiml":
+        if estimator == "mlr":
+            raise FipError("--estimator mlr with --nan-policy fiml: robust statistics with full-information ML "
+                           "are not built; use --estimator ml")
+        from fip.cfa.fiml import fit_cfa_fiml
+
+        return fit_cfa_fiml(spec, data, group=group, std_lv=std_lv, group_equal=group_equal,
+                            group_partial=group_partial)
+    mom, labels, dropped, raws, pairs_min = _moments(data, spec.items, group, missing)
     means = (len(labels) > 1) if meanstructure is None else meanstructure
     if group is not None and not means:
         means = True
@@ -420,9 +531,12 @@ def fit_cfa(
                 f"group {lab!r} of {group!r}: fewer persons with complete answers than items ({p}); "
                 "the group's covariance matrix cannot be estimated"
             )
-    params = build_parameters(
-        spec, len(labels), std_lv=std_lv, meanstructure=means, group_equal=group_equal, group_partial=group_partial
-    )
+    if parameters is None:
+        params = build_parameters(
+            spec, len(labels), std_lv=std_lv, meanstructure=means, group_equal=group_equal, group_partial=group_partial
+        )
+    else:
+        params = _checked_parameters(parameters, len(labels), means, group_equal, group_partial)
     npar = 1 + max(q.free for q in params)
     x = _start(spec, params, mom, npar)
     f = _objective(spec, params, x, mom, means)
@@ -433,23 +547,20 @@ def fit_cfa(
         if np.max(np.abs(grad)) < tol:
             converged = True
             break
-        try:
-            step = np.linalg.solve(2.0 * info, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.pinv(2.0 * info) @ grad
-        t = 1.0
-        while t > 1e-8:
-            xn = x - t * step
-            fn = _objective(spec, params, xn, mom, means)
-            if np.isfinite(fn) and fn <= f + 1e-14:
-                break
-            t /= 2
-        else:
+        found = _line_search(spec, params, x, f, mom, means, grad, info, 0.0)
+        # a Fisher step that cannot decrease F (information singular at the current point, e.g. a
+        # two-item factor with zero covariances at the start): Levenberg–Marquardt damping
+        damping = 1e-4 * max(float(np.max(np.diag(info))), 1e-12)
+        while found is None and damping < 1e6:
+            found = _line_search(spec, params, x, f, mom, means, grad, info, damping)
+            damping *= 100.0
+        if found is None:
             break
+        xn, fn = found
         x, f = xn, fn
     _, info = _grad_info(spec, params, x, mom, means)
     vcov = np.linalg.pinv(mom.n.sum() * info)
-    return CfaResult(
+    res = CfaResult(
         spec=spec,
         params=tuple(params),
         x=x,
@@ -465,7 +576,47 @@ def fit_cfa(
         group_partial=tuple(group_partial),
         moments=mom,
         n_dropped=dropped,
+        missing=missing,
+        n_pairs_min=pairs_min,
     )
+    if estimator == "mlr":
+        from fip.cfa.robust import mlr_statistics
+
+        rob = mlr_statistics(res, raws)
+        res = replace(res, vcov=rob.vcov, estimator="mlr", robust=rob)
+    return res
+
+
+def _line_search(spec, params, x, f, mom, means, grad, info, damping: float):
+    """``x − t·step`` with the largest t = 1, ½, ¼, ... that does not increase F, or None."""
+    a = 2.0 * (info + damping * np.eye(info.shape[0]))
+    try:
+        step = np.linalg.solve(a, grad)
+    except np.linalg.LinAlgError:
+        step = np.linalg.pinv(a) @ grad
+    t = 1.0
+    while t > 1e-8:
+        xn = x - t * step
+        fn = _objective(spec, params, xn, mom, means)
+        if np.isfinite(fn) and fn <= f + 1e-14:
+            return xn, fn
+        t /= 2
+    return None
+
+
+def _checked_parameters(parameters: Sequence[Param], n_groups: int, means: bool,
+                        group_equal: Sequence[str], group_partial: Sequence[str]) -> list[Param]:
+    if group_equal or group_partial:
+        raise ValueError("parameters: give either a parameter table or group_equal/group_partial, not both")
+    params = list(parameters)
+    free = sorted({q.free for q in params if q.free >= 0})
+    if free != list(range(len(free))) or not free:
+        raise ValueError("parameters: free indices must be 0..k-1 with k >= 1")
+    if any(q.group >= n_groups for q in params):
+        raise ValueError(f"parameters: group index beyond the {n_groups} group(s) of the data")
+    if not means and any(q.kind in ("nu", "alpha") for q in params):
+        raise ValueError("parameters: intercepts or latent means need meanstructure=True")
+    return params
 
 
 def _std_values(res: CfaResult, x: np.ndarray) -> np.ndarray:

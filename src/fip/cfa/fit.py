@@ -65,8 +65,21 @@ def _ncp_bound(chisq: float, df: int, prob: float) -> float:
     return float(optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-14))
 
 
-def fit_indices(res: CfaResult) -> FitIndices:
-    """χ², CFI, TLI, RMSEA (90 % CI, p-close) and SRMR of a fitted model (lavaan definitions)."""
+def fit_indices(res: CfaResult, *, naive: bool = False) -> FitIndices:
+    """χ², CFI, TLI, RMSEA (90 % CI, p-close) and SRMR of a fitted model (lavaan definitions).
+
+    For an MLR fit (``res.robust`` set) this is :func:`fip.cfa.robust.robust_fit_indices` (scaled
+    headline, robust and naive beside it), for a FIML fit :func:`fip.cfa.fiml.fiml_fit_indices`,
+    unless ``naive=True``.
+    """
+    if res.missing == "fiml" and not naive:
+        from fip.cfa.fiml import fiml_fit_indices
+
+        return fiml_fit_indices(res)
+    if res.robust is not None and not naive:
+        from fip.cfa.robust import robust_fit_indices
+
+        return robust_fit_indices(res)
     mom = res.moments
     assert mom is not None
     n = float(res.n)

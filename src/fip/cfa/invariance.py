@@ -92,8 +92,13 @@ class InvarianceResult:
             else:
                 dchi = fi.chisq - prev.chisq
                 ddf = fi.df - prev.df
+                p_delta = float(stats.chi2.sf(dchi, ddf)) if ddf > 0 else np.nan
+                if hasattr(fi, "chisq_naive"):  # MLR: Satorra-Bentler (2001) scaled difference
+                    from fip.cfa.robust import scaled_difference
+
+                    dchi, ddf, p_delta = scaled_difference(fi, prev)
                 row.update(
-                    delta_chisq=dchi, delta_df=ddf, p_delta=float(stats.chi2.sf(dchi, ddf)) if ddf > 0 else np.nan,
+                    delta_chisq=dchi, delta_df=ddf, p_delta=p_delta,
                     delta_cfi=fi.cfi - prev.cfi, delta_rmsea=fi.rmsea - prev.rmsea,
                 )
                 row["holds"] = _holds(self.rule, row)
@@ -158,6 +163,8 @@ def measurement_invariance(
     alpha: float = 0.05,
     min_group_n: int | None = None,
     std_lv: bool = False,
+    estimator: str = "ml",
+    missing: str = "listwise",
 ) -> InvarianceResult:
     """Fit the invariance sequence across the groups of ``group`` (see the module docstring).
 
@@ -171,6 +178,9 @@ def measurement_invariance(
     partial : free constraints where the score tests point when a level fails
     alpha : significance level of the score tests for partial invariance
     min_group_n : smallest group kept (default: number of items + 1)
+    estimator : ``"ml"`` or ``"mlr"`` (scaled statistics, Δχ² as Satorra-Bentler 2001, ΔCFI and
+        ΔRMSEA of the scaled indices; the score tests of ``partial`` stay the normal-theory ones)
+    missing : ``"listwise"``, ``"pairwise"`` or ``"fiml"`` (ML only; see :func:`fip.cfa.fit_cfa`)
 
     Returns
     -------
@@ -178,6 +188,9 @@ def measurement_invariance(
     """
     if rule not in RULES:
         raise ValueError(f"rule: allowed {RULES}, got {rule!r}")
+    if partial and missing == "fiml":
+        raise FipError("--partial with --nan-policy fiml: the score tests with full-information ML are not built; "
+                       "use --nan-policy listwise or pairwise")
     bad = [lv for lv in levels if lv not in LEVELS]
     if bad:
         raise ValueError(f"levels: allowed {tuple(LEVELS)}, got {bad}")
@@ -185,17 +198,22 @@ def measurement_invariance(
         raise FipError(f"no column {group!r} to group by")
     p = len(spec.items)
     need = max(p + 1, min_group_n or 0)
-    complete = data.dropna(subset=list(spec.items) + [group])
+    if missing != "listwise":  # pairwise, fiml: persons with at least one answer count
+        complete = data[data[group].notna() & data[list(spec.items)].notna().any(axis=1)]
+    else:
+        complete = data.dropna(subset=list(spec.items) + [group])
     counts = complete[group].astype(str).value_counts()
     excluded = tuple(
-        (g, f"fewer than {need} persons with complete answers; a group needs more persons than items"
+        (g, f"fewer than {need} persons with {'complete answers' if missing == 'listwise' else 'answers'}; "
+            "a group needs more persons than items"
             + (", and at least the disclosure threshold" if min_group_n else ""))
         for g in dict.fromkeys(complete[group].astype(str)) if counts[g] < need
     )
     keep = [g for g in dict.fromkeys(complete[group].astype(str)) if counts[g] >= need]
     if len(keep) < 2:
         raise FipError(
-            f"grouping by {group!r}: fewer than two groups with at least {need} persons with complete answers; "
+            f"grouping by {group!r}: fewer than two groups with at least {need} persons with "
+            f"{'complete answers' if missing == 'listwise' else 'answers'}; "
             "invariance needs two or more"
         )
     sub = complete[complete[group].astype(str).isin(keep)].copy()
@@ -204,7 +222,7 @@ def measurement_invariance(
     freed: list[tuple[str, str]] = []
     for name in levels:
         res = fit_cfa(spec, sub, group=group, std_lv=std_lv, group_equal=LEVELS[name],
-                      group_partial=[pp for _, pp in freed])
+                      group_partial=[pp for _, pp in freed], estimator=estimator, missing=missing)
         fi = fit_indices(res)
         if partial and fitted and name in _ADDED:
             while True:
@@ -216,7 +234,7 @@ def measurement_invariance(
                     break
                 freed.append((name, best))
                 res = fit_cfa(spec, sub, group=group, std_lv=std_lv, group_equal=LEVELS[name],
-                              group_partial=[pp for _, pp in freed])
+                              group_partial=[pp for _, pp in freed], estimator=estimator, missing=missing)
                 fi = fit_indices(res)
         fitted.append((name, res, fi))
     return InvarianceResult(tuple(fitted), tuple(freed), excluded, rule, group)

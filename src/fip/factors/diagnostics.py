@@ -6,6 +6,7 @@ congruence coefficient with best column matching.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -72,6 +73,7 @@ class ParallelResult:
     kind: str
     n_iter: int
     n_obs: int
+    communality: str = "smc"
 
     def tidy(self) -> pd.DataFrame:
         """The per-factor ``table`` (observed and random eigenvalues, threshold, retain)."""
@@ -152,8 +154,18 @@ def bartlett_sphericity(
     return BartlettResult(float(stat), df, float(chi2.sf(stat, df)), ci.n_obs)
 
 
+def _minres_values(corr: np.ndarray) -> np.ndarray:
+    """Eigenvalues of ``corr`` with the communalities of a one-factor minres solution on its
+    diagonal (psych ``fa(r, nfactors = 1, fm = "minres")$values``)."""
+    from fip.factors.extraction import extract
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")       # Heywood cases of random data are expected here
+        return extract(corr, 1, "minres", [str(i) for i in range(corr.shape[0])]).eigenvalues
+
+
 def _random_eigenvalues(
-    n_obs: int, p: int, n_iter: int, kind: str, rng: np.random.Generator
+    n_obs: int, p: int, n_iter: int, kind: str, rng: np.random.Generator, communality: str = "smc"
 ) -> np.ndarray:
     out = np.empty((n_iter, p))
     batch = max(1, 2_000_000 // (n_obs * p))
@@ -165,6 +177,10 @@ def _random_eigenvalues(
         cov = np.einsum("bni,bnj->bij", x, x)
         sd = np.sqrt(np.einsum("bii->bi", cov))
         corr = cov / (sd[:, :, None] * sd[:, None, :])
+        if kind == "fa" and communality == "minres":
+            out[done : done + m] = [_minres_values(c) for c in corr]
+            done += m
+            continue
         if kind == "fa":
             inv_diag = np.einsum("bii->bi", np.linalg.inv(corr))
             idx = np.arange(p)
@@ -184,6 +200,7 @@ def parallel_analysis(
     quantile: float | None = None,
     n_obs: int | None = None,
     nan_policy: NanPolicy = "listwise",
+    communality: Literal["smc", "minres"] = "smc",
 ) -> ParallelResult:
     """Horn's parallel analysis with normal random data of the same size.
 
@@ -196,11 +213,16 @@ def parallel_analysis(
     seed : int or numpy.random.Generator, optional
         Same seed, same result.
     kind : {"fa", "pc"}
-        ``fa``: eigenvalues of the SMC-reduced matrices (as Stata pf and ``psych::fa.parallel``
-        with ``fa="fa"``); ``pc``: eigenvalues of the correlation matrices.
+        ``fa``: eigenvalues of reduced matrices (communalities on the diagonal, see
+        ``communality``); ``pc``: eigenvalues of the correlation matrices.
     quantile : float, optional
-        Compare with this quantile of the random eigenvalues (e.g. 0.95, Glorfeld) instead
-        of their mean (Horn; psych's default).
+        Compare with this quantile of the random eigenvalues (e.g. 0.95: Glorfeld, and
+        ``psych::fa.parallel``'s default ``quant = .95``) instead of their mean (Horn).
+    communality : {"smc", "minres"}
+        For ``kind="fa"``: squared multiple correlations on the diagonal (Stata ``pf``;
+        ``psych::fa.parallel(..., SMC = TRUE)``; the default) or the communalities of a
+        one-factor minres solution of each matrix (``psych::fa.parallel``'s default,
+        ``SMC = FALSE``). On psych's bfi (2,436 complete rows) the two keep 8 and 6 factors.
 
     Returns
     -------
@@ -217,6 +239,7 @@ def parallel_analysis(
     1
     """
     check_option("kind", kind, ("fa", "pc"))
+    check_option("communality", communality, ("smc", "minres"))
     if int(n_iter) != n_iter or n_iter < 1:
         raise ValueError(f"n_iter must be a positive integer; got {n_iter!r}")
     if quantile is not None and not 0 < quantile < 1:
@@ -226,14 +249,16 @@ def parallel_analysis(
         raise ValueError("n_obs is required when data is a correlation matrix")
     r = ci.correlation.to_numpy()
     p = r.shape[0]
-    if kind == "fa":
+    if kind == "fa" and communality == "minres":
+        observed = _minres_values(r)
+    elif kind == "fa":
         reduced = r.copy()
         np.fill_diagonal(reduced, 1.0 - 1.0 / np.diag(_inverse(r)))
         observed = np.linalg.eigvalsh(reduced)[::-1]
     else:
         observed = np.linalg.eigvalsh(r)[::-1]
     rng = np.random.default_rng(seed)
-    rand = _random_eigenvalues(ci.n_obs, p, int(n_iter), kind, rng)
+    rand = _random_eigenvalues(ci.n_obs, p, int(n_iter), kind, rng, communality)
     mean = rand.mean(axis=0)
     q = np.quantile(rand, quantile, axis=0) if quantile is not None else np.full(p, np.nan)
     threshold = q if quantile is not None else mean
@@ -249,7 +274,7 @@ def parallel_analysis(
             "retain": np.arange(p) < n_retained,
         }
     )
-    return ParallelResult(table, n_retained, kind, int(n_iter), ci.n_obs)
+    return ParallelResult(table, n_retained, kind, int(n_iter), ci.n_obs, communality if kind == "fa" else "none")
 
 
 def scree_data(

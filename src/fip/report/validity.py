@@ -193,7 +193,7 @@ def structural_validity(study: Study, options: ValidityOptions = ValidityOptions
     pa = parallel_analysis(matrix, n_iter=options.n_iter, seed=options.seed, n_obs=n)
     n_factors = options.n_factors or max(1, int(pa.n_retained))
     parts.table("parallel", pa.table, n=int(pa.n_obs))
-    blocks.append(parts.show(pa.table, f"Parallel analysis (psych fa.parallel, fa eigenvalues; mean of "
+    blocks.append(parts.show(pa.table, f"Parallel analysis (SMC-reduced eigenvalues as Stata pf and psych fa.parallel with SMC = TRUE; mean of "
                                        f"{options.n_iter} random normal data sets, seed {options.seed}; "
                                        f"{options.nan_policy}, n = {pa.n_obs}): {pa.n_retained} factors retained"))
     pearson = factor_analysis(matrix, n_factors=n_factors, method="pf", rotation="varimax", n_obs=n)
@@ -374,37 +374,38 @@ def invariance(study: Study, options: ValidityOptions = ValidityOptions()) -> Se
     return SectionResult("invariance", title, tuple(blocks), **parts.done())
 
 
-def _has_agreement(study: Study) -> bool:
-    respondent = {item.id: item.respondent for item in study.instrument.items}
-    return any({"citizen", "caseworker"} <= {respondent.get(i) for i in g.items}
-               for g in study.instrument.parallel if g.kind == "parallel")
+def _respondent_words(study: Study, two: tuple[str, str]) -> tuple[str, str]:
+    labels = {r.id: r.label.get("en", r.id) for r in study.instrument.respondents}
+    return labels.get(two[0], two[0]), labels.get(two[1], two[1])
 
 
 def measurement_error(study: Study, options: ValidityOptions = ValidityOptions()) -> SectionResult:
-    """Measurement error and agreement: citizen vs caseworker, SEM and SDC95 of change round 1 → 2.
+    """Measurement error and agreement: respondent vs respondent (FIP: citizen vs caseworker) on
+    the parallel items, SEM and SDC95 of change round 1 → 2.
 
-    Agreement needs parallel citizen/caseworker items in the instrument; change needs persons
+    Agreement needs parallel items of two respondents in the instrument; change needs persons
     measured in two rounds. Without them the section says which is missing.
     """
-    from fip.agreement import ICC_FORMS, agreement_table
+    from fip.agreement import ICC_FORMS, agreement_respondents, agreement_table
     from fip.change import change_table
 
     title = "Measurement error and agreement"
     parts = _Parts(study=study)
     blocks: list[str] = []
     rounds = set(study.measurements["round"].unique().tolist())
-    if _has_agreement(study):
+    two = agreement_respondents(study.instrument)
+    if two is not None:
+        a, b = _respondent_words(study, two)
         table = agreement_table(study, rounds=tuple(sorted(r for r in rounds if r in (1, 2))))
         parts.table("agreement", table, n=int(table["n"].max()) if table["n"].notna().any() else 0)
         blocks.append(parts.show(table.drop(columns=["icc_form"]),
-                                 f"Citizen vs caseworker on the parallel items, by round (citizen minus caseworker): "
+                                 f"{a} vs {b.lower()} on the parallel items, by round ({a.lower()} minus {b.lower()}): "
                                  f"quadratic-weighted kappa, ICC2 ({ICC_FORMS['ICC2']}), Bland-Altman mean "
                                  "difference and 95 % limits of agreement; n per pair in the n column",
                                  scroll=True))
     else:
         blocks.append(html.paragraph(
-            "Agreement is absent: the instrument has no parallel items answered by two respondents "
-            "(citizen and caseworker)."))
+            "Agreement is absent: the instrument has no parallel items answered by two respondents."))
     if {1, 2} <= rounds:
         change = change_table(study)
         parts.table("change", change, n=int(change["n"].max()) if change["n"].notna().any() else 0)
