@@ -94,3 +94,53 @@ def test_continuous_items_are_refused_at_once():
     res = invoke("irt", hs, "--instrument", hs / "instrument.yaml", "--definitions", hs / "indices.yaml")
     assert res.exit_code == 2
     assert "continuous scale" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_lr_dif_is_the_library_test(tmp_path):
+    """--dif-method lr: the DIF table is fip.irt.lrdif.lr_dif on the same answers (checked against R in
+    tests/test_irt_lrdif.py); the title names the method, the adjustment and the n."""
+    from fip.irt.lrdif import lr_dif
+
+    out = tmp_path / "p.csv"
+    res = invoke("irt", BFI, "--instrument", BFI / "instrument.yaml", "--items", ITEMS, "--dif-by", "gender",
+                 "--dif-method", "lr", "--dif-adjust", "bonferroni", "--format", "csv", "--out", out)
+    assert res.exit_code == 0, res.output
+    dif = pd.read_csv(tmp_path / "p.dif.csv", comment="#")
+    forms = pd.read_csv(BFI / "forms.csv").set_index("person_id")[ITEMS.split(",")]
+    persons = pd.read_csv(BFI / "persons.csv").set_index("person_id")["gender"]
+    lib = lr_dif(forms, persons.reindex(forms.index), adjust="bonferroni").tidy()
+    np.testing.assert_allclose(dif["chi2"], lib["chi2"], rtol=1e-9)
+    np.testing.assert_allclose(dif["p_adjusted"], lib["p_adjusted"], rtol=1e-9)
+    np.testing.assert_allclose(dif["sidn"], lib["sidn"], rtol=1e-9)
+    assert (dif["df"] == 6).all()  # 2 groups, 6 categories: a and 5 intercepts freed
+    assert set(dif["reference"].astype(str)) == {"1"}
+    shown = invoke("irt", BFI, "--instrument", BFI / "instrument.yaml", "--items", ITEMS, "--dif-by", "gender",
+                   "--dif-method", "lr")
+    title = " ".join(shown.output.split())
+    assert "Likelihood-ratio DIF by gender (items n = 2800; pairwise: every observed answer" in title
+    assert "all other items as anchors" in title and "p_adjusted: holm" in title and "latent distribution of the focal groups: items: 2 mean" in title
+
+
+def test_nan_policy_listwise_drops_incomplete_persons(tmp_path):
+    out = tmp_path / "p.csv"
+    res = invoke("irt", BFI, "--instrument", BFI / "instrument.yaml", "--items", ITEMS, "--nan-policy", "listwise",
+                 "--format", "csv", "--out", out)
+    assert res.exit_code == 0, res.output
+    forms = pd.read_csv(BFI / "forms.csv")[ITEMS.split(",")]
+    complete = forms.dropna()
+    fit = pd.read_csv(tmp_path / "p.fit.csv", comment="#")
+    assert fit.loc[0, "n_obs"] == len(complete) < 2800 and fit.loc[0, "nan_policy"] == "listwise"
+    table = pd.read_csv(out, comment="#")
+    np.testing.assert_allclose(table["estimate"], fit_grm(complete).tidy()["estimate"], rtol=1e-12)
+    shown = invoke("irt", BFI, "--instrument", BFI / "instrument.yaml", "--items", ITEMS, "--nan-policy", "listwise")
+    text = " ".join(shown.output.split())
+    assert f"items n = {len(complete)}; listwise: persons who answered every item of the model (items: {len(complete)} of 2800 who answered any)" in text
+
+
+@pytest.mark.parametrize("args, message", [(("--dif-method", "mh"), "--dif-method"),
+                                           (("--nan-policy", "raise"), "--nan-policy"),
+                                           (("--dif-adjust", "fdr"), "--dif-adjust")])
+def test_bad_options_one_line(args, message):
+    """A bad option value: one line naming the option, exit 2, before anything is fitted."""
+    res = invoke("irt", BFI, "--instrument", BFI / "instrument.yaml", "--items", ITEMS, *args)
+    assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output

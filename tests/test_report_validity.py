@@ -122,7 +122,7 @@ def test_the_report_renders_in_cosmin_order(pages, name):
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "@media print" in page
     assert not re.search(r'(src|href)="(https?:|//)', page)   # self-contained
     headings = re.findall(r"<h2>(.*?)</h2>", page)
-    assert headings[:4] == ["Structural validity", "Internal consistency",
+    assert headings[:5] == ["Structural validity", "Structural validity: item response theory", "Internal consistency",
                             "Cross-cultural validity and measurement invariance", "Measurement error and agreement"]
 
 
@@ -133,7 +133,7 @@ def test_every_table_has_its_n_and_method(pages, reports, name):
     for t in reader.tables:
         cap = " ".join(t["caption"].split())
         assert re.search(r"\bn = \d+|\bn (obs )?column", cap), cap
-        assert re.search(r"Stata|psych|Bland|SDC95|lavaan", cap), cap
+        assert re.search(r"Stata|psych|Bland|SDC95|lavaan|mirt", cap), cap
     assert reports[name].tidy()["n"].notna().all() and (reports[name].tidy()["n"] > 0).all()
 
 
@@ -233,7 +233,7 @@ def test_sections_are_one_function_each():
 
     assert tuple(BUILDERS) == VALIDITY_SECTIONS
     with pytest.raises(ValueError, match="sections"):
-        validity_report(_study("holzinger"), OPTIONS, sections=("irt",))
+        validity_report(_study("holzinger"), OPTIONS, sections=("rasch",))
 
 
 def test_the_command(tmp_path):

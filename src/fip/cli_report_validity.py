@@ -51,7 +51,8 @@ def validity(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the parallel analysis; same seed, same report.")] = 0,
     n_factors: Annotated[Optional[int], typer.Option("--factors", min=1, help="Factors extracted (default: parallel analysis).")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the item labels: en or da (headings and captions are English).")] = "en",
-    by: Annotated[Optional[list[str]], typer.Option("--by", help="Test measurement invariance across the groups of this person or form column (repeatable), e.g. gender.")] = None,
+    by: Annotated[Optional[list[str]], typer.Option("--by", help="Test measurement invariance and IRT DIF across the groups of this person or form column (repeatable), e.g. gender.")] = None,
+    no_irt: Annotated[bool, typer.Option("--no-irt", help="Leave out the item response theory section (graded response models and their DIF).")] = False,
     instrument: InstrumentOpt = None,
     store: StoreOpt = None,
     min_share_answered: MinShareOpt = None,
@@ -59,8 +60,8 @@ def validity(
     min_cell: MinCellOpt = None,
     secure_machine: SecureOpt = False,
 ) -> None:
-    """A validation report (structural validity, internal consistency, measurement invariance,
-    measurement error and agreement) of any instrument, as one HTML file with its n and method in
+    """A validation report (structural validity with item response theory, internal consistency,
+    measurement invariance, measurement error and agreement) of any instrument, as one HTML file with its n and method in
     every table's caption."""
     from fip._atomic import atomic_write_text
     from fip._options import check_option
@@ -83,7 +84,7 @@ def validity(
         raise FipError(f"--respondent {respondent}: expected one of {', '.join(study.item_sets)}")
     options = ValidityOptions(item_set=respondent, items=tuple(chosen) if chosen else None, nan_policy=nan_policy,
                               round=round_, n_iter=n_iter, seed=seed, n_factors=n_factors, lang=lang,
-                              invariance_by=tuple(by or ()))
+                              invariance_by=tuple(by or ()), irt=not no_irt)
     report = validity_report(study, options)
     atomic_write_text(out, report.html())
     if policy.statement:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 __all__ = ["CategoryCollapseWarning", "GRMResult", "fit_grm", "grm_category_probs"]
 
@@ -57,10 +58,8 @@ def _item_grad(theta: np.ndarray, a: float, d: np.ndarray, r: np.ndarray) -> tup
     w = r / p  # (Q, K)
     dp_da = theta[:, None] * (s[:, :-1] - s[:, 1:])
     ga = float(np.sum(w * dp_da))
-    gd = np.empty(K - 1)
-    for m in range(1, K):
-        # P_{m-1} = P*_{m-1} - P*_m  -> dP_{m-1}/dd_m = -s_m ;  P_m = P*_m - P*_{m+1} -> +s_m
-        gd[m - 1] = float(np.sum((w[:, m] - w[:, m - 1]) * s[:, m]))
+    # P_{m-1} = P*_{m-1} - P*_m  -> dP_{m-1}/dd_m = -s_m ;  P_m = P*_m - P*_{m+1} -> +s_m  (m = 1..K-1)
+    gd = ((w[:, 1:] - w[:, :-1]) * s[:, 1:K]).sum(axis=0)
     return ll, np.concatenate([[ga], gd]), p
 
 
@@ -184,24 +183,29 @@ class _Model:
         self.offsets = np.cumsum([0] + [k for k in n_cats])  # K_j parameters per item (1 slope + K-1 d)
         self.onehot = [np.stack([(codes[:, j] == k) for k in range(n_cats[j])], axis=1).astype(float)
                        for j in range(codes.shape[1])]
+        # the items' indicators side by side (N, Σ K_j): one matrix product per E-step instead of one per item
+        self.stacked = np.hstack(self.onehot)
+        self.cols = np.cumsum([0] + list(n_cats))
 
     def unpack(self, x: np.ndarray) -> list[tuple[float, np.ndarray]]:
         return [(x[self.offsets[j]], x[self.offsets[j] + 1:self.offsets[j + 1]]) for j in range(len(self.n_cats))]
 
     def posterior(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Marginal log-likelihood and the posterior weights (N, Q)."""
-        logl = np.tile(self.log_w, (self.codes.shape[0], 1))
-        for j, (a, d) in enumerate(self.unpack(x)):
-            p = grm_category_probs(self.nodes, a, d)  # (Q, K)
-            logl += self.onehot[j] @ np.log(p).T
+        logp = np.vstack([np.log(grm_category_probs(self.nodes, a, d)).T for a, d in self.unpack(x)])  # (Σ K, Q)
+        logl = self.stacked @ logp
+        logl += self.log_w[None, :]
         m = logl.max(axis=1, keepdims=True)
-        lik = np.exp(logl - m)
-        tot = lik.sum(axis=1, keepdims=True)
-        ll = float(np.sum(np.log(tot) + m))
-        return ll, lik / tot
+        logl -= m
+        np.exp(logl, out=logl)
+        tot = logl.sum(axis=1, keepdims=True)
+        ll = float(np.sum(np.log(tot)) + np.sum(m))
+        logl /= tot
+        return ll, logl
 
     def expected_counts(self, post: np.ndarray) -> list[np.ndarray]:
-        return [post.T @ oh for oh in self.onehot]  # (Q, K) each
+        r = post.T @ self.stacked  # (Q, Σ K)
+        return [r[:, self.cols[j]:self.cols[j + 1]] for j in range(len(self.n_cats))]  # (Q, K) each
 
     def loglik_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Marginal log-likelihood and its gradient (Fisher's identity)."""
@@ -224,15 +228,59 @@ def _start_values(codes: np.ndarray, n_cats: list[int]) -> np.ndarray:
     return np.array(x)
 
 
-def _m_step(nodes: np.ndarray, a: float, d: np.ndarray, r: np.ndarray) -> np.ndarray:
-    def f(p):
-        ll, g, _ = _item_grad(nodes, p[0], p[1:], r)
-        if not np.all(np.diff(p[1:]) < 0):
-            return 1e300, np.zeros_like(p)
-        return -ll, -g
+def _item_score(theta: np.ndarray, p: np.ndarray, r: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """One item's expected complete-data log-likelihood, gradient and expected (Fisher) information.
 
-    res = optimize.minimize(f, np.concatenate([[a], d]), jac=True, method="BFGS", options={"gtol": 1e-10})
-    return res.x
+    ``p = [a, d_1..d_{K-1}]``; ``r`` (Q, K) expected counts. ``∂P_k/∂a = θ (s_k − s_{k+1})`` and
+    ``∂P_k/∂d_m = s_m (δ_{km} − δ_{k,m−1})`` with ``s_m = P*_m (1 − P*_m)``; the information is
+    ``Σ_q N_q Σ_k ∂P_qk ∂P_qkᵀ / P_qk``, ``N_q`` the expected persons at node q.
+    """
+    a, d = p[0], p[1:]
+    K = d.size + 1
+    star = expit(a * theta[:, None] + d[None, :])
+    cum = np.hstack([np.ones((theta.size, 1)), star, np.zeros((theta.size, 1))])
+    prob = np.clip(cum[:, :-1] - cum[:, 1:], 1e-300, None)
+    s = cum * (1.0 - cum)
+    dP = np.zeros((theta.size, K, K))
+    dP[:, :, 0] = theta[:, None] * (s[:, :-1] - s[:, 1:])
+    m = np.arange(1, K)
+    dP[:, m, m] = s[:, 1:K]
+    dP[:, m - 1, m] = -s[:, 1:K]
+    ll = float(np.sum(r * np.log(prob)))
+    grad = np.einsum("qk,qki->i", r / prob, dP)
+    info = np.einsum("qk,qki,qkj->ij", r.sum(axis=1, keepdims=True) / prob, dP, dP)
+    return ll, grad, info
+
+
+def _newton_item(nodes: np.ndarray, p: np.ndarray, r: np.ndarray, steps: int = 50) -> np.ndarray:
+    """Maximise one item's expected complete-data log-likelihood by Fisher scoring (step halving, order kept)."""
+    def val(q):
+        if q.size > 2 and not np.all(np.diff(q[1:]) < 0):
+            return -np.inf, None, None
+        return _item_score(nodes, q, r)
+
+    f, g, info = val(p)
+    for _ in range(steps):
+        try:
+            step = np.linalg.solve(info, g)
+        except np.linalg.LinAlgError:
+            step = g * 1e-3
+        t = 1.0
+        while t > 1e-8:
+            f_new, g_new, i_new = val(p + t * step)
+            if f_new >= f:
+                break
+            t /= 2
+        else:
+            break
+        p, f, g, info = p + t * step, f_new, g_new, i_new
+        if np.max(np.abs(t * step)) < 1e-10:
+            break
+    return p
+
+
+def _m_step(nodes: np.ndarray, a: float, d: np.ndarray, r: np.ndarray) -> np.ndarray:
+    return _newton_item(nodes, np.concatenate([[a], d]), r)
 
 
 def fit_grm(frame: pd.DataFrame, *, method: str = "em", n_quad: int = 61, bound: float = 6.0,
@@ -268,6 +316,12 @@ def fit_grm(frame: pd.DataFrame, *, method: str = "em", n_quad: int = 61, bound:
     """
     if method not in ("em", "direct"):
         raise ValueError(f"method must be one of 'em', 'direct'; got {method!r}")
+    # the products are small (persons x 61 nodes): one BLAS thread is faster, much more so on a busy machine
+    with threadpool_limits(1):
+        return _fit_grm(frame, method=method, n_quad=n_quad, bound=bound, tol=tol, max_iter=max_iter)
+
+
+def _fit_grm(frame: pd.DataFrame, *, method: str, n_quad: int, bound: float, tol: float, max_iter: int) -> GRMResult:
     frame = frame.loc[frame.notna().any(axis=1)]
     codes, cats = _recode(frame)
     n_cats = [len(c) for c in cats]

@@ -2,13 +2,15 @@
 
 Sections (:data:`VALIDITY_SECTIONS`, each one function ``(study, options) -> SectionResult``):
 structural validity (KMO, Bartlett, parallel analysis, eigenvalues and loadings on Pearson and on
-polychoric correlations: :mod:`fip.factors`), internal consistency (alpha with its convention,
+polychoric correlations: :mod:`fip.factors`), item response theory (a graded response model per
+index with SEs, test information and SE(θ), marginal reliability, likelihood-ratio DIF by the
+``invariance_by`` columns: :mod:`fip.report.validity_irt`), internal consistency (alpha with its convention,
 omega, item-rest correlations, reverse-key warnings: :mod:`fip.reliability`), cross-cultural
 validity / measurement invariance (CFA of the index definitions; invariance by ``invariance_by`` columns) and
 measurement error and agreement (:mod:`fip.agreement`, :mod:`fip.change`: only with parallel
 citizen/caseworker items or two rounds; otherwise the section says why it is absent).
 
-A later section (CFA, IRT) plugs in as one more entry of :data:`BUILDERS`. Every table has its
+A later section plugs in as one more entry of :data:`BUILDERS`. Every table has its
 n and method in its caption; figures resting on 1-4 persons are not shown (the Study's
 :class:`~fip.disclosure.DisclosurePolicy`). No I/O: :meth:`ValidityReport.html` gives the page.
 
@@ -18,7 +20,7 @@ Examples
 >>> from fip.study import Study
 >>> report = validity_report(Study(simulate_cohort(200, seed=1)), ValidityOptions(n_iter=5))
 >>> [s.id for s in report.sections]
-['structural', 'internal-consistency', 'invariance', 'measurement-error']
+['structural', 'irt', 'internal-consistency', 'invariance', 'measurement-error']
 >>> int(report.tidy()["n"].min()) > 0
 True
 """
@@ -38,10 +40,10 @@ from fip.report.sections import SectionResult, _Parts, _with_warnings
 from fip.study import Study
 
 __all__ = ["BUILDERS", "VALIDITY_SECTIONS", "ValidityOptions", "ValidityReport", "internal_consistency",
-           "invariance", "measurement_error", "structural_validity", "validity_report"]
+           "invariance", "item_response_theory", "measurement_error", "structural_validity", "validity_report"]
 
 #: Sections of the report, in COSMIN's order.
-VALIDITY_SECTIONS: tuple[str, ...] = ("structural", "internal_consistency", "invariance", "measurement_error")
+VALIDITY_SECTIONS: tuple[str, ...] = ("structural", "irt", "internal_consistency", "invariance", "measurement_error")
 
 @dataclass(frozen=True)
 class ValidityOptions:
@@ -67,6 +69,9 @@ class ValidityOptions:
         Person or form columns whose groups the measurement-invariance sequence compares.
     invariance_partial : bool
         Free constraints of a failing level where the score tests point (partial invariance).
+    irt : bool
+        Fit the graded response models and their DIF (the IRT section); False: the section says it
+        was left out.
     """
 
     item_set: str | None = None
@@ -79,6 +84,7 @@ class ValidityOptions:
     lang: str = "en"
     invariance_by: tuple[str, ...] = ()
     invariance_partial: bool = True
+    irt: bool = True
 
     def __post_init__(self) -> None:
         check_option("nan_policy", self.nan_policy, ("listwise", "pairwise"))
@@ -416,8 +422,19 @@ def measurement_error(study: Study, options: ValidityOptions = ValidityOptions()
 Builder = Callable[[Study, ValidityOptions], SectionResult]
 
 #: One function per section; CFA and IRT plug in here.
+def item_response_theory(study: Study, options: ValidityOptions = ValidityOptions()) -> SectionResult:
+    """Graded response model per index, test information and likelihood-ratio DIF by ``invariance_by``.
+
+    See :mod:`fip.report.validity_irt`.
+    """
+    from fip.report.validity_irt import irt_section
+
+    return irt_section(study, options)
+
+
 BUILDERS: Mapping[str, Builder] = MappingProxyType({
     "structural": structural_validity,
+    "irt": item_response_theory,
     "internal_consistency": internal_consistency,
     "invariance": invariance,
     "measurement_error": measurement_error,
