@@ -400,9 +400,13 @@ def citizen_assessment(request, pk: str):
     reason = body.get("reason", "")
     if reason is None:
         reason = ""
-    if (isinstance(target_id, bool) or not isinstance(target_id, int) or not isinstance(body.get("level"), str)
-            or not isinstance(reason, str)):
-        return error(400, "level and reason must be strings, form a whole number")
+    wrong = {name: [expected] for name, ok, expected in (
+        ("level", isinstance(body.get("level"), str), "required: one of low, medium, high"),
+        ("reason", isinstance(reason, str), "a string"),
+        ("form", isinstance(target_id, int) and not isinstance(target_id, bool), "a caseworker form's id"))
+        if not ok}
+    if wrong:
+        return error(400, "; ".join(f"{k}: {v[0]}" for k, v in wrong.items()), fields=wrong)
     if not 0 < target_id <= MAX_ID:
         return error(404, "no caseworker form with this id for this citizen")
     form = AssessmentForm({"form": str(target_id), "caseworker_assessment": body["level"],
