@@ -142,6 +142,7 @@ def test_a_citizen_without_a_caseworker_form(service, key):
                                              "reason": ""}
     r = put(c, pk, {"level": "high"}, auth)
     assert r.status_code == 409 and "caseworker form" in r.json()["error"]
+    assert put(c, pk, {"level": 3}, auth).status_code == 400          # a bad body is still a bad body
 
 
 def test_in_the_openapi_document(service):

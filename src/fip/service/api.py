@@ -395,18 +395,19 @@ def citizen_assessment(request, pk: str):
         return error(400, f"unknown fields {', '.join(unknown[:5])}; expected level, reason, form",
                      fields={k: ["not a field of an assessment"] for k in unknown[:5]})
     target_id = body.get("form", latest.pk if latest else None)
-    if target_id is None:
-        return error(409, "the citizen has no caseworker form yet: an assessment is stored with one")
     reason = body.get("reason", "")
     if reason is None:
         reason = ""
     wrong = {name: [expected] for name, ok, expected in (
         ("level", isinstance(body.get("level"), str), "required: one of low, medium, high"),
         ("reason", isinstance(reason, str), "a string"),
-        ("form", isinstance(target_id, int) and not isinstance(target_id, bool), "a caseworker form's id"))
+        ("form", target_id is None or (isinstance(target_id, int) and not isinstance(target_id, bool)),
+         "a caseworker form's id"))
         if not ok}
     if wrong:
         return error(400, "; ".join(f"{k}: {v[0]}" for k, v in wrong.items()), fields=wrong)
+    if target_id is None:
+        return error(409, "the citizen has no caseworker form yet: an assessment is stored with one")
     if not 0 < target_id <= MAX_ID:
         return error(404, "no caseworker form with this id for this citizen")
     form = AssessmentForm({"form": str(target_id), "caseworker_assessment": body["level"],
