@@ -14,10 +14,8 @@ from django.test import Client
 from django.urls import reverse
 
 import card_translation
-from fip.data import pair_forms
-from fip.service.data import instrument, service_dataset
+from fip.service.data import instrument
 from fip.service.models import Form, Person
-from fip.star import figure_bytes, plot_star
 from test_service_assessment import login, own_person
 
 DA_SENTENCE = re.compile(r"Omkring \d+ ud af (10|100) personer med svar som dine")
@@ -63,14 +61,17 @@ def test_star_page_and_chance_follow_the_users_language(service):
 
 
 def test_star_figure_follows_the_users_language(service):
+    """The star's titles in the page's language (checked in the SVG's text, so whichever
+    renderer draws it: matplotlib writes each text as a comment beside its glyphs)."""
     person = own_person(service)
-    m = pair_forms(service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)).measurements
     url = reverse("star_svg", args=[person.pk])
-    da = login(service).get(url).content
-    en = in_english(login(service)).get(url).content
-    assert en == figure_bytes(plot_star(m, instrument(), person.person_id, lang="en", title="FIP star"), "svg")
-    assert da == figure_bytes(plot_star(m, instrument(), person.person_id, lang="da", title="FIP-stjerne"), "svg")
-    assert da != en
+    da = login(service).get(url).content.decode()
+    en = in_english(login(service)).get(url).content.decode()
+    words = {"da": ("Borger", "Sagsbehandler", "FIP-stjerne"), "en": ("Citizen", "Caseworker", "FIP star")}
+    assert [r.label[x] for x in ("da", "en") for r in instrument().respondents] == [*words["da"][:2], *words["en"][:2]]
+    for svg, lang, other in ((da, "da", "en"), (en, "en", "da")):
+        assert all(w in svg for w in words[lang]), lang
+        assert not any(w in svg for w in words[other]), lang
 
 
 def test_card_follows_the_users_language(service):
