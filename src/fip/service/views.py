@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from fip.data import pair_forms
 from fip.errors import FipError, InvalidDataError
-from fip.messages import section
+from fip.messages import languages, section
 from fip.service.access import audit, profile, role, role_page, visible_persons
 from fip.service.chance import person_chance
 from fip.service.data import instrument, service_dataset, translations
@@ -180,6 +180,7 @@ def _citizen_page(request, person: Person, assessment_form: AssessmentForm | Non
     respondents = {r.id: r.label[lang] for r in instrument().respondents}
     assessed = _assessed_form(person) if measured else None
     labels = _level_labels(lang)
+    spoken, card_lang = citizen_card_language(person)
     if assessed is not None and assessment_form is None:
         assessment_form = AssessmentForm(level_labels=labels, initial={
             "form": assessed.pk, "caseworker_assessment": assessed.caseworker_assessment or None,
@@ -190,6 +191,7 @@ def _citizen_page(request, person: Person, assessment_form: AssessmentForm | Non
         "respondents": list(respondents.items()),
         "assessed": assessed, "assessment_form": assessment_form,
         "assessment_label": labels.get(assessed.caseworker_assessment, "") if assessed else "",
+        "citizen_card": {"language": LANGUAGE_NAMES.get(spoken, spoken), "translated": card_lang == spoken},
     }, status=status)
 
 
@@ -239,17 +241,49 @@ def star_svg(request, pk: int):
     return _document(figure_bytes(fig, "svg"), "image/svg+xml")
 
 
+#: The card's language when the citizen's has no translation of the card.
+CARD_FALLBACK = "da"
+
+
+def card_languages() -> tuple[str, ...]:
+    """Languages the card can be printed in: a message catalogue (configs/messages) and the
+    instrument's labels (label_languages) in that language."""
+    return tuple(x for x in instrument().label_languages if x in languages())
+
+
+def citizen_card_language(person: Person) -> tuple[str, str]:
+    """(the citizen's language: that of their latest citizen form with one, else Danish; the
+    language of the citizen's card: the same if the card has a translation into it, else Danish)."""
+    form = (Form.objects.filter(person=person, respondent=instrument().respondent_ids[0]).exclude(language="")
+            .order_by("-answered_on", "-id").first())
+    spoken = form.language if form else CARD_FALLBACK
+    return spoken, spoken if spoken in card_languages() else CARD_FALLBACK
+
+
 @role_page("caseworker")
 def card(request, pk: int):
+    """The printable card: in the user's language, or with ``?for=citizen`` in the citizen's
+    (Danish with a notice on the card when it has no translation into it; right to left for a
+    right-to-left language)."""
     person = get_object_or_404(visible_persons(request.user), pk=pk)
     dataset, measurements = _person_data(person)
-    lang = _lang()
+    notice = ""
+    if request.GET.get("for") == "citizen":
+        spoken, lang = citizen_card_language(person)
+        if lang != spoken:
+            words = section(lang, "card_language")
+            names = section(lang, "card_language.names")
+            notice = words["untranslated"].format(card_language=names.get(lang, lang),
+                                                  language=names.get(spoken, spoken))
+    else:
+        lang = _lang()
     chance = person_chance(dataset, measurements, person.person_id, lang)
     try:
-        page = card_html(measurements, dataset.instrument, person.person_id, chance.row if chance else None, lang=lang)
+        page = card_html(measurements, dataset.instrument, person.person_id, chance.row if chance else None, lang=lang,
+                         notice=notice)
     except FipError:
         raise Http404 from None
-    audit(request, "print card", person)
+    audit(request, "print card", person, f"in {lang}")
     return _document(page, "text/html; charset=utf-8")
 
 
