@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fip.data import pair_forms
+from fip.data.form_row import check_form_row
 from fip.errors import FipError, InvalidDataError
 from fip.messages import section
 from fip.service.access import audit, profile, role, role_page, visible_persons
@@ -297,13 +298,21 @@ def enter_form(request, pk: int, respondent: str):
         if form.is_valid():
             data = form.cleaned_data
             answers = {it: data[it] for it in inst.item_ids(respondent)}
+            language = data["language"] or lang
+            # the library's rules for this one form (fip.data.form_row), not the whole dataset again
+            problems = check_form_row({"person_id": person.person_id, "caseworker_id": caseworker.caseworker_id,
+                                       "respondent": respondent, "answered_on": data["answered_on"],
+                                       "language": language, **answers}, inst,
+                                      arrival_date=person.arrival_date, today=timezone.localdate())
             try:
-                with transaction.atomic():
+                if problems:
+                    raise InvalidDataError(problems)
+                with transaction.atomic():   # the form and its audit event, or neither
                     Form.objects.create(person=person, caseworker=caseworker, respondent=respondent,
-                                        answered_on=data["answered_on"], language=data["language"] or lang,
+                                        answered_on=data["answered_on"], language=language,
                                         answers=answers, submission_token=data["submission_token"],
                                         entered_by=request.user)
-                    service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)
+                    audit(request, "enter form", person, respondent)
             except IntegrityError:
                 if Form.objects.filter(submission_token=data["submission_token"]).exists():
                     messages.info(request, _("This form was already saved."))
@@ -313,7 +322,6 @@ def enter_form(request, pk: int, respondent: str):
             except InvalidDataError as exc:
                 form.add_error(None, "; ".join(problem.expected for problem in exc.problems))
             else:
-                audit(request, "enter form", person, respondent)
                 messages.success(request, _("Form saved."))
                 return _after_save(person, respondent)
     else:
