@@ -17,9 +17,11 @@ Examples
 ...        "answered_on": "2017-01-10", "language": "ar", **{i: 4 for i in inst.item_ids("citizen")}}
 >>> check_form_row(row, inst)
 []
->>> [p.expected for p in check_form_row({**row, "c03": 9, "answered_on": "1999-12-31"}, inst)]
-['a date from 2000-01-01 on (an earlier date is a typo or a default date)', \
-'empty or a whole number from 1 to 7 (the instrument\\'s scale)']
+>>> problems = check_form_row({**row, "c03": 9, "answered_on": "1999-12-31"}, inst)
+>>> [(p.column, p.value) for p in problems]
+[('answered_on', '1999-12-31'), ('c03', '9')]
+>>> problems[0].expected
+'a date from 2000-01-01 on (an earlier date is a typo or a default date)'
 """
 
 from __future__ import annotations

@@ -20,17 +20,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from fip.data import pair_forms
 from fip.data.form_row import check_form_row
 from fip.errors import FipError, InvalidDataError
 from fip.messages import section
+from fip.service import citizen_cache
 from fip.service.access import audit, profile, role, role_page, visible_persons
 from fip.service.chance import person_chance
 from fip.service.data import instrument, service_dataset, translations
 from fip.service.forms import AssessmentForm, CprForm, NewCitizenForm, answer_form_class
 from fip.service.middleware import DOCUMENT_POLICY
 from fip.service.models import Form, Person
-from fip.star import card_html, chance_words, figure_bytes, plot_star
+from fip.star import card_html, chance_words
+from fip.star_svg import star_svg as draw_star_svg
 from fip.store.pseudonymise import pseudonym, resolve_key
 from fip.translation import right_to_left_languages
 
@@ -155,9 +156,25 @@ def _chance_view(chance, lang: str):
             "sha": chance.model_sha256[:12]}
 
 
-def _person_data(person: Person):
-    dataset = service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)
-    return dataset, pair_forms(dataset).measurements
+def _person_data(person: Person, key: str | None = None):
+    """The citizen's dataset and measurements, once per version of the data (citizen_cache)."""
+    return citizen_cache.prepared(person, key)
+
+
+def _star_text(measurements, person: Person, lang: str) -> str:
+    """The star as SVG (fip.star_svg: the data of fip.star.plot_star, drawn without matplotlib);
+    titled without the person id: the page says which citizen it is."""
+    return draw_star_svg(measurements, instrument(), person.person_id, lang=lang, title=section(lang, "star")["star"])
+
+
+def _page_data(person: Person, lang: str, key: str) -> dict:
+    """Whether the citizen is measured, and the chance; the star drawn at the same time."""
+    dataset, measurements = _person_data(person, key)
+    measured = bool((measurements["person_id"] == person.person_id).any())
+    chance = person_chance(dataset, measurements, person.person_id, lang) if measured else None
+    if measured:
+        citizen_cache.put("star", key, lang, _star_text(measurements, person, lang))
+    return {"measured": measured, "chance": chance}
 
 
 def _level_labels(lang: str) -> dict[str, str]:
@@ -173,10 +190,10 @@ def _assessed_form(person: Person) -> Form | None:
 
 
 def _citizen_page(request, person: Person, assessment_form: AssessmentForm | None = None, status: int = 200):
-    dataset, measurements = _person_data(person)
     lang = _lang()
-    measured = bool((measurements["person_id"] == person.person_id).any())
-    chance = person_chance(dataset, measurements, person.person_id, lang) if measured else None
+    key = citizen_cache.version(person)
+    data = citizen_cache.cached("citizen", key, lang, lambda: _page_data(person, lang, key))
+    measured, chance = data["measured"], data["chance"]
     forms = Form.objects.filter(person=person).order_by("-answered_on", "respondent")
     respondents = {r.id: r.label[lang] for r in instrument().respondents}
     assessed = _assessed_form(person) if measured else None
@@ -230,22 +247,26 @@ def assessment(request, pk: int):
 @role_page("caseworker")
 def star_svg(request, pk: int):
     person = get_object_or_404(visible_persons(request.user), pk=pk)
-    _, measurements = _person_data(person)
-    try:
-        # titled without the person id: the page says which citizen it is
-        fig = plot_star(measurements, instrument(), person.person_id, lang=_lang(),
-                        title=section(_lang(), "star")["star"])
-    except FipError:
-        raise Http404 from None
-    return _document(figure_bytes(fig, "svg"), "image/svg+xml")
+    lang, key = _lang(), citizen_cache.version(person)
+
+    def draw() -> str:
+        _, measurements = _person_data(person, key)
+        try:
+            return _star_text(measurements, person, lang)
+        except FipError:
+            return ""          # not measured: cached as such
+    text = citizen_cache.cached("star", key, lang, draw)
+    if not text:
+        raise Http404
+    return _document(text.encode(), "image/svg+xml")
 
 
 @role_page("caseworker")
 def card(request, pk: int):
     person = get_object_or_404(visible_persons(request.user), pk=pk)
-    dataset, measurements = _person_data(person)
-    lang = _lang()
-    chance = person_chance(dataset, measurements, person.person_id, lang)
+    lang, key = _lang(), citizen_cache.version(person)
+    dataset, measurements = _person_data(person, key)
+    chance = citizen_cache.cached("citizen", key, lang, lambda: _page_data(person, lang, key))["chance"]
     try:
         page = card_html(measurements, dataset.instrument, person.person_id, chance.row if chance else None, lang=lang)
     except FipError:
