@@ -149,9 +149,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, data_dir: Path, env: dict) -> subprocess.Popen:
+def start_server(port: int, data_dir: Path, env: dict, workers: int, threads: int) -> subprocess.Popen:
     log = open(data_dir / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "fip.cli", "serve", "--port", str(port), "--data", str(data_dir)],
+    proc = subprocess.Popen([sys.executable, "-m", "fip.cli", "serve", "--port", str(port), "--data", str(data_dir),
+                             "--workers", str(workers), "--threads", str(threads)],
                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -241,6 +242,9 @@ def main() -> None:
                     help="each caseworker pauses a seeded uniform 0..THINK s before each step (0: a burst, "
                          "all 50 requesting at once)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=3, help="server worker processes (gunicorn; 0: Django's "
+                                                           "threaded development server)")
+    ap.add_argument("--threads", type=int, default=4, help="threads per worker process")
     ap.add_argument("--keep", action="store_true", help="keep the database and data folder")
     args = ap.parse_args()
 
@@ -262,7 +266,10 @@ def main() -> None:
               f"{info['counts']['forms']} forms, {info['counts']['outcomes']} outcome months loaded into "
               f"PostgreSQL in {info['load_s']:.1f} s; setup total {time.perf_counter() - t0:.1f} s")
         port = args.port or free_port()
-        server = start_server(port, data_dir, env)
+        server = start_server(port, data_dir, env, args.workers, args.threads)
+        print("server: " + (f"fip serve --workers {args.workers} --threads {args.threads} (gunicorn, "
+                            f"{args.workers} processes)" if args.workers else
+                            "fip serve (Django's threaded development server, one process)") + f" on {os.cpu_count()} cores")
         base = f"http://127.0.0.1:{port}"
         t = Timings()
         sessions = [login(base, u, t) for u, _ in info["users"]]
