@@ -103,3 +103,29 @@ def test_page_shows_the_new_model_and_the_edited_answers(setup, cohort):
         Form.objects.filter(pk=form.pk).update(answers={k: v % 7 + 1 for k, v in form.answers.items()})
     svg_after = c.get(reverse("star_svg", args=[person.pk])).content
     assert svg_after != svg_before
+
+
+def test_stored_rows_read_without_checking_are_the_checked_dataset(service):
+    """service_dataset(validate=False), which the citizen page reads, gives the frames the
+    library's validators give for the same stored rows: every citizen at once, one citizen,
+    with outcomes and without, with an assessment on a form and without."""
+    import pandas as pd
+
+    from fip.service.data import service_dataset
+
+    def same(qs, **kw):
+        a, b = service_dataset(qs, validate=False, **kw), service_dataset(qs, **kw)
+        for name in ("persons", "forms", "outcomes"):
+            pd.testing.assert_frame_equal(a.table(name), b.table(name), check_dtype=True)
+        return a
+
+    everyone = Person.objects.all()
+    full = same(everyone)
+    assert len(full.forms) > 100 and len(full.outcomes) > 100
+    one = Person.objects.filter(pk=Form.objects.order_by("id").first().person_id)
+    same(one, outcomes=False)
+    Form.objects.filter(pk=Form.objects.filter(respondent="caseworker").order_by("id").first().pk).update(
+        caseworker_assessment="low", assessment_reason="Ønsker uddannelse først")
+    assert "caseworker_assessment" in same(everyone, outcomes=False).forms.columns
+    empty = same(Person.objects.none())
+    assert len(empty.persons) == 0

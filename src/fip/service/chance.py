@@ -73,7 +73,9 @@ def person_chance(dataset: Dataset, measurements: pd.DataFrame, person_id: str, 
         if model is None:
             continue
         try:
-            table = score(measurements, model, persons=dataset.persons, instrument=dataset.instrument, lang=lang)
+            # one citizen: no drift report (a comparison of a cohort with the training data)
+            table = score(measurements, model, persons=dataset.persons, instrument=dataset.instrument, lang=lang,
+                          drift=False)
         except FipError:
             continue
         hit = table[table["person_id"] == person_id]
