@@ -6,7 +6,8 @@ of ``--persons`` persons in one municipality (``kommune_big``) and ``--others`` 
 simulator's municipalities, loaded with ``fip.service.data.load_into_service``; both job-chance
 models trained on a separate 2,000-person cohort and deployed; ``--caseworkers`` caseworker
 users of ``kommune_big``, each responsible for one measured citizen; one manager. Then
-``fip serve`` (Django's threaded server, the one ``fip serve`` runs) on 127.0.0.1.
+``fip serve --workers 3 --threads 4`` (gunicorn, 3 worker processes; ``--workers 0``: Django's
+threaded development server, one process) on 127.0.0.1; the output says which.
 
 Each caseworker, in its own thread, all starting together after logging in:
 

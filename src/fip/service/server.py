@@ -79,6 +79,9 @@ def serve(host: str, port: int, *, data_dir: Path, demo: bool, persons: int, ech
     if workers:
         from django.db import connections
 
+        from fip.service.chance import parse_active_models
+
+        parse_active_models()            # once here, not once per worker at its first citizen page
         connections.close_all()          # no connection of the parent is shared with the workers
         _gunicorn(application, host, port, workers, threads)
         return
