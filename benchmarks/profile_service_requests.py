@@ -84,7 +84,7 @@ def run(args) -> None:
         clock("star svg (warm)", c.get, f"/citizens/{pk}/star.svg")
     m = Client()
     m.force_login(users.get(username="bench-manager"))
-    page = m.get("/manager/").content.decode()
+    page = clock("manager page (cold)", m.get, "/manager/").content.decode()
     quarter = re.search(r'quarter=(\d{4}Q\d)', page).group(1)
     clock("status note (cold)", m.get, "/manager/note/", {"quarter": quarter})
     clock("status note (warm)", m.get, "/manager/note/", {"quarter": quarter})

@@ -121,8 +121,7 @@ def _typed_dataset(persons: pd.DataFrame, forms: pd.DataFrame, outcomes: pd.Data
             f[c] = text(f[c])
     o = outcomes.copy()
     o["person_id"] = text(o["person_id"])
-    o["month"] = pd.PeriodIndex(o["month"].tolist(), freq="M") if len(o) else pd.Series([], dtype=MONTH_DTYPE)
-    o["month"] = o["month"].astype(MONTH_DTYPE)
+    o["month"] = pd.to_datetime(o["month"], format="%Y-%m").dt.to_period("M").astype(MONTH_DTYPE)
     o = o.astype({"employment_rate": "float64", "ordinary_employment": "bool", "education": "bool"})
     return Dataset(persons=p, forms=f, outcomes=o, instrument=inst, source=None)
 

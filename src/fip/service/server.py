@@ -101,7 +101,7 @@ def _gunicorn(application, host: str, port: int, workers: int, threads: int) -> 
             # no access log: request paths are row numbers only, but nothing of a request is logged
             for key, value in {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
                                "worker_class": "gthread", "backlog": 256, "timeout": 120,
-                               "graceful_timeout": 10, "accesslog": None, "errorlog": "-",
+                               "graceful_timeout": 5, "keepalive": 75, "accesslog": None, "errorlog": "-",
                                "loglevel": "warning", "proc_name": "fip-serve"}.items():
                 self.cfg.set(key, value)
 
