@@ -114,6 +114,14 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "fip-service.sqlite3"),
                              "OPTIONS": {"timeout": 20}}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+#: The citizen page's chance and star per version of the citizen's data (fip.service.citizen_cache):
+#: under ``fip serve`` (a data folder given) files in ``DATA_DIR/cache`` (owner-only), shared by the
+#: worker processes; otherwise in memory.
+if os.environ.get("FIP_SERVICE_DATA"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(DATA_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 20_000}}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fip"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
