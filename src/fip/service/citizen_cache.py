@@ -12,7 +12,7 @@ per :func:`version` of what they depend on and kept:
 
 :func:`version` is a SHA-256 over the citizen's row, every field of every form of the citizen
 (a new form, an edited answer or assessment changes it), the active models that apply to the
-citizen's municipality (a new or re-activated model changes it), the instrument's version and
+citizen's municipality (a new or re-activated model changes it), the instrument's content and
 fip's version. Nothing is invalidated by hand: changed data give a new key; old entries age out.
 The keys hold no person id.
 """
@@ -30,7 +30,8 @@ from django.db.models import Q
 
 from fip import __version__
 from fip.data import Dataset, pair_forms
-from fip.service.data import PERSON_COLUMNS, instrument, service_dataset
+from fip.service import data as service_data
+from fip.service.data import PERSON_COLUMNS, service_dataset
 from fip.service.models import DeployedModel, Form, Person
 
 _FORM_FIELDS = ("id", "respondent", "answered_on", "language", "visitation", "caseworker_assessment",
@@ -52,7 +53,10 @@ def version(person: Person) -> str:
                   .filter(Q(municipality__isnull=True) | Q(municipality_id=person.municipality_id))
                   .order_by("id").values_list("id", "kind", "municipality_id", "sha256"))
     head = [person.pk, person.person_id, person.municipality_id, *(getattr(person, c) for c in PERSON_COLUMNS)]
-    text = json.dumps([__version__, instrument().version, head, forms, models], default=str, sort_keys=True)
+    # the instrument's whole content, not only its version: a translation added to the instrument
+    # file (new labels, same version) changes what the page shows (~0.2 ms per request)
+    inst = hashlib.sha256(repr(service_data.instrument()).encode()).hexdigest()
+    text = json.dumps([__version__, inst, head, forms, models], default=str, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
