@@ -6,7 +6,8 @@ of ``--persons`` persons in one municipality (``kommune_big``) and ``--others`` 
 simulator's municipalities, loaded with ``fip.service.data.load_into_service``; both job-chance
 models trained on a separate 2,000-person cohort and deployed; ``--caseworkers`` caseworker
 users of ``kommune_big``, each responsible for one measured citizen; one manager. Then
-``fip serve`` (Django's threaded server, the one ``fip serve`` runs) on 127.0.0.1.
+``fip serve --workers 3 --threads 4`` (gunicorn, 3 worker processes; ``--workers 0``: Django's
+threaded development server, one process) on 127.0.0.1; the output says which.
 
 Each caseworker, in its own thread, all starting together after logging in:
 
@@ -28,19 +29,33 @@ rebuilds its dataset) and three more (warm).
 Targets (issue 16, 2-core machine): p95 save < 300 ms, p95 star page < 500 ms, the status
 note page < 1 s; printed beside the figures, with the ratio to the login page's p50.
 
-Measured 2026-12-04 on the 2-core machine (other jobs running), targets MISSED:
-burst: save p95 14.3 s, star page p95 34 s, star.svg p95 32 s; ``--think 10``: save p95
-6.2 s, star page p95 19.5 s, star.svg p95 42 s; login page (peer) p50 7-11 ms. Status note
-(10,000 persons): 1.2-3.6 s cold, 0.22 s warm (cached per data version). Forms: exactly the
-100 sent each time. Profile of one request (no load): star page ~0.3 s (the citizen's
-dataset validated by ``dataset_from_frames`` and scored), star.svg ~1.2 s (matplotlib,
-savefig 0.67 s), a save ~0.1 s after validation stopped running three full
-``gc.collect()`` per one-person table (was ~0.45 s). The one server process serialises this
-CPU; what would reach the targets: several worker processes (gunicorn), caching the
-citizen's dataset and star figure per form version, a lighter star renderer.
+Measured 2026-12-04 03:20-03:40 UTC on the 2-core machine, ``fip serve --workers 3 --threads 4``,
+with other helpers' jobs running (load average 15-23 on 2 cores, so this server got a fraction of
+the CPU): targets MISSED. Burst: save p95 7.7 s, star page p95 31 s, star.svg p95 23 s, status
+note 8.8 s cold; ``--think 10``: save p50 0.42 s / p95 6.8 s, star page p50 6.6 s / p95 15.7 s,
+star.svg p50 0.68 s / p95 9.5 s, static file p95 8.1 s, login page (peer) p50 23 ms; manager
+page 11.9 s cold, 0.84 s warm; status note 6.6 s cold, 0.50 s warm (p95). Forms: exactly the
+100 sent in each run (none lost, none doubled). Before this work (Django's threaded server,
+same machine, less load): burst save p95 14.3 s, star page 34 s; think save p95 6.2 s, star page
+19.5 s, star.svg 42 s.
+
+Per request, one client, no HTTP (``benchmarks/profile_service_requests.py``: CPU time is
+load-independent; wall time was 2-4x CPU under the same machine load), before -> after:
+save 236 -> 19 ms CPU (one form checked by ``fip.data.form_row.check_form_row``, not the
+citizen's dataset); star page warm 448 -> 25 ms, cold (first view after a new form) 576 -> 250-300
+ms (the citizen's stored rows read without re-validation, no drift report for one citizen;
+what is left is ``pair_forms`` and ``score`` of one person, ~60 % pandas overhead); star.svg
+1,008 -> 10-13 ms (``fip.star_svg``, no matplotlib; cached per data version, drawn with the
+page); status note cold 3,114 -> 1,850 ms (Arrow ``is_in`` instead of pandas' ``isin`` on
+Arrow strings; left: the trend and star figures by matplotlib ~1 s, the tables' pandas), warm
+128 -> 39 ms; the manager page cold (rebuilding the 12,000-person dataset from the database)
+3,385 ms. So the cold star page is the bulk of the CPU a caseworker costs (~0.35 s per
+caseworker in all: 50 of them need ~17 s of CPU) and the burst targets cannot be met on 2
+cores whatever the server; with think time they need the machine to itself and a cold star
+page under ~0.1 s.
 
 Usage: python benchmarks/bench_service.py [--caseworkers 50] [--persons 10000] [--others 2000]
-       [--port 8765] [--think 0] [--seed 0] [--max-seconds 600] [--keep]
+       [--port 8765] [--think 0] [--seed 0] [--max-seconds 600] [--workers 3] [--threads 4] [--keep]
 """
 
 from __future__ import annotations
@@ -149,9 +164,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, data_dir: Path, env: dict) -> subprocess.Popen:
+def start_server(port: int, data_dir: Path, env: dict, workers: int, threads: int) -> subprocess.Popen:
     log = open(data_dir / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "fip.cli", "serve", "--port", str(port), "--data", str(data_dir)],
+    proc = subprocess.Popen([sys.executable, "-m", "fip.cli", "serve", "--port", str(port), "--data", str(data_dir),
+                             "--workers", str(workers), "--threads", str(threads)],
                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -241,6 +257,9 @@ def main() -> None:
                     help="each caseworker pauses a seeded uniform 0..THINK s before each step (0: a burst, "
                          "all 50 requesting at once)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=3, help="server worker processes (gunicorn; 0: Django's "
+                                                           "threaded development server)")
+    ap.add_argument("--threads", type=int, default=4, help="threads per worker process")
     ap.add_argument("--keep", action="store_true", help="keep the database and data folder")
     args = ap.parse_args()
 
@@ -262,7 +281,10 @@ def main() -> None:
               f"{info['counts']['forms']} forms, {info['counts']['outcomes']} outcome months loaded into "
               f"PostgreSQL in {info['load_s']:.1f} s; setup total {time.perf_counter() - t0:.1f} s")
         port = args.port or free_port()
-        server = start_server(port, data_dir, env)
+        server = start_server(port, data_dir, env, args.workers, args.threads)
+        print("server: " + (f"fip serve --workers {args.workers} --threads {args.threads} (gunicorn, "
+                            f"{args.workers} processes)" if args.workers else
+                            "fip serve (Django's threaded development server, one process)") + f" on {os.cpu_count()} cores")
         base = f"http://127.0.0.1:{port}"
         t = Timings()
         sessions = [login(base, u, t) for u, _ in info["users"]]
@@ -335,7 +357,11 @@ def main() -> None:
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
-            server.wait(10)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(10)
         if not args.keep:
             import django.db
 

@@ -189,3 +189,17 @@ def test_cli_simulate_scenario(tmp_path):
     assert "Ukraine" in (tmp_path / "d" / "persons.csv").read_text(encoding="utf-8")
     run = CliRunner().invoke(app, ["simulate", "--persons", "100", "--scenario", "nope", "--out", str(tmp_path / "e")])
     assert run.exit_code == 2 and "scenario must be one of" in run.stderr and not (tmp_path / "e").exists()
+
+
+def test_without_drift_report_same_rows_no_warning(model):
+    """score(..., drift=False) (the service's one-citizen score) gives the same rows, no report
+    and no warning, even for a shifted cohort."""
+    m, _ = model
+    cohort = simulate_cohort(400, seed=2, scenario=SHIFTED)
+    with pytest.warns(DriftWarning):
+        full = score(cohort, m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DriftWarning)
+        light = score(cohort, m, drift=False)
+    assert light.attrs["drift"] is None and full.attrs["drift"] is not None
+    pd.testing.assert_frame_equal(light, full, check_like=False)

@@ -1108,11 +1108,14 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     data: Annotated[Path, typer.Option("--data", help="Data folder (SQLite file, secret key) unless FIP_DATABASE_URL is set.")] = Path("fip-service-data"),
     persons: Annotated[int, typer.Option("--persons", min=100, help="Persons of the demo cohort.")] = 1000,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="Worker processes (gunicorn); 0: Django's threaded development server.")] = 0,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="Threads per gunicorn worker.")] = 4,
 ) -> None:
     """The FIP web service (Django): caseworkers enter forms and see the star and the job chance."""
     from fip.service.server import serve as run_service
 
-    run_service(host, port, data_dir=data, demo=demo, persons=persons, echo=lambda line: console.print(line, markup=False, highlight=False))
+    run_service(host, port, data_dir=data, demo=demo, persons=persons, workers=workers, threads=threads,
+                echo=lambda line: console.print(line, markup=False, highlight=False))
 
 
 import fip.cli_anyinst  # noqa: E402,F401  (registers `fip adequacy`)

@@ -22,10 +22,13 @@ def api_token(
     days: Annotated[int, typer.Option("--days", help="Days until the token expires (1-366).")] = 90,
     name: Annotated[str, typer.Option("--name", help="What the token is for (shown in the admin).")] = "",
     data: Annotated[Path, typer.Option("--data", help="Data folder of the service unless FIP_DATABASE_URL is set.")] = Path("fip-service-data"),
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="What the token may do (repeat; e.g. forms:write, chance:read); default: every scope of the user's role.")] = None,
+    rate_limit: Annotated[int | None, typer.Option("--rate-limit", help="Requests per window for this token (default: the service's FIP_API_RATE_LIMIT).")] = None,
 ) -> None:
     """Create an API token for USER and print it once (the service keeps only its hash).
 
-    Example: ``fip api-token caseworker-kommune_03 --days 30 --name case-system``, then
+    Example: ``fip api-token caseworker-kommune_03 --days 30 --name case-system --scope forms:write
+    --scope chance:read``, then
     ``curl -H "Authorization: Bearer <token>" http://127.0.0.1:8000/api/v1/citizens/1``.
     """
     from fip.service.server import setup
@@ -36,7 +39,8 @@ def api_token(
     from fip.service.tokens import create_token
 
     call_command("migrate", interactive=False, verbosity=0)
-    record, token = create_token(username, days=days, name=name)
+    record, token = create_token(username, days=days, name=name, scopes=scope or None, rate_limit=rate_limit)
     console.print(token)
-    console.print(f"for {username}, expires {record.expires_at:%Y-%m-%d %H:%M} UTC; shown once: keep it in the "
-                  "case system's secret store", style="dim")
+    console.print(f"for {username}, scopes {' '.join(record.scopes) or 'none'}, expires "
+                  f"{record.expires_at:%Y-%m-%d %H:%M} UTC; shown once: keep it in the case system's secret store",
+                  style="dim", markup=False)

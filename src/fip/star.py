@@ -47,6 +47,7 @@ from fip.errors import FipError
 from fip.instrument import Instrument
 from fip.messages import languages, section
 from fip.personal import has_cpr
+from fip.translation import direction
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -415,7 +416,7 @@ def chance_words(row: Mapping[str, Any], lang: str) -> ChanceWords:
 
 
 _CARD = Template("""<!DOCTYPE html>
-<html lang="$lang"><head><meta charset="utf-8">
+<html lang="$lang" dir="$dir"><head><meta charset="utf-8">
 <title>$title</title>
 <style>
 @page { size: A4 portrait; margin: 12mm 13mm; }
@@ -425,7 +426,8 @@ h1 { font-size: 16pt; margin: 0 0 1.5mm 0; }
 .meta { color: #444; font-size: 9pt; margin-bottom: 2mm; }
 .star { text-align: center; break-inside: avoid; page-break-inside: avoid; }
 .star img { width: 100%; max-width: 184mm; max-height: 150mm; object-fit: contain; }
-.notes { color: #333; font-size: 8.5pt; text-align: left; margin: 0 0 1mm 0; }
+.notes { color: #333; font-size: 8.5pt; text-align: start; margin: 0 0 1mm 0; }
+.notice { border: 1pt solid #a60; background: #fff4e0; padding: 1.5mm 3mm; margin: 0 0 2mm 0; font-size: 9.5pt; }
 .chance { border: 1.5pt solid #333; border-radius: 3mm; padding: 2.5mm 5mm; margin-top: 2mm;
           break-inside: avoid; page-break-inside: avoid; }
 .chance h2 { font-size: 12pt; margin: 0 0 1.5mm 0; }
@@ -433,14 +435,14 @@ h1 { font-size: 16pt; margin: 0 0 1.5mm 0; }
 .big { font-size: 12.5pt; font-weight: bold; }
 .band { font-weight: bold; text-transform: uppercase; letter-spacing: 0.05em; }
 .window { font-weight: bold; }
-ol { margin: 1mm 0 0 0; padding-left: 6mm; }
+ol { margin: 1mm 0 0 0; padding-inline-start: 6mm; }
 .caveat { color: #444; font-size: 8.5pt; margin-top: 2mm; }
 @media print { body { max-width: none; } }
 </style></head>
 <body>
 <h1>$title – $star_word</h1>
 <div class="meta">$person_word: $person_id &nbsp;·&nbsp; $measured_word: $measured</div>
-<div class="star"><img alt="$star_word" src="data:image/png;base64,$png"><div class="notes">$notes</div></div>
+$notice<div class="star"><img alt="$star_word" src="data:image/png;base64,$png"><div class="notes">$notes</div></div>
 <div class="chance">
 <h2>$chance_word: <span class="band">$band</span> <small>($model_word)</small></h2>
 $body
@@ -459,6 +461,7 @@ def card_html(
     lang: str = "da",
     rounds: Sequence[int] | None = None,
     smallest_change: Mapping[str, float] | None = None,
+    notice: str = "",
 ) -> str:
     """One-page citizen card: the FIP star and the job-chance indicator in plain words.
 
@@ -476,12 +479,16 @@ def card_html(
         ``ci_low``, ``ci_high``, ``model``, ``item_k`` and ``item_k_contribution``, and
         ``window`` if the model provides one, see :func:`_window_text`). Without it the
         card shows the star only.
+    notice : str, optional
+        A line shown under the title (escaped), e.g. that the card is not in the citizen's
+        language.
 
     Returns
     -------
     str
-        A self-contained HTML page (no external files; the star is an embedded PNG). Write
-        it with :func:`fip._atomic.atomic_write_text`.
+        A self-contained HTML page (no external files; the star is an embedded PNG), laid out
+        right to left (``dir="rtl"``) when ``lang`` is a right-to-left language
+        (``configs/languages.yaml``). Write it with :func:`fip._atomic.atomic_write_text`.
 
     Examples
     --------
@@ -534,9 +541,10 @@ def card_html(
                          + "".join(f"<li>{label} ({html.escape(way)})</li>" for _, label, way in moves) + "</ol>")
         body = "\n".join(lines)
     return _CARD.substitute(
-        lang=lang, title=html.escape(text["card"]), person_word=html.escape(text["person"]),
+        lang=lang, dir=direction(lang), title=html.escape(text["card"]), person_word=html.escape(text["person"]),
         person_id=html.escape(pid), measured_word=html.escape(text["measured"]), measured=html.escape(measured),
         star_word=html.escape(text["star"]), png=png, chance_word=html.escape(text["chance"]),
         band=html.escape(band), model_word=html.escape(model_word), body=body, caveat=html.escape(caveat),
         notes="<br>".join(html.escape(x) for x in notes),
+        notice=f'<p class="notice" id="card-notice">{html.escape(notice)}</p>\n' if notice else "",
     )

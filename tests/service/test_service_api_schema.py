@@ -19,7 +19,8 @@ ME = "caseworker-kommune_03"
 
 
 OPERATIONS = [("/api/v1/citizens", "POST"), ("/api/v1/citizens/{id}", "GET"), ("/api/v1/citizens/{id}/forms", "POST"),
-              ("/api/v1/citizens/{id}/chance", "GET"), ("/api/v1/export", "GET")]
+              ("/api/v1/citizens/{id}/chance", "GET"), ("/api/v1/citizens/{id}/assessment", "GET"),
+              ("/api/v1/citizens/{id}/assessment", "PUT"), ("/api/v1/export", "GET")]
 
 
 @pytest.fixture

@@ -119,7 +119,7 @@ CHECKED = {
     "export": "test_service_export", "models": "test_service_export", "imports": "test_service_export",
     "api_citizens": "test_service_api", "api_citizen": "test_service_api", "api_citizen_forms": "test_service_api",
     "api_citizen_chance": "test_service_api", "api_export": "test_service_api",
-    "assessment": "test_service_assessment",
+    "assessment": "test_service_assessment", "api_citizen_assessment": "test_service_api_assessment",
 }
 PUBLIC = {"home", "login", "logout", "api_openapi"}
 

@@ -85,6 +85,7 @@ def score(
     lang: str = "da",
     check_drift: bool = True,
     policy: DisclosurePolicy | None = None,
+    drift: bool = True,
 ) -> pd.DataFrame:
     """Job-chance indicator per person.
 
@@ -109,6 +110,10 @@ def score(
         ``drift_reference``).
     policy : DisclosurePolicy, optional
         Small-cell rule of the drift report's counts (default: the configured policy).
+    drift : bool
+        Compute the drift report (default). False: no report (``attrs["drift"]`` is None) and
+        no warning, for a score of a single person (the service's citizen page), where a
+        comparison of "the cohort" with the training data says nothing; the rows are the same.
 
     Returns
     -------
@@ -163,9 +168,10 @@ def score(
     scale = np.array([pre["scale"][f] for f in features])
     missing = np.isnan(X)
     X = np.where(missing, impute, X)
-    drift = drift_report(pd.DataFrame(X, index=feats.index, columns=features), persons, content, policy)
-    if check_drift and drift is not None and drift.message:
-        warnings.warn(drift.message, DriftWarning, stacklevel=2)
+    report = drift_report(pd.DataFrame(X, index=feats.index, columns=features), persons, content, policy) \
+        if drift else None
+    if check_drift and report is not None and report.message:
+        warnings.warn(report.message, DriftWarning, stacklevel=2)
     Z = (X - center) / scale
     block = content["probability_model"]
     eta, parts = _linear(Z, block, features)
@@ -199,5 +205,5 @@ def score(
         out[f"item_{k + 1}_label"] = pd.array([label_of[i] for i in chosen], dtype="str")
         out[f"item_{k + 1}_contribution"] = np.take_along_axis(contrib, order[:, k:k + 1], axis=1)[:, 0]
     out["n_imputed"] = missing.sum(axis=1).astype("int64")
-    out.attrs["drift"] = drift
+    out.attrs["drift"] = report
     return out

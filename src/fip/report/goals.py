@@ -39,6 +39,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from fip._membership import isin
 from fip.data import pair_forms
 from fip.messages import languages, section
 
@@ -89,9 +90,10 @@ def quarter_goals(dataset, quarter: pd.Period, measurements: pd.DataFrame | None
     # register goals: persons measured by the quarter's end with all three months in the panel
     measured = set(m.loc[measured_in <= quarter, "person_id"])
     months = pd.period_range(quarter.asfreq("M", "start"), quarter.asfreq("M", "end"), freq="M")
-    panel = dataset.outcomes[dataset.outcomes["month"].isin(months) & dataset.outcomes["person_id"].isin(measured)]
+    outcomes = dataset.outcomes
+    panel = outcomes[outcomes["month"].isin(months).to_numpy(dtype=bool) & isin(outcomes["person_id"], measured)]
     covered = panel.groupby("person_id")["month"].nunique()
-    panel = panel[panel["person_id"].isin(covered.index[covered == len(months)])]
+    panel = panel[isin(panel["person_id"], covered.index[covered == len(months)])]
     register = pd.DataFrame({
         "employed": (panel["employment_rate"].astype("float64") > 0).groupby(panel["person_id"]).any(),
         "ordinary_employed": panel["ordinary_employment"].astype(bool).groupby(panel["person_id"]).any(),

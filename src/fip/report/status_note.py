@@ -59,6 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fip._membership import isin
 from fip._options import check_option
 from fip.data import pair_forms
 from fip.disclosure import DEFAULT, DisclosurePolicy, resolve_policy
@@ -482,7 +483,7 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
 
     # (2) progression: persons with round 2 in the quarter
     second = frame[in_q & (frame["round"] == 2)]
-    first = frame[(frame["round"] == 1) & frame["person_id"].isin(second["person_id"])]
+    first = frame[(frame["round"] == 1).to_numpy(dtype=bool) & isin(frame["person_id"], second["person_id"])]
     change = (second.set_index("person_id")[variables]
               - first.set_index("person_id")[variables].reindex(second["person_id"]))
     change["municipality"] = second.set_index("person_id")["municipality"]
@@ -579,7 +580,7 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
             H.figure(trend_png, text["trend_figure"].format(k=min_cell))])
     group_ids = second.loc[second["municipality"] == municipality, "person_id"]
     if len(group_ids) >= min_cell:
-        group = frame[frame["person_id"].isin(group_ids) & frame["round"].isin([1, 2])]
+        group = frame[isin(frame["person_id"], group_ids) & frame["round"].isin([1, 2]).to_numpy(dtype=bool)]
         png = _star_png(group, instrument, min_cell, lang, f"{text['star']} – {municipality}, {period}")
         star_blocks = [H.figure(png, text["star_about"].format(n=len(group_ids), **fmt))]
     else:

@@ -1,14 +1,19 @@
 """The service's HTTP API (JSON under ``/api/v1/``) for a municipal case system: create or
-find a citizen by CPR number, send forms, fetch the job chance.
+find a citizen by CPR number, send forms, fetch the job chance, read and write the
+caseworker's own assessment.
 
-Plain Django views returning :class:`~django.http.JsonResponse`, no API framework: five
-endpoints do not need one, and the OpenAPI 3.1 document (:mod:`fip.service.openapi`) is
+Plain Django views returning :class:`~django.http.JsonResponse`, no API framework: seven
+operations do not need one, and the OpenAPI 3.1 document (:mod:`fip.service.openapi`) is
 written as data beside them, tested against the OAS schema and by schemathesis.
 
 * **Authentication**: ``Authorization: Bearer <token>`` only (:mod:`fip.service.tokens`);
   a session cookie is not accepted here, which is why these views, and only these, are CSRF
   exempt. Missing, unknown or expired tokens and tokens of deleted or inactive users give
   401 (JSON, ``WWW-Authenticate: Bearer``).
+* **Rate limit** per token (:mod:`fip.service.ratelimit`, default 120 requests a minute,
+  counted in the database so every server process shares it): 429 with ``Retry-After``.
+* **Scopes** (:mod:`fip.service.scopes`): each operation needs one scope on the token, else
+  403 ``{"error": ..., "missing_scope": "forms:write"}``.
 * **Access**: the pages' rules (:mod:`fip.service.access`): the token's owner must be a
   caseworker (else 403), and a citizen id outside :func:`~fip.service.access.visible_persons`
   gives the same 404 as an id that does not exist.
@@ -27,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import Mapping
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
@@ -42,7 +48,9 @@ from fip.service.chance import person_chance
 from fip.service.data import instrument, service_dataset
 from fip.service.forms import CprForm, NewCitizenForm, answer_form_class
 from fip.service.models import Form, Person
-from fip.service.tokens import authenticate_token
+from fip.service.ratelimit import hit, limits
+from fip.service.scopes import SCOPES, missing_scope
+from fip.service.tokens import authenticate
 from fip.store.pseudonymise import pseudonym, resolve_key
 
 #: Namespace of the form tokens made from an ``Idempotency-Key`` (uuid5 of owner and key).
@@ -62,10 +70,15 @@ def error(status: int, message: str, **extra) -> JsonResponse:
     return response
 
 
-def api_view(*methods: str, roles: tuple[str, ...] = ("caseworker",)):
-    """Decorator of an API endpoint: token authentication, one of ``roles``, the allowed
-    methods (405 otherwise), a JSON body for POST, never cached, CSRF exempt (no cookie is
-    accepted as credentials)."""
+def api_view(*methods: str, scope: str | Mapping[str, str], roles: tuple[str, ...] = ("caseworker",)):
+    """Decorator of an API endpoint: the allowed methods (405 otherwise), token authentication
+    (401), the token's rate limit (429 with ``Retry-After``; :mod:`fip.service.ratelimit`), one
+    of ``roles`` (403), the token's ``scope`` (one scope, or one per method; 403 naming the
+    missing scope), a JSON body for POST and PUT, never cached, CSRF exempt (no cookie is
+    accepted as credentials). Authenticated responses carry the ``RateLimit-*`` headers."""
+    needed = {m: scope for m in methods} if isinstance(scope, str) else dict(scope)
+    if set(needed) != set(methods) or not all(s in SCOPES for s in needed.values()):
+        raise ValueError(f"api_view: a known scope for each of {methods}; got {scope!r}")
 
     def wrap(view):
         @wraps(view)
@@ -74,31 +87,47 @@ def api_view(*methods: str, roles: tuple[str, ...] = ("caseworker",)):
                 response = error(405, f"method {request.method} not allowed; use {', '.join(methods)}")
                 response["Allow"] = ", ".join(methods)
                 return response
-            user = authenticate_token(request.headers.get("Authorization"))
-            if user is None:
+            record = authenticate(request.headers.get("Authorization"))
+            if record is None:
                 return error(401, "a valid API token is needed: Authorization: Bearer <token> "
                                   "(unknown, expired or revoked tokens are refused)")
-            request.user = user
-            if role(user) not in roles:
-                return error(403, f"this token's user may not use this endpoint ({', '.join(roles)} only)")
-            if request.method == "POST":
-                content_type = request.content_type or ""
-                if content_type != "application/json":
-                    return error(415, "the request body must be JSON (Content-Type: application/json)")
-                try:
-                    body = json.loads(request.body or b"null", parse_constant=_no_constant)
-                except RequestDataTooBig:
-                    return error(413, "the request body is too large")
-                except (ValueError, RecursionError):
-                    return error(400, "the request body is not valid JSON")
-                if not isinstance(body, dict):
-                    return error(400, "the request body must be a JSON object")
-                request.json = body
-            return view(request, *args, **kwargs)
+            rate = hit(record)
+            if not rate.allowed:
+                response = error(429, f"too many requests: this token may make {rate.limit} requests in "
+                                      f"{limits(record)[1]} seconds; try again in {rate.reset} seconds")
+            else:
+                response = _authorised(request, record, needed[request.method], roles, view, args, kwargs)
+            for name, value in rate.headers().items():
+                response[name] = value
+            return response
 
         return csrf_exempt(never_cache(inner))
 
     return wrap
+
+
+def _authorised(request, record, needed: str, roles, view, args, kwargs):
+    user = request.user = record.user
+    if role(user) not in roles:
+        return error(403, f"this token's user may not use this endpoint ({', '.join(roles)} only)")
+    if (lacking := missing_scope(record.scopes, needed)) is not None:
+        return error(403, f"this token lacks the scope {lacking} (its scopes: "
+                          f"{', '.join(record.scopes) or 'none'}); an administrator can add it in the admin",
+                     missing_scope=lacking)
+    if request.method in ("POST", "PUT"):
+        content_type = request.content_type or ""
+        if content_type != "application/json":
+            return error(415, "the request body must be JSON (Content-Type: application/json)")
+        try:
+            body = json.loads(request.body or b"null", parse_constant=_no_constant)
+        except RequestDataTooBig:
+            return error(413, "the request body is too large")
+        except (ValueError, RecursionError):
+            return error(400, "the request body is not valid JSON")
+        if not isinstance(body, dict):
+            return error(400, "the request body must be a JSON object")
+        request.json = body
+    return view(request, *args, **kwargs)
 
 
 def _no_constant(name: str):
@@ -149,7 +178,7 @@ def _as_form_data(body: dict, fields) -> dict | None:
     return out
 
 
-@api_view("POST")
+@api_view("POST", scope="citizens:write")
 def citizens(request):
     """POST /api/v1/citizens: find the citizen of a CPR number, or create one in the caller's
     municipality (and as the caller's citizen). 200 with the citizen if it exists and is
@@ -198,7 +227,7 @@ def citizens(request):
     return JsonResponse(_citizen_json(person), status=201)
 
 
-@api_view("GET")
+@api_view("GET", scope="citizens:read")
 def citizen(request, pk: str):
     """GET /api/v1/citizens/{id}: the citizen's record and forms."""
     person = _person(request, pk)
@@ -228,7 +257,7 @@ def _idempotency_token(request, body: dict) -> uuid.UUID | None | str:
     return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{request.user.pk}\n{key}")
 
 
-@api_view("POST")
+@api_view("POST", scope="forms:write")
 def citizen_forms(request, pk: str):
     """POST /api/v1/citizens/{id}/forms: one form (201), or the form stored before under the
     same idempotency key (200)."""
@@ -304,7 +333,7 @@ def _number(value) -> float | None:
     return x if math.isfinite(x) else None
 
 
-@api_view("GET")
+@api_view("GET", scope="chance:read")
 def citizen_chance(request, pk: str):
     """GET /api/v1/citizens/{id}/chance: the job chance from the deployed model (``available``
     false, other fields null, when the citizen has no measurement or no model is deployed)."""
@@ -335,7 +364,76 @@ def citizen_chance(request, pk: str):
                          "model_sha256": chance.model_sha256, "items": items})
 
 
-@api_view("GET", roles=("analyst", "researcher"))
+def _assessment_json(person: Person, form: Form | None) -> dict:
+    return {"id": person.pk, "form": form.pk if form else None,
+            "answered_on": form.answered_on.isoformat() if form else None,
+            "level": (form.caseworker_assessment or None) if form else None,
+            "reason": form.assessment_reason if form else ""}
+
+
+@api_view("GET", "PUT", scope={"GET": "assessment:read", "PUT": "assessment:write"})
+def citizen_assessment(request, pk: str):
+    """GET /api/v1/citizens/{id}/assessment: the caseworker's own assessment of the job chance
+    and its reason, as on the citizen page (stored on the citizen's latest caseworker form;
+    ``form`` null when there is none). PUT ``{"level": "low|medium|high", "reason": "...",
+    "form": id}`` stores one (``form`` optional: the latest caseworker form; naming it makes a
+    resent request change nothing once a newer form exists), screened as on the page (no CPR
+    number, no formula-like start, no control characters, at most 500 characters)."""
+    from fip.service.forms import AssessmentForm
+    from fip.service.views import _assessed_form
+
+    person = _person(request, pk)
+    if person is None:
+        return error(404, _NOT_FOUND)
+    latest = _assessed_form(person)
+    if request.method == "GET":
+        audit(request, "open assessment", person, "api")
+        return JsonResponse(_assessment_json(person, latest))
+    body = request.json
+    unknown = sorted(set(body) - {"level", "reason", "form"})
+    if unknown:
+        return error(400, f"unknown fields {', '.join(unknown[:5])}; expected level, reason, form",
+                     fields={k: ["not a field of an assessment"] for k in unknown[:5]})
+    target_id = body.get("form", latest.pk if latest else None)
+    reason = body.get("reason", "")
+    if reason is None:
+        reason = ""
+    wrong = {name: [expected] for name, ok, expected in (
+        ("level", isinstance(body.get("level"), str), "required: one of low, medium, high"),
+        ("reason", isinstance(reason, str), "a string"),
+        ("form", target_id is None or (isinstance(target_id, int) and not isinstance(target_id, bool)),
+         "a caseworker form's id"))
+        if not ok}
+    if wrong:
+        return error(400, "; ".join(f"{k}: {v[0]}" for k, v in wrong.items()), fields=wrong)
+    if target_id is None:
+        return error(409, "the citizen has no caseworker form yet: an assessment is stored with one")
+    if not 0 < target_id <= MAX_ID:
+        return error(404, "no caseworker form with this id for this citizen")
+    form = AssessmentForm({"form": str(target_id), "caseworker_assessment": body["level"],
+                           "assessment_reason": reason})
+    if not form.is_valid():
+        errors = {{"caseworker_assessment": "level", "assessment_reason": "reason"}.get(k, k): v
+                  for k, v in _field_errors(form).items()}
+        return error(400, "; ".join(f"{k}: {v[0]}" for k, v in errors.items()), fields=errors)
+    data = form.cleaned_data
+    target = Form.objects.filter(pk=data["form"], person=person, respondent=instrument().caseworker_from).first()
+    if target is None:
+        return error(404, "no caseworker form with this id for this citizen")
+    new = (data["caseworker_assessment"], data["assessment_reason"])
+    if (target.caseworker_assessment, target.assessment_reason) != new:
+        try:
+            with transaction.atomic():
+                Form.objects.filter(pk=target.pk).update(caseworker_assessment=new[0], assessment_reason=new[1])
+                service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)   # the library's validators
+        except InvalidDataError as exc:
+            return error(400, "; ".join(problem.expected for problem in exc.problems))
+        audit(request, "assess chance", person, f"{target.answered_on:%Y-%m-%d}: {new[0]} (api)")
+        target.refresh_from_db()
+    return JsonResponse(_assessment_json(person, target))
+
+
+@api_view("GET", scope="export:read", roles=("analyst", "researcher"))
 def export(request):
     """GET /api/v1/export?format=csv|xlsx|dta|sav: the export page's zip (analysts: their
     municipality; researchers: all municipalities with research ids); audited."""

@@ -48,6 +48,15 @@ def active_row(kind: str, municipality: str | None = None) -> DeployedModel | No
     return own or active.filter(municipality__isnull=True).first()
 
 
+def parse_active_models() -> int:
+    """Parse every active model now (checked as a model file; a second or more for a large one),
+    so that worker processes forked afterwards find them parsed. Returns how many."""
+    rows = list(DeployedModel.objects.filter(active=True))
+    for row in rows:
+        _parsed(row.sha256, row.content)
+    return len(rows)
+
+
 def active_model(kind: str, municipality: str | None = None) -> Model | None:
     row = active_row(kind, municipality)
     return None if row is None else _parsed(row.sha256, row.content)
@@ -73,7 +82,9 @@ def person_chance(dataset: Dataset, measurements: pd.DataFrame, person_id: str, 
         if model is None:
             continue
         try:
-            table = score(measurements, model, persons=dataset.persons, instrument=dataset.instrument, lang=lang)
+            # one citizen: no drift report (a comparison of a cohort with the training data)
+            table = score(measurements, model, persons=dataset.persons, instrument=dataset.instrument, lang=lang,
+                          drift=False)
         except FipError:
             continue
         hit = table[table["person_id"] == person_id]

@@ -11,6 +11,7 @@ from django.db.models import Count, Max
 from django.http import Http404
 from django.shortcuts import render
 
+from fip._membership import isin
 from fip.data import pair_forms
 from fip.disclosure import DisclosurePolicy, Margin, protect
 from fip.report.status_note import status_note
@@ -29,13 +30,14 @@ def _version() -> tuple:
 
 @lru_cache(maxsize=2)
 def _all_data(version: tuple):
-    dataset = service_dataset(Person.objects.all())
+    # every row was checked when written: read into the dataset's dtypes without re-checking
+    dataset = service_dataset(Person.objects.all(), validate=False)
     return dataset, pair_forms(dataset).measurements
 
 
 def _quarters(measurements: pd.DataFrame, persons: pd.DataFrame, municipality: str) -> pd.Series:
     """Persons of the municipality measured per quarter, latest quarter first."""
-    m = measurements[measurements["person_id"].isin(persons.loc[persons["municipality"] == municipality, "person_id"])]
+    m = measurements[isin(measurements["person_id"], persons.loc[persons["municipality"] == municipality, "person_id"])]
     counts = m.groupby(m["measured_on"].dt.to_period("Q").astype(str))["person_id"].nunique()
     return counts.sort_index(ascending=False)
 
@@ -54,7 +56,7 @@ def caseload(municipality, quarter: str, measurements: pd.DataFrame, policy: Dis
     frame = pd.DataFrame(rows, columns=["person_id", "caseworker"])
     period = measurements["measured_on"].dt.to_period("Q").astype(str)
     measured = set(measurements.loc[period == quarter, "person_id"])
-    frame["measured"] = frame["person_id"].isin(measured)
+    frame["measured"] = isin(frame["person_id"], measured) if len(frame) else frame["person_id"].isin(measured)
     table = frame.groupby("caseworker").agg(n=("person_id", "size"), k=("measured", "sum")).reset_index()
     total = pd.DataFrame([{"caseworker": "all", "n": len(frame), "k": int(frame["measured"].sum())}])
     table = pd.concat([table, total], ignore_index=True)

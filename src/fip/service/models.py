@@ -174,6 +174,13 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
+    #: what the token may do (names of :data:`fip.service.scopes.SCOPES`), on top of its user's role
+    scopes = models.JSONField(default=list, blank=True,
+                              help_text="what the token may do (its user's role still applies)")
+    #: requests per window of API_RATE_WINDOW seconds; none: the service's API_RATE_LIMIT
+    rate_limit = models.PositiveIntegerField(null=True, blank=True,
+                                             help_text="requests per window; blank: the service's default "
+                                                       "(FIP_API_RATE_LIMIT)")
 
     class Meta:
         ordering = ["-created_at"]
@@ -182,3 +189,15 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
 
+
+
+class ApiRateWindow(models.Model):
+    """Requests of one API token in one fixed window (:mod:`fip.service.ratelimit`): the shared
+    counter of every server process."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="rate_windows")
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "window_start"], name="rate_window_key")]

@@ -37,8 +37,15 @@ def setup(data_dir: Path, *, demo: bool) -> None:
     django.setup()
 
 
-def serve(host: str, port: int, *, data_dir: Path, demo: bool, persons: int, echo=print) -> None:
-    """Migrate the database, load the demo (``demo``) and serve until interrupted."""
+def serve(host: str, port: int, *, data_dir: Path, demo: bool, persons: int, echo=print, workers: int = 0,
+          threads: int = 4) -> None:
+    """Migrate the database, load the demo (``demo``) and serve until interrupted.
+
+    ``workers`` 0: Django's threaded development server (one process). ``workers`` N >= 1:
+    gunicorn with N worker processes of ``threads`` threads each (a production-style server:
+    the pages' pandas work runs in parallel on several cores); the application is loaded once
+    before the workers are forked.
+    """
     setup(data_dir, demo=demo)
     from django.conf import settings
     from django.contrib.staticfiles.handlers import StaticFilesHandler
@@ -64,6 +71,41 @@ def serve(host: str, port: int, *, data_dir: Path, demo: bool, persons: int, ech
     if not os.environ.get("FIP_PSEUDONYM_KEY"):
         echo("warning: FIP_PSEUDONYM_KEY is not set; citizens cannot be found or created by CPR number")
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    echo(f"FIP service on http://{host}:{port}/ (database: {engine}; data folder {data_dir}); Ctrl+C stops it")
+    server = (f"gunicorn, {workers} worker process{'es' if workers > 1 else ''} of {threads} threads" if workers
+              else "Django's threaded development server, one process")
+    echo(f"FIP service on http://{host}:{port}/ (database: {engine}; data folder {data_dir}; {server}); "
+         f"Ctrl+C stops it")
+    application = StaticFilesHandler(get_wsgi_application())
+    if workers:
+        from django.db import connections
+
+        from fip.service.chance import parse_active_models
+
+        parse_active_models()            # once here, not once per worker at its first citizen page
+        connections.close_all()          # no connection of the parent is shared with the workers
+        _gunicorn(application, host, port, workers, threads)
+        return
     WSGIServer.request_queue_size = 64
-    run(host, port, StaticFilesHandler(get_wsgi_application()), threading=True)
+    run(host, port, application, threading=True)
+
+
+def _gunicorn(application, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve ``application`` with gunicorn (the service extra) until interrupted."""
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:
+        raise FipError('fip serve --workers needs gunicorn (the service extra): pip install -e ".[service]"') from None
+
+    class Server(BaseApplication):
+        def load_config(self):
+            # no access log: request paths are row numbers only, but nothing of a request is logged
+            for key, value in {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
+                               "worker_class": "gthread", "backlog": 256, "timeout": 120,
+                               "graceful_timeout": 5, "keepalive": 75, "accesslog": None, "errorlog": "-",
+                               "loglevel": "warning", "proc_name": "fip-serve"}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return application
+
+    Server().run()

@@ -12,6 +12,9 @@
                             ``municipality`` (all citizens of their municipality)
 ``FIP_TRANSLATIONS``        folder of translation files of the citizen form
                             (:mod:`fip.translation`; default: none, only Danish and English)
+``FIP_API_RATE_LIMIT``      API requests per token and window (default 120;
+                            :mod:`fip.service.ratelimit`)
+``FIP_API_RATE_WINDOW``     the window in seconds (default 60)
 ``FIP_DEBUG``               ``1`` for Django's debug pages (never in production)
 =========================== =============================================================
 
@@ -111,6 +114,14 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "fip-service.sqlite3"),
                              "OPTIONS": {"timeout": 20}}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+#: The citizen page's chance and star per version of the citizen's data (fip.service.citizen_cache):
+#: under ``fip serve`` (a data folder given) files in ``DATA_DIR/cache`` (owner-only), shared by the
+#: worker processes; otherwise in memory.
+if os.environ.get("FIP_SERVICE_DATA"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(DATA_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 20_000}}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fip"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -124,6 +135,22 @@ LOGOUT_REDIRECT_URL = "login"
 #: after which further attempts are refused until the window has passed.
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW = 15 * 60
+
+
+
+def _positive(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise FipError(f"{name}: expected a whole number of at least 1; got {raw!r}")
+    return int(raw)
+
+
+#: API rate limit per token: at most API_RATE_LIMIT requests in each fixed window of
+#: API_RATE_WINDOW seconds (counted in the database, so shared by every server process).
+API_RATE_LIMIT = _positive("FIP_API_RATE_LIMIT", 120)
+API_RATE_WINDOW = _positive("FIP_API_RATE_WINDOW", 60)
 
 LANGUAGE_CODE = "da"
 LANGUAGES = [("da", "Dansk"), ("en", "English")]

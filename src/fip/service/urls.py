@@ -33,6 +33,7 @@ urlpatterns = [
     re_path(r"^api/v1/citizens/(?P<pk>[^/]+)$", api.citizen, name="api_citizen"),
     re_path(r"^api/v1/citizens/(?P<pk>[^/]+)/forms$", api.citizen_forms, name="api_citizen_forms"),
     re_path(r"^api/v1/citizens/(?P<pk>[^/]+)/chance$", api.citizen_chance, name="api_citizen_chance"),
+    re_path(r"^api/v1/citizens/(?P<pk>[^/]+)/assessment$", api.citizen_assessment, name="api_citizen_assessment"),
     path("api/v1/export", api.export, name="api_export"),
     path("api/v1/openapi.json", api.openapi, name="api_openapi"),
     re_path(r"^api/", api.not_found),

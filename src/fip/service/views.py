@@ -20,16 +20,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from fip.data import pair_forms
+from fip.data.form_row import check_form_row
 from fip.errors import FipError, InvalidDataError
-from fip.messages import section
+from fip.messages import languages, section
+from fip.service import citizen_cache
 from fip.service.access import audit, profile, role, role_page, visible_persons
 from fip.service.chance import person_chance
 from fip.service.data import instrument, service_dataset, translations
 from fip.service.forms import AssessmentForm, CprForm, NewCitizenForm, answer_form_class
 from fip.service.middleware import DOCUMENT_POLICY
 from fip.service.models import Form, Person
-from fip.star import card_html, chance_words, figure_bytes, plot_star
+from fip.star import card_html, chance_words
+from fip.star_svg import star_svg as draw_star_svg
 from fip.store.pseudonymise import pseudonym, resolve_key
 from fip.translation import right_to_left_languages
 
@@ -154,9 +156,25 @@ def _chance_view(chance, lang: str):
             "sha": chance.model_sha256[:12]}
 
 
-def _person_data(person: Person):
-    dataset = service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)
-    return dataset, pair_forms(dataset).measurements
+def _person_data(person: Person, key: str | None = None):
+    """The citizen's dataset and measurements, once per version of the data (citizen_cache)."""
+    return citizen_cache.prepared(person, key)
+
+
+def _star_text(measurements, person: Person, lang: str) -> str:
+    """The star as SVG (fip.star_svg: the data of fip.star.plot_star, drawn without matplotlib);
+    titled without the person id: the page says which citizen it is."""
+    return draw_star_svg(measurements, instrument(), person.person_id, lang=lang, title=section(lang, "star")["star"])
+
+
+def _page_data(person: Person, lang: str, key: str) -> dict:
+    """Whether the citizen is measured, and the chance; the star drawn at the same time."""
+    dataset, measurements = _person_data(person, key)
+    measured = bool((measurements["person_id"] == person.person_id).any())
+    chance = person_chance(dataset, measurements, person.person_id, lang) if measured else None
+    if measured:
+        citizen_cache.put("star", key, lang, _star_text(measurements, person, lang))
+    return {"measured": measured, "chance": chance}
 
 
 def _level_labels(lang: str) -> dict[str, str]:
@@ -172,14 +190,15 @@ def _assessed_form(person: Person) -> Form | None:
 
 
 def _citizen_page(request, person: Person, assessment_form: AssessmentForm | None = None, status: int = 200):
-    dataset, measurements = _person_data(person)
     lang = _lang()
-    measured = bool((measurements["person_id"] == person.person_id).any())
-    chance = person_chance(dataset, measurements, person.person_id, lang) if measured else None
+    key = citizen_cache.version(person)
+    data = citizen_cache.cached("citizen", key, lang, lambda: _page_data(person, lang, key))
+    measured, chance = data["measured"], data["chance"]
     forms = Form.objects.filter(person=person).order_by("-answered_on", "respondent")
     respondents = {r.id: r.label[lang] for r in instrument().respondents}
     assessed = _assessed_form(person) if measured else None
     labels = _level_labels(lang)
+    spoken, card_lang = citizen_card_language(person)
     if assessed is not None and assessment_form is None:
         assessment_form = AssessmentForm(level_labels=labels, initial={
             "form": assessed.pk, "caseworker_assessment": assessed.caseworker_assessment or None,
@@ -190,6 +209,7 @@ def _citizen_page(request, person: Person, assessment_form: AssessmentForm | Non
         "respondents": list(respondents.items()),
         "assessed": assessed, "assessment_form": assessment_form,
         "assessment_label": labels.get(assessed.caseworker_assessment, "") if assessed else "",
+        "citizen_card": {"language": LANGUAGE_NAMES.get(spoken, spoken), "translated": card_lang == spoken},
     }, status=status)
 
 
@@ -229,27 +249,64 @@ def assessment(request, pk: int):
 @role_page("caseworker")
 def star_svg(request, pk: int):
     person = get_object_or_404(visible_persons(request.user), pk=pk)
-    _, measurements = _person_data(person)
-    try:
-        # titled without the person id: the page says which citizen it is
-        fig = plot_star(measurements, instrument(), person.person_id, lang=_lang(),
-                        title=section(_lang(), "star")["star"])
-    except FipError:
-        raise Http404 from None
-    return _document(figure_bytes(fig, "svg"), "image/svg+xml")
+    lang, key = _lang(), citizen_cache.version(person)
+
+    def draw() -> str:
+        _, measurements = _person_data(person, key)
+        try:
+            return _star_text(measurements, person, lang)
+        except FipError:
+            return ""          # not measured: cached as such
+    text = citizen_cache.cached("star", key, lang, draw)
+    if not text:
+        raise Http404
+    return _document(text.encode(), "image/svg+xml")
+
+
+#: The card's language when the citizen's has no translation of the card.
+CARD_FALLBACK = "da"
+
+
+def card_languages() -> tuple[str, ...]:
+    """Languages the card can be printed in: a message catalogue (configs/messages) and the
+    instrument's labels (label_languages) in that language."""
+    return tuple(x for x in instrument().label_languages if x in languages())
+
+
+def citizen_card_language(person: Person) -> tuple[str, str]:
+    """(the citizen's language: that of their latest citizen form with one, else Danish; the
+    language of the citizen's card: the same if the card has a translation into it, else Danish)."""
+    form = (Form.objects.filter(person=person, respondent=instrument().respondent_ids[0]).exclude(language="")
+            .order_by("-answered_on", "-id").first())
+    spoken = form.language if form else CARD_FALLBACK
+    return spoken, spoken if spoken in card_languages() else CARD_FALLBACK
 
 
 @role_page("caseworker")
 def card(request, pk: int):
+    """The printable card: in the user's language, or with ``?for=citizen`` in the citizen's
+    (Danish with a notice on the card when it has no translation into it; right to left for a
+    right-to-left language)."""
     person = get_object_or_404(visible_persons(request.user), pk=pk)
-    dataset, measurements = _person_data(person)
-    lang = _lang()
-    chance = person_chance(dataset, measurements, person.person_id, lang)
+    key = citizen_cache.version(person)
+    dataset, measurements = _person_data(person, key)
+    notice = ""
+    if request.GET.get("for") == "citizen":
+        spoken, lang = citizen_card_language(person)
+        if lang != spoken:
+            words = section(lang, "card_language")
+            names = section(lang, "card_language.names")
+            notice = words["untranslated"].format(card_language=names.get(lang, lang),
+                                                  language=names.get(spoken, spoken))
+    else:
+        lang = _lang()
+    chance = citizen_cache.cached("citizen", key, lang, lambda: _page_data(person, lang, key))["chance"]
     try:
-        page = card_html(measurements, dataset.instrument, person.person_id, chance.row if chance else None, lang=lang)
+        page = card_html(measurements, dataset.instrument, person.person_id, chance.row if chance else None, lang=lang,
+                         notice=notice)
     except FipError:
         raise Http404 from None
-    audit(request, "print card", person)
+    audit(request, "print card", person, f"in {lang}")
     return _document(page, "text/html; charset=utf-8")
 
 
@@ -297,13 +354,21 @@ def enter_form(request, pk: int, respondent: str):
         if form.is_valid():
             data = form.cleaned_data
             answers = {it: data[it] for it in inst.item_ids(respondent)}
+            language = data["language"] or lang
+            # the library's rules for this one form (fip.data.form_row), not the whole dataset again
+            problems = check_form_row({"person_id": person.person_id, "caseworker_id": caseworker.caseworker_id,
+                                       "respondent": respondent, "answered_on": data["answered_on"],
+                                       "language": language, **answers}, inst,
+                                      arrival_date=person.arrival_date, today=timezone.localdate())
             try:
-                with transaction.atomic():
+                if problems:
+                    raise InvalidDataError(problems)
+                with transaction.atomic():   # the form and its audit event, or neither
                     Form.objects.create(person=person, caseworker=caseworker, respondent=respondent,
-                                        answered_on=data["answered_on"], language=data["language"] or lang,
+                                        answered_on=data["answered_on"], language=language,
                                         answers=answers, submission_token=data["submission_token"],
                                         entered_by=request.user)
-                    service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)
+                    audit(request, "enter form", person, respondent)
             except IntegrityError:
                 if Form.objects.filter(submission_token=data["submission_token"]).exists():
                     messages.info(request, _("This form was already saved."))
@@ -313,7 +378,6 @@ def enter_form(request, pk: int, respondent: str):
             except InvalidDataError as exc:
                 form.add_error(None, "; ".join(problem.expected for problem in exc.problems))
             else:
-                audit(request, "enter form", person, respondent)
                 messages.success(request, _("Form saved."))
                 return _after_save(person, respondent)
     else:
