@@ -129,3 +129,49 @@ def test_stored_rows_read_without_checking_are_the_checked_dataset(service):
     assert "caseworker_assessment" in same(everyone, outcomes=False).forms.columns
     empty = same(Person.objects.none())
     assert len(empty.persons) == 0
+
+
+def test_warm_up_fills_what_the_page_reads(setup, monkeypatch):
+    """warm_citizen_page computes the page's data under the page's key: the page then reads the
+    dataset no more and shows the same chance and star as a page computed on its own."""
+    from django.core.cache import cache
+
+    from fip.service.views import warm_citizen_page
+
+    c, person = setup
+    cache.clear()
+    calls = counted(monkeypatch)
+    warm_citizen_page(person.pk, "da")
+    assert len(calls) == 1
+    warm_page = c.get(reverse("citizen", args=[person.pk])).content.decode()
+    warm_svg = c.get(reverse("star_svg", args=[person.pk])).content
+    assert len(calls) == 1                                      # served from what the warm-up stored
+    cache.clear()
+    citizen_cache._prepared.cache_clear()
+    cold_page = c.get(reverse("citizen", args=[person.pk])).content.decode()
+    assert len(calls) == 2 and c.get(reverse("star_svg", args=[person.pk])).content == warm_svg
+    strip = lambda page: "\n".join(l for l in page.splitlines() if "csrf" not in l)  # noqa: E731
+    assert strip(warm_page) == strip(cold_page)
+
+
+def test_a_saved_pair_schedules_one_warm_up_after_commit(service, django_capture_on_commit_callbacks, monkeypatch):
+    import fip.service.views as views
+    from test_service_caseworker import create_citizen, login, post_form
+
+    started = []
+    monkeypatch.setattr(views.threading, "Thread", lambda target, **kw: type("T", (), {
+        "start": lambda self: started.append(target)})())
+    c = login(service)
+    person = create_citizen(c)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_form(c, person, "citizen").status_code == 302
+    assert started == []                                        # no measurement yet: nothing to warm
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_form(c, person, "caseworker", visitation="").status_code == 302
+    assert len(started) == 1
+    monkeypatch.setattr(views, "connection", type("C", (), {"close": lambda self: None})())  # keep the test's
+    started[0]()                                                # the warm-up itself, in this thread
+    key = citizen_cache.version(Person.objects.get(pk=person.pk))
+    from django.core.cache import cache
+
+    assert cache.get(f"fip:citizen:{key}:da") is not None
