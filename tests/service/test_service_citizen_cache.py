@@ -175,3 +175,22 @@ def test_a_saved_pair_schedules_one_warm_up_after_commit(service, django_capture
     from django.core.cache import cache
 
     assert cache.get(f"fip:citizen:{key}:da") is not None
+
+
+def test_a_claimed_entry_is_awaited_not_computed_twice():
+    """Single flight: while another process computes an entry (its claim is in the cache), a
+    request waits for that value; when the claim is dropped without a value it computes itself."""
+    import threading
+
+    from django.core.cache import cache
+
+    cache.clear()
+    computed = []
+    cache.add("fip:citizen:k1:da:computing", 1, 30)
+    threading.Timer(0.2, lambda: cache.set("fip:citizen:k1:da", {"v": "other"}, 60)).start()
+    assert citizen_cache.cached("citizen", "k1", "da", lambda: computed.append(1) or {"v": "mine"}) == {"v": "other"}
+    assert computed == []
+    cache.add("fip:citizen:k2:da:computing", 1, 30)
+    threading.Timer(0.1, lambda: cache.delete("fip:citizen:k2:da:computing")).start()
+    assert citizen_cache.cached("citizen", "k2", "da", lambda: computed.append(1) or {"v": "mine"}) == {"v": "mine"}
+    assert computed == [1] and cache.get("fip:citizen:k2:da:computing") is None

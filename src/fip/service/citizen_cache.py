@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -72,13 +73,39 @@ def prepared(person: Person, key: str | None = None) -> tuple[Dataset, Any]:
     return _prepared(key or version(person), person.pk)
 
 
+#: How long a request waits for another process's computation of the same entry (seconds) and
+#: how long a claim to compute one lasts (a claimant that dies frees it after this).
+WAIT_FOR_OTHER = 2.0
+CLAIM_TIMEOUT = 30
+
+
 def cached(what: str, key: str, lang: str, compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per (``what``, version ``key``, ``lang``), kept in Django's cache."""
+    """``compute()`` once per (``what``, version ``key``, ``lang``), kept in Django's cache.
+
+    Single flight across worker processes: whoever computes first claims the entry
+    (``cache.add``); a request that finds it claimed (e.g. the page opened while the warm-up
+    after a save still runs) waits up to :data:`WAIT_FOR_OTHER` for that value instead of
+    computing it a second time, then computes it itself.
+    """
     name = f"fip:{what}:{key}:{lang}"
     value = cache.get(name)
-    if value is None:
+    if value is not None:
+        return value
+    claim = f"{name}:computing"
+    if not cache.add(claim, 1, CLAIM_TIMEOUT):
+        deadline = time.monotonic() + WAIT_FOR_OTHER
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+            value = cache.get(name)
+            if value is not None:
+                return value
+            if cache.get(claim) is None:      # the other gave up without a value
+                break
+    try:
         value = compute()
         cache.set(name, value, TIMEOUT)
+    finally:
+        cache.delete(claim)
     return value
 
 
