@@ -45,7 +45,7 @@ from fip.data import pair_forms
 from fip.errors import FipError, InvalidDataError, mask_personal
 from fip.service.access import audit, profile, role, visible_persons
 from fip.service.chance import person_chance
-from fip.service.data import instrument, service_dataset
+from fip.service.data import instrument, service_dataset, store_assessment
 from fip.service.forms import CprForm, NewCitizenForm, answer_form_class
 from fip.service.models import Form, Person
 from fip.service.ratelimit import hit, limits
@@ -420,15 +420,13 @@ def citizen_assessment(request, pk: str):
     target = Form.objects.filter(pk=data["form"], person=person, respondent=instrument().caseworker_from).first()
     if target is None:
         return error(404, "no caseworker form with this id for this citizen")
-    new = (data["caseworker_assessment"], data["assessment_reason"])
-    if (target.caseworker_assessment, target.assessment_reason) != new:
-        try:
-            with transaction.atomic():
-                Form.objects.filter(pk=target.pk).update(caseworker_assessment=new[0], assessment_reason=new[1])
-                service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)   # the library's validators
-        except InvalidDataError as exc:
-            return error(400, "; ".join(problem.expected for problem in exc.problems))
-        audit(request, "assess chance", person, f"{target.answered_on:%Y-%m-%d}: {new[0]} (api)")
+    level, reason = data["caseworker_assessment"], data["assessment_reason"]
+    try:
+        changed = store_assessment(person, target, level, reason)
+    except InvalidDataError as exc:
+        return error(400, "; ".join(problem.expected for problem in exc.problems))
+    if changed:
+        audit(request, "assess chance", person, f"{target.answered_on:%Y-%m-%d}: {level} (api)")
         target.refresh_from_db()
     return JsonResponse(_assessment_json(person, target))
 

@@ -187,3 +187,19 @@ def load_into_service(dataset: Dataset) -> dict[str, int]:
                 ordinary_employment=bool(r.ordinary_employment), education=bool(r.education))
         for r in o.itertuples(index=False)], batch_size=5000)
     return {"persons": len(p), "forms": len(f), "outcomes": len(o)}
+
+
+def store_assessment(person: Person, target: Form, level: str, reason: str) -> bool:
+    """Store the caseworker's own assessment (``level``, ``reason``) on ``target``, a caseworker
+    form of ``person``, checked by the library's validators in the same transaction.
+
+    Returns False when the form already holds these values (a double click, a resent request:
+    nothing changes, nothing is to be logged). Raises :class:`fip.errors.InvalidDataError`, with
+    nothing stored, when the validators refuse the values. Used by the page and the API.
+    """
+    if (target.caseworker_assessment, target.assessment_reason) == (level, reason):
+        return False
+    with transaction.atomic():
+        Form.objects.filter(pk=target.pk).update(caseworker_assessment=level, assessment_reason=reason)
+        service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)
+    return True

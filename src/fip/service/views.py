@@ -29,7 +29,7 @@ from fip.messages import languages, section
 from fip.service import citizen_cache
 from fip.service.access import audit, profile, role, role_page, visible_persons
 from fip.service.chance import person_chance
-from fip.service.data import instrument, service_dataset, translations
+from fip.service.data import instrument, service_dataset, store_assessment, translations
 from fip.service.forms import AssessmentForm, CprForm, NewCitizenForm, answer_form_class
 from fip.service.middleware import DOCUMENT_POLICY
 from fip.service.models import Form, Person
@@ -265,16 +265,14 @@ def assessment(request, pk: int):
         return _citizen_page(request, person, form, status=400)
     data = form.cleaned_data
     target = get_object_or_404(Form, pk=data["form"], person=person, respondent=instrument().caseworker_from)
-    new = (data["caseworker_assessment"], data["assessment_reason"])
-    if (target.caseworker_assessment, target.assessment_reason) != new:
-        try:
-            with transaction.atomic():
-                Form.objects.filter(pk=target.pk).update(caseworker_assessment=new[0], assessment_reason=new[1])
-                service_dataset(Person.objects.filter(pk=person.pk), outcomes=False)   # the library's validators
-        except InvalidDataError as exc:
-            form.add_error(None, "; ".join(problem.expected for problem in exc.problems))
-            return _citizen_page(request, person, form, status=400)
-        audit(request, "assess chance", person, f"{target.answered_on:%Y-%m-%d}: {new[0]}")
+    level, reason = data["caseworker_assessment"], data["assessment_reason"]
+    try:
+        changed = store_assessment(person, target, level, reason)
+    except InvalidDataError as exc:
+        form.add_error(None, "; ".join(problem.expected for problem in exc.problems))
+        return _citizen_page(request, person, form, status=400)
+    if changed:
+        audit(request, "assess chance", person, f"{target.answered_on:%Y-%m-%d}: {level}")
     messages.success(request, _("Your assessment is saved."))
     return redirect(reverse("citizen", args=[person.pk]) + "#assessment")
 
