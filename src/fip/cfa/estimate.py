@@ -645,15 +645,8 @@ def _std_values(res: CfaResult, x: np.ndarray) -> np.ndarray:
 
 def _standardized(res: CfaResult, h: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
     """std.all values and their delta-method SEs (numerical Jacobian)."""
-    base = _std_values(res, res.x)
-    jac = np.zeros((base.size, res.x.size))
-    for j in range(res.x.size):
-        xp, xm = res.x.copy(), res.x.copy()
-        xp[j] += h
-        xm[j] -= h
-        jac[:, j] = (_std_values(res, xp) - _std_values(res, xm)) / (2 * h)
-    var = np.einsum("ij,jk,ik->i", jac, res.vcov, jac)
-    se = np.sqrt(np.clip(var, 0, None))
-    fixed_std = np.all(np.abs(jac) < 1e-7, axis=1)  # std value constant (e.g. a variance in std.all)
-    se[fixed_std] = np.nan
-    return base, se
+    from fip.cfa._numdiff import central_jacobian, delta_method_se
+
+    jac = central_jacobian(lambda v: _std_values(res, v), res.x, h)
+    # NaN where the std value is constant (e.g. a variance in std.all)
+    return _std_values(res, res.x), delta_method_se(jac, res.vcov, constant_below=1e-7)

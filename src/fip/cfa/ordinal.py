@@ -420,28 +420,17 @@ def _std_fixed_values(res: WlsmvResult, x: np.ndarray, keys) -> np.ndarray:
 def _std_fixed_with_se(res: WlsmvResult, keys, h: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
     """std.all of the fixed parameters (marker loading, residual variances) and their delta-method SEs:
     fixed in the raw solution, they still move with the free parameters once standardised (as lavaan)."""
-    base = _std_fixed_values(res, res.x, keys)
-    jac = np.zeros((base.size, res.x.size))
-    for j in range(res.x.size):
-        xp, xm = res.x.copy(), res.x.copy()
-        xp[j] += h
-        xm[j] -= h
-        jac[:, j] = (_std_fixed_values(res, xp, keys) - _std_fixed_values(res, xm, keys)) / (2 * h)
-    se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, res.vcov, jac), 0, None))
-    se[np.all(np.abs(jac) < 1e-9, axis=1)] = np.nan  # constant (a variance fixed at 1 with std.lv)
-    return base, se
+    from fip.cfa._numdiff import central_jacobian, delta_method_se
+
+    jac = central_jacobian(lambda v: _std_fixed_values(res, v, keys), res.x, h)
+    # NaN where constant (a variance fixed at 1 with std.lv)
+    return _std_fixed_values(res, res.x, keys), delta_method_se(jac, res.vcov, constant_below=1e-9)
 
 
 def _standardized(res: WlsmvResult, h: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
-    base = _std_all(res, res.x)
-    jac = np.zeros((base.size, res.x.size))
-    for j in range(res.x.size):
-        xp, xm = res.x.copy(), res.x.copy()
-        xp[j] += h
-        xm[j] -= h
-        jac[:, j] = (_std_all(res, xp) - _std_all(res, xm)) / (2 * h)
-    se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, res.vcov, jac), 0, None))
-    return base, se
+    from fip.cfa._numdiff import central_jacobian, delta_method_se
+
+    return _std_all(res, res.x), delta_method_se(central_jacobian(lambda v: _std_all(res, v), res.x, h), res.vcov)
 
 
 @dataclass(frozen=True)
