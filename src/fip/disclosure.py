@@ -429,8 +429,9 @@ def shown_cuts(counts: Sequence[int], threshold: int) -> list[bool]:
 
     Examples
     --------
-    >>> shown_cuts([40, 3, 50, 30], 5)      # the 3 persons of category 2 would follow from cuts 1 and 2
-    [True, False, True]
+    >>> shown_cuts([40, 3, 50, 30], 5)      # cuts 1 and 2 would give the 3 persons of category 2:
+    [False, True, True]
+    >>> # category 2 joins its smaller neighbour, category 1; cut 1 is blank, cut 2 shows 43 persons
     >>> shown_cuts([10, 10, 10], 5)
     [True, True]
     """
