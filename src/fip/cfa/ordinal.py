@@ -57,8 +57,31 @@ class _Par:
     rhs: str
 
 
+class ScaledShiftedTest:
+    """lavaan's mean-and-variance adjusted (scaled-shifted) test, shared by the one- and multi-group
+    WLSMV results; they give ``df``, ``chisq_naive`` and the traces ``trace_ug`` = tr(UΓ) and
+    ``trace_ug2`` = tr((UΓ)²)."""
+
+    @property
+    def scaling_factor(self) -> float:
+        """lavaan's ``chisq.scaling.factor`` of the scaled-shifted test, √(tr((UΓ)²)/df)."""
+        return float(np.sqrt(self.trace_ug2 / self.df)) if self.df > 0 else np.nan
+
+    @property
+    def shift(self) -> float:
+        """The shift parameter b = df − tr(UΓ)/c of the scaled-shifted test."""
+        return float(self.df - self.trace_ug / self.scaling_factor) if self.df > 0 else np.nan
+
+    @property
+    def chisq(self) -> float:
+        """The mean-and-variance adjusted (scaled-shifted) χ² (lavaan ``chisq.scaled``)."""
+        if self.df <= 0:
+            return self.chisq_naive
+        return float(self.chisq_naive / self.scaling_factor + self.shift)
+
+
 @dataclass(frozen=True)
-class WlsmvResult:
+class WlsmvResult(ScaledShiftedTest):
     """A CFA of ordinal items fitted by WLSMV (lavaan's defaults for ordered data).
 
     Attributes
@@ -111,23 +134,6 @@ class WlsmvResult:
     def chisq_naive(self) -> float:
         """The unadjusted DWLS test statistic (N − 1)·F (lavaan ``chisq``; lavaan's WLS family uses N − 1)."""
         return float((self.n - 1) * self.fmin)
-
-    @property
-    def scaling_factor(self) -> float:
-        """lavaan's ``chisq.scaling.factor`` of the scaled-shifted test, √(tr((UΓ)²)/df)."""
-        return float(np.sqrt(self.trace_ug2 / self.df)) if self.df > 0 else np.nan
-
-    @property
-    def shift(self) -> float:
-        """The shift parameter b of the scaled-shifted test."""
-        return float(self.df - self.trace_ug / self.scaling_factor) if self.df > 0 else np.nan
-
-    @property
-    def chisq(self) -> float:
-        """The mean-and-variance adjusted (scaled-shifted) χ² (lavaan ``chisq.scaled``)."""
-        if self.df <= 0:
-            return self.chisq_naive
-        return float(self.chisq_naive / self.scaling_factor + self.shift)
 
     def matrices(self) -> dict[str, np.ndarray]:
         """Λ, Ψ, Θ (with the delta-parameterisation diagonal), Σ* and the model thresholds."""

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fip.cfa.ordinal import WlsmvFit, _cfi, _tli
+from fip.cfa.ordinal import ScaledShiftedTest, WlsmvFit, _cfi, _tli
 from fip.cfa.fit import _ncp_bound
 from fip.cfa.ordinal_moments import OrdinalMoments, ordinal_moments
 from fip.cfa.spec import ModelSpec
@@ -57,7 +57,7 @@ class _GPar:
 
 
 @dataclass(frozen=True)
-class WlsmvGroupResult:
+class WlsmvGroupResult(ScaledShiftedTest):
     """A multi-group WLSMV CFA.
 
     Attributes
@@ -109,21 +109,6 @@ class WlsmvGroupResult:
     def chisq_naive(self) -> float:
         """Σ_g (N_g − 1) F_g (lavaan ``chisq``)."""
         return float(sum((m.n - 1) * f for m, f in zip(self.moments, self.fmin_groups)))
-
-    @property
-    def scaling_factor(self) -> float:
-        """lavaan's ``chisq.scaling.factor`` of the scaled-shifted test."""
-        return float(np.sqrt(self.trace_ug2 / self.df)) if self.df > 0 else np.nan
-
-    @property
-    def shift(self) -> float:
-        """The shift of the scaled-shifted test."""
-        return float(self.df - self.trace_ug / self.scaling_factor) if self.df > 0 else np.nan
-
-    @property
-    def chisq(self) -> float:
-        """The scaled-shifted χ² (lavaan ``chisq.scaled``)."""
-        return self.chisq_naive if self.df <= 0 else float(self.chisq_naive / self.scaling_factor + self.shift)
 
     def tidy(self) -> pd.DataFrame:
         """One row per free parameter and group: ``group, lhs, op, rhs, estimate, se`` (equal ones repeated)."""
