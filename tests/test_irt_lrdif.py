@@ -235,3 +235,14 @@ def test_purification_uses_the_unflagged_items_as_anchors(planted):
     np.testing.assert_allclose(given.table["chi2"], res.table["chi2"], atol=1e-6)
     with pytest.raises(ValueError, match="at least one anchor"):
         lr_dif(x, g, anchors=())
+
+
+def test_the_only_anchor_is_not_tested(planted):
+    """Freeing the single anchor leaves nothing to fix the focal latent mean and SD: that model is
+    not identified, so the anchor gets a note and no statistic (it showed a UIDN of 0.65 on bfi N2)."""
+    x, g, _ = planted
+    t = lr_dif(x, g, reference="r", anchors=("x2",)).tidy().set_index("item")
+    assert np.isnan(t.loc["x2", "chi2"]) and np.isnan(t.loc["x2", "uidn"]) and "only anchor" in t.loc["x2", "note"]
+    assert t.drop(index="x2")["chi2"].notna().all()
+    two = lr_dif(x, g, reference="r", anchors=("x2", "x4")).tidy().set_index("item")
+    assert two.loc[["x2", "x4"], "chi2"].notna().all()        # each tested with the other as anchor

@@ -498,6 +498,10 @@ def _lr_round(frame: pd.DataFrame, g_all: pd.Series, constrained: MultiGroupGRM,
         df = (len(constrained.groups) - 1) * len(constrained.categories[j])
         row = {"item": item, "n": int(frame[item].notna().sum()), "chi2": np.nan, "df": df, "p": np.nan,
                "loglik_free": np.nan, "anchor": item in anchors, "note": untestable[item]}
+        if not row["note"] and not set(anchors) - {item}:
+            # freeing the only anchor leaves no item to fix the focal groups' latent mean and SD:
+            # that fit is not identified (its effect sizes arbitrary, its df off by 2 per group)
+            row["note"] = "the only anchor: testing it needs another anchor"
         if row["note"]:
             rows.append(row)
             continue
