@@ -55,9 +55,12 @@ def neuroticism():
 
 
 def _close(shown: pd.Series, expected, what: str) -> None:
-    shown = shown.astype(float).to_numpy()
+    """Shown figures equal ``expected`` to the shown precision; a blank cell where ``expected`` is NaN."""
+    shown = pd.to_numeric(shown.replace("", np.nan)).astype(float).to_numpy()
     expected = np.asarray(expected, dtype=float)
-    assert np.all(np.abs(shown - expected) <= HALF + 1e-9 * np.abs(expected)), (what, shown, expected)
+    assert np.array_equal(np.isnan(shown), np.isnan(expected)), (what, shown, expected)
+    ok = np.isnan(expected) | (np.abs(shown - expected) <= HALF + 1e-9 * np.abs(expected))
+    assert ok.all(), (what, shown, expected)
 
 
 def test_parameters_fit_and_information_equal_the_library(bfi_page, neuroticism):
@@ -96,7 +99,9 @@ def test_dif_table_equals_lr_dif(bfi_page, neuroticism):
     for col, lib_col in (("χ²", "chi2"), ("SIDN", "sidn"), ("UIDN", "uidn"), ("ESSD", "essd")):
         _close(shown[col], lib.loc[shown.index, lib_col], col)
     assert (shown["df"].astype(int) == 6).all()
-    assert float(shown.loc["N5", "χ²"]) > 50 and float(shown.loc["N2", "χ²"]) < 10  # as tests/test_irt_lrdif shows
+    assert float(shown.loc["N5", "χ²"]) > 50                      # as tests/test_irt_lrdif shows
+    # N2, the purified rounds' only anchor, is not tested (freeing it leaves the model unidentified)
+    assert shown.loc["N2", "χ²"] == "" and shown.loc["N2", "anchor"] == "yes"
     assert list(shown["anchor"]) == ["yes" if a else "no" for a in lib.loc[shown.index, "anchor"]]
     assert "purified" in caption or "no purification round" in caption
 
