@@ -67,8 +67,10 @@ from fip.indices import IndexDefinition, load_index_definitions, score_indices
 from fip.instrument import Instrument
 from fip.messages import languages, section
 from fip.report import html as H
-from fip.report.figures import AVERAGE_ID, figure_bytes
+from fip.report.figures import AVERAGE_ID
+from fip.report.line_chart import Line, line_chart_svg
 from fip.report.goals import GOALS, quarter_goals
+from fip.star_svg import star_svg
 
 __all__ = ["NoteChoices", "StatusNote", "note_choices", "status_note"]
 
@@ -338,34 +340,24 @@ def _number(value: float, text: Mapping[str, str]) -> str:
     return "0" + text["decimal"] + "00" if shown.lstrip("-") == "0" + text["decimal"] + "00" else shown.replace("-", "−")
 
 
-def _trend_png(trend: pd.DataFrame, instrument: Instrument, text: Mapping[str, str], title: str) -> bytes | None:
+def _trend_svg(trend: pd.DataFrame, instrument: Instrument, text: Mapping[str, str], title: str) -> bytes | None:
     """Line chart of the shown trend means (suppressed quarters are gaps), each index beside its
     all-municipalities line (thinner, lighter, open markers); None if nothing is shown."""
-    from matplotlib.figure import Figure
-
     if trend["suppressed"].all():
         return None
     quarters = list(dict.fromkeys(trend["quarter"]))
-    fig = Figure(figsize=(6.4, 3.2))
-    ax = fig.subplots()
-    styles = [("o", "-", "0.1"), ("s", "--", "0.45"), ("D", ":", "0.3"), ("^", "-.", "0.6")]
-    for k, (index, part) in enumerate(trend.groupby("index", sort=False)):
-        marker, line, shade = styles[k % len(styles)]
-        means = part.set_index("quarter")["mean"].reindex(quarters).to_numpy(dtype="float64")
-        ax.plot(range(len(quarters)), means, marker=marker, linestyle=line, color=shade, label=part["label"].iloc[0])
+    lines = []
+    for k, (_, part) in enumerate(trend.groupby("index", sort=False)):
+        by_quarter = part.set_index("quarter")
+        label = part["label"].iloc[0]
+        lines.append(Line(label, tuple(by_quarter["mean"].reindex(quarters).to_numpy(dtype="float64")), k))
         if "all_mean" in part.columns:
-            every = part.set_index("quarter")["all_mean"].reindex(quarters).to_numpy(dtype="float64")
-            ax.plot(range(len(quarters)), every, marker=marker, markersize=4, markerfacecolor="white",
-                    linestyle=line, linewidth=0.9, color="0.7",
-                    label=f"{part['label'].iloc[0]}, {text['all_municipalities']}")
-    ax.set_xticks(range(len(quarters)), quarters)
-    ax.set_ylim(instrument.scale.min, instrument.scale.max)
-    ax.set_ylabel(text["mean"])
-    ax.set_title(title, fontsize=10)
-    ax.grid(axis="y", color="0.88")
-    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
-    fig.tight_layout()
-    return figure_bytes(fig, "svg")
+            lines.append(Line(f"{label}, {text['all_municipalities']}",
+                              tuple(by_quarter["all_mean"].reindex(quarters).to_numpy(dtype="float64")), k,
+                              light=True))
+    svg = line_chart_svg(quarters, lines, y_min=instrument.scale.min, y_max=instrument.scale.max,
+                         y_label=text["mean"], title=title, number=lambda v: _number(v, text))
+    return svg.encode()
 
 
 def _percent(share: float, text: Mapping[str, str]) -> str:
@@ -373,18 +365,15 @@ def _percent(share: float, text: Mapping[str, str]) -> str:
     return f"{100 * share:.1f}".replace(".", text["decimal"]) + " %"
 
 
-def _star_png(group: pd.DataFrame, instrument: Instrument, min_cell: int, lang: str, title: str) -> bytes:
+def _star_svg(group: pd.DataFrame, instrument: Instrument, min_cell: int, lang: str, title: str) -> bytes:
     """The average star of ``group`` (rounds 1 and 2 of the same persons); items with n < min_cell left out."""
-    from fip.star import plot_star
-
     items = list(instrument.item_ids())
     rows = []
     for rnd in (1, 2):
         part = group[group["round"] == rnd]
         values = {i: (part[i].mean() if part[i].notna().sum() >= min_cell else np.nan) for i in items}
         rows.append({"person_id": AVERAGE_ID, "round": rnd, **values})
-    fig = plot_star(pd.DataFrame(rows), instrument, AVERAGE_ID, rounds=(1, 2), lang=lang, title=title)
-    return figure_bytes(fig, "svg")
+    return star_svg(pd.DataFrame(rows), instrument, AVERAGE_ID, rounds=(1, 2), lang=lang, title=title).encode()
 
 
 def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
@@ -572,7 +561,7 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
         H.section("trend", text["trend"], [H.paragraph(text["trend_about"].format(**fmt)),
                                           H.table(wide, text["trend"], right=numbers(wide, text["quarter"], text["what"]))]),
     ]
-    trend_png = _trend_png(trend, instrument, text, f"{text['trend']} – {municipality}")
+    trend_png = _trend_svg(trend, instrument, text, f"{text['trend']} – {municipality}")
     if trend_png is not None:
         sections[-1] = H.section("trend", text["trend"], [
             H.paragraph(text["trend_about"].format(**fmt)),
@@ -581,7 +570,7 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
     group_ids = second.loc[second["municipality"] == municipality, "person_id"]
     if len(group_ids) >= min_cell:
         group = frame[isin(frame["person_id"], group_ids) & frame["round"].isin([1, 2]).to_numpy(dtype=bool)]
-        png = _star_png(group, instrument, min_cell, lang, f"{text['star']} – {municipality}, {period}")
+        png = _star_svg(group, instrument, min_cell, lang, f"{text['star']} – {municipality}, {period}")
         star_blocks = [H.figure(png, text["star_about"].format(n=len(group_ids), **fmt))]
     else:
         star_blocks = [H.paragraph(text["star_none"].format(**fmt), note=True)]

@@ -12,13 +12,13 @@ from django.http import Http404
 from django.shortcuts import render
 
 from fip._membership import isin
-from fip.data import pair_forms
 from fip.disclosure import DisclosurePolicy, Margin, protect
 from fip.report.status_note import status_note
 from fip.service.access import audit, profile, role_page
 from fip.service.data import service_dataset
 from fip.service.models import Form, Outcome, Person
 from fip.service.views import _document, _lang
+from fip.study import Study
 
 
 def _version() -> tuple:
@@ -29,10 +29,11 @@ def _version() -> tuple:
 
 
 @lru_cache(maxsize=2)
-def _all_data(version: tuple):
+def _all_data(version: tuple) -> Study:
+    """Every municipality's data as a Study (paired once: the manager page and every status
+    note of this data version share the pairing)."""
     # every row was checked when written: read into the dataset's dtypes without re-checking
-    dataset = service_dataset(Person.objects.all(), validate=False)
-    return dataset, pair_forms(dataset).measurements
+    return Study(service_dataset(Person.objects.all(), validate=False))
 
 
 def _quarters(measurements: pd.DataFrame, persons: pd.DataFrame, municipality: str) -> pd.Series:
@@ -68,9 +69,9 @@ def caseload(municipality, quarter: str, measurements: pd.DataFrame, policy: Dis
 @role_page("manager")
 def manager(request):
     p = profile(request.user)
-    dataset, measurements = _all_data(_version())
-    policy = DisclosurePolicy.default()
-    counts = _quarters(measurements, dataset.persons, p.municipality.code)
+    study = _all_data(_version())
+    measurements, policy = study.measurements, DisclosurePolicy.default()
+    counts = _quarters(measurements, study.dataset.persons, p.municipality.code)
     quarters = list(counts.index)
     quarter = request.GET.get("quarter") or _default_quarter(counts, policy)
     if quarter is not None and quarter not in quarters:
@@ -89,9 +90,9 @@ def manager(request):
 @role_page("manager")
 def manager_note(request):
     p = profile(request.user)
-    dataset, measurements = _all_data(_version())
+    study = _all_data(_version())
     quarter = request.GET.get("quarter", "")
-    if quarter not in _quarters(measurements, dataset.persons, p.municipality.code).index:
+    if quarter not in _quarters(study.measurements, study.dataset.persons, p.municipality.code).index:
         raise Http404
     html = _note_html(_version(), p.municipality.code, quarter, _lang())
     audit(request, "status note", detail=f"{p.municipality.code} {quarter}")
@@ -103,5 +104,4 @@ def _note_html(version: tuple, municipality: str, quarter: str, lang: str) -> st
     """The status note's page, computed once per data version (any new person, form or
     outcome changes ``version``), municipality, quarter and language: it takes about a second
     for a municipality of 10,000 persons (benchmarks/bench_service.py)."""
-    dataset, _ = _all_data(version)
-    return status_note(dataset, municipality, quarter, lang=lang).html
+    return status_note(_all_data(version), municipality, quarter, lang=lang).html
