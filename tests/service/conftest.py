@@ -58,6 +58,20 @@ def _populate(cohort) -> Service:
     return Service(logins, by_mun)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test starts without the process's manager snapshot and cached pages: the tests'
+    rolled-back transactions reuse ids, so a version (counts, highest ids) can come back with
+    other rows behind it, which cannot happen to committed data."""
+    yield
+    from django.core.cache import cache
+
+    from fip.service import snapshot
+
+    snapshot.forget()
+    cache.clear()
+
+
 @pytest.fixture
 def key(monkeypatch):
     monkeypatch.setenv("FIP_PSEUDONYM_KEY", TEST_KEY)

@@ -69,8 +69,48 @@ def _as_text(field: str) -> Cast:
     return Cast(field, output_field=TextField())
 
 
-def _column(values, blank_as_none: bool = True) -> list:
-    return [None if v == "" else v for v in values] if blank_as_none else list(values)
+def _frame(qs: QuerySet, columns: list[str], blank_as_none=()) -> pd.DataFrame:
+    """The rows of ``qs`` as a frame of Python values (object columns; ``blank_as_none``
+    columns with "" as None, as an empty cell of a file reads)."""
+    frame = pd.DataFrame.from_records(_fetch(qs), columns=columns, coerce_float=False)
+    for c in blank_as_none:
+        frame[c] = frame[c].astype(object).where(frame[c] != "", None)
+    return frame
+
+
+def stored_persons(persons: QuerySet[Person]) -> pd.DataFrame:
+    """The persons of ``persons`` as stored (Python values, the dataset layout's columns), by id."""
+    return _frame(persons.order_by("id").values_list("person_id", "municipality__code", *PERSON_COLUMNS),
+                  ["person_id", "municipality", *PERSON_COLUMNS], blank_as_none=PERSON_COLUMNS)
+
+
+def stored_forms(forms: QuerySet[Form], assessments: bool = True) -> pd.DataFrame:
+    """The forms of ``forms`` as stored, by id: the dataset layout's columns, one per item;
+    with :data:`ASSESSMENT_COLUMNS` when ``assessments`` and some form has one."""
+    items = instrument().item_ids()
+    kept = ASSESSMENT_COLUMNS if assessments else ()
+    frame = _frame(forms.order_by("id").annotate(day=_as_text("answered_on"), answers_text=_as_text("answers"))
+                   .values_list("person__person_id", "caseworker__caseworker_id", "respondent", "day", "language",
+                                "visitation", *kept, "answers_text"),
+                   ["person_id", "caseworker_id", "respondent", "answered_on", "language", "visitation", *kept,
+                    "answers"], blank_as_none=("language", "visitation", *kept))
+    answers = json.loads("[" + ",".join(frame.pop("answers")) + "]")
+    frame = pd.concat([frame, pd.DataFrame({i: [a.get(i) for a in answers] for i in items}, columns=items,
+                                           dtype=object)], axis=1)
+    if kept and not frame[list(kept)].notna().any(axis=None):
+        # as a file without these optional columns reads (fip.data.load_dataset)
+        frame = frame.drop(columns=list(kept))
+    return frame
+
+
+def stored_outcomes(outcomes: QuerySet[Outcome]) -> pd.DataFrame:
+    """The outcome months of ``outcomes`` as stored (``month`` as ``YYYY-MM``), by id."""
+    frame = _frame(outcomes.order_by("id").annotate(day=_as_text("month"))
+                   .values_list("person__person_id", "day", "employment_rate", "ordinary_employment", "education"),
+                   ["person_id", "month", "employment_rate", "ordinary_employment", "education"])
+    frame["month"] = frame["month"].str[:7] if len(frame) else frame["month"]
+    # SQLite gives booleans as 0/1
+    return frame.astype({"employment_rate": "float64", "ordinary_employment": "bool", "education": "bool"})
 
 
 def service_dataset(persons: QuerySet[Person], *, outcomes: bool = True, validate: bool = True) -> Dataset:
@@ -87,50 +127,20 @@ def service_dataset(persons: QuerySet[Person], *, outcomes: bool = True, validat
     """
     inst = instrument()
     selected = persons.order_by().values("id")
-    rows = _fetch(persons.order_by("id").values_list("id", "person_id", "municipality__code", *PERSON_COLUMNS))
-    columns = list(zip(*rows)) or [()] * (3 + len(PERSON_COLUMNS))
-    pid_of = dict(zip(columns[0], columns[1]))
-    person_frame = pd.DataFrame({"person_id": list(columns[1]), "municipality": list(columns[2]),
-                                 **{c: _column(v) for c, v in zip(PERSON_COLUMNS, columns[3:])}},
-                                columns=["person_id", "municipality", *PERSON_COLUMNS])
-    items = inst.item_ids()
-    form_fields = ("person_id", "caseworker_id", "respondent", "answered_on", "language", "visitation",
-                   *ASSESSMENT_COLUMNS)
-    rows = _fetch(Form.objects.filter(person__in=selected).order_by("id")
-                  .annotate(day=_as_text("answered_on"), answers_text=_as_text("answers")).values_list(
-                      "person_id", "caseworker__caseworker_id", "respondent", "day", "language", "visitation",
-                      *ASSESSMENT_COLUMNS, "answers_text"))
-    columns = list(zip(*rows)) or [()] * (len(form_fields) + 1)
-    answers = json.loads("[" + ",".join(columns[-1]) + "]")
-    forms = pd.DataFrame({"person_id": [pid_of[p] for p in columns[0]], "caseworker_id": list(columns[1]),
-                          "respondent": list(columns[2]), "answered_on": list(columns[3]),
-                          **{c: _column(v) for c, v in zip(form_fields[4:], columns[4:-1])},
-                          **{i: [a.get(i) for a in answers] for i in items}},
-                         columns=[*form_fields, *items])
-    if not forms[list(ASSESSMENT_COLUMNS)].notna().any(axis=None):
-        # as a file without these optional columns reads (fip.data.load_dataset)
-        forms = forms.drop(columns=list(ASSESSMENT_COLUMNS))
-    outcome_rows = []
-    if outcomes:
-        outcome_rows = _fetch(Outcome.objects.filter(person__in=selected).order_by("id")
-                              .annotate(day=_as_text("month")).values_list(
-                                  "person_id", "day", "employment_rate", "ordinary_employment", "education"))
-    columns = list(zip(*outcome_rows)) or [()] * 5
-    out = pd.DataFrame({"person_id": [pid_of[p] for p in columns[0]], "month": [d[:7] for d in columns[1]],
-                        "employment_rate": list(columns[2]), "ordinary_employment": list(columns[3]),
-                        "education": list(columns[4])})
-    # SQLite gives booleans as 0/1
-    out = out.astype({"employment_rate": "float64", "ordinary_employment": "bool", "education": "bool"})
+    frames = (stored_persons(persons), stored_forms(Form.objects.filter(person__in=selected)),
+              stored_outcomes(Outcome.objects.filter(person__in=selected) if outcomes else Outcome.objects.none()))
     if not validate:
-        return _typed_dataset(person_frame, forms, out, inst)
-    return dataset_from_frames(person_frame, forms, out, inst)
+        return Dataset(persons=typed_persons(frames[0]), forms=typed_forms(frames[1]),
+                       outcomes=typed_outcomes(frames[2]), instrument=inst, source=None)
+    return dataset_from_frames(*frames, inst)
 
 
-def _typed_dataset(persons: pd.DataFrame, forms: pd.DataFrame, outcomes: pd.DataFrame, inst: Instrument) -> Dataset:
-    """Frames of stored (already checked) values in the dtypes of the dataset layout."""
-    def text(col: pd.Series) -> pd.Series:
-        return col.astype(object).where(col.notna(), None).astype(TEXT_DTYPE)
+def _text_column(col: pd.Series) -> pd.Series:
+    return col.astype(object).where(col.notna(), None).astype(TEXT_DTYPE)
 
+
+def typed_persons(persons: pd.DataFrame) -> pd.DataFrame:
+    """Stored (already checked) persons in the dtypes of the dataset layout."""
     p = persons.copy()
     for c in p.columns:
         if c == "birth_year":
@@ -138,21 +148,30 @@ def _typed_dataset(persons: pd.DataFrame, forms: pd.DataFrame, outcomes: pd.Data
         elif c == "arrival_date":
             p[c] = pd.to_datetime(p[c]).astype(DATE_DTYPE)
         else:
-            p[c] = text(p[c])
+            p[c] = _text_column(p[c])
+    return p
+
+
+def typed_forms(forms: pd.DataFrame) -> pd.DataFrame:
+    """Stored (already checked) forms in the dtypes of the dataset layout."""
     f = forms.copy()
-    items = set(inst.item_ids())
+    items = set(instrument().item_ids())
     for c in f.columns:
         if c in items:
             f[c] = pd.array(f[c].tolist(), dtype=INTEGER_DTYPE)
         elif c == "answered_on":
             f[c] = pd.to_datetime(f[c]).astype(DATE_DTYPE)
         else:
-            f[c] = text(f[c])
+            f[c] = _text_column(f[c])
+    return f
+
+
+def typed_outcomes(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Stored outcome months in the dtypes of the dataset layout."""
     o = outcomes.copy()
-    o["person_id"] = text(o["person_id"])
+    o["person_id"] = _text_column(o["person_id"])
     o["month"] = pd.to_datetime(o["month"], format="%Y-%m").dt.to_period("M").astype(MONTH_DTYPE)
-    o = o.astype({"employment_rate": "float64", "ordinary_employment": "bool", "education": "bool"})
-    return Dataset(persons=p, forms=f, outcomes=o, instrument=inst, source=None)
+    return o.astype({"employment_rate": "float64", "ordinary_employment": "bool", "education": "bool"})
 
 
 def _text(value) -> str:

@@ -4,36 +4,21 @@ last updated. Managers see aggregates only."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import hashlib
 
 import pandas as pd
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import render
 
 from fip._membership import isin
 from fip.disclosure import DisclosurePolicy, Margin, protect
 from fip.report.status_note import status_note
+from fip.service import citizen_cache, snapshot
 from fip.service.access import audit, profile, role_page
-from fip.service.data import service_dataset
-from fip.service.models import Form, Outcome, Person
+from fip.service.models import Form, Person
 from fip.service.views import _document, _lang
 from fip.study import Study
-
-
-def _version() -> tuple:
-    """Changes whenever a person, form or outcome is added (the service never edits them)."""
-    p = Person.objects.aggregate(n=Count("id"), last=Max("id"))
-    f = Form.objects.aggregate(n=Count("id"), last=Max("id"))
-    return p["n"], p["last"], f["n"], f["last"], Outcome.objects.count()
-
-
-@lru_cache(maxsize=2)
-def _all_data(version: tuple) -> Study:
-    """Every municipality's data as a Study (paired once: the manager page and every status
-    note of this data version share the pairing)."""
-    # every row was checked when written: read into the dataset's dtypes without re-checking
-    return Study(service_dataset(Person.objects.all(), validate=False))
 
 
 def _quarters(measurements: pd.DataFrame, persons: pd.DataFrame, municipality: str) -> pd.Series:
@@ -69,7 +54,7 @@ def caseload(municipality, quarter: str, measurements: pd.DataFrame, policy: Dis
 @role_page("manager")
 def manager(request):
     p = profile(request.user)
-    study = _all_data(_version())
+    _, study = snapshot.current()
     measurements, policy = study.measurements, DisclosurePolicy.default()
     counts = _quarters(measurements, study.dataset.persons, p.municipality.code)
     quarters = list(counts.index)
@@ -90,18 +75,18 @@ def manager(request):
 @role_page("manager")
 def manager_note(request):
     p = profile(request.user)
-    study = _all_data(_version())
+    version, study = snapshot.current()
     quarter = request.GET.get("quarter", "")
     if quarter not in _quarters(study.measurements, study.dataset.persons, p.municipality.code).index:
         raise Http404
-    html = _note_html(_version(), p.municipality.code, quarter, _lang())
+    html = _note_html(version, study, p.municipality.code, quarter, _lang())
     audit(request, "status note", detail=f"{p.municipality.code} {quarter}")
     return _document(html, "text/html; charset=utf-8")
 
 
-@lru_cache(maxsize=32)
-def _note_html(version: tuple, municipality: str, quarter: str, lang: str) -> str:
+def _note_html(version: snapshot.Marks, study: Study, municipality: str, quarter: str, lang: str) -> str:
     """The status note's page, computed once per data version (any new person, form or
-    outcome changes ``version``), municipality, quarter and language: it takes about a second
-    for a municipality of 10,000 persons (benchmarks/bench_service.py)."""
-    return status_note(_all_data(version), municipality, quarter, lang=lang).html
+    outcome month changes ``version``), municipality, quarter and language and kept in Django's
+    cache (shared by the worker processes of ``fip serve``)."""
+    key = hashlib.sha256(repr((version, municipality, quarter, lang)).encode()).hexdigest()
+    return citizen_cache.cached("note", key, lang, lambda: status_note(study, municipality, quarter, lang=lang).html)
