@@ -9,8 +9,9 @@ stack, the database round trips, no HTTP socket), and its wall time and CPU time
 Requests, for ``--citizens`` caseworkers each with one measured citizen: the citizen form and
 the caseworker form saved (*save*), the citizen page with the star and the chance (*star page*,
 first = cold: a new form version) and ``star.svg`` (cold after the page, then warm), each
-again (warm); then the manager's status note of ``kommune_big``'s latest quarter, first
-(cold, after the saves) and again (warm). ``--profile`` prints the top functions by
+again (warm); then the manager's page and status note of ``kommune_big``'s latest quarter,
+first (cold: after the saves, the service's snapshot read at start brought up to date) and
+again (warm). ``--profile`` prints the top functions by
 cumulative time of each kind of request.
 
 Usage: python benchmarks/profile_service_requests.py [--persons 10000] [--others 2000]
@@ -65,6 +66,9 @@ def run(args) -> None:
     info = bench.prepare(args.persons, args.others, args.citizens)
     from django.contrib.auth import get_user_model
 
+    from fip.service import snapshot
+
+    snapshot.current()[1].measurements      # as `fip serve` does at start, before any request
     clock = Clock(args.profile)
     users = get_user_model().objects
     for (username, pk), _ in zip(info["users"], range(args.citizens)):

@@ -158,19 +158,21 @@ def test_a_saved_pair_schedules_one_warm_up_after_commit(service, django_capture
     import fip.service.views as views
     from test_service_caseworker import create_citizen, login, post_form
 
-    started = []
-    monkeypatch.setattr(views.threading, "Thread", lambda target, **kw: type("T", (), {
-        "start": lambda self: started.append(target)})())
+    import queue
+
+    jobs = queue.SimpleQueue()
+    monkeypatch.setattr(views, "_warm_queue", lambda: jobs)
     c = login(service)
     person = create_citizen(c)
     with django_capture_on_commit_callbacks(execute=True):
         assert post_form(c, person, "citizen").status_code == 302
-    assert started == []                                        # no measurement yet: nothing to warm
+    assert jobs.empty()                                         # no measurement yet: nothing to warm
     with django_capture_on_commit_callbacks(execute=True):
         assert post_form(c, person, "caseworker", visitation="").status_code == 302
-    assert len(started) == 1
+    assert jobs.qsize() == 1
     monkeypatch.setattr(views, "connection", type("C", (), {"close": lambda self: None})())  # keep the test's
-    started[0]()                                                # the warm-up itself, in this thread
+    jobs.put(None)
+    views.warm_up_worker(jobs)                                  # the warm-up itself, in this thread
     key = citizen_cache.version(Person.objects.get(pk=person.pk))
     from django.core.cache import cache
 
@@ -194,3 +196,20 @@ def test_a_claimed_entry_is_awaited_not_computed_twice():
     threading.Timer(0.1, lambda: cache.delete("fip:citizen:k2:da:computing")).start()
     assert citizen_cache.cached("citizen", "k2", "da", lambda: computed.append(1) or {"v": "mine"}) == {"v": "mine"}
     assert computed == [1] and cache.get("fip:citizen:k2:da:computing") is None
+
+
+def test_a_failed_warm_up_is_logged_without_person_data_and_the_next_runs(service, monkeypatch, caplog):
+    import queue
+
+    import fip.service.views as views
+    from django.core.cache import cache
+
+    person = Form.objects.filter(respondent="caseworker").order_by("id").first().person
+    monkeypatch.setattr(views, "connection", type("C", (), {"close": lambda self: None})())
+    jobs = queue.SimpleQueue()
+    for job in ((10**9, "da"), (person.pk, "da"), None):     # no such citizen, then a real one
+        jobs.put(job)
+    views.warm_up_worker(jobs)
+    assert "warm-up failed: DoesNotExist" in caplog.text and str(10**9) not in caplog.text
+    assert person.person_id not in caplog.text
+    assert cache.get(f"fip:citizen:{citizen_cache.version(person)}:da") is not None

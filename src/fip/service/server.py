@@ -76,6 +76,9 @@ def serve(host: str, port: int, *, data_dir: Path, demo: bool, persons: int, ech
     echo(f"FIP service on http://{host}:{port}/ (database: {engine}; data folder {data_dir}; {server}); "
          f"Ctrl+C stops it")
     application = StaticFilesHandler(get_wsgi_application())
+    from fip.service import snapshot
+
+    snapshot.current()[1].measurements   # read and paired once here: the workers inherit it (forked)
     if workers:
         from django.db import connections
 

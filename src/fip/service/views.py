@@ -5,6 +5,8 @@ fip.data validators, fip.store's keyed hash); person-level data come only throug
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import threading
 import uuid
 
@@ -193,21 +195,39 @@ def warm_citizen_page(pk: int, lang: str) -> None:
 
 
 def _warm_after_commit(person: Person, lang: str) -> None:
-    """Once the saved form is committed, warm the citizen page in a background thread (setting
+    """Once the saved form is committed, queue the citizen page's warm-up (setting
     ``FIP_WARM_CITIZEN_PAGE``, default on). A failure only means the page computes it itself."""
     if not getattr(settings, "FIP_WARM_CITIZEN_PAGE", True):
         return
     pk = person.pk
+    transaction.on_commit(lambda: _warm_queue().put((pk, lang)))
 
-    def work() -> None:
+
+_warm = {"pid": None, "queue": None}
+_warm_lock = threading.Lock()
+
+
+def _warm_queue() -> queue.SimpleQueue:
+    """This process's warm-up queue, served by one background thread (started in each worker
+    process: threads do not survive a fork). One thread, not one per save: when many save at
+    once the warm-ups queue behind each other instead of competing with the requests, and a
+    page opened before its warm-up ran computes itself (the queued warm-up then finds it done)."""
+    with _warm_lock:
+        if _warm["pid"] != os.getpid():
+            _warm["pid"], _warm["queue"] = os.getpid(), queue.SimpleQueue()
+            threading.Thread(target=warm_up_worker, args=(_warm["queue"],), name="fip-warm", daemon=True).start()
+        return _warm["queue"]
+
+
+def warm_up_worker(jobs: queue.SimpleQueue) -> None:
+    """Warm the citizen pages of ``jobs`` ((pk, lang) pairs) one after another, until a None."""
+    while (job := jobs.get()) is not None:
         try:
-            warm_citizen_page(pk, lang)
+            warm_citizen_page(*job)
         except Exception as exc:  # noqa: BLE001 - a warm-up; logged without person data
             logging.getLogger("fip.service").warning("citizen page warm-up failed: %s", type(exc).__name__)
         finally:
             connection.close()
-
-    transaction.on_commit(lambda: threading.Thread(target=work, name="fip-warm", daemon=True).start())
 
 
 def _level_labels(lang: str) -> dict[str, str]:
