@@ -155,14 +155,14 @@ def typed_persons(persons: pd.DataFrame) -> pd.DataFrame:
 def typed_forms(forms: pd.DataFrame) -> pd.DataFrame:
     """Stored (already checked) forms in the dtypes of the dataset layout."""
     f = forms.copy()
-    items = set(instrument().item_ids())
+    items = [c for c in f.columns if c in set(instrument().item_ids())]
     for c in f.columns:
-        if c in items:
-            f[c] = pd.array(f[c].tolist(), dtype=INTEGER_DTYPE)
-        elif c == "answered_on":
+        if c == "answered_on":
             f[c] = pd.to_datetime(f[c]).astype(DATE_DTYPE)
-        else:
+        elif c not in items:
             f[c] = _text_column(f[c])
+    if items:           # the answers in one block: whole numbers 1-7 or None
+        f[items] = f[items].astype("float64").astype(INTEGER_DTYPE)
     return f
 
 
