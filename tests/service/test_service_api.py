@@ -301,3 +301,16 @@ def test_admin_lists_and_revokes_tokens_but_cannot_add(service):
     assert r.status_code == 302 and not ApiToken.objects.filter(pk=record.pk).exists()
     assert Client().get(f"/api/v1/citizens/{own_person(service).pk}",
                         HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_errors_are_english_unless_the_client_asks_for_a_language(service, key):
+    """The API's own messages are English; so are the validators' field messages, unless the
+    request says Accept-Language (Danish here: the service's translation)."""
+    c, auth = Client(), bearer(service)
+    plain = call(c, "post", "/api/v1/citizens", auth, {"cpr": "12345"})
+    danish = call(c, "post", "/api/v1/citizens", auth, {"cpr": "12345"}, HTTP_ACCEPT_LANGUAGE="da")
+    assert plain.status_code == danish.status_code == 400
+    assert plain.json()["fields"]["cpr"] == ["A CPR number is ten digits, ddmmyy-xxxx or ddmmyyxxxx."]
+    assert danish.json()["fields"]["cpr"] == ["Et CPR-nummer er ti cifre, ddmmåå-xxxx eller ddmmååxxxx."]
+    missing = call(c, "post", "/api/v1/citizens", auth, {"cpr": "010203-1111", "gender": "x"}).json()["fields"]
+    assert all(m.isascii() for messages in missing.values() for m in messages), missing

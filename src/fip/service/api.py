@@ -38,6 +38,7 @@ from functools import wraps
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -83,6 +84,12 @@ def api_view(*methods: str, scope: str | Mapping[str, str], roles: tuple[str, ..
     def wrap(view):
         @wraps(view)
         def inner(request, *args, **kwargs):
+            # the API's messages are English; the validators' field messages follow them unless
+            # the client asks for a language (Accept-Language, read by Django's LocaleMiddleware)
+            with translation.override(translation.get_language() if "Accept-Language" in request.headers else "en"):
+                return answer(request, *args, **kwargs)
+
+        def answer(request, *args, **kwargs):
             if request.method not in methods:
                 response = error(405, f"method {request.method} not allowed; use {', '.join(methods)}")
                 response["Allow"] = ", ".join(methods)
