@@ -1,5 +1,5 @@
-"""Benchmark: what the API's rate limit per token (fip.service.ratelimit: one row per token and
-window, incremented and read back in one transaction) adds to a request.
+"""Benchmark: what the API's rate limit per token (fip.service.ratelimit: a sliding log, one row
+per served request, counted and appended in one transaction) adds to a request.
 
 In one process, on a throwaway SQLite file (or the database of FIP_DATABASE_URL, which must be
 an empty database the script may migrate), one caseworker and one token; Django's test client
@@ -8,11 +8,11 @@ caseworker has no citizen 1, so the view itself does almost nothing) with the li
 many with the limiter replaced by a stub that counts nothing (the peer). Prints the median and
 95th percentile of both, their difference, and the time of ``ratelimit.hit`` alone.
 
-Measured on the shared 2-core machine (2026-12-04, load average 5-14 from other jobs, so the
-request figures vary by several ms from run to run): SQLite file, ``hit`` alone p50 20.0 ms
-(p95 24.5), requests p50 27.1 ms vs 3.2 ms without the limiter; PostgreSQL 15 before
-``synchronous_commit = off`` for the counter: ``hit`` p50 8.0 ms (p95 12.4), after: p50 2.2-3.0
-ms (p95 2.3-8.3) over three runs, requests +0.5 to +7.7 ms at p50.
+Measured 2026-12-04 18:36 UTC on the 2-core machine while CI ran beside it (load average 3),
+with the sliding log: SQLite file, ``hit`` alone p50 2.9 ms (p95 6.7), requests p50 8.1 ms vs
+1.7 ms without the limiter; PostgreSQL 15, ``hit`` p50 2.1 ms (p95 6.3), requests +2.7 ms at
+p50. Earlier, with the fixed-window counter (an UPDATE and a read; load average 5-14): SQLite
+``hit`` p50 20.0 ms, PostgreSQL p50 2.2-3.0 ms with ``synchronous_commit = off``, 8.0 ms without.
 
 Usage: python benchmarks/bench_api_ratelimit.py [--requests 300]
 """

@@ -1,7 +1,8 @@
 """The API's rate limit per token and the tokens' scopes (issue 16 item 5).
 
 Rate limit: 429 with Retry-After once a token exceeds its limit in a window, other tokens
-unaffected, the limit reset in the next window, a token's own limit, the window and limit in
+unaffected, a request served again as the oldest leaves the window, no stretch of a window
+holding more than the limit, a token's own limit, the window and limit in
 the OpenAPI document, and the counter shared by two server processes (two Python processes
 on one SQLite file, started at the same moment). Scopes: every operation refuses a token
 lacking its scope (403 naming it) and serves a token holding only that scope; the OpenAPI
@@ -24,7 +25,7 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 
 from fip.service import ratelimit
-from fip.service.models import ApiRateWindow, ApiToken, Form, Person
+from fip.service.models import ApiRequest, ApiToken, Form, Person
 from fip.service.scopes import ENDPOINT_SCOPES, ROLE_SCOPES, SCOPES
 from fip.service.tokens import create_token
 
@@ -45,7 +46,7 @@ def own_person(service) -> Person:
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The rate limiter's clock, set by the test: 10 s into a window of 60 s."""
+    """The rate limiter's clock, set and moved by the test."""
     now = {"t": dt.datetime(2026, 12, 4, 3, 0, 10, tzinfo=dt.UTC)}
     monkeypatch.setattr(ratelimit, "_now", lambda: now["t"])
     return now
@@ -57,23 +58,29 @@ def small_limit(settings):
     return settings
 
 
-def test_token_over_its_limit_gets_429_others_do_not_and_the_limit_resets(service, small_limit, clock):
+def _later(clock, seconds: float) -> None:
+    clock["t"] += dt.timedelta(seconds=seconds)
+
+
+def test_token_over_its_limit_gets_429_others_do_not_and_the_limit_frees(service, small_limit, clock):
     person = own_person(service)
     url = f"/api/v1/citizens/{person.pk}"
     _, mine = create_token(ME)
     _, second = create_token(ME)                     # the same user's other token
     _, other_user = create_token(f"caseworker-kommune_02")
     c = Client()
-    remaining = []
-    for _ in range(3):
+    remaining, resets = [], []
+    for _ in range(3):                               # at 0, 10 and 20 s
         r = c.get(url, **auth(mine))
-        assert r.status_code == 200
-        assert r["RateLimit-Limit"] == "3" and r["RateLimit-Reset"] == "50"
+        assert r.status_code == 200 and r["RateLimit-Limit"] == "3"
         remaining.append(r["RateLimit-Remaining"])
+        resets.append(r["RateLimit-Reset"])
+        _later(clock, 10)
     assert remaining == ["2", "1", "0"]
-    refused = c.get(url, **auth(mine))
+    assert resets == ["60", "50", "40"]              # until the first request (at 0 s) leaves the window
+    refused = c.get(url, **auth(mine))               # at 30 s
     assert refused.status_code == 429
-    assert refused["Retry-After"] == "50"            # 60 s window, 10 s into it
+    assert refused["Retry-After"] == "30"            # the first request leaves the window at 60 s
     assert refused["Content-Type"] == "application/json" and "3 requests in 60 seconds" in refused.json()["error"]
     assert person.person_id.encode() not in refused.content
     # a refused request runs nothing: no form stored
@@ -84,17 +91,36 @@ def test_token_over_its_limit_gets_429_others_do_not_and_the_limit_resets(servic
     # other tokens are not affected (one of the same user, one of another user)
     assert c.get(url, **auth(second)).status_code == 200
     assert c.get(f"/api/v1/citizens/{person.pk + 10**6}", **auth(other_user)).status_code == 404
-    # 40 s later: the same window, still refused, Retry-After counts down
-    clock["t"] += dt.timedelta(seconds=40)
+    # 29.5 s later (59.5 s after the first request): still refused, Retry-After counts down
+    _later(clock, 29.5)
     r = c.get(url, **auth(mine))
-    assert r.status_code == 429 and r["Retry-After"] == "10"
-    # the next window: taken again, with a fresh allowance
-    clock["t"] += dt.timedelta(seconds=11)
+    assert r.status_code == 429 and r["Retry-After"] == "1"
+    # the first request has left the window: one more is served, then refused again
+    _later(clock, 1)
     r = c.get(url, **auth(mine))
-    assert r.status_code == 200 and r["RateLimit-Remaining"] == "2" and r["RateLimit-Reset"] == "59"
-    # the old window's row is gone; one row per token is left
+    assert r.status_code == 200 and r["RateLimit-Remaining"] == "0" and r["RateLimit-Reset"] == "10"
+    assert c.get(url, **auth(mine)).status_code == 429
+    # the log keeps only the window's served requests: refused ones are not logged
     record = ApiToken.objects.get(prefix=mine[:12])
-    assert list(ApiRateWindow.objects.filter(token=record).values_list("count", flat=True)) == [1]
+    assert ApiRequest.objects.filter(token=record).count() == 3
+
+
+def test_no_stretch_of_a_window_holds_more_than_the_limit(service, small_limit, clock):
+    """A fixed window would serve 3 just before its end and 3 more just after; the sliding
+    window serves the next ones only as the first three leave it."""
+    url = f"/api/v1/citizens/{own_person(service).pk}"
+    _, token = create_token(ME)
+    c = Client()
+    _later(clock, 49)                                # 59 s: the end of a fixed minute
+    served_at = []
+    for _ in range(12):                              # one request every 10 s for two minutes
+        if c.get(url, **auth(token)).status_code == 200:
+            served_at.append(clock["t"])
+        _later(clock, 2 if len(served_at) < 3 else 10)
+    assert len(served_at) >= 5
+    for start in served_at:
+        in_window = [t for t in served_at if start <= t < start + dt.timedelta(seconds=60)]
+        assert len(in_window) <= 3, (start, served_at)
 
 
 def test_a_token_may_have_its_own_limit(service, small_limit, clock):
@@ -117,8 +143,8 @@ def test_openapi_declares_the_limit_and_429(service, small_limit):
 
     doc = Client().get("/api/v1/openapi.json").json()
     validate(doc)
-    assert doc["x-rate-limit"] == {"requests": 3, "window_seconds": 60, "per": "token", "kind": "fixed window"}
-    assert "3 requests per token in each fixed window of 60 seconds" in doc["info"]["description"]
+    assert doc["x-rate-limit"] == {"requests": 3, "window_seconds": 60, "per": "token", "kind": "sliding window"}
+    assert "3 requests per token in any 60 seconds" in doc["info"]["description"]
     for path, method in ENDPOINT_SCOPES:
         responses = doc["paths"][path][method.lower()]["responses"]
         assert "Retry-After" in responses["429"]["headers"], (path, method)

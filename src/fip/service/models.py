@@ -190,14 +190,12 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
+class ApiRequest(models.Model):
+    """One served request of an API token, kept for one window (:mod:`fip.service.ratelimit`):
+    the shared log every server process counts the token's last window in."""
 
-class ApiRateWindow(models.Model):
-    """Requests of one API token in one fixed window (:mod:`fip.service.ratelimit`): the shared
-    counter of every server process."""
-
-    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="rate_windows")
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="requests")
+    at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["token", "window_start"], name="rate_window_key")]
+        indexes = [models.Index(fields=["token", "at"], name="api_request_token_at")]

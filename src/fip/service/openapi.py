@@ -165,12 +165,12 @@ def _document(rate_limit: int, rate_window: int) -> dict:
                                 "Token authentication (`fip api-token USER`); a token acts as its user: the "
                                 "citizen endpoints for caseworkers (their citizens only), the export for "
                                 "analysts and researchers; each operation also needs a scope on the token. "
-                                f"Rate limit: {rate_limit} requests per token in each fixed window of "
-                                f"{rate_window} seconds (a token may have its own limit); beyond it 429 with "
+                                f"Rate limit: {rate_limit} requests per token in any {rate_window} seconds "
+                                "(a sliding window; a token may have its own limit); beyond it 429 with "
                                 "Retry-After. Every authenticated response carries RateLimit-Limit, "
                                 "RateLimit-Remaining and RateLimit-Reset."},
         "x-rate-limit": {"requests": rate_limit, "window_seconds": rate_window, "per": "token",
-                         "kind": "fixed window"},
+                         "kind": "sliding window"},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": {

@@ -1,19 +1,25 @@
-"""Rate limit of the API per token: at most ``limit`` requests in each window of
-``API_RATE_WINDOW`` seconds (default 120 requests a minute), counted in the database.
+"""Rate limit of the API per token: at most ``limit`` requests in any ``API_RATE_WINDOW``
+seconds (default 120 requests a minute), counted in the database.
 
-The counter is a row per token and window (:class:`fip.service.models.ApiRateWindow`),
-incremented by one ``UPDATE ... SET count = count + 1`` and read back in the same transaction,
-so several server processes (``gunicorn --workers N``) on one database share it exactly: the
-row stays locked from the increment to the commit (PostgreSQL row lock; SQLite's one writer).
-On PostgreSQL the counter's transaction does not wait for the WAL flush
-(``SET LOCAL synchronous_commit TO OFF``: a crash may lose the last counts, never other data).
-Cost per request (``benchmarks/bench_api_ratelimit.py``): about 20 ms on SQLite (a commit with
-its fsync), 2-3 ms on PostgreSQL. Windows are fixed (aligned to multiples of the window since the epoch): a client may send
-``limit`` requests at the end of one window and ``limit`` more at the start of the next.
+A sliding log: every served request of a token is a row (:class:`fip.service.models.ApiRequest`);
+a request is served when fewer than ``limit`` of the token's rows lie in the last window,
+so no stretch of ``window`` seconds ever holds more than ``limit`` served requests (a fixed
+window would let ``limit`` through at the end of one window and ``limit`` more at the start
+of the next). Refused requests are not logged: a client that waits as ``Retry-After`` says
+is served. Rows older than the window are deleted as the token is used (at most ``limit``
+rows per token are kept).
 
-A refused request gets 429 with ``Retry-After`` (whole seconds to the window's end); every
-authenticated response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and
-``RateLimit-Reset`` (seconds to the window's end).
+Several server processes (``gunicorn --workers N``) on one database share the log exactly:
+the count and the insert run in one transaction that first takes the token's row lock
+(PostgreSQL ``SELECT ... FOR UPDATE``) or SQLite's write lock (the deletion of the old rows
+comes first). On PostgreSQL the transaction does not wait for the WAL flush
+(``SET LOCAL synchronous_commit TO OFF``: a crash may lose the last few requests' rows, never
+other data). Cost per request: ``benchmarks/bench_api_ratelimit.py``.
+
+A refused request gets 429 with ``Retry-After`` (whole seconds until the oldest request of the
+window leaves it); every authenticated response carries ``RateLimit-Limit``,
+``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds until the oldest request of the
+window leaves it: then ``RateLimit-Remaining`` grows by one).
 
 Settings: ``API_RATE_LIMIT`` (requests per window, env ``FIP_API_RATE_LIMIT``) and
 ``API_RATE_WINDOW`` (seconds, env ``FIP_API_RATE_WINDOW``); a token's own ``rate_limit``
@@ -21,10 +27,10 @@ Settings: ``API_RATE_LIMIT`` (requests per window, env ``FIP_API_RATE_LIMIT``) a
 
 Examples
 --------
->>> window_start(125.0, 60)
-120
 >>> RateDecision(limit=2, count=3, reset=5).allowed
 False
+>>> RateDecision(limit=2, count=1, reset=5).headers()["RateLimit-Remaining"]
+'1'
 """
 
 from __future__ import annotations
@@ -34,19 +40,19 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 
-from fip.service.models import ApiRateWindow, ApiToken
+from fip.service.models import ApiRequest, ApiToken
 
-__all__ = ["RateDecision", "hit", "limits", "window_start"]
+__all__ = ["RateDecision", "hit", "limits"]
 
 
 @dataclass(frozen=True)
 class RateDecision:
-    """One request counted: the limit, the count in the window including this request, and
-    whole seconds until the window ends."""
+    """One request counted: the limit, the token's requests in the last window including this
+    one, and whole seconds until the oldest of them leaves the window (one more is available)."""
 
     limit: int
     count: int
@@ -74,39 +80,33 @@ def limits(record: ApiToken | None = None) -> tuple[int, int]:
     return int(limit), int(settings.API_RATE_WINDOW)
 
 
-def window_start(timestamp: float, window: int) -> int:
-    """The start (seconds since the epoch) of the fixed window holding ``timestamp``."""
-    return int(math.floor(timestamp / window) * window)
-
-
 def _now() -> dt.datetime:
     return timezone.now()
 
 
 def hit(record: ApiToken) -> RateDecision:
-    """Count one request of the token ``record`` and say whether it is within the limit.
+    """Count one request of the token ``record`` and say whether it is served.
 
-    A refused request is counted too (a client hammering the API does not get a fresh
-    allowance sooner), so the count may exceed the limit.
+    ``count`` is the number of the token's requests in the last window including this one,
+    so a refused request has ``count = limit + 1``.
     """
     limit, window = limits(record)
-    now = _now().timestamp()
-    start = window_start(now, window)
-    start_at = dt.datetime.fromtimestamp(start, tz=dt.UTC)
-    rows = ApiRateWindow.objects.filter(token=record, window_start=start_at)
+    now = _now()
+    since = now - dt.timedelta(seconds=window)
+    log = ApiRequest.objects.filter(token=record)
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # a counter need not wait for the WAL flush: a crash loses at most the last few
-            # counts (never a form); the row lock and the exact count are unchanged
+            # a log of requests need not wait for the WAL flush: a crash loses at most the
+            # last few rows (never a form); the lock and the exact count are unchanged
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        if rows.update(count=F("count") + 1) == 0:
-            try:
-                with transaction.atomic():
-                    ApiRateWindow.objects.create(token=record, window_start=start_at, count=1)
-            except IntegrityError:                # another process made the row first
-                rows.update(count=F("count") + 1)
-            else:                                 # a new window: the token's old ones go
-                ApiRateWindow.objects.filter(token=record, window_start__lt=start_at).delete()
-        count = rows.values_list("count", flat=True).get()
-    return RateDecision(limit=limit, count=int(count), reset=max(1, math.ceil(start + window - now)))
+            ApiToken.objects.select_for_update().filter(pk=record.pk).values_list("pk").get()
+        log.filter(at__lte=since).delete()          # on SQLite this write takes the lock first
+        window_log = log.aggregate(n=Count("id"), oldest=Min("at"))
+        served = window_log["n"] < limit
+        if served:
+            ApiRequest.objects.create(token=record, at=now)
+    count = window_log["n"] + 1
+    # Remaining grows (and a refused client is served) when the oldest of the window leaves it
+    frees_at = (window_log["oldest"] or now) + dt.timedelta(seconds=window)
+    return RateDecision(limit=limit, count=count, reset=max(1, math.ceil((frees_at - now).total_seconds())))

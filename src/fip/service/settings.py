@@ -147,8 +147,8 @@ def _positive(name: str, default: int) -> int:
     return int(raw)
 
 
-#: API rate limit per token: at most API_RATE_LIMIT requests in each fixed window of
-#: API_RATE_WINDOW seconds (counted in the database, so shared by every server process).
+#: API rate limit per token: at most API_RATE_LIMIT requests in any API_RATE_WINDOW seconds
+#: (a sliding window, logged in the database, so shared by every server process).
 API_RATE_LIMIT = _positive("FIP_API_RATE_LIMIT", 120)
 API_RATE_WINDOW = _positive("FIP_API_RATE_WINDOW", 60)
 
