@@ -36,6 +36,12 @@ def browser_page(live_service, live_server, monkeypatch, tmp_path):
         page.on("pageerror", lambda e: problems.append(str(e)))
         yield page, live_server.url, shots, problems
         browser.close()
+        # the test's own ORM calls ran inside Playwright's event loop, whose context holds its
+        # own database connection (asgiref's context-local): closed here, in that context, or
+        # PostgreSQL's test database could not be dropped at the end ("1 other session")
+        from django.db import connections
+
+        connections.close_all()
 
 
 def shot(page, shots: Path, name: str) -> None:
