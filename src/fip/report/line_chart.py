@@ -52,6 +52,24 @@ def _f(x: float) -> str:
     return f"{x:.1f}"
 
 
+@dataclass(frozen=True)
+class _Style:
+    marker: str
+    stroke: str
+    width: float
+    size: float
+    fill: str
+    dashes: str         # the stroke-dasharray attribute, or ""
+
+
+def _style(line: Line) -> _Style:
+    """How ``line`` is drawn, in the plot and in the legend alike."""
+    marker, dash, grey = MARKERS[line.style % len(MARKERS)]
+    stroke, width, size = ("#b3b3b3", 0.9, 3.0) if line.light else (grey, 1.6, 4.0)
+    return _Style(marker, stroke, width, size, "#ffffff" if line.light else stroke,
+                  f' stroke-dasharray="{dash}"' if dash else "")
+
+
 def _marker(kind: str, x: float, y: float, size: float, stroke: str, fill: str) -> str:
     if kind == "s":
         return (f'<rect x="{_f(x - size)}" y="{_f(y - size)}" width="{_f(2 * size)}" height="{_f(2 * size)}" '
@@ -140,10 +158,7 @@ def line_chart_svg(
                    f'{escape(c)}</text>')
     # the lines: a path per run of shown values, a marker with its value at every shown point
     for line in lines:
-        marker, dash, grey = MARKERS[line.style % len(MARKERS)]
-        stroke, width, size = ("#b3b3b3", 0.9, 3.0) if line.light else (grey, 1.6, 4.0)
-        fill = "#ffffff" if line.light else stroke
-        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        st = _style(line)
         out.append(f'<g class="series" data-label="{escape(line.label)}">')
         run: list[str] = []
         for k, v in enumerate([*line.values, math.nan]):
@@ -151,25 +166,23 @@ def line_chart_svg(
                 run.append(f"{_f(x_at(k))},{_f(y_at(v))}")
                 continue
             if len(run) > 1:
-                out.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{stroke}" '
-                           f'stroke-width="{width}"{dashes}/>')
+                out.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{st.stroke}" '
+                           f'stroke-width="{st.width}"{st.dashes}/>')
             run = []
         for k, (c, v) in enumerate(zip(categories, line.values)):
             if not math.isnan(v):
                 tip = escape(f"{line.label}, {c}: {number(v)}")
                 out.append(f'<g class="point" data-category="{escape(c)}" data-value="{v:.6g}"><title>{tip}</title>'
-                           f'{_marker(marker, x_at(k), y_at(v), size, stroke, fill)}</g>')
+                           f'{_marker(st.marker, x_at(k), y_at(v), st.size, st.stroke, st.fill)}</g>')
         out.append("</g>")
     # the legend under the plot, in two columns where the labels are short
     top = _TOP + _PLOT_H + 40
     for k, line in enumerate(lines):
-        marker, dash, grey = MARKERS[line.style % len(MARKERS)]
-        stroke, width, size = ("#b3b3b3", 0.9, 3.0) if line.light else (grey, 1.6, 4.0)
+        st = _style(line)
         x, y = _LEFT + (k % columns) * (plot_w / 2), top + (k // columns) * _LEGEND_ROW
-        dashes = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(f'<line x1="{_f(x)}" x2="{_f(x + 28)}" y1="{_f(y)}" y2="{_f(y)}" stroke="{stroke}" '
-                   f'stroke-width="{width}"{dashes}/>')
-        out.append(_marker(marker, x + 14, y, size, stroke, "#ffffff" if line.light else stroke))
+        out.append(f'<line x1="{_f(x)}" x2="{_f(x + 28)}" y1="{_f(y)}" y2="{_f(y)}" stroke="{st.stroke}" '
+                   f'stroke-width="{st.width}"{st.dashes}/>')
+        out.append(_marker(st.marker, x + 14, y, st.size, st.stroke, st.fill))
         out.append(f'<text x="{_f(x + 36)}" y="{_f(y + 4)}" font-size="11">{escape(line.label)}</text>')
     out.append("</svg>")
     return "\n".join(out)

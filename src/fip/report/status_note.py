@@ -561,17 +561,17 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
         H.section("trend", text["trend"], [H.paragraph(text["trend_about"].format(**fmt)),
                                           H.table(wide, text["trend"], right=numbers(wide, text["quarter"], text["what"]))]),
     ]
-    trend_png = _trend_svg(trend, instrument, text, f"{text['trend']} – {municipality}")
-    if trend_png is not None:
+    trend_figure = _trend_svg(trend, instrument, text, f"{text['trend']} – {municipality}")
+    if trend_figure is not None:
         sections[-1] = H.section("trend", text["trend"], [
             H.paragraph(text["trend_about"].format(**fmt)),
             H.table(wide, text["trend"], right=numbers(wide, text["quarter"], text["what"])),
-            H.figure(trend_png, text["trend_figure"].format(k=min_cell))])
+            H.figure(trend_figure, text["trend_figure"].format(k=min_cell))])
     group_ids = second.loc[second["municipality"] == municipality, "person_id"]
     if len(group_ids) >= min_cell:
         group = frame[isin(frame["person_id"], group_ids) & frame["round"].isin([1, 2]).to_numpy(dtype=bool)]
-        png = _star_svg(group, instrument, min_cell, lang, f"{text['star']} – {municipality}, {period}")
-        star_blocks = [H.figure(png, text["star_about"].format(n=len(group_ids), **fmt))]
+        star_figure = _star_svg(group, instrument, min_cell, lang, f"{text['star']} – {municipality}, {period}")
+        star_blocks = [H.figure(star_figure, text["star_about"].format(n=len(group_ids), **fmt))]
     else:
         star_blocks = [H.paragraph(text["star_none"].format(**fmt), note=True)]
     sections.append(H.section("star", text["star"], star_blocks))

@@ -155,7 +155,8 @@ def typed_persons(persons: pd.DataFrame) -> pd.DataFrame:
 def typed_forms(forms: pd.DataFrame) -> pd.DataFrame:
     """Stored (already checked) forms in the dtypes of the dataset layout."""
     f = forms.copy()
-    items = [c for c in f.columns if c in set(instrument().item_ids())]
+    known = set(instrument().item_ids())
+    items = [c for c in f.columns if c in known]
     for c in f.columns:
         if c == "answered_on":
             f[c] = pd.to_datetime(f[c]).astype(DATE_DTYPE)

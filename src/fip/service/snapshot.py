@@ -53,7 +53,7 @@ def _mark(model) -> tuple[int, int]:
 
 def marks() -> Marks:
     """The current :class:`Marks` (three aggregate queries)."""
-    return Marks(_mark(Person), _mark(Form), _mark(Outcome))
+    return Marks(**{name: _mark(model) for name, model, _, _ in _TABLES})
 
 
 @dataclass(frozen=True)
@@ -74,21 +74,27 @@ def _study(persons: pd.DataFrame, forms: pd.DataFrame, outcomes: pd.DataFrame) -
                          source=None))
 
 
+#: The snapshot's tables: name (a field of Marks and of _Snapshot), model, reader (stored values)
+#: and typer (the dataset's dtypes). Forms without the assessments: the manager pages do not show them.
+_TABLES = (("persons", Person, stored.stored_persons, stored.typed_persons),
+           ("forms", Form, lambda qs: stored.stored_forms(qs, assessments=False), stored.typed_forms),
+           ("outcomes", Outcome, stored.stored_outcomes, stored.typed_outcomes))
+
+
+def _snapshot_of(now: Marks, parts: dict[str, pd.DataFrame]) -> _Snapshot:
+    return _Snapshot(now, **parts, study=_study(**parts))
+
+
 def _read_all(now: Marks) -> _Snapshot:
     # rows with an id up to the marks: a row added while reading waits for the next refresh
-    persons = stored.typed_persons(stored.stored_persons(Person.objects.filter(id__lte=now.persons[1])))
-    forms = stored.typed_forms(stored.stored_forms(Form.objects.filter(id__lte=now.forms[1]), assessments=False))
-    outcomes = stored.typed_outcomes(stored.stored_outcomes(Outcome.objects.filter(id__lte=now.outcomes[1])))
-    return _Snapshot(now, persons, forms, outcomes, _study(persons, forms, outcomes))
+    return _snapshot_of(now, {name: typed(read(model.objects.filter(id__lte=getattr(now, name)[1])))
+                              for name, model, read, typed in _TABLES})
 
 
 def _added(old: _Snapshot, now: Marks) -> _Snapshot | None:
     """``old`` with the rows added since, or None when rows were deleted (read in full)."""
     parts = {}
-    for name, model, read, typed in (
-            ("persons", Person, stored.stored_persons, stored.typed_persons),
-            ("forms", Form, lambda qs: stored.stored_forms(qs, assessments=False), stored.typed_forms),
-            ("outcomes", Outcome, stored.stored_outcomes, stored.typed_outcomes)):
+    for name, model, read, typed in _TABLES:
         (n_old, last_old), (n_now, last_now) = getattr(old.marks, name), getattr(now, name)
         frame = getattr(old, name)
         if (n_now, last_now) != (n_old, last_old):
@@ -97,7 +103,7 @@ def _added(old: _Snapshot, now: Marks) -> _Snapshot | None:
                 return None
             frame = pd.concat([frame, typed(new)], ignore_index=True)
         parts[name] = frame
-    return _Snapshot(now, parts["persons"], parts["forms"], parts["outcomes"], _study(**parts))
+    return _snapshot_of(now, parts)
 
 
 def forget() -> None:
