@@ -260,12 +260,18 @@ NOTE_TEXT_SINCE = {
            "suppressed_split_others": "skjult: færre end {k} med eller uden i de øvrige kommuner",
            "all_municipalities": "alle kommuner",
            "trend_about": "Gennemsnit af de samlede indeks for {m} pr. kvartal (seneste måling pr. person), "
-                          "ved siden af alle kommuner (lysere linje)."},
+                          "ved siden af alle kommuner (lysere linje).",
+           "star_about": "Gennemsnitlige svar ved 1. og 2. måling for de {n} personer i {m}, hvis 2. måling fandt "
+                         "sted i {q}. Spørgsmål, der hviler på færre end {k} personer, eller hvis personer afviger "
+                         "fra niveautabellens med færre end {k}, er udeladt."},
     "en": {"intro_title": "About this note", "suppressed_split": "hidden: fewer than {k} with or without",
            "suppressed_split_others": "hidden: fewer than {k} with or without in the other municipalities",
            "all_municipalities": "all municipalities",
            "trend_about": "Mean of the overall indices for {m} per quarter (latest measurement per person), "
-                          "beside all municipalities (lighter line)."},
+                          "beside all municipalities (lighter line).",
+           "star_about": "Mean answers at the 1st and 2nd measurement of the {n} persons in {m} measured the 2nd "
+                         "time in {q}. Items resting on fewer than {k} persons, or whose persons differ from the "
+                         "levels table's by fewer than {k}, are left out."},
 }
 
 

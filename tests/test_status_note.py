@@ -438,3 +438,43 @@ def test_a_share_hidden_for_its_split_keeps_its_count(cohort, note, quarter):
         else:
             assert rows[label][2] == str(n) and rows[label][1].endswith("%")
     assert split_seen >= 1  # the case of the issue is in the data (in education, 88 persons)
+
+
+def _star_points(note) -> list[tuple[str, str, str]]:
+    """(round, item, score as written) of every point of the note's average star."""
+    svgs = [base64.b64decode(s).decode()
+            for s in re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", note.html)]
+    star = next(s for s in svgs if 'id="star-desc"' in s)
+    return re.findall(r'class="point" data-respondent="[^"]+" data-round="(\d)" data-item="([^"]+)" '
+                      r'data-score="([^"]+)"', star)
+
+
+@pytest.mark.parametrize("first_timers", [2, 6])
+def test_star_leaves_out_items_the_levels_table_would_open_by_subtraction(cohort, frame, quarter, first_timers):
+    """The star's round-2 means rest on the persons measured the 2nd time in the quarter; the
+    levels table's on everyone measured in it. When the two differ by 1-4 persons (first
+    measurements in the quarter), the star leaves the items out; with 5 or more it shows them,
+    to the two decimals of the tables."""
+    mine = frame[(frame["municipality"] == MUNICIPALITY) & (frame["quarter"] == quarter)]
+    latest = mine.sort_values(["person_id", "round"]).drop_duplicates("person_id", keep="last")
+    first = sorted(latest.loc[latest["round"] == 1, "person_id"])
+    assert len(first) > 6 and (latest["round"] == 2).sum() >= 5
+    drop = set(first[first_timers:])
+    data = dataclasses.replace(cohort, forms=cohort.forms[~cohort.forms["person_id"].isin(drop)].reset_index(drop=True))
+    note = status_note(data, MUNICIPALITY, quarter)
+    assert f'<section id="star">' in note.html
+    points = _star_points(note)
+    if first_timers < 5:
+        assert points == []
+    else:
+        assert len(points) > 20 and {r for r, _, _ in points} == {"1", "2"}
+        assert all(re.fullmatch(r"\d(\.\d{1,2})?", score) for _, _, score in points), points
+
+
+def test_trend_figure_has_the_tables_precision(note):
+    """The trend figure's values carry no more decimals than the trend table shows."""
+    svgs = [base64.b64decode(s).decode()
+            for s in re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", note.html)]
+    trend = next(s for s in svgs if 'id="chart-desc"' in s)
+    values = re.findall(r'data-value="([^"]+)"', trend)
+    assert values and all(re.fullmatch(r"\d(\.\d{1,2})?", v) for v in values), values

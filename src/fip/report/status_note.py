@@ -346,15 +346,18 @@ def _trend_svg(trend: pd.DataFrame, instrument: Instrument, text: Mapping[str, s
     if trend["suppressed"].all():
         return None
     quarters = list(dict.fromkeys(trend["quarter"]))
+
+    def shown(means: pd.Series) -> tuple[float, ...]:
+        """The quarters' means to the two decimals the trend table shows (no more precision)."""
+        return tuple(np.round(means.reindex(quarters).to_numpy(dtype="float64"), 2))
+
     lines = []
     for k, (_, part) in enumerate(trend.groupby("index", sort=False)):
         by_quarter = part.set_index("quarter")
         label = part["label"].iloc[0]
-        lines.append(Line(label, tuple(by_quarter["mean"].reindex(quarters).to_numpy(dtype="float64")), k))
+        lines.append(Line(label, shown(by_quarter["mean"]), k))
         if "all_mean" in part.columns:
-            lines.append(Line(f"{label}, {text['all_municipalities']}",
-                              tuple(by_quarter["all_mean"].reindex(quarters).to_numpy(dtype="float64")), k,
-                              light=True))
+            lines.append(Line(f"{label}, {text['all_municipalities']}", shown(by_quarter["all_mean"]), k, light=True))
     svg = line_chart_svg(quarters, lines, y_min=instrument.scale.min, y_max=instrument.scale.max,
                          y_label=text["mean"], title=title, number=lambda v: _number(v, text))
     return svg.encode()
@@ -365,13 +368,27 @@ def _percent(share: float, text: Mapping[str, str]) -> str:
     return f"{100 * share:.1f}".replace(".", text["decimal"]) + " %"
 
 
-def _star_svg(group: pd.DataFrame, instrument: Instrument, min_cell: int, lang: str, title: str) -> bytes:
-    """The average star of ``group`` (rounds 1 and 2 of the same persons); items with n < min_cell left out."""
+def _star_svg(group: pd.DataFrame, levels: pd.DataFrame, instrument: Instrument, min_cell: int, lang: str,
+              title: str) -> bytes:
+    """The average star of ``group`` (rounds 1 and 2 of the same persons), its means to the two
+    decimals the tables show.
+
+    An item is left out when fewer than ``min_cell`` persons answered it in the round, and on
+    both rounds when the persons behind its round-2 mean and those behind the municipality's
+    level of the item (``levels``: the latest measurement in the quarter) differ by 1 to
+    ``min_cell - 1`` persons: the two means would give theirs by subtraction (and round 1 is
+    round 2 minus the progression table's change).
+    """
     items = list(instrument.item_ids())
+    second = group[group["round"] == 2]
+    near = {i for i in items
+            if 0 < len(set(second.loc[second[i].notna(), "person_id"])
+                       ^ set(levels.loc[levels[i].notna(), "person_id"])) < min_cell}
     rows = []
     for rnd in (1, 2):
         part = group[group["round"] == rnd]
-        values = {i: (part[i].mean() if part[i].notna().sum() >= min_cell else np.nan) for i in items}
+        values = {i: (round(float(part[i].mean()), 2) if part[i].notna().sum() >= min_cell and i not in near
+                      else np.nan) for i in items}
         rows.append({"person_id": AVERAGE_ID, "round": rnd, **values})
     return star_svg(pd.DataFrame(rows), instrument, AVERAGE_ID, rounds=(1, 2), lang=lang, title=title).encode()
 
@@ -570,7 +587,8 @@ def status_note(dataset, municipality: str, quarter: str, *, lang: str = "da",
     group_ids = second.loc[second["municipality"] == municipality, "person_id"]
     if len(group_ids) >= min_cell:
         group = frame[isin(frame["person_id"], group_ids) & frame["round"].isin([1, 2]).to_numpy(dtype=bool)]
-        star_figure = _star_svg(group, instrument, min_cell, lang, f"{text['star']} – {municipality}, {period}")
+        star_figure = _star_svg(group, _latest(frame[in_q & mine]), instrument, min_cell, lang,
+                                f"{text['star']} – {municipality}, {period}")
         star_blocks = [H.figure(star_figure, text["star_about"].format(n=len(group_ids), **fmt))]
     else:
         star_blocks = [H.paragraph(text["star_none"].format(**fmt), note=True)]
